@@ -1,0 +1,175 @@
+--[[ Shared helpers, prepended to every script by the Rust script registry.
+
+  Every script receives the same KEYS, in this order (see src/scripts/mod.rs, QUEUE_KEYS):
+    1 wait  2 active  3 prioritized  4 delayed  5 completed  6 failed  7 meta  8 events
+    9 marker  10 pc  11 id  12 stalled  13 stalled-check  14 limiter  15 paused (legacy)
+  and ARGV[1] = the queue base "P:Q:" from which job keys are built.
+
+  Numbers that can exceed 14 significant digits (scores) are only ever handed to redis.call
+  as Lua numbers, never through tostring(), which would round them.
+]]
+local K = {
+  wait = KEYS[1], active = KEYS[2], prioritized = KEYS[3], delayed = KEYS[4],
+  completed = KEYS[5], failed = KEYS[6], meta = KEYS[7], events = KEYS[8],
+  marker = KEYS[9], pc = KEYS[10], id = KEYS[11], stalled = KEYS[12],
+  stalled_check = KEYS[13], limiter = KEYS[14], paused = KEYS[15],
+}
+local BASE = ARGV[1]
+local PRIORITY_SHIFT = 4294967296 -- 2^32
+local DELAY_SHIFT = 4096          -- 2^12
+
+-- Approximate cap of the events stream; written with BullMQ's default when absent.
+local function events_max_len()
+  local len = redis.call("HGET", K.meta, "opts.maxLenEvents")
+  if not len then
+    redis.call("HSET", K.meta, "opts.maxLenEvents", 10000)
+    return 10000
+  end
+  return tonumber(len)
+end
+
+local MAX_EVENTS = events_max_len()
+
+local function emit(...)
+  redis.call("XADD", K.events, "MAXLEN", "~", MAX_EVENTS, "*", "event", ...)
+end
+
+-- Paused (meta flag present) or at the global concurrency limit: no base marker, no fetch.
+local function paused_or_maxed()
+  local state = redis.call("HMGET", K.meta, "paused", "concurrency")
+  if state[1] then return true end
+  if state[2] and redis.call("LLEN", K.active) >= tonumber(state[2]) then return true end
+  return false
+end
+
+local function wake_workers()
+  redis.call("ZADD", K.marker, 0, "0")
+end
+
+-- Delay marker: member "1" scored with the earliest due time in ms (not shifted).
+local function refresh_delay_marker()
+  local first = redis.call("ZRANGE", K.delayed, 0, 0, "WITHSCORES")
+  if first[2] then
+    redis.call("ZADD", K.marker, math.floor(tonumber(first[2]) / DELAY_SHIFT), "1")
+  end
+end
+
+-- Score for a job due at due_ms: due << 12 plus a per-millisecond sequence (0..4095).
+local function delayed_score(due_ms)
+  local low = due_ms * DELAY_SHIFT
+  local last = redis.call("ZREVRANGEBYSCORE", K.delayed, low + DELAY_SHIFT - 1, low,
+    "WITHSCORES", "LIMIT", 0, 1)
+  if last[2] then
+    return math.min(tonumber(last[2]) + 1, low + DELAY_SHIFT - 1)
+  end
+  return low
+end
+
+local function add_delayed(id, due_ms)
+  redis.call("ZADD", K.delayed, delayed_score(due_ms), id)
+  emit("delayed", "jobId", id, "delay", due_ms)
+end
+
+-- Puts a runnable job where workers take it: prioritized by (priority, counter), else the
+-- left of wait (FIFO) or the right (LIFO, next to run). The caller adds the marker.
+local function push_runnable(id, priority, lifo)
+  if priority > 0 then
+    local counter = redis.call("INCR", K.pc) % PRIORITY_SHIFT
+    redis.call("ZADD", K.prioritized, priority * PRIORITY_SHIFT + counter, id)
+  elseif lifo then
+    redis.call("RPUSH", K.wait, id)
+  else
+    redis.call("LPUSH", K.wait, id)
+  end
+end
+
+-- Deletes a job's hash and every sub-key BullMQ deletes with it.
+local function delete_job(id)
+  local key = BASE .. id
+  redis.call("DEL", key, key .. ":logs", key .. ":dependencies", key .. ":processed",
+    key .. ":failed", key .. ":unsuccessful")
+end
+
+-- Moves due delayed jobs (at most 1000) to wait / prioritized. Returns how many moved.
+local function promote_due(now)
+  local due = redis.call("ZRANGEBYSCORE", K.delayed, 0, (now + 1) * DELAY_SHIFT - 1,
+    "LIMIT", 0, 1000)
+  for _, id in ipairs(due) do
+    local key = BASE .. id
+    local priority = tonumber(redis.call("HGET", key, "priority") or "0") or 0
+    push_runnable(id, priority, false)
+    redis.call("HSET", key, "delay", 0)
+    emit("waiting", "jobId", id, "prev", "delayed")
+  end
+  if #due > 0 then
+    redis.call("ZREM", K.delayed, unpack(due))
+  end
+  return #due
+end
+
+-- Moves up to `count` runnable jobs into active under lock `token`, as BullMQ's fetch does
+-- (spec §6.2). Returns {jobs, rate_limit_ms, next_delayed_ms} where jobs is a flat list of
+-- {id, {hash fields...}} pairs.
+local function fetch_jobs(now, token, lock_ms, count, worker_name, lim_max, lim_duration)
+  local jobs = {}
+  local meta = redis.call("HMGET", K.meta, "paused", "concurrency", "max", "duration")
+  local paused = meta[1]
+  local concurrency = tonumber(meta[2])
+  -- the queue's max overrides the worker's; the worker's window overrides the queue's
+  local max_jobs = tonumber(meta[3]) or lim_max
+  local window = lim_duration or tonumber(meta[4])
+  if promote_due(now) > 0 and not paused then wake_workers() end
+  if paused or count <= 0 then return {jobs, 0, 0} end
+  for _ = 1, count do
+    if concurrency and redis.call("LLEN", K.active) >= concurrency then break end
+    if max_jobs then
+      local used = tonumber(redis.call("GET", K.limiter) or "0")
+      if used >= max_jobs then
+        local ttl = redis.call("PTTL", K.limiter)
+        if ttl <= 0 then
+          redis.call("DEL", K.limiter)
+        else
+          if #jobs == 0 then return {jobs, ttl, 0} end
+          break
+        end
+      end
+    end
+    local id = redis.call("RPOPLPUSH", K.wait, K.active)
+    if not id then
+      local top = redis.call("ZPOPMIN", K.prioritized)
+      if top[1] then
+        id = top[1]
+        redis.call("LPUSH", K.active, id)
+      else
+        redis.call("DEL", K.pc)
+        break
+      end
+    end
+    if string.sub(id, 1, 2) == "0:" then
+      redis.call("LREM", K.active, 1, id) -- legacy marker entry, not a job
+    else
+      if max_jobs and redis.call("INCR", K.limiter) == 1 and window then
+        redis.call("PEXPIRE", K.limiter, window)
+      end
+      local key = BASE .. id
+      redis.call("SET", key .. ":lock", token, "PX", lock_ms)
+      emit("active", "jobId", id, "prev", "waiting")
+      if worker_name then
+        redis.call("HSET", key, "processedOn", now, "pb", worker_name)
+      else
+        redis.call("HSET", key, "processedOn", now)
+      end
+      redis.call("HINCRBY", key, "ats", 1)
+      jobs[#jobs + 1] = id
+      jobs[#jobs + 1] = redis.call("HGETALL", key)
+    end
+  end
+  if #jobs > 0 then
+    wake_workers()
+    return {jobs, 0, 0}
+  end
+  local first = redis.call("ZRANGE", K.delayed, 0, 0, "WITHSCORES")
+  local next_due = 0
+  if first[2] then next_due = math.floor(tonumber(first[2]) / DELAY_SHIFT) end
+  return {jobs, 0, next_due}
+end

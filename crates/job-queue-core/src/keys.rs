@@ -1,0 +1,110 @@
+//! Every Redis key name the engine uses, in one place.
+//!
+//! The layout is BullMQ 6's (see `shared/spec/bullmq-redis-layout.md` §1): a queue's keys are
+//! `<prefix>:<queue>:<suffix>` and a job's hash is `<prefix>:<queue>:<id>`. Nothing is escaped
+//! and no hash tag is added; for Redis Cluster the user puts a `{tag}` in the prefix or the
+//! queue name so that every key of a queue lands in one slot.
+
+use crate::error::Error;
+
+/// The keys of one queue, built once and reused for every script call.
+#[derive(Debug, Clone)]
+pub struct QueueKeys {
+    /// The queue name (`Q`).
+    pub queue: String,
+    /// The key prefix (`P`), without a trailing colon.
+    pub prefix: String,
+    /// `P:Q:`: every queue key and job key starts with this.
+    pub base: String,
+}
+
+impl QueueKeys {
+    /// Builds the keys for `queue` under `prefix`, rejecting names BullMQ would reject.
+    pub fn new(prefix: &str, queue: &str) -> Result<Self, Error> {
+        if queue.is_empty() {
+            return Err(Error::validation("queueName", "must not be empty"));
+        }
+        if queue.contains(':') {
+            return Err(Error::validation("queueName", "must not contain ':'"));
+        }
+        let prefix = normalize_prefix(prefix);
+        Ok(Self {
+            base: format!("{prefix}:{queue}:"),
+            queue: queue.to_owned(),
+            prefix,
+        })
+    }
+
+    /// A queue-level key such as `wait` or `meta`.
+    pub fn key(&self, suffix: &str) -> String {
+        format!("{}{}", self.base, suffix)
+    }
+
+    /// The hash of job `id`.
+    pub fn job(&self, id: &str) -> String {
+        format!("{}{}", self.base, id)
+    }
+
+    /// A per-job sub-key such as `<job>:lock` or `<job>:logs`.
+    pub fn job_sub(&self, id: &str, suffix: &str) -> String {
+        format!("{}{}:{}", self.base, id, suffix)
+    }
+
+    /// The name a worker's blocking connection carries so BullMQ's `getWorkers` and dashboards
+    /// list it: `P:` + base64(Q), plus `:w:<name>` for a named worker (spec §7.1).
+    pub fn worker_client_name(&self, worker_name: Option<&str>) -> String {
+        use base64::Engine as _;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(self.queue.as_bytes());
+        match worker_name {
+            Some(name) => format!("{}:{}:w:{}", self.prefix, encoded, name),
+            None => format!("{}:{}", self.prefix, encoded),
+        }
+    }
+}
+
+/// The design's environment examples spell the prefix with a trailing colon
+/// (`REDIS_KEY_PREFIX=photo-queue:`); BullMQ adds the colon itself, so one is dropped here.
+fn normalize_prefix(prefix: &str) -> String {
+    let trimmed = prefix.strip_suffix(':').unwrap_or(prefix);
+    if trimmed.is_empty() {
+        "bull".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_bullmq_key_names() {
+        let k = QueueKeys::new("bull", "q1").unwrap();
+        assert_eq!(k.key("wait"), "bull:q1:wait");
+        assert_eq!(k.job("7"), "bull:q1:7");
+        assert_eq!(k.job_sub("7", "lock"), "bull:q1:7:lock");
+    }
+
+    #[test]
+    fn drops_one_trailing_colon_from_the_prefix() {
+        let k = QueueKeys::new("photo-queue:", "q").unwrap();
+        assert_eq!(k.base, "photo-queue:q:");
+    }
+
+    #[test]
+    fn names_worker_connections_like_bullmq() {
+        let k = QueueKeys::new("bull", "q2").unwrap();
+        assert_eq!(
+            k.worker_client_name(Some("my-worker")),
+            "bull:cTI=:w:my-worker"
+        );
+        let k = QueueKeys::new("{app}", "Mail Q").unwrap();
+        assert_eq!(k.worker_client_name(None), "{app}:TWFpbCBR");
+    }
+
+    #[test]
+    fn rejects_colons_in_queue_names() {
+        assert!(QueueKeys::new("bull", "a:b").is_err());
+        assert!(QueueKeys::new("bull", "").is_err());
+    }
+}

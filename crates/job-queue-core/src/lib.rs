@@ -1,0 +1,97 @@
+//! The job-queue engine: a Redis job queue that shares BullMQ 6's data layout, so BullMQ
+//! producers, workers and dashboards can work on the same queues.
+//!
+//! * [`keys`] names every key; [`scripts`] holds the Lua scripts, one atomic operation each.
+//! * [`queue::Queue`] adds jobs and answers questions about a queue.
+//! * [`worker::Worker`] runs jobs: fetching and settling in batches, renewing locks and
+//!   recovering stalled jobs on Rust timers. The processor is whatever implements
+//!   [`worker::Dispatcher`]; the Node binding plugs JavaScript in there.
+//!
+//! ```no_run
+//! # async fn demo() -> job_queue_core::Result<()> {
+//! use job_queue_core::{Engine, RedisConfig, options, scripts::AddRequest};
+//! let engine = Engine::connect(&RedisConfig::default(), "bull").await?;
+//! let queue = engine.queue("emails")?;
+//! let opts = options::AddOptions::from_map(options::merge([serde_json::Map::new()]))?;
+//! let job = AddRequest { name: "welcome".into(), data: "{}".into(), options: opts, now_ms: 0 };
+//! queue.add(&[job]).await?;
+//! # Ok(()) }
+//! ```
+
+pub mod connection;
+pub mod error;
+pub mod job;
+pub mod keys;
+mod marker;
+pub mod options;
+pub mod queue;
+pub mod scripts;
+pub mod time;
+pub mod worker;
+
+use std::sync::Arc;
+
+use redis::aio::ConnectionManager;
+use redis::Client;
+
+pub use connection::RedisConfig;
+pub use error::{Error, ErrorCode, Result};
+pub use queue::Queue;
+pub use worker::{Worker, WorkerOptions};
+
+/// A connection to Redis plus the key prefix: the factory for queues and workers.
+#[derive(Clone)]
+pub struct Engine {
+    client: Client,
+    con: ConnectionManager,
+    prefix: String,
+}
+
+impl Engine {
+    pub async fn connect(config: &RedisConfig, prefix: &str) -> Result<Self> {
+        let client = config.client()?;
+        let con = connection::shared(&client).await?;
+        Ok(Self {
+            client,
+            con,
+            prefix: prefix.to_owned(),
+        })
+    }
+
+    pub fn queue(&self, name: &str) -> Result<Queue> {
+        Ok(Queue::new(
+            self.con.clone(),
+            keys::QueueKeys::new(&self.prefix, name)?,
+        ))
+    }
+
+    pub async fn worker(
+        &self,
+        queue: &str,
+        options: WorkerOptions,
+        dispatcher: Arc<dyn worker::Dispatcher>,
+    ) -> Result<Worker> {
+        let keys = keys::QueueKeys::new(&self.prefix, queue)?;
+        Worker::start(
+            self.client.clone(),
+            self.con.clone(),
+            keys,
+            options,
+            dispatcher,
+        )
+        .await
+    }
+
+    /// Round-trip time of a PING, for health reports.
+    pub async fn ping(&self) -> Result<std::time::Duration> {
+        let start = std::time::Instant::now();
+        redis::cmd("PING")
+            .query_async::<String>(&mut self.con.clone())
+            .await?;
+        Ok(start.elapsed())
+    }
+
+    pub fn connection(&self) -> ConnectionManager {
+        self.con.clone()
+    }
+}

@@ -1,0 +1,455 @@
+//! Job options: what a producer asks for, checked and turned into the `opts` JSON that BullMQ
+//! stores on the job hash (spec §2.2), and read back by workers (§2.3).
+//!
+//! Producers may use the design's spelling (`delayMs`, `maxRetries`, `backoffStrategy`) or
+//! BullMQ's (`delay`, `attempts`, `backoff`). Both are mapped to BullMQ's names before defaults
+//! are merged, so a queue default of `maxRetries` and a per-job `attempts` meet as one field.
+//! Keys we do not know are kept verbatim, as BullMQ does.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+
+/// Highest priority BullMQ accepts: 2^21 − 1 keeps every prioritized score below 2^53.
+pub const MAX_PRIORITY: u64 = 2_097_151;
+
+/// Design spelling → BullMQ spelling.
+const ALIASES: &[(&str, &str)] = &[
+    ("delayMs", "delay"),
+    ("maxRetries", "attempts"),
+    ("backoffStrategy", "backoff"),
+    ("keepLogs", "kl"),
+];
+
+/// Renames the design's option names to BullMQ's. When both spellings are present the BullMQ
+/// one wins, as it is the more specific.
+pub fn canonicalize(mut opts: Map<String, Value>) -> Map<String, Value> {
+    for (alias, name) in ALIASES {
+        if let Some(v) = opts.remove(*alias) {
+            opts.entry(name.to_string()).or_insert(v);
+        }
+    }
+    opts
+}
+
+/// Merges option layers (coordinator defaults, queue defaults, the call's own options), later
+/// layers winning, after canonicalizing each.
+pub fn merge(layers: impl IntoIterator<Item = Map<String, Value>>) -> Map<String, Value> {
+    let mut merged = Map::new();
+    for layer in layers {
+        for (k, v) in canonicalize(layer) {
+            if !v.is_null() {
+                merged.insert(k, v);
+            }
+        }
+    }
+    merged
+}
+
+/// A validated add request's placement facts, plus the `opts` JSON to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddOptions {
+    pub job_id: Option<String>,
+    pub delay_ms: u64,
+    pub priority: u64,
+    pub lifo: bool,
+    pub timestamp: Option<u64>,
+    /// The `opts` field of the job hash.
+    pub stored: String,
+}
+
+impl AddOptions {
+    /// Validates canonical options (see [`merge`]) and normalises them to BullMQ's stored form.
+    pub fn from_map(mut opts: Map<String, Value>) -> Result<Self> {
+        let delay_ms = match opts.get("delay") {
+            None => 0,
+            Some(v) => non_negative_ms(v, "delay")?,
+        };
+        if delay_ms == 0 {
+            opts.remove("delay");
+        }
+        let priority = match opts.get("priority") {
+            None => 0,
+            Some(v) => {
+                let p = whole_number(v, "priority")?;
+                if p > MAX_PRIORITY {
+                    return Err(Error::validation(
+                        "priority",
+                        format!("must be between 0 and {MAX_PRIORITY}, got {p}"),
+                    ));
+                }
+                p
+            }
+        };
+        if priority == 0 {
+            opts.remove("priority");
+        }
+        match opts.get("attempts") {
+            None => {
+                opts.insert("attempts".into(), Value::from(1));
+            }
+            Some(v) => {
+                let a = whole_number(v, "attempts")?;
+                if a < 1 {
+                    return Err(Error::validation("attempts", "must be at least 1"));
+                }
+            }
+        }
+        if let Some(b) = opts.remove("backoff") {
+            opts.insert("backoff".into(), Backoff::parse(&b)?.to_stored());
+        }
+        let lifo = match opts.get("lifo") {
+            None | Some(Value::Bool(false)) => false,
+            Some(Value::Bool(true)) => true,
+            Some(_) => return Err(Error::validation("lifo", "must be a boolean")),
+        };
+        for field in ["removeOnComplete", "removeOnFail"] {
+            if let Some(v) = opts.get(field) {
+                KeepPolicy::parse(v, field)?;
+            }
+        }
+        let job_id = match opts.get("jobId") {
+            None => None,
+            Some(Value::String(s)) => Some(validate_job_id(s)?),
+            Some(Value::Number(n)) => Some(validate_job_id(&n.to_string())?),
+            Some(_) => return Err(Error::validation("jobId", "must be a string")),
+        };
+        let timestamp = match opts.get("timestamp") {
+            None => None,
+            Some(v) => Some(non_negative_ms(v, "timestamp")?),
+        };
+        if let Some(t) = opts.get("traceId") {
+            if !t.is_string() {
+                return Err(Error::validation("traceId", "must be a string"));
+            }
+        }
+        if let Some(t) = opts.get("timeoutMs") {
+            non_negative_ms(t, "timeoutMs")?;
+        }
+        Ok(Self {
+            job_id,
+            delay_ms,
+            priority,
+            lifo,
+            timestamp,
+            stored: Value::Object(opts).to_string(),
+        })
+    }
+}
+
+fn validate_job_id(id: &str) -> Result<String> {
+    if id.is_empty() {
+        return Err(Error::validation("jobId", "must not be empty"));
+    }
+    if id.parse::<u64>().is_ok() {
+        return Err(Error::validation(
+            "jobId",
+            "must not be an integer (integers are reserved for generated ids)",
+        ));
+    }
+    if id.contains(':') && id.split(':').count() != 3 {
+        return Err(Error::validation("jobId", "must not contain ':'"));
+    }
+    Ok(id.to_owned())
+}
+
+fn non_negative_ms(v: &Value, field: &str) -> Result<u64> {
+    match v.as_f64() {
+        Some(f) if f.is_finite() && f >= 0.0 => Ok(f.round() as u64),
+        Some(_) => Err(Error::validation(
+            field,
+            "must be a non-negative number of milliseconds",
+        )),
+        None => Err(Error::validation(
+            field,
+            "must be a number of milliseconds (NaN and non-numbers are rejected)",
+        )),
+    }
+}
+
+fn whole_number(v: &Value, field: &str) -> Result<u64> {
+    match v.as_f64() {
+        Some(f) if f.is_finite() && f >= 0.0 && f.fract() == 0.0 => Ok(f as u64),
+        _ => Err(Error::validation(field, "must be a non-negative integer")),
+    }
+}
+
+/// How long to wait before the next attempt (spec §2.3).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Backoff {
+    pub kind: BackoffKind,
+    pub delay: Duration,
+    /// Cap on the computed delay; our extension, stored as `maxDelay` (BullMQ ignores it).
+    pub max_delay: Option<Duration>,
+    /// Fraction in [0, 1]: the delay is drawn uniformly from `[d × (1 − jitter), d]`.
+    pub jitter: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackoffKind {
+    Fixed,
+    Exponential,
+}
+
+impl Backoff {
+    /// Parses a bare number (fixed delay) or `{type, delay, maxDelay?, jitter?}`.
+    pub fn parse(v: &Value) -> Result<Self> {
+        if v.is_number() {
+            return Ok(Self {
+                kind: BackoffKind::Fixed,
+                delay: Duration::from_millis(non_negative_ms(v, "backoff")?),
+                max_delay: None,
+                jitter: 0.0,
+            });
+        }
+        let obj = v.as_object().ok_or_else(|| {
+            Error::validation("backoff", "must be a number or {type, delay} object")
+        })?;
+        let kind = match obj.get("type").and_then(Value::as_str) {
+            Some("fixed") => BackoffKind::Fixed,
+            Some("exponential") => BackoffKind::Exponential,
+            Some(other) => {
+                return Err(Error::validation(
+                    "backoff.type",
+                    format!("must be 'fixed' or 'exponential', got '{other}'"),
+                ))
+            }
+            None => {
+                return Err(Error::validation(
+                    "backoff.type",
+                    "must be 'fixed' or 'exponential'",
+                ))
+            }
+        };
+        let delay = match obj.get("delay") {
+            Some(d) => non_negative_ms(d, "backoff.delay")?,
+            None => 0,
+        };
+        let max_delay = match obj.get("maxDelay") {
+            Some(d) => Some(Duration::from_millis(non_negative_ms(
+                d,
+                "backoff.maxDelay",
+            )?)),
+            None => None,
+        };
+        let jitter = match obj.get("jitter") {
+            None => 0.0,
+            Some(j) => match j.as_f64() {
+                Some(f) if (0.0..=1.0).contains(&f) => f,
+                _ => {
+                    return Err(Error::validation(
+                        "backoff.jitter",
+                        "must be a number between 0 and 1",
+                    ))
+                }
+            },
+        };
+        Ok(Self {
+            kind,
+            delay: Duration::from_millis(delay),
+            max_delay,
+            jitter,
+        })
+    }
+
+    fn to_stored(self) -> Value {
+        let mut m = Map::new();
+        let kind = match self.kind {
+            BackoffKind::Fixed => "fixed",
+            BackoffKind::Exponential => "exponential",
+        };
+        m.insert("type".into(), kind.into());
+        m.insert("delay".into(), (self.delay.as_millis() as u64).into());
+        if let Some(max) = self.max_delay {
+            m.insert("maxDelay".into(), (max.as_millis() as u64).into());
+        }
+        if self.jitter > 0.0 {
+            m.insert("jitter".into(), self.jitter.into());
+        }
+        Value::Object(m)
+    }
+
+    /// The delay before retrying after attempt `attempt` (1-based) failed. `unit` in [0, 1)
+    /// is the random draw for jitter, passed in so tests can pin it.
+    pub fn delay_after(&self, attempt: u32, unit: f64) -> Duration {
+        let base = match self.kind {
+            BackoffKind::Fixed => self.delay.as_millis() as f64,
+            BackoffKind::Exponential => (2f64.powi(attempt.saturating_sub(1) as i32)
+                * self.delay.as_millis() as f64)
+                .round(),
+        };
+        let capped = match self.max_delay {
+            Some(max) => base.min(max.as_millis() as f64),
+            None => base,
+        };
+        let jittered = capped * (1.0 - self.jitter * unit.clamp(0.0, 1.0));
+        Duration::from_millis(jittered.round() as u64)
+    }
+}
+
+/// What to keep of finished jobs (`removeOnComplete` / `removeOnFail`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KeepPolicy {
+    /// Keep at most this many newest finished jobs; `None` keeps all, `Some(0)` none.
+    pub count: Option<u64>,
+    /// Remove finished jobs older than this.
+    pub age: Option<Duration>,
+}
+
+impl KeepPolicy {
+    pub const KEEP_ALL: Self = Self {
+        count: None,
+        age: None,
+    };
+
+    pub fn parse(v: &Value, field: &str) -> Result<Self> {
+        match v {
+            Value::Bool(true) => Ok(Self {
+                count: Some(0),
+                age: None,
+            }),
+            Value::Bool(false) | Value::Null => Ok(Self::KEEP_ALL),
+            Value::Number(_) => Ok(Self {
+                count: Some(whole_number(v, field)?),
+                age: None,
+            }),
+            Value::Object(o) => Ok(Self {
+                count: o.get("count").map(|c| whole_number(c, field)).transpose()?,
+                age: o
+                    .get("age")
+                    .map(|a| whole_number(a, field).map(Duration::from_secs))
+                    .transpose()?,
+            }),
+            _ => Err(Error::validation(
+                field,
+                "must be a boolean, a count, or {age, count}",
+            )),
+        }
+    }
+}
+
+/// What a worker needs from a fetched job's stored `opts`.
+#[derive(Debug, Clone, Default)]
+pub struct StoredOptions {
+    pub attempts: u32,
+    pub backoff: Option<Backoff>,
+    pub remove_on_complete: Option<KeepPolicy>,
+    pub remove_on_fail: Option<KeepPolicy>,
+    pub lifo: bool,
+    pub stack_trace_limit: Option<usize>,
+}
+
+impl StoredOptions {
+    /// Reads `opts` as BullMQ workers do: unknown or malformed optional fields fall back to
+    /// their defaults rather than making the job unprocessable.
+    pub fn parse(opts: &str) -> Self {
+        let Ok(Value::Object(o)) = serde_json::from_str::<Value>(opts) else {
+            return Self::default();
+        };
+        Self {
+            attempts: o.get("attempts").and_then(Value::as_u64).unwrap_or(0) as u32,
+            backoff: o.get("backoff").and_then(|b| Backoff::parse(b).ok()),
+            remove_on_complete: o
+                .get("removeOnComplete")
+                .and_then(|v| KeepPolicy::parse(v, "removeOnComplete").ok()),
+            remove_on_fail: o
+                .get("removeOnFail")
+                .and_then(|v| KeepPolicy::parse(v, "removeOnFail").ok()),
+            lifo: o.get("lifo").and_then(Value::as_bool).unwrap_or(false),
+            stack_trace_limit: o
+                .get("stackTraceLimit")
+                .and_then(Value::as_u64)
+                .map(|n| n as usize),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn design_spelling_maps_to_bullmq_names() {
+        let o = AddOptions::from_map(merge([obj(json!({
+            "delayMs": 500, "maxRetries": 3,
+            "backoffStrategy": {"type": "exponential", "delay": 100, "maxDelay": 1000}
+        }))]))
+        .unwrap();
+        assert_eq!(o.delay_ms, 500);
+        let stored: Value = serde_json::from_str(&o.stored).unwrap();
+        assert_eq!(stored["attempts"], 3);
+        assert_eq!(stored["delay"], 500);
+        assert_eq!(stored["backoff"]["type"], "exponential");
+        assert_eq!(stored["backoff"]["maxDelay"], 1000);
+    }
+
+    #[test]
+    fn later_layers_win_across_spellings() {
+        let m = merge([obj(json!({"maxRetries": 5})), obj(json!({"attempts": 2}))]);
+        assert_eq!(m["attempts"], 2);
+    }
+
+    #[test]
+    fn rejects_bad_values_naming_the_field() {
+        let cases = [
+            (json!({"delay": -1}), "delay"),
+            (json!({"priority": 2_097_152}), "priority"),
+            (json!({"attempts": 0}), "attempts"),
+            (
+                json!({"backoff": {"type": "linear", "delay": 1}}),
+                "backoff.type",
+            ),
+            (json!({"jobId": "42"}), "jobId"),
+            (json!({"delay": "soon"}), "delay"),
+        ];
+        for (input, field) in cases {
+            match AddOptions::from_map(merge([obj(input.clone())])) {
+                Err(Error::Validation { field: f, .. }) => assert_eq!(f, field, "{input}"),
+                other => panic!("{input}: expected a validation error, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn bare_number_backoff_is_stored_as_fixed() {
+        let o = AddOptions::from_map(merge([obj(json!({"backoff": 250}))])).unwrap();
+        let stored: Value = serde_json::from_str(&o.stored).unwrap();
+        assert_eq!(stored["backoff"], json!({"type": "fixed", "delay": 250}));
+    }
+
+    #[test]
+    fn exponential_backoff_doubles_and_caps() {
+        let b =
+            Backoff::parse(&json!({"type": "exponential", "delay": 100, "maxDelay": 350})).unwrap();
+        let ms: Vec<u64> = (1..=4)
+            .map(|n| b.delay_after(n, 0.0).as_millis() as u64)
+            .collect();
+        assert_eq!(ms, [100, 200, 350, 350]);
+    }
+
+    #[test]
+    fn jitter_stays_within_bounds() {
+        let b = Backoff::parse(&json!({"type": "fixed", "delay": 1000, "jitter": 0.5})).unwrap();
+        assert_eq!(b.delay_after(1, 0.0).as_millis(), 1000);
+        assert_eq!(b.delay_after(1, 1.0).as_millis(), 500);
+    }
+
+    #[test]
+    fn keep_policies_follow_bullmq() {
+        assert_eq!(KeepPolicy::parse(&json!(true), "r").unwrap().count, Some(0));
+        assert_eq!(
+            KeepPolicy::parse(&json!(false), "r").unwrap(),
+            KeepPolicy::KEEP_ALL
+        );
+        let p = KeepPolicy::parse(&json!({"age": 60, "count": 5}), "r").unwrap();
+        assert_eq!(p.count, Some(5));
+        assert_eq!(p.age, Some(Duration::from_secs(60)));
+    }
+}

@@ -1,0 +1,207 @@
+//! Producer and admin operations on one queue.
+
+use redis::aio::ConnectionManager;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::job::Job;
+use crate::keys::QueueKeys;
+use crate::scripts::{self, AddRequest};
+use crate::time::now_ms;
+
+/// Jobs per state (spec §6.8 getJobCounts).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobCounts {
+    pub waiting: u64,
+    pub active: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub delayed: u64,
+    pub prioritized: u64,
+    pub waiting_children: u64,
+}
+
+/// Throughput measured from the finished sets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessingStats {
+    /// Jobs finished (completed or failed) per second over the last minute.
+    pub processing_rate: f64,
+    /// Mean of `finishedOn − processedOn` over the most recent finished jobs, in ms.
+    pub average_processing_time: f64,
+}
+
+/// How many recent jobs [`Queue::processing_stats`] averages over.
+const STATS_SAMPLE: isize = 100;
+
+#[derive(Clone)]
+pub struct Queue {
+    keys: QueueKeys,
+    con: ConnectionManager,
+}
+
+impl Queue {
+    pub fn new(con: ConnectionManager, keys: QueueKeys) -> Self {
+        Self { keys, con }
+    }
+
+    pub fn keys(&self) -> &QueueKeys {
+        &self.keys
+    }
+
+    /// Adds jobs in one atomic call; see [`scripts::add_jobs`].
+    pub async fn add(&self, jobs: &[AddRequest]) -> Result<Vec<(String, bool)>> {
+        if jobs.is_empty() {
+            return Ok(Vec::new());
+        }
+        scripts::add_jobs(&mut self.con.clone(), &self.keys, jobs).await
+    }
+
+    pub async fn counts(&self) -> Result<JobCounts> {
+        let k = &self.keys;
+        let (waiting, active, completed, failed, delayed, prioritized, waiting_children) =
+            redis::pipe()
+                .atomic()
+                .llen(k.key("wait"))
+                .llen(k.key("active"))
+                .zcard(k.key("completed"))
+                .zcard(k.key("failed"))
+                .zcard(k.key("delayed"))
+                .zcard(k.key("prioritized"))
+                .zcard(k.key("waiting-children"))
+                .query_async(&mut self.con.clone())
+                .await?;
+        Ok(JobCounts {
+            waiting,
+            active,
+            completed,
+            failed,
+            delayed,
+            prioritized,
+            waiting_children,
+        })
+    }
+
+    pub async fn is_paused(&self) -> Result<bool> {
+        Ok(redis::cmd("HEXISTS")
+            .arg(self.keys.key("meta"))
+            .arg("paused")
+            .query_async(&mut self.con.clone())
+            .await?)
+    }
+
+    pub async fn get_job(&self, id: &str) -> Result<Option<Job>> {
+        let fields: Vec<(String, String)> = redis::cmd("HGETALL")
+            .arg(self.keys.job(id))
+            .query_async(&mut self.con.clone())
+            .await?;
+        if fields.is_empty() {
+            return Ok(None);
+        }
+        Job::from_hash(id.to_owned(), fields).map(Some)
+    }
+
+    /// Failed jobs, newest failure first, ranks `start..=end`. Jobs whose hash vanished
+    /// meanwhile are skipped.
+    pub async fn failed_jobs(&self, start: isize, end: isize) -> Result<Vec<Job>> {
+        let mut con = self.con.clone();
+        let ids: Vec<String> = redis::cmd("ZREVRANGE")
+            .arg(self.keys.key("failed"))
+            .arg(start)
+            .arg(end)
+            .query_async(&mut con)
+            .await?;
+        let mut pipe = redis::pipe();
+        for id in &ids {
+            pipe.hgetall(self.keys.job(id));
+        }
+        let hashes: Vec<Vec<(String, String)>> = pipe.query_async(&mut con).await?;
+        ids.into_iter()
+            .zip(hashes)
+            .filter(|(_, h)| !h.is_empty())
+            .map(|(id, h)| Job::from_hash(id, h))
+            .collect()
+    }
+
+    /// Moves a failed job back to waiting with its attempts reset.
+    pub async fn retry_job(&self, id: &str) -> Result<()> {
+        scripts::retry_job(&mut self.con.clone(), &self.keys, id, true).await
+    }
+
+    /// Stores progress (JSON text) on a job and emits a `progress` event.
+    pub async fn update_progress(&self, id: &str, progress: &str) -> Result<()> {
+        if serde_json::from_str::<serde::de::IgnoredAny>(progress).is_err() {
+            return Err(Error::validation("progress", "must be JSON"));
+        }
+        scripts::update_progress(&mut self.con.clone(), &self.keys, id, progress).await
+    }
+
+    /// Appends a line to a job's log; `keep` > 0 keeps only the newest `keep` lines.
+    pub async fn add_log(&self, id: &str, line: &str, keep: u64) -> Result<u64> {
+        scripts::add_log(&mut self.con.clone(), &self.keys, id, line, keep).await
+    }
+
+    pub async fn logs(&self, id: &str) -> Result<Vec<String>> {
+        Ok(redis::cmd("LRANGE")
+            .arg(self.keys.job_sub(id, "logs"))
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut self.con.clone())
+            .await?)
+    }
+
+    /// Rate and mean duration, computed from the finished sets: the number of jobs finished
+    /// in the last minute, and `finishedOn − processedOn` of the most recent ones.
+    pub async fn processing_stats(&self) -> Result<ProcessingStats> {
+        let mut con = self.con.clone();
+        let now = now_ms();
+        let since = now.saturating_sub(60_000);
+        let k = &self.keys;
+        let (done, failed, recent_done, recent_failed): (u64, u64, Vec<String>, Vec<String>) =
+            redis::pipe()
+                .zcount(k.key("completed"), since, "+inf")
+                .zcount(k.key("failed"), since, "+inf")
+                .zrevrange(k.key("completed"), 0, STATS_SAMPLE - 1)
+                .zrevrange(k.key("failed"), 0, STATS_SAMPLE - 1)
+                .query_async(&mut con)
+                .await?;
+        let mut pipe = redis::pipe();
+        for id in recent_done.iter().chain(&recent_failed) {
+            pipe.cmd("HMGET")
+                .arg(k.job(id))
+                .arg("processedOn")
+                .arg("finishedOn");
+        }
+        let times: Vec<(Option<u64>, Option<u64>)> = pipe.query_async(&mut con).await?;
+        let durations: Vec<u64> = times
+            .into_iter()
+            .filter_map(|(start, end)| Some(end?.saturating_sub(start?)))
+            .collect();
+        let average = if durations.is_empty() {
+            0.0
+        } else {
+            durations.iter().sum::<u64>() as f64 / durations.len() as f64
+        };
+        Ok(ProcessingStats {
+            processing_rate: (done + failed) as f64 / 60.0,
+            average_processing_time: average,
+        })
+    }
+
+    /// Workers of this queue connected to Redis right now, ours and BullMQ's alike, found by
+    /// their connection names (spec §7.1).
+    pub async fn worker_count(&self) -> Result<usize> {
+        let list: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .query_async(&mut self.con.clone())
+            .await?;
+        let exact = self.keys.worker_client_name(None);
+        let named = format!("{exact}:w:");
+        Ok(list
+            .lines()
+            .filter_map(|line| line.split(' ').find_map(|f| f.strip_prefix("name=")))
+            .filter(|name| *name == exact || name.starts_with(&named))
+            .count())
+    }
+}

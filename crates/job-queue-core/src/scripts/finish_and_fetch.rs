@@ -1,0 +1,169 @@
+//! Wrapper of `lua/finish_and_fetch.lua`: the worker's single round trip.
+
+use std::time::Duration;
+
+use redis::aio::ConnectionLike;
+use redis::{FromRedisValue, Value};
+
+use super::{invocation, FINISH_AND_FETCH};
+use crate::error::{Error, Result};
+use crate::job::Job;
+use crate::keys::QueueKeys;
+use crate::options::KeepPolicy;
+
+/// How a job that ran is settled.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Completed {
+        return_value: String,
+        keep: KeepPolicy,
+        attempts: u32,
+    },
+    Failed {
+        reason: String,
+        keep: KeepPolicy,
+        attempts: u32,
+    },
+    RetryLater {
+        reason: String,
+        delay: Duration,
+    },
+    RetryNow {
+        reason: String,
+        lifo: bool,
+    },
+    /// Give the job back unfinished (shutdown): front of wait, no attempt counted.
+    Release,
+}
+
+/// One job to settle: its id, the lock token it was fetched with, and the outcome.
+#[derive(Debug, Clone)]
+pub struct Settle {
+    pub id: String,
+    pub token: String,
+    pub action: Action,
+    /// The job's whole stacktrace array as JSON, when this outcome changes it.
+    pub stacktrace: Option<String>,
+}
+
+/// What to fetch in the same call.
+#[derive(Debug, Clone, Copy)]
+pub struct Fetch<'a> {
+    pub token: &'a str,
+    pub lock: Duration,
+    pub count: usize,
+    pub worker_name: Option<&'a str>,
+    /// Worker rate limit: at most `.0` jobs per `.1`, across every worker of the queue.
+    pub limiter: Option<(u64, Duration)>,
+}
+
+#[derive(Debug)]
+pub struct FetchResult {
+    /// One entry per settled job, in order.
+    pub settled: Vec<Result<()>>,
+    pub jobs: Vec<Job>,
+    /// Fetched jobs whose hash could not be read; they are active and must be failed.
+    pub unreadable: Vec<(String, Error)>,
+    /// Set when the rate limit stopped the fetch: try again after this long.
+    pub rate_limited: Option<Duration>,
+    /// Due time (ms) of the earliest delayed job, when nothing was fetched.
+    pub next_delayed_ms: Option<u64>,
+}
+
+fn keep_args(keep: &KeepPolicy) -> (i64, u64) {
+    (
+        keep.count.map_or(-1, |c| c as i64),
+        keep.age.map_or(0, |a| a.as_secs()),
+    )
+}
+
+pub async fn finish_and_fetch<C: ConnectionLike>(
+    con: &mut C,
+    keys: &QueueKeys,
+    now_ms: u64,
+    settle: &[Settle],
+    fetch: Fetch<'_>,
+) -> Result<FetchResult> {
+    let mut inv = invocation(&FINISH_AND_FETCH, keys);
+    inv.arg(now_ms)
+        .arg(fetch.token)
+        .arg(fetch.lock.as_millis() as u64)
+        .arg(fetch.count)
+        .arg(fetch.worker_name.unwrap_or(""));
+    match fetch.limiter {
+        Some((max, window)) => inv.arg(max).arg(window.as_millis() as u64),
+        None => inv.arg("").arg(""),
+    };
+    inv.arg(settle.len());
+    for s in settle {
+        inv.arg(&s.id).arg(&s.token).arg(match s.action {
+            Action::Completed { .. } => "c",
+            Action::Failed { .. } => "f",
+            Action::RetryLater { .. } => "d",
+            Action::RetryNow { .. } => "w",
+            Action::Release => "r",
+        });
+        match &s.action {
+            Action::Completed {
+                return_value: v,
+                keep,
+                attempts,
+            }
+            | Action::Failed {
+                reason: v,
+                keep,
+                attempts,
+            } => {
+                let (count, age) = keep_args(keep);
+                inv.arg(v)
+                    .arg(s.stacktrace.as_deref().unwrap_or(""))
+                    .arg(count)
+                    .arg(age)
+                    .arg(attempts);
+            }
+            Action::RetryLater { reason, delay } => {
+                inv.arg(reason)
+                    .arg(s.stacktrace.as_deref().unwrap_or(""))
+                    .arg(delay.as_millis() as u64)
+                    .arg("")
+                    .arg("");
+            }
+            Action::RetryNow { reason, lifo } => {
+                inv.arg(reason)
+                    .arg(s.stacktrace.as_deref().unwrap_or(""))
+                    .arg(if *lifo { "1" } else { "0" })
+                    .arg("")
+                    .arg("");
+            }
+            Action::Release => {
+                inv.arg("").arg("").arg("").arg("").arg("");
+            }
+        }
+    }
+    let (statuses, flat, rate_ms, next_ms): (Vec<i64>, Vec<Value>, i64, i64) =
+        inv.invoke_async(con).await?;
+    let settled = statuses
+        .into_iter()
+        .zip(settle)
+        .map(|(code, s)| super::check(code, keys, &s.id, "active"))
+        .collect();
+    let mut jobs = Vec::with_capacity(flat.len() / 2);
+    let mut unreadable = Vec::new();
+    let mut it = flat.into_iter();
+    while let (Some(id), Some(fields)) = (it.next(), it.next()) {
+        let id = String::from_redis_value(id).map_err(redis::RedisError::from)?;
+        let fields: Vec<(String, String)> =
+            FromRedisValue::from_redis_value(fields).map_err(redis::RedisError::from)?;
+        match Job::from_hash(id.clone(), fields) {
+            Ok(job) => jobs.push(job),
+            Err(e) => unreadable.push((id, e)),
+        }
+    }
+    Ok(FetchResult {
+        settled,
+        jobs,
+        unreadable,
+        rate_limited: (rate_ms > 0).then(|| Duration::from_millis(rate_ms as u64)),
+        next_delayed_ms: (next_ms > 0).then_some(next_ms as u64),
+    })
+}

@@ -1,0 +1,151 @@
+//! The script registry: every Lua script, compiled in with `include_str!`, each behind one
+//! typed wrapper of the same name. `redis::Script` calls EVALSHA and reloads the script on
+//! NOSCRIPT, so a Redis restart or failover costs one extra round trip, not an error.
+
+mod add_jobs;
+mod finish_and_fetch;
+mod locks;
+mod single_job;
+
+use std::sync::LazyLock;
+
+use redis::Script;
+
+pub use add_jobs::{add_jobs, AddRequest};
+pub use finish_and_fetch::{finish_and_fetch, Action, Fetch, FetchResult, Settle};
+pub use locks::{check_stalled, extend_locks, StalledCheck};
+pub use single_job::{add_log, retry_job, update_progress};
+
+use crate::error::Error;
+use crate::keys::QueueKeys;
+
+const COMMON: &str = include_str!("../../lua/include/common.lua");
+
+fn load(body: &str) -> Script {
+    Script::new(&format!("{COMMON}\n{body}"))
+}
+
+macro_rules! scripts {
+    ($($name:ident => $file:literal),* $(,)?) => {
+        $(pub(crate) static $name: LazyLock<Script> =
+            LazyLock::new(|| load(include_str!(concat!("../../lua/", $file))));)*
+    };
+}
+
+scripts! {
+    ADD_JOBS => "add_jobs.lua",
+    FINISH_AND_FETCH => "finish_and_fetch.lua",
+    EXTEND_LOCKS => "extend_locks.lua",
+    CHECK_STALLED => "check_stalled.lua",
+    RETRY_JOB => "retry_job.lua",
+    UPDATE_PROGRESS => "update_progress.lua",
+    ADD_LOG => "add_log.lua",
+}
+
+/// Queue key suffixes in the order every script expects them (lua/include/common.lua).
+const QUEUE_KEYS: [&str; 15] = [
+    "wait",
+    "active",
+    "prioritized",
+    "delayed",
+    "completed",
+    "failed",
+    "meta",
+    "events",
+    "marker",
+    "pc",
+    "id",
+    "stalled",
+    "stalled-check",
+    "limiter",
+    "paused",
+];
+
+/// Starts an invocation of `script` with the queue's keys and base already in place.
+pub(crate) fn invocation<'a>(script: &'a Script, keys: &QueueKeys) -> redis::ScriptInvocation<'a> {
+    let mut inv = script.prepare_invoke();
+    for suffix in QUEUE_KEYS {
+        inv.key(keys.key(suffix));
+    }
+    inv.arg(&keys.base);
+    inv
+}
+
+/// The negative codes scripts return, in one table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptCode {
+    JobMissing = -1,
+    LockMissing = -2,
+    NotActive = -3,
+    LockMismatch = -6,
+}
+
+impl ScriptCode {
+    pub fn from_reply(code: i64) -> Option<Self> {
+        match code {
+            -1 => Some(Self::JobMissing),
+            -2 => Some(Self::LockMissing),
+            -3 => Some(Self::NotActive),
+            -6 => Some(Self::LockMismatch),
+            _ => None,
+        }
+    }
+
+    /// The error this code means for job `id` of `keys`' queue; `expected` names the state
+    /// the operation needed, for `NotActive`.
+    pub fn into_error(self, keys: &QueueKeys, id: &str, expected: &'static str) -> Error {
+        let id = id.to_owned();
+        match self {
+            Self::JobMissing => Error::JobNotFound {
+                queue: keys.queue.clone(),
+                id,
+            },
+            Self::LockMissing => Error::LockMissing { id },
+            Self::NotActive => Error::JobNotInState { id, expected },
+            Self::LockMismatch => Error::LockMismatch { id },
+        }
+    }
+}
+
+/// Turns a script's status reply into `Ok(())` or the error its code stands for.
+pub(crate) fn check(
+    code: i64,
+    keys: &QueueKeys,
+    id: &str,
+    expected: &'static str,
+) -> Result<(), Error> {
+    match ScriptCode::from_reply(code) {
+        None if code >= 0 => Ok(()),
+        Some(c) => Err(c.into_error(keys, id, expected)),
+        None => Err(Error::Corrupt {
+            id: id.to_owned(),
+            message: format!("unexpected script reply {code}"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    #[test]
+    fn every_script_code_maps_to_its_error() {
+        let k = QueueKeys::new("bull", "q").unwrap();
+        let cases = [
+            (-1, ErrorCode::JobNotFound),
+            (-2, ErrorCode::LockMissing),
+            (-3, ErrorCode::JobNotInState),
+            (-6, ErrorCode::LockMismatch),
+        ];
+        for (code, expected) in cases {
+            let err = check(code, &k, "1", "active").unwrap_err();
+            assert_eq!(err.code(), expected, "code {code}");
+        }
+        assert!(check(0, &k, "1", "active").is_ok());
+        assert_eq!(
+            check(-99, &k, "1", "active").unwrap_err().code(),
+            ErrorCode::Corrupt
+        );
+    }
+}

@@ -1,0 +1,56 @@
+//! Wrappers of the scripts that change one job: `retry_job`, `update_progress`, `add_log`.
+
+use redis::aio::ConnectionLike;
+
+use super::{check, invocation, ADD_LOG, RETRY_JOB, UPDATE_PROGRESS};
+use crate::error::Result;
+use crate::keys::QueueKeys;
+
+/// Moves a failed job back to waiting. With `reset_attempts` it gets its full attempts again.
+pub async fn retry_job<C: ConnectionLike>(
+    con: &mut C,
+    keys: &QueueKeys,
+    id: &str,
+    reset_attempts: bool,
+) -> Result<()> {
+    let code: i64 = invocation(&RETRY_JOB, keys)
+        .arg(id)
+        .arg("failed")
+        .arg(if reset_attempts { "1" } else { "0" })
+        .invoke_async(con)
+        .await?;
+    check(code, keys, id, "failed")
+}
+
+/// Stores `progress` (JSON text) on the job and emits a `progress` event.
+pub async fn update_progress<C: ConnectionLike>(
+    con: &mut C,
+    keys: &QueueKeys,
+    id: &str,
+    progress: &str,
+) -> Result<()> {
+    let code: i64 = invocation(&UPDATE_PROGRESS, keys)
+        .arg(id)
+        .arg(progress)
+        .invoke_async(con)
+        .await?;
+    check(code, keys, id, "present")
+}
+
+/// Appends a log line, keeping the last `keep` lines (0 keeps all). Returns the line count.
+pub async fn add_log<C: ConnectionLike>(
+    con: &mut C,
+    keys: &QueueKeys,
+    id: &str,
+    line: &str,
+    keep: u64,
+) -> Result<u64> {
+    let count: i64 = invocation(&ADD_LOG, keys)
+        .arg(id)
+        .arg(line)
+        .arg(keep)
+        .invoke_async(con)
+        .await?;
+    check(count, keys, id, "present")?;
+    Ok(count as u64)
+}
