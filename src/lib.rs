@@ -1,5 +1,392 @@
+//! The Node binding: every `#[napi]` item. It converts between JavaScript and the engine and
+//! forwards; decisions live in `job-queue-core`.
+//!
+//! Payloads cross the boundary as JSON text: job data is never turned into JS objects by Rust
+//! nor into Rust values by JS, and a whole batch of jobs crosses in one call.
+
+mod dispatch;
+mod errors;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use job_queue_core::options::{self, AddOptions, KeepPolicy};
+use job_queue_core::scripts::AddRequest;
+use job_queue_core::worker::{Failure, Outcome, Worker, WorkerOptions};
+use job_queue_core::{Engine, Queue, RedisConfig};
+use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use dispatch::{EventsFn, JsDispatcher, ProcessFn};
+use errors::{to_js, validation};
+
+/// Where Redis is and how keys are named.
+#[napi(object)]
+pub struct EngineConfig {
+    /// `redis://` or `rediss://` URL; wins over the separate fields.
+    pub url: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u32>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub db: Option<u32>,
+    pub tls: Option<bool>,
+    /// Key prefix, default `bull` (BullMQ's default).
+    pub prefix: Option<String>,
+    /// Largest accepted job data, in bytes of JSON (default 1 MiB).
+    pub max_job_data_size: Option<u32>,
+}
+
+/// Worker settings, in milliseconds at this boundary.
+#[napi(object)]
+pub struct WorkerConfig {
+    pub concurrency: Option<u32>,
+    pub lock_duration_ms: Option<u32>,
+    pub stalled_interval_ms: Option<u32>,
+    pub max_stalled_count: Option<u32>,
+    pub name: Option<String>,
+    pub limiter_max: Option<u32>,
+    pub limiter_duration_ms: Option<u32>,
+    pub drain_delay_ms: Option<u32>,
+    /// JSON of the worker-level `removeOnComplete` (bool, count or `{age, count}`).
+    pub remove_on_complete: Option<String>,
+    pub remove_on_fail: Option<String>,
+}
+
+/// Counters for a worker's status.
+#[napi(object)]
+pub struct WorkerStatsJs {
+    pub completed: f64,
+    pub failed: f64,
+    pub last_activity_ms: f64,
+    pub uptime_ms: f64,
+}
+
 #[napi]
-pub fn ping() -> u32 {
-    1
+pub struct NativeEngine {
+    engine: Mutex<Option<Engine>>,
+    max_data: usize,
+}
+
+#[derive(Deserialize)]
+struct AddPayload<'a> {
+    /// Option layers merged under each job's own options: coordinator, then queue defaults.
+    #[serde(default)]
+    defaults: Vec<Map<String, Value>>,
+    #[serde(borrow)]
+    jobs: Vec<JobInput<'a>>,
+}
+
+#[derive(Deserialize)]
+struct JobInput<'a> {
+    name: String,
+    #[serde(borrow)]
+    data: &'a RawValue,
+    #[serde(default)]
+    opts: Map<String, Value>,
+}
+
+fn parse_keep(json: Option<&str>, field: &str) -> Result<KeepPolicy> {
+    match json {
+        None => Ok(KeepPolicy::KEEP_ALL),
+        Some(text) => {
+            let v: Value = serde_json::from_str(text).map_err(|e| validation(field, e))?;
+            KeepPolicy::parse(&v, field).map_err(to_js)
+        }
+    }
+}
+
+fn ms(v: Option<u32>, default: Duration) -> Duration {
+    v.map_or(default, |m| Duration::from_millis(m.into()))
+}
+
+#[napi]
+impl NativeEngine {
+    /// Connects to Redis (fails fast with a connection error when it does not answer).
+    #[napi(factory)]
+    pub async fn connect(config: EngineConfig) -> Result<NativeEngine> {
+        let redis = RedisConfig {
+            url: config.url,
+            host: config.host,
+            port: config.port.map(|p| p as u16),
+            username: config.username,
+            password: config.password,
+            db: config.db.map(i64::from),
+            tls: config.tls.unwrap_or(false),
+        };
+        let prefix = config.prefix.unwrap_or_else(|| "bull".to_owned());
+        let engine = Engine::connect(&redis, &prefix).await.map_err(to_js)?;
+        engine.ping().await.map_err(to_js)?;
+        Ok(NativeEngine {
+            engine: Mutex::new(Some(engine)),
+            max_data: config.max_job_data_size.unwrap_or(1 << 20) as usize,
+        })
+    }
+
+    fn engine(&self) -> Result<Engine> {
+        self.engine
+            .lock()
+            .expect("engine lock")
+            .clone()
+            .ok_or_else(|| to_js(job_queue_core::Error::Closed("coordinator")))
+    }
+
+    fn queue(&self, name: &str) -> Result<Queue> {
+        self.engine()?.queue(name).map_err(to_js)
+    }
+
+    /// Validates every job, then adds them all in one atomic call. `payload` is
+    /// `{defaults: [opts...], jobs: [{name, data, opts}]}`; returns JSON
+    /// `[{id, created, opts, timestamp}]` where `opts` is the stored options text.
+    #[napi]
+    pub async fn add_jobs(&self, queue: String, payload: String) -> Result<String> {
+        let q = self.queue(&queue)?;
+        let input: AddPayload =
+            serde_json::from_str(&payload).map_err(|e| validation("jobs", e))?;
+        let now = job_queue_core::time::now_ms();
+        let mut requests = Vec::with_capacity(input.jobs.len());
+        for job in input.jobs {
+            let data = job.data.get();
+            if !data.starts_with('{') {
+                return Err(validation("data", "must be a JSON object"));
+            }
+            if data.len() > self.max_data {
+                return Err(validation(
+                    "data",
+                    format!(
+                        "is {} bytes of JSON, over the limit of {}",
+                        data.len(),
+                        self.max_data
+                    ),
+                ));
+            }
+            let layers = input.defaults.iter().cloned().chain([job.opts]);
+            let options = AddOptions::from_map(options::merge(layers)).map_err(to_js)?;
+            requests.push(AddRequest {
+                name: job.name,
+                data: data.to_owned(),
+                options,
+                now_ms: now,
+            });
+        }
+        let added = q.add(&requests).await.map_err(to_js)?;
+        let out: Vec<Value> = added
+            .into_iter()
+            .zip(&requests)
+            .map(|((id, created), r)| {
+                serde_json::json!({
+                    "id": id,
+                    "created": created,
+                    "opts": r.options.stored,
+                    "timestamp": r.options.timestamp.unwrap_or(r.now_ms),
+                })
+            })
+            .collect();
+        Ok(Value::Array(out).to_string())
+    }
+
+    /// Job counts per state, as JSON.
+    #[napi]
+    pub async fn counts(&self, queue: String) -> Result<String> {
+        let counts = self.queue(&queue)?.counts().await.map_err(to_js)?;
+        Ok(serde_json::to_string(&counts).expect("counts serialise"))
+    }
+
+    #[napi]
+    pub async fn is_paused(&self, queue: String) -> Result<bool> {
+        self.queue(&queue)?.is_paused().await.map_err(to_js)
+    }
+
+    /// The job as JSON, or null.
+    #[napi]
+    pub async fn get_job(&self, queue: String, id: String) -> Result<Option<String>> {
+        let job = self.queue(&queue)?.get_job(&id).await.map_err(to_js)?;
+        Ok(job.map(|j| j.to_json()))
+    }
+
+    /// Failed jobs, newest first, ranks `start..=end`, as a JSON array.
+    #[napi]
+    pub async fn failed_jobs(&self, queue: String, start: i64, end: i64) -> Result<String> {
+        let jobs = self
+            .queue(&queue)?
+            .failed_jobs(start as isize, end as isize)
+            .await
+            .map_err(to_js)?;
+        Ok(serde_json::to_string(&jobs).expect("jobs serialise"))
+    }
+
+    #[napi]
+    pub async fn retry_job(&self, queue: String, id: String) -> Result<()> {
+        self.queue(&queue)?.retry_job(&id).await.map_err(to_js)
+    }
+
+    #[napi]
+    pub async fn update_progress(&self, queue: String, id: String, progress: String) -> Result<()> {
+        self.queue(&queue)?
+            .update_progress(&id, &progress)
+            .await
+            .map_err(to_js)
+    }
+
+    /// Appends a log line; returns the number of lines kept.
+    #[napi]
+    pub async fn add_log(&self, queue: String, id: String, line: String, keep: u32) -> Result<u32> {
+        let n = self
+            .queue(&queue)?
+            .add_log(&id, &line, keep.into())
+            .await
+            .map_err(to_js)?;
+        Ok(n as u32)
+    }
+
+    #[napi]
+    pub async fn logs(&self, queue: String, id: String) -> Result<Vec<String>> {
+        self.queue(&queue)?.logs(&id).await.map_err(to_js)
+    }
+
+    /// `{processingRate, averageProcessingTime}` from the finished sets, as JSON.
+    #[napi]
+    pub async fn processing_stats(&self, queue: String) -> Result<String> {
+        let stats = self
+            .queue(&queue)?
+            .processing_stats()
+            .await
+            .map_err(to_js)?;
+        Ok(serde_json::to_string(&stats).expect("stats serialise"))
+    }
+
+    /// Workers of the queue connected to Redis (from any process, ours or BullMQ's).
+    #[napi]
+    pub async fn worker_count(&self, queue: String) -> Result<u32> {
+        let n = self.queue(&queue)?.worker_count().await.map_err(to_js)?;
+        Ok(n as u32)
+    }
+
+    /// Round-trip latency to Redis in ms.
+    #[napi]
+    pub async fn ping(&self) -> Result<f64> {
+        let d = self.engine()?.ping().await.map_err(to_js)?;
+        Ok(d.as_secs_f64() * 1000.0)
+    }
+
+    /// Starts a worker. `process` receives batches of jobs as JSON text
+    /// (`[{handle, job}]`) and reports each outcome through `complete` / `fail`; `events`
+    /// receives batches of worker events as JSON text.
+    #[napi(
+        ts_args_type = "queue: string, config: WorkerConfig, process: (batch: string) => void, events: (batch: string) => void"
+    )]
+    pub async fn create_worker(
+        &self,
+        queue: String,
+        config: WorkerConfig,
+        process: ProcessFn,
+        events: EventsFn,
+    ) -> Result<NativeWorker> {
+        let engine = self.engine()?;
+        let defaults = WorkerOptions::default();
+        let options = WorkerOptions {
+            concurrency: config
+                .concurrency
+                .map_or(defaults.concurrency, |c| c as usize),
+            lock_duration: ms(config.lock_duration_ms, defaults.lock_duration),
+            stalled_interval: ms(config.stalled_interval_ms, defaults.stalled_interval),
+            max_stalled_count: config
+                .max_stalled_count
+                .unwrap_or(defaults.max_stalled_count),
+            name: config.name,
+            limiter: match (config.limiter_max, config.limiter_duration_ms) {
+                (Some(max), Some(d)) => Some((max.into(), Duration::from_millis(d.into()))),
+                _ => None,
+            },
+            remove_on_complete: parse_keep(
+                config.remove_on_complete.as_deref(),
+                "removeOnComplete",
+            )?,
+            remove_on_fail: parse_keep(config.remove_on_fail.as_deref(), "removeOnFail")?,
+            drain_delay: ms(config.drain_delay_ms, defaults.drain_delay),
+        };
+        let dispatcher = Arc::new(JsDispatcher::new(process, events));
+        let worker = engine
+            .worker(&queue, options, dispatcher.clone())
+            .await
+            .map_err(to_js)?;
+        Ok(NativeWorker {
+            worker: Arc::new(worker),
+            dispatcher,
+        })
+    }
+
+    /// Drops the shared connection. Workers must be closed first.
+    #[napi]
+    pub fn close(&self) {
+        self.engine.lock().expect("engine lock").take();
+    }
+}
+
+#[napi]
+pub struct NativeWorker {
+    worker: Arc<Worker>,
+    dispatcher: Arc<JsDispatcher>,
+}
+
+#[napi]
+impl NativeWorker {
+    #[napi(getter)]
+    pub fn id(&self) -> String {
+        self.worker.id().to_owned()
+    }
+
+    /// Reports a job done; `value` is its return value as JSON text.
+    #[napi]
+    pub fn complete(&self, handle: i64, value: String) {
+        self.worker.report(handle as u64, Outcome::Completed(value));
+    }
+
+    /// Reports a job failed.
+    #[napi]
+    pub fn fail(&self, handle: i64, message: String, stack: Option<String>, unrecoverable: bool) {
+        self.worker.report(
+            handle as u64,
+            Outcome::Failed(Failure {
+                message,
+                stack,
+                unrecoverable,
+            }),
+        );
+    }
+
+    #[napi]
+    pub fn pause(&self) {
+        self.worker.pause();
+    }
+
+    #[napi]
+    pub fn resume(&self) {
+        self.worker.resume();
+    }
+
+    #[napi]
+    pub fn stats(&self) -> WorkerStatsJs {
+        use std::sync::atomic::Ordering::Relaxed;
+        let s = self.worker.stats();
+        WorkerStatsJs {
+            completed: s.completed.load(Relaxed) as f64,
+            failed: s.failed.load(Relaxed) as f64,
+            last_activity_ms: s.last_activity_ms.load(Relaxed) as f64,
+            uptime_ms: self.worker.uptime().as_millis() as f64,
+        }
+    }
+
+    /// Stops fetching, waits up to `timeout_ms` for running jobs, gives unfinished ones back
+    /// to the queue, and releases the JS callbacks so Node can exit.
+    #[napi]
+    pub async fn close(&self, timeout_ms: u32) {
+        self.worker
+            .close(Duration::from_millis(timeout_ms.into()))
+            .await;
+        self.dispatcher.release();
+    }
 }

@@ -1,0 +1,31 @@
+'use strict';
+// @shared-infra/job-queue: a Redis job queue coordinator with a Rust engine, wire-compatible
+// with BullMQ 6.
+
+const { JobQueueCoordinator } = require('./lib/coordinator');
+const errors = require('./lib/errors');
+const { Job, AddedJob, ActiveJob } = require('./lib/job');
+const { Worker } = require('./lib/worker');
+
+/** The default coordinator, configured from the environment; it connects on first use. */
+const jobCoordinator = new JobQueueCoordinator();
+
+module.exports = {
+  JobQueueCoordinator,
+  jobCoordinator,
+  Job,
+  AddedJob,
+  ActiveJob,
+  Worker,
+  JobQueueError: errors.JobQueueError,
+  ValidationError: errors.ValidationError,
+  JobStateError: errors.JobStateError,
+  QueueNotFoundError: errors.QueueNotFoundError,
+  QueueExistsError: errors.QueueExistsError,
+  JobNotFoundError: errors.JobNotFoundError,
+  ConnectionError: errors.ConnectionError,
+  LockError: errors.LockError,
+  CorruptJobError: errors.CorruptJobError,
+  ClosedError: errors.ClosedError,
+  UnrecoverableError: errors.UnrecoverableError,
+};

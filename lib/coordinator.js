@@ -1,0 +1,384 @@
+'use strict';
+// JobQueueCoordinator: the design's facade (seeds 000 and 003). It validates what only JS can
+// see, builds JSON payloads, and forwards to the native engine.
+
+const { EventEmitter } = require('node:events');
+const { NativeEngine } = require('../binding');
+const { resolveConfig } = require('./config');
+const { Job, AddedJob } = require('./job');
+const { Worker } = require('./worker');
+const {
+  ValidationError,
+  QueueNotFoundError,
+  QueueExistsError,
+  JobNotFoundError,
+  fromNative,
+} = require('./errors');
+
+/** Runs a native call, converting its error to the exported classes. */
+async function call(promise) {
+  try {
+    return await promise;
+  } catch (err) {
+    throw fromNative(err);
+  }
+}
+
+function checkQueueName(name) {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new ValidationError('queueName', 'must be a non-empty string');
+  }
+  if (name.includes(':')) throw new ValidationError('queueName', "must not contain ':'");
+}
+
+/** JSON text of job data: a JSON-serialisable plain object. */
+function serialiseData(data) {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new ValidationError('data', 'must be a JSON-serialisable object');
+  }
+  try {
+    return JSON.stringify(data);
+  } catch (err) {
+    throw new ValidationError('data', `is not JSON-serialisable (${err.message})`);
+  }
+}
+
+/** Numbers that JSON cannot carry (NaN, ±Infinity) cross as strings, so the engine rejects
+ * them by field name instead of seeing a silent null. */
+function keepBadNumbers(_key, value) {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+}
+
+function serialiseOptions(options, field = 'options') {
+  if (options === undefined || options === null) return '{}';
+  if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new ValidationError(field, 'must be an object');
+  }
+  return JSON.stringify(options, keepBadNumbers);
+}
+
+function positiveInt(value, field) {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 1 || value > 0xffffffff) {
+    throw new ValidationError(field, 'must be a positive integer');
+  }
+  return value;
+}
+
+function keepText(value, field) {
+  if (value === undefined) return undefined;
+  const ok =
+    typeof value === 'boolean' ||
+    (Number.isInteger(value) && value >= 0) ||
+    (value !== null && typeof value === 'object');
+  if (!ok) throw new ValidationError(field, 'must be a boolean, a count, or {age, count}');
+  return JSON.stringify(value);
+}
+
+class JobQueueCoordinator extends EventEmitter {
+  constructor(config = {}) {
+    super();
+    this.config = resolveConfig(config);
+    this._native = null;
+    this._connecting = null;
+    this._queues = new Map(); // name -> QueueConfig given to createQueue
+    this._known = new Set(); // every queue this coordinator touched
+    this._workers = new Map(); // id -> Worker
+    this._defaultsText = new Map(); // queue -> JSON of its option layers
+  }
+
+  /** Connects to Redis. Every method calls it, so calling it yourself is optional. */
+  initialize() {
+    if (!this._connecting) {
+      const r = this.config.redis;
+      this._connecting = call(
+        NativeEngine.connect({
+          url: r.url,
+          host: r.host,
+          port: r.port,
+          username: r.username,
+          password: r.password,
+          db: r.db,
+          tls: r.tls === true || (r.tls !== undefined && r.tls !== false),
+          prefix: r.keyPrefix,
+          maxJobDataSize: this.config.security.maxJobDataSize,
+        }),
+      ).then((native) => {
+        this._native = native;
+        return native;
+      });
+      this._connecting.catch(() => {
+        this._connecting = null; // let a later call try again
+      });
+    }
+    return this._connecting.then(() => undefined);
+  }
+
+  async _engine() {
+    if (this._native) return this._native;
+    await this.initialize();
+    return this._native;
+  }
+
+  /**
+   * Stops every worker (each waits up to `timeoutMs` for its running jobs, then gives the
+   * rest back to the queue) and closes the connection so the process can exit.
+   */
+  async shutdown({ timeoutMs = 30000 } = {}) {
+    await Promise.all([...this._workers.values()].map((w) => w.close(timeoutMs)));
+    this._workers.clear();
+    if (this._connecting) await this._connecting.catch(() => {});
+    if (this._native) this._native.close();
+    this._native = null;
+    this._connecting = null;
+  }
+
+  /** Declares a queue with its defaults (`QueueConfig`). Creating a name twice is an error. */
+  async createQueue(config) {
+    if (!config || typeof config !== 'object') throw new ValidationError('config', 'must be an object');
+    checkQueueName(config.name);
+    if (this._queues.has(config.name)) throw new QueueExistsError(config.name);
+    serialiseOptions(config.defaultJobOptions, 'defaultJobOptions');
+    await this._engine();
+    this._queues.set(config.name, { ...config });
+    this._known.add(config.name);
+    this._defaultsText.delete(config.name);
+    return this.getQueue(config.name);
+  }
+
+  /** The queue's config as given to createQueue, or null. */
+  getQueue(name) {
+    const config = this._queues.get(name);
+    return config ? { name, config } : null;
+  }
+
+  _defaults(queueName) {
+    let text = this._defaultsText.get(queueName);
+    if (text === undefined) {
+      const layers = [this.config.defaultJobOptions];
+      const q = this._queues.get(queueName);
+      if (q && q.defaultJobOptions) layers.push(q.defaultJobOptions);
+      text = JSON.stringify(layers, keepBadNumbers);
+      this._defaultsText.set(queueName, text);
+    }
+    return text;
+  }
+
+  /**
+   * Adds a job: `enqueueJob(queue, data, options?)` or `enqueueJob(queue, jobName, data,
+   * options?)`. The name is `jobName`, else `data.type` when it is a string, else the queue.
+   */
+  async enqueueJob(queueName, ...args) {
+    const [jobName, data, options] = typeof args[0] === 'string' ? args : [undefined, ...args];
+    const [job] = await this._add(queueName, [{ name: jobName, data, options }]);
+    return job;
+  }
+
+  /** Adds many jobs in one atomic call; all are validated before anything is written. */
+  async enqueueBulk(queueName, jobs) {
+    if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
+    return this._add(queueName, jobs);
+  }
+
+  async _add(queueName, jobs) {
+    checkQueueName(queueName);
+    const names = [];
+    const parts = jobs.map((j, i) => {
+      if (!j || typeof j !== 'object') throw new ValidationError(`jobs[${i}]`, 'must be an object');
+      const data = serialiseData(j.data);
+      const name =
+        typeof j.name === 'string' && j.name
+          ? j.name
+          : typeof j.data.type === 'string'
+            ? j.data.type
+            : queueName;
+      names.push(name);
+      const opts = serialiseOptions(j.options ?? j.opts);
+      return `{"name":${JSON.stringify(name)},"data":${data},"opts":${opts}}`;
+    });
+    const payload = `{"defaults":${this._defaults(queueName)},"jobs":[${parts.join(',')}]}`;
+    const native = await this._engine();
+    const added = JSON.parse(await call(native.addJobs(queueName, payload)));
+    this._known.add(queueName);
+    return added.map(
+      (a, i) => new AddedJob(a.id, names[i], jobs[i].data, a.opts, a.timestamp, queueName),
+    );
+  }
+
+  /**
+   * Starts a worker for the queue. `processor(job, context)` returns a promise; its value
+   * becomes the job's return value, a thrown error its failure.
+   */
+  async registerWorker(queueName, processor, options = {}) {
+    checkQueueName(queueName);
+    if (typeof processor !== 'function') {
+      throw new ValidationError('processor', 'must be a function');
+    }
+    const d = this.config.defaultWorkerOptions;
+    const q = this._queues.get(queueName) || {};
+    const o = { ...options, settings: { ...d.settings, ...options.settings } };
+    const limiter = o.limiter || o.rateLimiter || q.rateLimit || d.limiter;
+    const config = {
+      concurrency: positiveInt(o.concurrency ?? q.concurrency ?? d.concurrency, 'concurrency'),
+      lockDurationMs: positiveInt(o.lockDuration ?? d.lockDuration, 'lockDuration'),
+      stalledIntervalMs: positiveInt(
+        o.stalledInterval ?? q.stalledInterval ?? o.settings.stalledInterval,
+        'stalledInterval',
+      ),
+      maxStalledCount: o.maxStalledCount ?? q.maxStalledCount ?? o.settings.maxStalledCount,
+      name: o.name,
+      limiterMax: limiter ? positiveInt(limiter.max, 'limiter.max') : undefined,
+      limiterDurationMs: limiter ? positiveInt(limiter.duration, 'limiter.duration') : undefined,
+      drainDelayMs: o.drainDelay,
+      removeOnComplete: keepText(o.removeOnComplete, 'removeOnComplete'),
+      removeOnFail: keepText(o.removeOnFail, 'removeOnFail'),
+    };
+    if (!Number.isInteger(config.maxStalledCount) || config.maxStalledCount < 0) {
+      throw new ValidationError('maxStalledCount', 'must be a non-negative integer');
+    }
+    const native = await this._engine();
+    const worker = new Worker(queueName, processor, native);
+    worker._worker = await call(
+      native.createWorker(
+        queueName,
+        config,
+        (text) => worker._onJobs(text),
+        (text) => worker._onEvents(text),
+      ),
+    );
+    this._forwardEvents(worker);
+    this._workers.set(worker.id, worker);
+    this._known.add(queueName);
+    worker.once('closed', () => this._workers.delete(worker.id));
+    return worker;
+  }
+
+  /** Re-emits a worker's events on the coordinator, with the queue name. */
+  _forwardEvents(worker) {
+    const queueName = worker.queueName;
+    for (const event of ['completed', 'failed', 'stalled']) {
+      worker.on(event, (jobId, detail) => {
+        if (this.listenerCount(event) > 0) this.emit(event, { queueName, jobId, detail });
+      });
+    }
+    worker.on('error', (err) => {
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    });
+  }
+
+  /** Workers registered through this coordinator. */
+  getWorkers(queueName) {
+    const all = [...this._workers.values()];
+    return queueName ? all.filter((w) => w.queueName === queueName) : all;
+  }
+
+  async _requireQueue(native, queueName) {
+    checkQueueName(queueName);
+    if (this._known.has(queueName)) return;
+    const counts = JSON.parse(await call(native.counts(queueName)));
+    const any = Object.values(counts).some((n) => n > 0);
+    if (!any && !(await call(native.isPaused(queueName)))) throw new QueueNotFoundError(queueName);
+  }
+
+  /**
+   * `{name, isPaused, jobCounts, counts, workers, processingRate, averageProcessingTime}`:
+   * workers connected from any process; rate in jobs/s over the last minute and mean
+   * processing time in ms, both measured from finished jobs.
+   */
+  async getQueueStatus(queueName) {
+    const native = await this._engine();
+    await this._requireQueue(native, queueName);
+    const [countsText, isPaused, workers, statsText] = await Promise.all([
+      call(native.counts(queueName)),
+      call(native.isPaused(queueName)),
+      call(native.workerCount(queueName)),
+      call(native.processingStats(queueName)),
+    ]);
+    const c = JSON.parse(countsText);
+    const jobCounts = {
+      waiting: c.waiting,
+      active: c.active,
+      completed: c.completed,
+      failed: c.failed,
+      delayed: c.delayed,
+      prioritized: c.prioritized,
+    };
+    const stats = JSON.parse(statsText);
+    return {
+      name: queueName,
+      isPaused,
+      jobCounts,
+      counts: jobCounts,
+      workers,
+      processingRate: stats.processingRate,
+      averageProcessingTime: stats.averageProcessingTime,
+    };
+  }
+
+  /** Failed jobs, newest first: `getFailedJobs(q, {start, end})` or `getFailedJobs(q, limit)`. */
+  async getFailedJobs(queueName, range = {}) {
+    const native = await this._engine();
+    checkQueueName(queueName);
+    let start = 0;
+    let end = 99;
+    if (typeof range === 'number') {
+      end = positiveInt(range, 'limit') - 1;
+    } else if (range) {
+      start = range.start ?? 0;
+      end = range.end ?? start + 99;
+      if (!Number.isInteger(start) || start < 0) throw new ValidationError('start', 'must be a non-negative integer');
+      if (!Number.isInteger(end) || end < start) throw new ValidationError('end', 'must be an integer ≥ start');
+    }
+    const jobs = JSON.parse(await call(native.failedJobs(queueName, start, end)));
+    return jobs.map((j) => new Job(j, queueName));
+  }
+
+  /** The job with its current fields, or null. */
+  async getJob(queueName, jobId) {
+    checkQueueName(queueName);
+    const native = await this._engine();
+    const text = await call(native.getJob(queueName, String(jobId)));
+    return text === null ? null : new Job(JSON.parse(text), queueName);
+  }
+
+  /** The job's log lines. */
+  async getJobLogs(queueName, jobId) {
+    checkQueueName(queueName);
+    const native = await this._engine();
+    return call(native.logs(queueName, String(jobId)));
+  }
+
+  /**
+   * Moves a failed job back to waiting with fresh attempts: `retryJob(queue, jobId)`, or
+   * `retryJob(jobId)`, which looks in every queue this coordinator has used.
+   */
+  async retryJob(...args) {
+    const native = await this._engine();
+    if (args.length >= 2) {
+      const [queueName, jobId] = args;
+      checkQueueName(queueName);
+      await call(native.retryJob(queueName, String(jobId)));
+      return;
+    }
+    const jobId = String(args[0]);
+    const found = [];
+    for (const q of this._known) {
+      if ((await call(native.getJob(q, jobId))) !== null) found.push(q);
+    }
+    if (found.length === 0) {
+      throw new JobNotFoundError(`job ${jobId} not found in any known queue (${[...this._known].join(', ') || 'none'})`);
+    }
+    if (found.length > 1) {
+      throw new ValidationError('jobId', `${jobId} exists in several queues (${found.join(', ')}); pass the queue name`);
+    }
+    await call(native.retryJob(found[0], jobId));
+  }
+
+  /** Round-trip latency to Redis in ms. */
+  async ping() {
+    const native = await this._engine();
+    return call(native.ping());
+  }
+}
+
+module.exports = { JobQueueCoordinator };

@@ -1,0 +1,116 @@
+'use strict';
+// Exported error classes, each with a stable `code`. `fromNative` is the one place an engine
+// error (whose message is JSON `{code, message, field?}`) becomes one of these.
+
+class JobQueueError extends Error {
+  constructor(message, code, options) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+class ValidationError extends JobQueueError {
+  constructor(field, message, code = 'ERR_VALIDATION') {
+    super(field ? `invalid ${field}: ${message}` : message, code);
+    this.field = field;
+  }
+}
+
+class JobStateError extends ValidationError {
+  constructor(message) {
+    super(undefined, message, 'ERR_JOB_NOT_IN_STATE');
+  }
+}
+
+class QueueNotFoundError extends JobQueueError {
+  constructor(queueName) {
+    super(`queue ${queueName} not found`, 'ERR_QUEUE_NOT_FOUND');
+    this.queueName = queueName;
+  }
+}
+
+class QueueExistsError extends JobQueueError {
+  constructor(queueName) {
+    super(`queue ${queueName} already exists`, 'ERR_QUEUE_EXISTS');
+    this.queueName = queueName;
+  }
+}
+
+class JobNotFoundError extends JobQueueError {
+  constructor(message) {
+    super(message, 'ERR_JOB_NOT_FOUND');
+  }
+}
+
+class ConnectionError extends JobQueueError {
+  constructor(message) {
+    super(message, 'ERR_CONNECTION');
+  }
+}
+
+class LockError extends JobQueueError {}
+class CorruptJobError extends JobQueueError {}
+class ClosedError extends JobQueueError {}
+
+/** Throw this from a processor to fail the job at once, without retries. */
+class UnrecoverableError extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'UnrecoverableError';
+    this.code = 'ERR_UNRECOVERABLE';
+  }
+}
+
+/** Error names that mean "retrying cannot help" (the design's non-retryable errors). */
+const NON_RETRYABLE = new Set([
+  'UnrecoverableError',
+  'ValidationError',
+  'AuthenticationError',
+  'AuthorizationError',
+  'NotFoundError',
+  'BadRequestError',
+]);
+
+function isUnrecoverable(err) {
+  return err instanceof UnrecoverableError || (err != null && NON_RETRYABLE.has(err.name));
+}
+
+const BY_CODE = {
+  ERR_VALIDATION: (r) => new ValidationError(r.field, r.message.replace(/^invalid [^:]+: /, '')),
+  ERR_JOB_NOT_IN_STATE: (r) => new JobStateError(r.message),
+  ERR_JOB_NOT_FOUND: (r) => new JobNotFoundError(r.message),
+  ERR_CONNECTION: (r) => new ConnectionError(r.message),
+  ERR_LOCK_MISMATCH: (r) => new LockError(r.message, r.code),
+  ERR_LOCK_MISSING: (r) => new LockError(r.message, r.code),
+  ERR_CORRUPT_JOB: (r) => new CorruptJobError(r.message, r.code),
+  ERR_CLOSED: (r) => new ClosedError(r.message, r.code),
+};
+
+/** Converts an error thrown by the native engine; anything else passes through. */
+function fromNative(err) {
+  let reason;
+  try {
+    reason = JSON.parse(err.message);
+  } catch {
+    return err;
+  }
+  const make = reason && BY_CODE[reason.code];
+  return make ? make(reason) : err;
+}
+
+module.exports = {
+  JobQueueError,
+  ValidationError,
+  JobStateError,
+  QueueNotFoundError,
+  QueueExistsError,
+  JobNotFoundError,
+  ConnectionError,
+  LockError,
+  CorruptJobError,
+  ClosedError,
+  UnrecoverableError,
+  isUnrecoverable,
+  fromNative,
+};

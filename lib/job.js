@@ -1,0 +1,54 @@
+'use strict';
+// Job objects handed to callers and processors. `opts` of a freshly added job arrives as
+// JSON text and is parsed only when read.
+
+class Job {
+  constructor(fields, queueName) {
+    Object.assign(this, fields);
+    this.queueName = queueName;
+  }
+}
+
+/** The job returned by enqueueJob / enqueueBulk: `{id, name, data, opts, timestamp, queueName}`. */
+class AddedJob {
+  constructor(id, name, data, optsText, timestamp, queueName) {
+    this.id = id;
+    this.name = name;
+    this.data = data;
+    this.timestamp = timestamp;
+    this.queueName = queueName;
+    Object.defineProperty(this, '_optsText', { value: optsText, writable: true });
+  }
+
+  get opts() {
+    const value = JSON.parse(this._optsText);
+    Object.defineProperty(this, 'opts', { value, enumerable: true });
+    return value;
+  }
+
+  toJSON() {
+    const { id, name, data, opts, timestamp, queueName } = this;
+    return { id, name, data, opts, timestamp, queueName };
+  }
+}
+
+/** The job a processor receives: the stored job plus `updateProgress` and `log`. */
+class ActiveJob extends Job {
+  constructor(fields, queueName, native) {
+    super(fields, queueName);
+    Object.defineProperty(this, '_native', { value: native });
+  }
+
+  /** Stores progress (a number or an object) and emits a `progress` event. */
+  async updateProgress(progress) {
+    this.progress = progress;
+    await this._native.updateProgress(this.queueName, this.id, JSON.stringify(progress));
+  }
+
+  /** Appends a line to the job's log; resolves to the number of lines. */
+  async log(text) {
+    return this._native.addLog(this.queueName, this.id, String(text), this.opts?.kl ?? 0);
+  }
+}
+
+module.exports = { Job, AddedJob, ActiveJob };

@@ -1,0 +1,19 @@
+//! The one place engine errors become JavaScript errors. The reason is JSON
+//! `{code, message, field?}`; `lib/errors.js` turns it into the exported error class for
+//! `code`, so callers branch on `err.code`.
+
+use job_queue_core::Error;
+use napi::{Error as JsError, Status};
+use serde_json::json;
+
+pub fn to_js(e: Error) -> JsError {
+    let mut reason = json!({ "code": e.code().as_str(), "message": e.to_string() });
+    if let Error::Validation { field, .. } = &e {
+        reason["field"] = json!(field);
+    }
+    JsError::new(Status::GenericFailure, reason.to_string())
+}
+
+pub fn validation(field: &str, message: impl ToString) -> JsError {
+    to_js(Error::validation(field, message.to_string()))
+}
