@@ -20,7 +20,7 @@ local now = tonumber(ARGV[2])
 local m = tonumber(ARGV[9])
 local statuses = {}
 local trims = {}
-local runnable, delayed = false, false
+local runnable, delayed, finished = false, false, false
 
 if m > 0 then
   redis.call("XTRIM", K.events, "MAXLEN", "~", MAX_EVENTS)
@@ -70,6 +70,7 @@ for i = 0, m - 1 do
     if stack ~= "" then redis.call("HSET", key, "stacktrace", stack) end
     local attempts_made = redis.call("HINCRBY", key, "atm", 1)
     if action == "c" or action == "f" then
+      finished = true
       local set = action == "c" and "completed" or "failed"
       local keep = tonumber(x)
       local dedup = redis.call("HGET", key, "deid")
@@ -123,7 +124,8 @@ local worker_name = ARGV[6] ~= "" and ARGV[6] or nil
 local fetched = fetch_jobs(now, ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), worker_name,
   tonumber(ARGV[7]), tonumber(ARGV[8]))
 if delayed and #fetched[1] == 0 then refresh_delay_marker() end
-if m > 0 and #fetched[1] == 0 and redis.call("LLEN", K.wait) == 0
+-- like BullMQ, only finishing (not a retry) announces an empty queue
+if finished and #fetched[1] == 0 and redis.call("LLEN", K.wait) == 0
     and redis.call("LLEN", K.active) == 0 and redis.call("ZCARD", K.prioritized) == 0 then
   emit("drained")
 end

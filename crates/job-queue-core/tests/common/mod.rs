@@ -1,0 +1,105 @@
+//! Shared test setup: a real Redis from `REDIS_URL` (default 127.0.0.1:6379) and a unique
+//! key prefix per test, whose keys are deleted when the guard drops.
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use job_queue_core::keys::QueueKeys;
+use job_queue_core::options::{merge, AddOptions};
+use job_queue_core::scripts::AddRequest;
+use job_queue_core::time::now_ms;
+use job_queue_core::{Engine, RedisConfig};
+use redis::aio::ConnectionManager;
+
+pub struct TestQueue {
+    pub engine: Engine,
+    pub keys: QueueKeys,
+    pub con: ConnectionManager,
+}
+
+pub fn redis_url() -> String {
+    std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+pub async fn queue() -> TestQueue {
+    let prefix = format!("jqtest-{}", uuid_like());
+    let config = RedisConfig {
+        url: Some(redis_url()),
+        ..Default::default()
+    };
+    let engine = Engine::connect(&config, &prefix)
+        .await
+        .expect("redis reachable");
+    let keys = QueueKeys::new(&prefix, "q").unwrap();
+    let con = engine.connection();
+    TestQueue { engine, keys, con }
+}
+
+fn uuid_like() -> String {
+    format!("{}-{}", std::process::id(), rand::random::<u64>())
+}
+
+impl TestQueue {
+    pub fn queue(&self) -> job_queue_core::Queue {
+        self.engine.queue(&self.keys.queue).unwrap()
+    }
+
+    pub async fn cmd<T: redis::FromRedisValue>(&self, args: &[&str]) -> T {
+        let mut c = redis::cmd(args[0]);
+        for a in &args[1..] {
+            c.arg(*a);
+        }
+        c.query_async(&mut self.con.clone()).await.unwrap()
+    }
+
+    /// Deletes every key of this test's prefix.
+    pub async fn cleanup(&self) {
+        let pattern = format!("{}:*", self.keys.prefix);
+        let keys: Vec<String> = self.cmd(&["KEYS", &pattern]).await;
+        if !keys.is_empty() {
+            let mut c = redis::cmd("DEL");
+            c.arg(keys);
+            let _: () = c.query_async(&mut self.con.clone()).await.unwrap();
+        }
+    }
+
+    /// The events stream as (event name, fields) pairs.
+    pub async fn events(&self) -> Vec<(String, Vec<(String, String)>)> {
+        let entries: Vec<(String, Vec<String>)> = self
+            .cmd(&["XRANGE", &self.keys.key("events"), "-", "+"])
+            .await;
+        entries
+            .into_iter()
+            .map(|(_, f)| {
+                let pairs: Vec<(String, String)> =
+                    f.chunks(2).map(|c| (c[0].clone(), c[1].clone())).collect();
+                (pairs[0].1.clone(), pairs[1..].to_vec())
+            })
+            .collect()
+    }
+}
+
+pub fn request(name: &str, opts: serde_json::Value) -> AddRequest {
+    AddRequest {
+        name: name.to_owned(),
+        data: r#"{"x":1}"#.to_owned(),
+        options: AddOptions::from_map(merge([opts.as_object().unwrap().clone()])).unwrap(),
+        now_ms: now_ms(),
+    }
+}
+
+/// Polls `check` until it returns true or `timeout` passes.
+pub async fn wait_for<F, Fut>(timeout: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if check().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}

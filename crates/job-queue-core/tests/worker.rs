@@ -1,0 +1,188 @@
+//! The worker loop end to end, with a Rust dispatcher standing in for JavaScript.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use job_queue_core::worker::{
+    Dispatched, Dispatcher, Failure, Outcome, Worker, WorkerEvent, WorkerOptions,
+};
+use serde_json::json;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+
+/// Sends dispatched jobs to the test, which decides their outcome.
+struct Channel {
+    jobs: UnboundedSender<Dispatched>,
+    events: Mutex<Vec<WorkerEvent>>,
+}
+
+impl Dispatcher for Channel {
+    fn dispatch(&self, jobs: Vec<Dispatched>) {
+        for j in jobs {
+            let _ = self.jobs.send(j);
+        }
+    }
+    fn events(&self, events: Vec<WorkerEvent>) {
+        self.events.lock().unwrap().extend(events);
+    }
+}
+
+#[tokio::test]
+async fn processes_jobs_with_retries_at_concurrency() {
+    let t = common::queue().await;
+    let jobs: Vec<_> = (0..50)
+        .map(|_| common::request("a", json!({"attempts": 2, "backoff": 0})))
+        .collect();
+    t.queue().add(&jobs).await.unwrap();
+    let (tx, mut rx) = unbounded_channel();
+    let channel = Arc::new(Channel {
+        jobs: tx,
+        events: Mutex::default(),
+    });
+    let options = WorkerOptions {
+        concurrency: 8,
+        ..Default::default()
+    };
+    let worker = t
+        .engine
+        .worker(&t.keys.queue, options, channel.clone())
+        .await
+        .unwrap();
+    let mut completed = 0;
+    while completed < 50 {
+        let d = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("a job within 10 s")
+            .unwrap();
+        let outcome = if d.job.attempts_made == 0 {
+            Outcome::Failed(Failure {
+                message: "first attempt fails".into(),
+                stack: Some("Error: first attempt fails".into()),
+                unrecoverable: false,
+            })
+        } else {
+            completed += 1;
+            Outcome::Completed(format!("{{\"id\":\"{}\"}}", d.job.id))
+        };
+        worker.report(d.handle, outcome);
+    }
+    let done = common::wait_for(Duration::from_secs(5), || async {
+        t.queue().counts().await.unwrap().completed == 50
+    })
+    .await;
+    assert!(done);
+    let job = t.queue().get_job("7").await.unwrap().unwrap();
+    assert_eq!(job.attempts_made, 2);
+    assert_eq!(job.stacktrace, ["Error: first attempt fails"]);
+    assert_eq!(job.return_value.unwrap().get(), r#"{"id":"7"}"#);
+    worker.close(Duration::from_secs(1)).await;
+    let events = channel.events.lock().unwrap().clone();
+    let retried = events
+        .iter()
+        .filter(|e| matches!(e, WorkerEvent::Failed { retrying: true, .. }))
+        .count();
+    assert_eq!(retried, 50);
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_unrecoverable_failure_skips_remaining_attempts() {
+    let t = common::queue().await;
+    t.queue()
+        .add(&[common::request("a", json!({"attempts": 5}))])
+        .await
+        .unwrap();
+    let (tx, mut rx) = unbounded_channel();
+    let channel = Arc::new(Channel {
+        jobs: tx,
+        events: Mutex::default(),
+    });
+    let worker = t
+        .engine
+        .worker(&t.keys.queue, WorkerOptions::default(), channel)
+        .await
+        .unwrap();
+    let d = rx.recv().await.unwrap();
+    worker.report(
+        d.handle,
+        Outcome::Failed(Failure {
+            message: "bad input".into(),
+            stack: None,
+            unrecoverable: true,
+        }),
+    );
+    let failed = common::wait_for(Duration::from_secs(5), || async {
+        t.queue().counts().await.unwrap().failed == 1
+    })
+    .await;
+    assert!(failed);
+    worker.close(Duration::from_secs(1)).await;
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_worker_wakes_on_the_marker_when_a_job_arrives() {
+    let t = common::queue().await;
+    let (tx, mut rx) = unbounded_channel();
+    let channel = Arc::new(Channel {
+        jobs: tx,
+        events: Mutex::default(),
+    });
+    let options = WorkerOptions {
+        drain_delay: Duration::from_secs(30),
+        ..Default::default()
+    };
+    let worker = t
+        .engine
+        .worker(&t.keys.queue, options, channel)
+        .await
+        .unwrap();
+    // Let the worker find the queue empty and block on the marker.
+    let blocked = common::wait_for(Duration::from_secs(5), || async {
+        let clients: String = t.cmd(&["CLIENT", "LIST"]).await;
+        clients.lines().any(|l| l.contains("cmd=bzpopmin"))
+    })
+    .await;
+    assert!(blocked, "the worker blocks on BZPOPMIN when idle");
+    t.queue()
+        .add(&[common::request("a", json!({}))])
+        .await
+        .unwrap();
+    let d = tokio::time::timeout(Duration::from_secs(2), rx.recv())
+        .await
+        .expect("woken well before the 30 s drain delay")
+        .unwrap();
+    worker.report(d.handle, Outcome::Completed("null".into()));
+    worker.close(Duration::from_secs(1)).await;
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn close_gives_unfinished_jobs_back_to_the_queue() {
+    let t = common::queue().await;
+    t.queue()
+        .add(&[common::request("a", json!({}))])
+        .await
+        .unwrap();
+    let (tx, mut rx) = unbounded_channel();
+    let channel = Arc::new(Channel {
+        jobs: tx,
+        events: Mutex::default(),
+    });
+    let worker: Worker = t
+        .engine
+        .worker(&t.keys.queue, WorkerOptions::default(), channel)
+        .await
+        .unwrap();
+    let _never_reported = rx.recv().await.unwrap();
+    worker.close(Duration::from_millis(50)).await;
+    let counts = t.queue().counts().await.unwrap();
+    assert_eq!((counts.active, counts.waiting), (0, 1));
+    let job = t.queue().get_job("1").await.unwrap().unwrap();
+    assert_eq!(
+        job.attempts_made, 0,
+        "a released job has not used an attempt"
+    );
+    t.cleanup().await;
+}
