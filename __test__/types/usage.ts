@@ -1,0 +1,52 @@
+// Compiled with `tsc --noEmit` (npm run typecheck): the public types accept the design's
+// usage and reject what they should.
+import {
+  jobCoordinator,
+  JobQueueCoordinator,
+  UnrecoverableError,
+  ValidationError,
+  type QueueStatus,
+  type AddedJob,
+} from '../..';
+import type { NativeEngine, NativeWorker } from '../../binding';
+
+async function usage(): Promise<void> {
+  const photo: AddedJob<{ type: string; photoId: number }> = await jobCoordinator.enqueueJob(
+    'photo-processing',
+    { type: 'process-photo', photoId: 1 },
+  );
+  photo.opts.attempts;
+  await jobCoordinator.enqueueJob('q', 'name', { a: 1 }, { delayMs: 5, maxRetries: 3, backoffStrategy: { type: 'fixed', delay: 1 } });
+  const worker = await jobCoordinator.registerWorker('q', async (job, ctx) => {
+    await job.updateProgress({ pct: 50 });
+    await job.log(`attempt ${ctx.attemptNumber}`);
+    if (!job.data) throw new UnrecoverableError('no data');
+    return { ok: true };
+  }, { concurrency: 5, lockDuration: 30000 });
+  worker.on('failed', (jobId: string, err: Error, info) => info.retrying);
+  const status: QueueStatus = await jobCoordinator.getQueueStatus('q');
+  status.jobCounts.prioritized;
+  await jobCoordinator.retryJob('q', '1');
+  await jobCoordinator.retryJob('1');
+  const c = new JobQueueCoordinator({ redis: { url: 'redis://127.0.0.1:6379' } });
+  await c.shutdown({ timeoutMs: 10 });
+  try { await c.initialize(); } catch (e) { if (e instanceof ValidationError) e.field; }
+  // @ts-expect-error the backoff type is checked
+  await c.enqueueJob('q', {}, { backoff: { type: 'linear', delay: 1 } });
+  // @ts-expect-error data must be an object
+  await c.enqueueJob('q', 'name', 42);
+}
+
+// The generated native types agree with how lib/ calls them.
+declare const engine: NativeEngine;
+declare const nativeWorker: NativeWorker;
+async function native(): Promise<void> {
+  const text: string = await engine.addJobs('q', '{"jobs":[]}');
+  const w = await engine.createWorker('q', { concurrency: 1 }, (batch: string) => {}, (batch: string) => {});
+  nativeWorker.complete(1, 'null');
+  nativeWorker.fail(1, 'm', null, false);
+  await w.close(10);
+  void text;
+}
+void usage;
+void native;
