@@ -5,11 +5,13 @@ export declare class NativeEngine {
   /** Connects to Redis (fails fast with a connection error when it does not answer). */
   static connect(config: EngineConfig): Promise<NativeEngine>
   /**
-   * Validates every job, then adds them all in one atomic call. `payload` is
-   * `{defaults: [opts...], jobs: [{name, data, opts}]}`; returns JSON
-   * `[{id, created, opts, timestamp}]` where `opts` is the stored options text.
+   * Validates the jobs, then adds the valid ones in one atomic call. `payload` is
+   * `{defaults: [opts...], jobs: [{name, data, opts}]}`. With `all_or_nothing`, one invalid
+   * job rejects the call and nothing is written. Returns JSON
+   * `{opts: [stored opts text...], jobs: [[id, created, timestamp, opts index] | error]}`
+   * where an error is `{code, message, field}`.
    */
-  addJobs(queue: string, payload: string): Promise<string>
+  addJobs(queue: string, payload: string, allOrNothing: boolean): Promise<string>
   /** Job counts per state, as JSON. */
   counts(queue: string): Promise<string>
   isPaused(queue: string): Promise<boolean>

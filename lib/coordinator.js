@@ -12,6 +12,7 @@ const {
   QueueNotFoundError,
   QueueExistsError,
   JobNotFoundError,
+  fromReason,
   fromNative,
 } = require('./errors');
 
@@ -75,6 +76,20 @@ function keepText(value, field) {
   return JSON.stringify(value);
 }
 
+/** One job's name and payload JSON, validated as far as JS can see. */
+function describeJob(job, queueName, index) {
+  if (!job || typeof job !== 'object') throw new ValidationError(`jobs[${index}]`, 'must be an object');
+  const data = serialiseData(job.data);
+  const name =
+    typeof job.name === 'string' && job.name
+      ? job.name
+      : typeof job.data.type === 'string'
+        ? job.data.type
+        : queueName;
+  const opts = serialiseOptions(job.options ?? job.opts);
+  return { name, json: `{"name":${JSON.stringify(name)},"data":${data},"opts":${opts}}` };
+}
+
 class JobQueueCoordinator extends EventEmitter {
   constructor(config = {}) {
     super();
@@ -85,6 +100,7 @@ class JobQueueCoordinator extends EventEmitter {
     this._known = new Set(); // every queue this coordinator touched
     this._workers = new Map(); // id -> Worker
     this._defaultsText = new Map(); // queue -> JSON of its option layers
+    this._pending = new Map(); // queue -> enqueueJob calls of this tick, sent as one call
   }
 
   /** Connects to Redis. Every method calls it, so calling it yourself is optional. */
@@ -167,41 +183,63 @@ class JobQueueCoordinator extends EventEmitter {
   /**
    * Adds a job: `enqueueJob(queue, data, options?)` or `enqueueJob(queue, jobName, data,
    * options?)`. The name is `jobName`, else `data.type` when it is a string, else the queue.
+   * Calls made in the same tick travel to Redis together in one script call; each job is
+   * validated on its own, so one bad job does not fail its neighbours.
    */
-  async enqueueJob(queueName, ...args) {
+  enqueueJob(queueName, ...args) {
     const [jobName, data, options] = typeof args[0] === 'string' ? args : [undefined, ...args];
-    const [job] = await this._add(queueName, [{ name: jobName, data, options }]);
-    return job;
+    let part;
+    try {
+      checkQueueName(queueName);
+      part = describeJob({ name: jobName, data, options }, queueName, 0);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    let batch = this._pending.get(queueName);
+    if (!batch) {
+      batch = { parts: [], waiters: [] };
+      this._pending.set(queueName, batch);
+      process.nextTick(() => this._flush(queueName, batch));
+    }
+    batch.parts.push(part.json);
+    return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject, part, data }));
+  }
+
+  async _flush(queueName, batch) {
+    this._pending.delete(queueName);
+    let result;
+    try {
+      result = await this._send(queueName, batch.parts, false);
+    } catch (err) {
+      for (const w of batch.waiters) w.reject(err);
+      return;
+    }
+    batch.waiters.forEach((w, i) => {
+      const entry = result.jobs[i];
+      if (Array.isArray(entry)) {
+        w.resolve(new AddedJob(entry[0], w.part.name, w.data, result.opts[entry[3]], entry[2], queueName));
+      } else {
+        w.reject(fromReason(entry) || new Error(entry.message));
+      }
+    });
+  }
+
+  async _send(queueName, parts, allOrNothing) {
+    const payload = `{"defaults":${this._defaults(queueName)},"jobs":[${parts.join(',')}]}`;
+    const native = await this._engine();
+    const result = JSON.parse(await call(native.addJobs(queueName, payload, allOrNothing)));
+    this._known.add(queueName);
+    return result;
   }
 
   /** Adds many jobs in one atomic call; all are validated before anything is written. */
   async enqueueBulk(queueName, jobs) {
-    if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
-    return this._add(queueName, jobs);
-  }
-
-  async _add(queueName, jobs) {
     checkQueueName(queueName);
-    const names = [];
-    const parts = jobs.map((j, i) => {
-      if (!j || typeof j !== 'object') throw new ValidationError(`jobs[${i}]`, 'must be an object');
-      const data = serialiseData(j.data);
-      const name =
-        typeof j.name === 'string' && j.name
-          ? j.name
-          : typeof j.data.type === 'string'
-            ? j.data.type
-            : queueName;
-      names.push(name);
-      const opts = serialiseOptions(j.options ?? j.opts);
-      return `{"name":${JSON.stringify(name)},"data":${data},"opts":${opts}}`;
-    });
-    const payload = `{"defaults":${this._defaults(queueName)},"jobs":[${parts.join(',')}]}`;
-    const native = await this._engine();
-    const added = JSON.parse(await call(native.addJobs(queueName, payload)));
-    this._known.add(queueName);
-    return added.map(
-      (a, i) => new AddedJob(a.id, names[i], jobs[i].data, a.opts, a.timestamp, queueName),
+    if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
+    const parts = jobs.map((j, i) => describeJob(j, queueName, i));
+    const result = await this._send(queueName, parts.map((p) => p.json), true);
+    return result.jobs.map(
+      (e, i) => new AddedJob(e[0], parts[i].name, jobs[i].data, result.opts[e[3]], e[2], queueName),
     );
   }
 

@@ -87,6 +87,12 @@ const BY_CODE = {
   ERR_CLOSED: (r) => new ClosedError(r.message, r.code),
 };
 
+/** The error class for an engine reason `{code, message, field?}`, or null. */
+function fromReason(reason) {
+  const make = reason && BY_CODE[reason.code];
+  return make ? make(reason) : null;
+}
+
 /** Converts an error thrown by the native engine; anything else passes through. */
 function fromNative(err) {
   let reason;
@@ -95,8 +101,7 @@ function fromNative(err) {
   } catch {
     return err;
   }
-  const make = reason && BY_CODE[reason.code];
-  return make ? make(reason) : err;
+  return fromReason(reason) || err;
 }
 
 module.exports = {
@@ -112,5 +117,6 @@ module.exports = {
   ClosedError,
   UnrecoverableError,
   isUnrecoverable,
+  fromReason,
   fromNative,
 };

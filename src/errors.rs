@@ -6,12 +6,17 @@ use job_queue_core::Error;
 use napi::{Error as JsError, Status};
 use serde_json::json;
 
-pub fn to_js(e: Error) -> JsError {
+/// `{code, message, field?}`: the shape JS turns into an error class.
+pub fn reason(e: &Error) -> serde_json::Value {
     let mut reason = json!({ "code": e.code().as_str(), "message": e.to_string() });
-    if let Error::Validation { field, .. } = &e {
+    if let Error::Validation { field, .. } = e {
         reason["field"] = json!(field);
     }
-    JsError::new(Status::GenericFailure, reason.to_string())
+    reason
+}
+
+pub fn to_js(e: Error) -> JsError {
+    JsError::new(Status::GenericFailure, reason(&e).to_string())
 }
 
 pub fn validation(field: &str, message: impl ToString) -> JsError {

@@ -10,8 +10,8 @@ mod errors;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use job_queue_core::options::{self, AddOptions, KeepPolicy};
-use job_queue_core::scripts::AddRequest;
+use job_queue_core::options::KeepPolicy;
+use job_queue_core::producer::{NewJob, Preparer};
 use job_queue_core::worker::{Failure, Outcome, Worker, WorkerOptions};
 use job_queue_core::{Engine, Queue, RedisConfig};
 use napi::bindgen_prelude::*;
@@ -138,54 +138,68 @@ impl NativeEngine {
         self.engine()?.queue(name).map_err(to_js)
     }
 
-    /// Validates every job, then adds them all in one atomic call. `payload` is
-    /// `{defaults: [opts...], jobs: [{name, data, opts}]}`; returns JSON
-    /// `[{id, created, opts, timestamp}]` where `opts` is the stored options text.
+    /// Validates the jobs, then adds the valid ones in one atomic call. `payload` is
+    /// `{defaults: [opts...], jobs: [{name, data, opts}]}`. With `all_or_nothing`, one invalid
+    /// job rejects the call and nothing is written. Returns JSON
+    /// `{opts: [stored opts text...], jobs: [[id, created, timestamp, opts index] | error]}`
+    /// where an error is `{code, message, field}`.
     #[napi]
-    pub async fn add_jobs(&self, queue: String, payload: String) -> Result<String> {
+    pub async fn add_jobs(
+        &self,
+        queue: String,
+        payload: String,
+        all_or_nothing: bool,
+    ) -> Result<String> {
         let q = self.queue(&queue)?;
         let input: AddPayload =
             serde_json::from_str(&payload).map_err(|e| validation("jobs", e))?;
-        let now = job_queue_core::time::now_ms();
+        let preparer = Preparer::new(
+            input.defaults,
+            self.max_data,
+            job_queue_core::time::now_ms(),
+        );
         let mut requests = Vec::with_capacity(input.jobs.len());
+        let mut outcomes = Vec::with_capacity(input.jobs.len());
         for job in input.jobs {
-            let data = job.data.get();
-            if !data.starts_with('{') {
-                return Err(validation("data", "must be a JSON object"));
-            }
-            if data.len() > self.max_data {
-                return Err(validation(
-                    "data",
-                    format!(
-                        "is {} bytes of JSON, over the limit of {}",
-                        data.len(),
-                        self.max_data
-                    ),
-                ));
-            }
-            let layers = input.defaults.iter().cloned().chain([job.opts]);
-            let options = AddOptions::from_map(options::merge(layers)).map_err(to_js)?;
-            requests.push(AddRequest {
+            let new_job = NewJob {
                 name: job.name,
-                data: data.to_owned(),
-                options,
-                now_ms: now,
-            });
+                data: job.data.get(),
+                opts: job.opts,
+            };
+            match preparer.prepare(new_job) {
+                Ok((request, plain)) => {
+                    outcomes.push(Ok((requests.len(), plain)));
+                    requests.push(request);
+                }
+                Err(e) if all_or_nothing => return Err(to_js(e)),
+                Err(e) => outcomes.push(Err(errors::reason(&e))),
+            }
         }
         let added = q.add(&requests).await.map_err(to_js)?;
-        let out: Vec<Value> = added
+        let mut opts: Vec<&str> = Vec::new();
+        let mut default_index = None;
+        let jobs: Vec<Value> = outcomes
             .into_iter()
-            .zip(&requests)
-            .map(|((id, created), r)| {
-                serde_json::json!({
-                    "id": id,
-                    "created": created,
-                    "opts": r.options.stored,
-                    "timestamp": r.options.timestamp.unwrap_or(r.now_ms),
-                })
+            .map(|outcome| match outcome {
+                Err(reason) => reason,
+                Ok((i, plain)) => {
+                    let r = &requests[i];
+                    let index = match (plain, default_index) {
+                        (true, Some(d)) => d,
+                        _ => {
+                            opts.push(&r.options.stored);
+                            if plain {
+                                default_index = Some(opts.len() - 1);
+                            }
+                            opts.len() - 1
+                        }
+                    };
+                    let (id, created) = &added[i];
+                    serde_json::json!([id, created, r.options.timestamp.unwrap_or(r.now_ms), index])
+                }
             })
             .collect();
-        Ok(Value::Array(out).to_string())
+        Ok(serde_json::json!({ "opts": opts, "jobs": jobs }).to_string())
     }
 
     /// Job counts per state, as JSON.

@@ -4,14 +4,17 @@
   KEYS: the queue keys (include/common.lua)
   ARGV[1] base  [2] now ms  [3] lock token for fetched jobs  [4] lock ms  [5] fetch count
       [6] worker name ('' = none)  [7] limiter max ('' = none)  [8] limiter window ms ('' = none)
-      [9] number of entries m, then 8 values per entry:
-    id, token, action, value, stacktrace JSON ('' = leave as is), x, y, z
+      [9] number of entries m, then 10 values per entry:
+    id, token, action, value, stacktrace JSON ('' = leave as is), attempts made after this
+    attempt, x, y, z, deduplication id ('' = none)
     action 'c' completed: value = return value JSON; x keep count (-1 = all), y keep age s
                           (0 = forever), z attempts
     action 'f' failed for good: value = reason; x, y, z as for 'c'
     action 'd' retry later: value = reason; x = delay ms
-    action 'w' retry now: value = reason; x = lifo ('1' / '0')
+    action 'w' retry now: value = reason; x = lifo ('1' / '0'), y = priority
     action 'r' release unfinished (shutdown): back to the front of wait, no attempt counted
+  The worker passes what it read at fetch time (attempts made, priority, deduplication id):
+  while it holds the lock, nobody else changes them.
   Returns {statuses, jobs, rate_limit_ms, next_delayed_ms}: statuses has one code per entry
   (0 ok, -1 job missing, -2 lock missing, -3 not active, -6 lock held by another token);
   jobs, rate_limit_ms and next_delayed_ms as fetch_jobs returns them.
@@ -20,21 +23,24 @@ local now = tonumber(ARGV[2])
 local m = tonumber(ARGV[9])
 local statuses = {}
 local trims = {}
+local unlocked, unmarked = {}, {}
+local finished_ids = {completed = {}, failed = {}}
 local runnable, delayed, finished = false, false, false
 
-if m > 0 then
-  redis.call("XTRIM", K.events, "MAXLEN", "~", MAX_EVENTS)
-end
+trim_events()
 
--- Releases the job's lock and takes it out of active; returns 0 or an error code.
+-- Checks the job's lock and takes it out of active; returns 0 or an error code. The lock
+-- keys and stalled marks of released jobs are removed in bulk afterwards.
 local function release(id, token)
   local key = BASE .. id
-  if redis.call("EXISTS", key) == 0 then return -1 end
   local holder = redis.call("GET", key .. ":lock")
-  if not holder then return -2 end
+  if not holder then
+    if redis.call("EXISTS", key) == 0 then return -1 end
+    return -2
+  end
   if holder ~= token then return -6 end
-  redis.call("DEL", key .. ":lock")
-  redis.call("SREM", K.stalled, id)
+  unlocked[#unlocked + 1] = key .. ":lock"
+  unmarked[#unmarked + 1] = id
   if redis.call("LREM", K.active, -1, id) == 0 then return -3 end
   return 0
 end
@@ -55,66 +61,79 @@ local function trim_finished(set, count, age_s)
   end
 end
 
-for i = 0, m - 1 do
-  local a = 10 + i * 8
-  local id, token, action, value, stack = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
-  local x, y, z = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
-  local key = BASE .. id
-  local status = release(id, token)
-  statuses[#statuses + 1] = status
-  if status == 0 and action == "r" then
-    redis.call("RPUSH", K.wait, id)
-    emit("waiting", "jobId", id, "prev", "active")
-    runnable = true
-  elseif status == 0 then
-    if stack ~= "" then redis.call("HSET", key, "stacktrace", stack) end
-    local attempts_made = redis.call("HINCRBY", key, "atm", 1)
-    if action == "c" or action == "f" then
-      finished = true
-      local set = action == "c" and "completed" or "failed"
-      local keep = tonumber(x)
-      local dedup = redis.call("HGET", key, "deid")
-      if dedup then
-        local dkey = BASE .. "de:" .. dedup
-        if redis.call("GET", dkey) == id and redis.call("PTTL", dkey) < 1 then
-          redis.call("DEL", dkey)
-        end
-      end
-      if keep == 0 then
-        delete_job(id)
-      else
-        redis.call("ZADD", K[set], now, id)
-        if action == "c" then
-          redis.call("HSET", key, "returnvalue", value, "finishedOn", now)
-        else
-          redis.call("HSET", key, "failedReason", value, "finishedOn", now)
-          redis.call("HDEL", key, "defa")
-        end
-        trims[set] = {keep, tonumber(y)}
-      end
-      if action == "c" then
-        emit("completed", "jobId", id, "returnvalue", value, "prev", "active")
-      else
-        emit("failed", "jobId", id, "failedReason", value, "prev", "active")
-        if attempts_made >= tonumber(z) then
-          emit("retries-exhausted", "jobId", id, "attemptsMade", attempts_made)
-        end
-      end
-    elseif action == "d" then
-      local delay = tonumber(x)
-      redis.call("HSET", key, "failedReason", value, "delay", delay)
-      add_delayed(id, now + delay)
-      delayed = true
-    else
-      redis.call("HSET", key, "failedReason", value)
-      local priority = tonumber(redis.call("HGET", key, "priority") or "0") or 0
-      push_runnable(id, priority, x == "1")
-      emit("waiting", "jobId", id, "prev", "active")
-      runnable = true
-    end
+local function release_dedup(id, dedup)
+  if dedup == "" then return end
+  local dkey = BASE .. "de:" .. dedup
+  if redis.call("GET", dkey) == id and redis.call("PTTL", dkey) < 1 then
+    redis.call("DEL", dkey)
   end
 end
 
+for i = 0, m - 1 do
+  local a = 10 + i * 10
+  local id, token, action, value, stack = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  local attempts_made, x, y, z = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8]
+  local key = BASE .. id
+  local status = release(id, token)
+  statuses[#statuses + 1] = status
+  if status ~= 0 then
+    -- nothing more: the job belongs to someone else now, or is gone
+  elseif action == "r" then
+    redis.call("RPUSH", K.wait, id)
+    emit_hot("waiting", "jobId", id, "prev", "active")
+    runnable = true
+  elseif action == "c" or action == "f" then
+    finished = true
+    local set = action == "c" and "completed" or "failed"
+    local keep = tonumber(x)
+    release_dedup(id, ARGV[a + 9])
+    if keep == 0 then
+      delete_job(id)
+    else
+      local ids = finished_ids[set]
+      ids[#ids + 1] = now
+      ids[#ids + 1] = id
+      local result_field = action == "c" and "returnvalue" or "failedReason"
+      if stack ~= "" then
+        redis.call("HSET", key, result_field, value, "finishedOn", now, "atm", attempts_made,
+          "stacktrace", stack)
+      else
+        redis.call("HSET", key, result_field, value, "finishedOn", now, "atm", attempts_made)
+      end
+      if action == "f" then redis.call("HDEL", key, "defa") end
+      trims[set] = {keep, tonumber(y)}
+    end
+    if action == "c" then
+      emit_hot("completed", "jobId", id, "returnvalue", value, "prev", "active")
+    else
+      emit_hot("failed", "jobId", id, "failedReason", value, "prev", "active")
+      if tonumber(attempts_made) >= tonumber(z) then
+        emit_hot("retries-exhausted", "jobId", id, "attemptsMade", attempts_made)
+      end
+    end
+  elseif action == "d" then
+    local delay = tonumber(x)
+    redis.call("HSET", key, "failedReason", value, "stacktrace", stack, "atm", attempts_made,
+      "delay", delay)
+    add_delayed(id, now + delay)
+    delayed = true
+  else
+    redis.call("HSET", key, "failedReason", value, "stacktrace", stack, "atm", attempts_made)
+    push_runnable(id, tonumber(y), x == "1")
+    emit_hot("waiting", "jobId", id, "prev", "active")
+    runnable = true
+  end
+end
+
+for i = 1, #unlocked, 1000 do
+  redis.call("DEL", unpack(unlocked, i, math.min(i + 999, #unlocked)))
+  redis.call("SREM", K.stalled, unpack(unmarked, i, math.min(i + 999, #unmarked)))
+end
+for set, scored in pairs(finished_ids) do
+  for i = 1, #scored, 1000 do
+    redis.call("ZADD", K[set], unpack(scored, i, math.min(i + 999, #scored)))
+  end
+end
 for set, policy in pairs(trims) do
   trim_finished(set, policy[1], policy[2])
 end
@@ -127,6 +146,6 @@ if delayed and #fetched[1] == 0 then refresh_delay_marker() end
 -- like BullMQ, only finishing (not a retry) announces an empty queue
 if finished and #fetched[1] == 0 and redis.call("LLEN", K.wait) == 0
     and redis.call("LLEN", K.active) == 0 and redis.call("ZCARD", K.prioritized) == 0 then
-  emit("drained")
+  emit_hot("drained")
 end
 return {statuses, fetched[1], fetched[2], fetched[3]}

@@ -36,6 +36,9 @@ pub struct Job {
     /// the job with this reason instead of running it.
     #[serde(skip)]
     pub deferred_failure: Option<String>,
+    /// The deduplication id (`deid`) the job owns, if any.
+    #[serde(skip)]
+    pub dedup_id: Option<String>,
 }
 
 fn raw(id: &str, field: &str, text: &str) -> Result<Box<RawValue>> {
@@ -71,6 +74,7 @@ impl Job {
             failed_reason: None,
             stacktrace: Vec::new(),
             deferred_failure: None,
+            dedup_id: None,
             id,
         };
         let int = |v: &str| v.parse::<f64>().map(|f| f as u64).unwrap_or(0);
@@ -96,6 +100,7 @@ impl Job {
                 "failedReason" => job.failed_reason = Some(value),
                 "stacktrace" => job.stacktrace = serde_json::from_str(&value).unwrap_or_default(),
                 "defa" => job.deferred_failure = Some(value),
+                "deid" => job.dedup_id = Some(value),
                 _ => {}
             }
         }

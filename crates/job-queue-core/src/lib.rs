@@ -24,6 +24,7 @@ pub mod job;
 pub mod keys;
 mod marker;
 pub mod options;
+pub mod producer;
 pub mod queue;
 pub mod scripts;
 pub mod time;

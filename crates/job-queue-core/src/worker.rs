@@ -159,12 +159,40 @@ pub struct Worker {
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
+/// A job this worker runs, with what settling it needs from its fetched hash.
 struct Running {
     id: String,
     token: String,
     opts: StoredOptions,
     attempts_made: u32,
+    priority: u64,
+    dedup_id: Option<String>,
     stacktrace: Vec<String>,
+}
+
+impl Running {
+    fn new(job: &Job, token: &str) -> Self {
+        Self {
+            id: job.id.clone(),
+            token: token.to_owned(),
+            opts: StoredOptions::parse(job.opts.get()),
+            attempts_made: job.attempts_made,
+            priority: job.priority,
+            dedup_id: job.dedup_id.clone(),
+            stacktrace: job.stacktrace.clone(),
+        }
+    }
+
+    fn settle(self, action: Action, stacktrace: Option<String>, attempts_made: u32) -> Settle {
+        Settle {
+            id: self.id,
+            token: self.token,
+            action,
+            stacktrace,
+            attempts_made,
+            dedup_id: self.dedup_id,
+        }
+    }
 }
 
 type RunningMap = Arc<Mutex<HashMap<u64, Running>>>;
@@ -414,43 +442,34 @@ impl Runner {
             let event = WorkerEvent::Error {
                 message: format!("job {} did not finish before shutdown; released", run.id),
             };
-            self.pending.push((
-                Settle {
-                    id: run.id,
-                    token: run.token,
-                    action: Action::Release,
-                    stacktrace: None,
-                },
-                event,
-            ));
+            let attempts_made = run.attempts_made;
+            self.pending
+                .push((run.settle(Action::Release, None, attempts_made), event));
         }
     }
 
     /// Decides what an outcome does to the job: complete, retry (now or later), or fail.
-    fn settle(&self, run: Running, outcome: Outcome) -> (Settle, WorkerEvent) {
+    fn settle(&self, mut run: Running, outcome: Outcome) -> (Settle, WorkerEvent) {
         match outcome {
-            Outcome::Completed(return_value) => (
-                Settle {
+            Outcome::Completed(return_value) => {
+                let action = Action::Completed {
+                    return_value: return_value.clone(),
+                    keep: run
+                        .opts
+                        .remove_on_complete
+                        .unwrap_or(self.options.remove_on_complete),
+                    attempts: run.opts.attempts,
+                };
+                let event = WorkerEvent::Completed {
                     id: run.id.clone(),
-                    token: run.token,
-                    action: Action::Completed {
-                        return_value: return_value.clone(),
-                        keep: run
-                            .opts
-                            .remove_on_complete
-                            .unwrap_or(self.options.remove_on_complete),
-                        attempts: run.opts.attempts,
-                    },
-                    stacktrace: None,
-                },
-                WorkerEvent::Completed {
-                    id: run.id,
                     return_value,
-                },
-            ),
+                };
+                let attempts_made = run.attempts_made + 1;
+                (run.settle(action, None, attempts_made), event)
+            }
             Outcome::Failed(failure) => {
                 let attempt = run.attempts_made + 1;
-                let mut stacktrace = run.stacktrace;
+                let mut stacktrace = std::mem::take(&mut run.stacktrace);
                 if let Some(stack) = failure.stack {
                     stacktrace.push(stack);
                 }
@@ -470,6 +489,7 @@ impl Runner {
                         Action::RetryNow {
                             reason: reason.clone(),
                             lifo: run.opts.lifo,
+                            priority: run.priority,
                         }
                     } else {
                         Action::RetryLater {
@@ -487,21 +507,13 @@ impl Runner {
                         attempts: run.opts.attempts,
                     }
                 };
-                (
-                    Settle {
-                        id: run.id.clone(),
-                        token: run.token,
-                        action,
-                        stacktrace: Some(
-                            serde_json::to_string(&stacktrace).expect("strings serialise"),
-                        ),
-                    },
-                    WorkerEvent::Failed {
-                        id: run.id,
-                        reason,
-                        retrying,
-                    },
-                )
+                let event = WorkerEvent::Failed {
+                    id: run.id.clone(),
+                    reason,
+                    retrying,
+                };
+                let stack = serde_json::to_string(&stacktrace).expect("strings serialise");
+                (run.settle(action, Some(stack), attempt), event)
             }
         }
     }
@@ -555,13 +567,7 @@ impl Runner {
         {
             let mut running = self.running.lock().expect("running lock");
             for job in result.jobs {
-                let run = Running {
-                    id: job.id.clone(),
-                    token: token.clone(),
-                    opts: StoredOptions::parse(job.opts.get()),
-                    attempts_made: job.attempts_made,
-                    stacktrace: job.stacktrace.clone(),
-                };
+                let run = Running::new(&job, &token);
                 if let Some(reason) = &job.deferred_failure {
                     let failure = Failure {
                         message: reason.clone(),
@@ -584,6 +590,8 @@ impl Runner {
                 token: token.clone(),
                 opts: StoredOptions::default(),
                 attempts_made: 0,
+                priority: 0,
+                dedup_id: None,
                 stacktrace: Vec::new(),
             };
             let failure = Failure {

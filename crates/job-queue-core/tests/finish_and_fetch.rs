@@ -35,11 +35,18 @@ async fn run(t: &common::TestQueue, settle: &[Settle], token: &str, count: usize
 }
 
 fn settle(id: &str, token: &str, action: Action) -> Settle {
+    attempt(id, token, action, 1)
+}
+
+/// Settles attempt number `n` of the job.
+fn attempt(id: &str, token: &str, action: Action, n: u32) -> Settle {
     Settle {
         id: id.into(),
         token: token.into(),
         action,
-        stacktrace: None,
+        stacktrace: Some(r#"["Error: boom"]"#.into()),
+        attempts_made: n,
+        dedup_id: None,
     }
 }
 
@@ -174,6 +181,7 @@ async fn retry_now_requeues_and_final_failure_is_exhausted() {
     let retry = Action::RetryNow {
         reason: "first".into(),
         lifo: false,
+        priority: 0,
     };
     let r = run(&t, &[settle("1", "t1", retry)], "t2", 1).await;
     assert_eq!(
@@ -187,7 +195,7 @@ async fn retry_now_requeues_and_final_failure_is_exhausted() {
         keep: KeepPolicy::KEEP_ALL,
         attempts: 2,
     };
-    run(&t, &[settle("1", "t2", fail)], "t3", 0).await;
+    run(&t, &[attempt("1", "t2", fail, 2)], "t3", 0).await;
     let failed: Vec<String> = t.cmd(&["ZRANGE", &t.keys.key("failed"), "0", "-1"]).await;
     assert_eq!(failed, ["1"]);
     let events = t.events().await;

@@ -34,6 +34,16 @@ local function emit(...)
   redis.call("XADD", K.events, "MAXLEN", "~", MAX_EVENTS, "*", "event", ...)
 end
 
+-- For events written many times per call: no trim check each time; the script trims the
+-- stream once (trim_events) instead, as BullMQ's hot paths do.
+local function emit_hot(...)
+  redis.call("XADD", K.events, "*", "event", ...)
+end
+
+local function trim_events()
+  redis.call("XTRIM", K.events, "MAXLEN", "~", MAX_EVENTS)
+end
+
 -- Paused (meta flag present) or at the global concurrency limit: no base marker, no fetch.
 local function paused_or_maxed()
   local state = redis.call("HMGET", K.meta, "paused", "concurrency")
@@ -108,8 +118,8 @@ local function promote_due(now)
 end
 
 -- Moves up to `count` runnable jobs into active under lock `token`, as BullMQ's fetch does
--- (spec §6.2). Returns {jobs, rate_limit_ms, next_delayed_ms} where jobs is a flat list of
--- {id, {hash fields...}} pairs.
+-- (spec §6.2), popping them in one command per source list. Returns {jobs, rate_limit_ms,
+-- next_delayed_ms} where jobs is a flat list of {id, {hash fields...}} pairs.
 local function fetch_jobs(now, token, lock_ms, count, worker_name, lim_max, lim_duration)
   local jobs = {}
   local meta = redis.call("HMGET", K.meta, "paused", "concurrency", "max", "duration")
@@ -119,57 +129,79 @@ local function fetch_jobs(now, token, lock_ms, count, worker_name, lim_max, lim_
   local max_jobs = tonumber(meta[3]) or lim_max
   local window = lim_duration or tonumber(meta[4])
   if promote_due(now) > 0 and not paused then wake_workers() end
-  if paused or count <= 0 then return {jobs, 0, 0} end
-  for _ = 1, count do
-    if concurrency and redis.call("LLEN", K.active) >= concurrency then break end
-    if max_jobs then
-      local used = tonumber(redis.call("GET", K.limiter) or "0")
-      if used >= max_jobs then
-        local ttl = redis.call("PTTL", K.limiter)
-        if ttl <= 0 then
-          redis.call("DEL", K.limiter)
-        else
-          if #jobs == 0 then return {jobs, ttl, 0} end
-          break
-        end
+  if paused then return {jobs, 0, 0} end
+  if concurrency then
+    count = math.min(count, concurrency - redis.call("LLEN", K.active))
+  end
+  if max_jobs and count > 0 then
+    local used = tonumber(redis.call("GET", K.limiter) or "0")
+    if used >= max_jobs then
+      local ttl = redis.call("PTTL", K.limiter)
+      if ttl > 0 then return {jobs, ttl, 0} end
+      redis.call("DEL", K.limiter)
+      used = 0
+    end
+    count = math.min(count, max_jobs - used)
+  end
+  if count <= 0 then return {jobs, 0, 0} end
+  local ids = {}
+  local popped = redis.call("RPOP", K.wait, count)
+  if popped then
+    for _, id in ipairs(popped) do
+      if string.sub(id, 1, 2) ~= "0:" then ids[#ids + 1] = id end -- skip legacy markers
+    end
+  end
+  if #ids < count then
+    local want = count - #ids
+    local top = redis.call("ZPOPMIN", K.prioritized, want)
+    for i = 1, #top, 2 do ids[#ids + 1] = top[i] end
+    if #top < want * 2 then redis.call("DEL", K.pc) end -- both lists ran dry
+  end
+  if #ids == 0 then
+    local first = redis.call("ZRANGE", K.delayed, 0, 0, "WITHSCORES")
+    local next_due = 0
+    if first[2] then next_due = math.floor(tonumber(first[2]) / DELAY_SHIFT) end
+    return {jobs, 0, next_due}
+  end
+  redis.call("LPUSH", K.active, unpack(ids))
+  if max_jobs and redis.call("INCRBY", K.limiter, #ids) == #ids and window then
+    redis.call("PEXPIRE", K.limiter, window)
+  end
+  for _, id in ipairs(ids) do
+    local key = BASE .. id
+    redis.call("SET", key .. ":lock", token, "PX", lock_ms)
+    emit_hot("active", "jobId", id, "prev", "waiting")
+    local fields = redis.call("HGETALL", key)
+    local started = 1
+    local seen_processed = false
+    for i = 1, #fields, 2 do
+      local f = fields[i]
+      if f == "ats" then
+        started = tonumber(fields[i + 1]) + 1
+        fields[i + 1] = tostring(started)
+      elseif f == "processedOn" then
+        fields[i + 1] = tostring(now)
+        seen_processed = true
       end
     end
-    local id = redis.call("RPOPLPUSH", K.wait, K.active)
-    if not id then
-      local top = redis.call("ZPOPMIN", K.prioritized)
-      if top[1] then
-        id = top[1]
-        redis.call("LPUSH", K.active, id)
-      else
-        redis.call("DEL", K.pc)
-        break
-      end
+    if started == 1 then
+      fields[#fields + 1] = "ats"
+      fields[#fields + 1] = "1"
     end
-    if string.sub(id, 1, 2) == "0:" then
-      redis.call("LREM", K.active, 1, id) -- legacy marker entry, not a job
+    if not seen_processed then
+      fields[#fields + 1] = "processedOn"
+      fields[#fields + 1] = tostring(now)
+    end
+    if worker_name then
+      redis.call("HSET", key, "processedOn", now, "ats", started, "pb", worker_name)
+      fields[#fields + 1] = "pb"
+      fields[#fields + 1] = worker_name
     else
-      if max_jobs and redis.call("INCR", K.limiter) == 1 and window then
-        redis.call("PEXPIRE", K.limiter, window)
-      end
-      local key = BASE .. id
-      redis.call("SET", key .. ":lock", token, "PX", lock_ms)
-      emit("active", "jobId", id, "prev", "waiting")
-      if worker_name then
-        redis.call("HSET", key, "processedOn", now, "pb", worker_name)
-      else
-        redis.call("HSET", key, "processedOn", now)
-      end
-      redis.call("HINCRBY", key, "ats", 1)
-      jobs[#jobs + 1] = id
-      jobs[#jobs + 1] = redis.call("HGETALL", key)
+      redis.call("HSET", key, "processedOn", now, "ats", started)
     end
+    jobs[#jobs + 1] = id
+    jobs[#jobs + 1] = fields
   end
-  if #jobs > 0 then
-    wake_workers()
-    return {jobs, 0, 0}
-  end
-  local first = redis.call("ZRANGE", K.delayed, 0, 0, "WITHSCORES")
-  local next_due = 0
-  if first[2] then next_due = math.floor(tonumber(first[2]) / DELAY_SHIFT) end
-  return {jobs, 0, next_due}
+  wake_workers()
+  return {jobs, 0, 0}
 end

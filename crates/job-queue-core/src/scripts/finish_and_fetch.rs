@@ -31,6 +31,7 @@ pub enum Action {
     RetryNow {
         reason: String,
         lifo: bool,
+        priority: u64,
     },
     /// Give the job back unfinished (shutdown): front of wait, no attempt counted.
     Release,
@@ -44,6 +45,10 @@ pub struct Settle {
     pub action: Action,
     /// The job's whole stacktrace array as JSON, when this outcome changes it.
     pub stacktrace: Option<String>,
+    /// `atm` after this attempt (the worker read `atm` at fetch time; the lock keeps it so).
+    pub attempts_made: u32,
+    /// The job's deduplication id, released when it finishes.
+    pub dedup_id: Option<String>,
 }
 
 /// What to fetch in the same call.
@@ -96,13 +101,15 @@ pub async fn finish_and_fetch<C: ConnectionLike>(
     };
     inv.arg(settle.len());
     for s in settle {
-        inv.arg(&s.id).arg(&s.token).arg(match s.action {
+        let code = match s.action {
             Action::Completed { .. } => "c",
             Action::Failed { .. } => "f",
             Action::RetryLater { .. } => "d",
             Action::RetryNow { .. } => "w",
             Action::Release => "r",
-        });
+        };
+        inv.arg(&s.id).arg(&s.token).arg(code);
+        let stack = s.stacktrace.as_deref().unwrap_or("");
         match &s.action {
             Action::Completed {
                 return_value: v,
@@ -116,29 +123,42 @@ pub async fn finish_and_fetch<C: ConnectionLike>(
             } => {
                 let (count, age) = keep_args(keep);
                 inv.arg(v)
-                    .arg(s.stacktrace.as_deref().unwrap_or(""))
+                    .arg(stack)
+                    .arg(s.attempts_made)
                     .arg(count)
                     .arg(age)
                     .arg(attempts);
             }
             Action::RetryLater { reason, delay } => {
                 inv.arg(reason)
-                    .arg(s.stacktrace.as_deref().unwrap_or(""))
+                    .arg(stack)
+                    .arg(s.attempts_made)
                     .arg(delay.as_millis() as u64)
                     .arg("")
                     .arg("");
             }
-            Action::RetryNow { reason, lifo } => {
+            Action::RetryNow {
+                reason,
+                lifo,
+                priority,
+            } => {
                 inv.arg(reason)
-                    .arg(s.stacktrace.as_deref().unwrap_or(""))
+                    .arg(stack)
+                    .arg(s.attempts_made)
                     .arg(if *lifo { "1" } else { "0" })
-                    .arg("")
+                    .arg(priority)
                     .arg("");
             }
             Action::Release => {
-                inv.arg("").arg("").arg("").arg("").arg("");
+                inv.arg("")
+                    .arg("")
+                    .arg(s.attempts_made)
+                    .arg("")
+                    .arg("")
+                    .arg("");
             }
         }
+        inv.arg(s.dedup_id.as_deref().unwrap_or(""));
     }
     let (statuses, flat, rate_ms, next_ms): (Vec<i64>, Vec<Value>, i64, i64) =
         inv.invoke_async(con).await?;

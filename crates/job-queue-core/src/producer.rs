@@ -1,0 +1,123 @@
+//! Turning what producers send into validated add requests, before anything touches Redis.
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Result};
+use crate::options::{merge, AddOptions};
+use crate::scripts::AddRequest;
+
+/// One job as a producer describes it.
+#[derive(Debug, Clone)]
+pub struct NewJob<'a> {
+    pub name: String,
+    /// The payload as JSON text; must be an object.
+    pub data: &'a str,
+    /// The job's own options, over the defaults.
+    pub opts: Map<String, Value>,
+}
+
+/// Validates jobs against option defaults (coordinator, then queue) and the data size limit.
+/// The defaults are merged and checked once per call, so jobs without options of their own
+/// (the common case) cost no option parsing at all.
+pub struct Preparer {
+    defaults: Map<String, Value>,
+    default_options: Result<AddOptions>,
+    max_data: usize,
+    now_ms: u64,
+}
+
+impl Preparer {
+    pub fn new(layers: Vec<Map<String, Value>>, max_data: usize, now_ms: u64) -> Self {
+        let defaults = merge(layers);
+        let default_options = AddOptions::from_map(defaults.clone());
+        Self {
+            defaults,
+            default_options,
+            max_data,
+            now_ms,
+        }
+    }
+
+    /// The validated request for `job`, and whether it uses the defaults unchanged.
+    pub fn prepare(&self, job: NewJob<'_>) -> Result<(AddRequest, bool)> {
+        if !job.data.trim_start().starts_with('{') {
+            return Err(Error::validation("data", "must be a JSON object"));
+        }
+        if job.data.len() > self.max_data {
+            return Err(Error::validation(
+                "data",
+                format!(
+                    "is {} bytes of JSON, over the limit of {} (maxJobDataSize)",
+                    job.data.len(),
+                    self.max_data
+                ),
+            ));
+        }
+        let plain = job.opts.is_empty();
+        let options = if plain {
+            match &self.default_options {
+                Ok(o) => o.clone(),
+                Err(e) => return Err(Error::validation("defaultJobOptions", e.to_string())),
+            }
+        } else {
+            AddOptions::from_map(merge([self.defaults.clone(), job.opts]))?
+        };
+        let request = AddRequest {
+            name: job.name,
+            data: job.data.to_owned(),
+            options,
+            now_ms: self.now_ms,
+        };
+        Ok((request, plain))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn layer(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn plain_jobs_take_the_defaults() {
+        let p = Preparer::new(vec![layer(json!({"attempts": 3}))], 100, 5);
+        let (req, plain) = p
+            .prepare(NewJob {
+                name: "n".into(),
+                data: "{}",
+                opts: Map::new(),
+            })
+            .unwrap();
+        assert!(plain);
+        assert!(req.options.stored.contains("\"attempts\":3"));
+        let (req, plain) = p
+            .prepare(NewJob {
+                name: "n".into(),
+                data: "{}",
+                opts: layer(json!({"maxRetries": 5})),
+            })
+            .unwrap();
+        assert!(!plain);
+        assert!(req.options.stored.contains("\"attempts\":5"));
+    }
+
+    #[test]
+    fn rejects_non_objects_and_oversized_data() {
+        let p = Preparer::new(vec![], 10, 0);
+        let job = |data| NewJob {
+            name: "n".into(),
+            data,
+            opts: Map::new(),
+        };
+        for data in ["[1]", "\"s\"", r#"{"long":"0123456789"}"#] {
+            let err = p.prepare(job(data)).unwrap_err();
+            assert!(
+                matches!(err, Error::Validation { ref field, .. } if field == "data"),
+                "{data}"
+            );
+        }
+    }
+}
