@@ -217,11 +217,17 @@ class JobQueueCoordinator extends EventEmitter {
     batch.waiters.forEach((w, i) => {
       const entry = result.jobs[i];
       if (Array.isArray(entry)) {
-        w.resolve(new AddedJob(entry[0], w.part.name, w.data, result.opts[entry[3]], entry[2], queueName));
+        this._added(queueName, entry, result.opts, w.part.name, w.data).then(w.resolve, w.reject);
       } else {
         w.reject(fromReason(entry) || new Error(entry.message));
       }
     });
+  }
+
+  /** The job an add returned: the new one, or for an existing custom id, the stored one. */
+  _added(queueName, [id, created, timestamp, optsIndex], opts, name, data) {
+    if (created) return Promise.resolve(new AddedJob(id, name, data, opts[optsIndex], timestamp, queueName));
+    return this.getJob(queueName, id);
   }
 
   async _send(queueName, parts, allOrNothing) {
@@ -238,8 +244,8 @@ class JobQueueCoordinator extends EventEmitter {
     if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
     const parts = jobs.map((j, i) => describeJob(j, queueName, i));
     const result = await this._send(queueName, parts.map((p) => p.json), true);
-    return result.jobs.map(
-      (e, i) => new AddedJob(e[0], parts[i].name, jobs[i].data, result.opts[e[3]], e[2], queueName),
+    return Promise.all(
+      result.jobs.map((e, i) => this._added(queueName, e, result.opts, parts[i].name, jobs[i].data)),
     );
   }
 
@@ -276,12 +282,14 @@ class JobQueueCoordinator extends EventEmitter {
     }
     const native = await this._engine();
     const worker = new Worker(queueName, processor, native);
-    worker._worker = await call(
-      native.createWorker(
-        queueName,
-        config,
-        (text) => worker._onJobs(text),
-        (text) => worker._onEvents(text),
+    worker._attach(
+      await call(
+        native.createWorker(
+          queueName,
+          config,
+          (text) => worker._onJobs(text),
+          (text) => worker._onEvents(text),
+        ),
       ),
     );
     this._forwardEvents(worker);

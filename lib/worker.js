@@ -13,7 +13,8 @@ class Worker extends EventEmitter {
     this.queueName = queueName;
     this._processor = processor;
     this._native = native; // the engine, for job.updateProgress / job.log
-    this._worker = null; // NativeWorker, set by start()
+    this._worker = null; // NativeWorker, set by _attach()
+    this._early = null; // job batches that arrived before _attach
     this._closed = null;
     this.status = 'active';
     this.registeredAt = new Date();
@@ -23,8 +24,21 @@ class Worker extends EventEmitter {
     return this._worker.id;
   }
 
-  /** Called from Rust with a JSON batch `[{handle, job}]`. */
+  /** Attaches the native worker; batches that arrived before it are run now. */
+  _attach(nativeWorker) {
+    this._worker = nativeWorker;
+    const early = this._early;
+    this._early = null;
+    for (const text of early || []) this._onJobs(text);
+  }
+
+  /** Called from Rust with a JSON batch `[{handle, job}]`. The engine may start fetching
+   * before `createWorker` resolves, so early batches wait for `_attach`. */
   _onJobs(text) {
+    if (!this._worker) {
+      (this._early ||= []).push(text);
+      return;
+    }
     let batch;
     try {
       batch = JSON.parse(text);

@@ -21,7 +21,9 @@ pub(crate) async fn watch_marker(
     mut requests: UnboundedReceiver<Option<u64>>,
     wake: impl Fn() -> bool + Send + 'static,
 ) {
-    let mut con: Option<MultiplexedConnection> = None;
+    // Connect at once, not on the first idle moment: the named connection is how BullMQ's
+    // getWorkers and dashboards see a worker, busy or not.
+    let mut con: Option<MultiplexedConnection> = connection::blocking(&client, &name).await.ok();
     let mut backoff = Duration::from_millis(50);
     while let Some(mut next_due) = requests.recv().await {
         loop {

@@ -112,6 +112,9 @@ impl Queue {
             .arg(end)
             .query_async(&mut con)
             .await?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut pipe = redis::pipe();
         for id in &ids {
             pipe.hgetall(self.keys.job(id));
@@ -173,7 +176,12 @@ impl Queue {
                 .arg("processedOn")
                 .arg("finishedOn");
         }
-        let times: Vec<(Option<u64>, Option<u64>)> = pipe.query_async(&mut con).await?;
+        // redis-rs refuses an empty pipeline; a queue with nothing finished has no times.
+        let times: Vec<(Option<u64>, Option<u64>)> = if pipe.is_empty() {
+            Vec::new()
+        } else {
+            pipe.query_async(&mut con).await?
+        };
         let durations: Vec<u64> = times
             .into_iter()
             .filter_map(|(start, end)| Some(end?.saturating_sub(start?)))

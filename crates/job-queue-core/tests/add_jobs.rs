@@ -132,3 +132,17 @@ async fn paused_queue_gets_jobs_but_no_marker() {
     assert!(t.queue().is_paused().await.unwrap());
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn stats_and_failed_lists_of_a_queue_with_nothing_finished_are_empty() {
+    let t = common::queue().await;
+    t.queue()
+        .add(&[common::request("n", json!({}))])
+        .await
+        .unwrap();
+    let stats = t.queue().processing_stats().await.unwrap();
+    assert_eq!(stats.processing_rate, 0.0);
+    assert_eq!(stats.average_processing_time, 0.0);
+    assert!(t.queue().failed_jobs(0, 9).await.unwrap().is_empty());
+    t.cleanup().await;
+}
