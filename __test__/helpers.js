@@ -1,0 +1,59 @@
+'use strict';
+// Small, generic helpers shared by the JS tests. Keep it that way: test-specific setup belongs
+// in the test file.
+
+const { randomBytes } = require('node:crypto');
+const Redis = require('ioredis');
+
+const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+
+/** A key prefix no other test (or run) uses: `<tag>-<pid>-<random hex>`, no ':' in it. */
+function uniquePrefix(tag = 'jqt') {
+  return `${tag}-${process.pid}-${randomBytes(5).toString('hex')}`;
+}
+
+/**
+ * Polls `fn` (sync or async) until it returns a truthy value, and resolves to that value.
+ * Rejects after `timeoutMs` with `message` (or fn's source), the last value and the last error.
+ */
+async function waitFor(fn, { timeoutMs = 10000, intervalMs = 20, message } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  let lastError;
+  for (;;) {
+    try {
+      last = await fn();
+      lastError = undefined;
+      if (last) return last;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() >= deadline) {
+      const what = message || `condition ${String(fn).slice(0, 200)}`;
+      const detail = lastError ? `last error: ${lastError.stack || lastError}` : `last value: ${JSON.stringify(last)}`;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${detail})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** Deletes every key starting with `prefix` (SCAN MATCH prefix* + DEL); resolves to the count. */
+async function cleanup(redisUrl, prefix) {
+  if (!prefix || /[*?[\]\\]/.test(prefix)) throw new Error(`refusing to clean prefix ${prefix}`);
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  let deleted = 0;
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}
+
+module.exports = { REDIS_URL, uniquePrefix, waitFor, cleanup };
