@@ -45,6 +45,8 @@ function resolveConfig(user = {}) {
   const redis = typeof user.redis === 'string' ? { url: user.redis } : user.redis || {};
   const out = { ...base, ...user };
   out.redis = { ...base.redis, ...redis };
+  // An explicit address in the config wins over REDIS_URL from the environment.
+  if (!redis.url && (redis.host !== undefined || redis.port !== undefined)) delete out.redis.url;
   out.defaultJobOptions = { ...base.defaultJobOptions, ...user.defaultJobOptions };
   const w = user.defaultWorkerOptions || {};
   out.defaultWorkerOptions = {

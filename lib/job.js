@@ -34,20 +34,22 @@ class AddedJob {
 
 /** The job a processor receives: the stored job plus `updateProgress` and `log`. */
 class ActiveJob extends Job {
+  #native;
+
   constructor(fields, queueName, native) {
     super(fields, queueName);
-    Object.defineProperty(this, '_native', { value: native });
+    this.#native = native;
   }
 
   /** Stores progress (a number or an object) and emits a `progress` event. */
   async updateProgress(progress) {
     this.progress = progress;
-    await this._native.updateProgress(this.queueName, this.id, JSON.stringify(progress));
+    await this.#native.updateProgress(this.queueName, this.id, JSON.stringify(progress));
   }
 
   /** Appends a line to the job's log; resolves to the number of lines. */
   async log(text) {
-    return this._native.addLog(this.queueName, this.id, String(text), this.opts?.kl ?? 0);
+    return this.#native.addLog(this.queueName, this.id, String(text), this.opts?.kl ?? 0);
   }
 }
 

@@ -15,6 +15,12 @@ class Worker extends EventEmitter {
     this._native = native; // the engine, for job.updateProgress / job.log
     this._worker = null; // NativeWorker, set by _attach()
     this._early = null; // job batches that arrived before _attach
+    this._done = { handles: [], values: [] }; // completions not yet reported
+    this._flushDone = () => {
+      const { handles, values } = this._done;
+      this._done = { handles: [], values: [] };
+      this._worker.complete(handles, values);
+    };
     this._closed = null;
     this.status = 'active';
     this.registeredAt = new Date();
@@ -74,10 +80,17 @@ class Worker extends EventEmitter {
           this._fail(handle, err);
           return;
         }
-        this._worker.complete(handle, text ?? 'null');
+        this._completed(handle, text ?? 'null');
       },
       (err) => this._fail(handle, err),
     );
+  }
+
+  /** Completions of one tick go to the engine in one call, and so settle in one trip. */
+  _completed(handle, text) {
+    if (this._done.handles.length === 0) process.nextTick(this._flushDone);
+    this._done.handles.push(handle);
+    this._done.values.push(text);
   }
 
   _fail(handle, err) {

@@ -353,10 +353,16 @@ impl NativeWorker {
         self.worker.id().to_owned()
     }
 
-    /// Reports a job done; `value` is its return value as JSON text.
+    /// Reports jobs done, all at once: `values[i]` is the return value (JSON text) of the job
+    /// dispatched with `handles[i]`.
     #[napi]
-    pub fn complete(&self, handle: i64, value: String) {
-        self.worker.report(handle as u64, Outcome::Completed(value));
+    pub fn complete(&self, handles: Vec<i64>, values: Vec<String>) {
+        let outcomes = handles
+            .into_iter()
+            .zip(values)
+            .map(|(h, v)| (h as u64, Outcome::Completed(v)))
+            .collect();
+        self.worker.report_many(outcomes);
     }
 
     /// Reports a job failed.

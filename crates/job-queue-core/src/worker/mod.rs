@@ -1,0 +1,277 @@
+//! The worker: fetches jobs, hands them to a processor, settles them, renews their locks and
+//! runs the stalled check, all on Rust tasks so a busy JavaScript event loop never makes a
+//! healthy job look stalled.
+//!
+//! One loop owns the worker's state. Processors report outcomes through a channel; every
+//! round trip to Redis settles all outcomes gathered so far and fetches enough jobs to refill
+//! the concurrency in the same script call. When the queue is empty the loop parks and a
+//! separate task blocks on the queue's marker (BZPOPMIN) on its own connection.
+//!
+//! [`runner`] is that loop; [`timers`] holds lock renewal and the stalled check.
+
+mod runner;
+mod timers;
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use redis::aio::ConnectionManager;
+use redis::Client;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::error::{Error, Result};
+use crate::job::Job;
+use crate::keys::QueueKeys;
+use crate::marker::watch_marker;
+use crate::options::KeepPolicy;
+use runner::{Msg, Runner, RunningMap};
+
+/// Worker settings. Durations inside the engine; `...Ms` numbers only at the JS boundary.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Jobs run at once by this worker (default 1).
+    pub concurrency: usize,
+    /// How long a job's lock lives without renewal (default 30 s); renewed every half of it.
+    pub lock_duration: Duration,
+    /// How often the stalled check runs (default 30 s).
+    pub stalled_interval: Duration,
+    /// Recoveries after which a stalled job fails instead (default 1).
+    pub max_stalled_count: u32,
+    /// Shown by BullMQ's `getWorkers` and stored as the job's `processedBy`.
+    pub name: Option<String>,
+    /// At most `.0` jobs per `.1` across every worker of the queue.
+    pub limiter: Option<(u64, Duration)>,
+    /// Used when a job's own options say nothing (default: keep every finished job).
+    pub remove_on_complete: KeepPolicy,
+    pub remove_on_fail: KeepPolicy,
+    /// Longest blocking wait on the marker when no delayed job is due sooner (default 5 s).
+    pub drain_delay: Duration,
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 1,
+            lock_duration: Duration::from_secs(30),
+            stalled_interval: Duration::from_secs(30),
+            max_stalled_count: 1,
+            name: None,
+            limiter: None,
+            remove_on_complete: KeepPolicy::KEEP_ALL,
+            remove_on_fail: KeepPolicy::KEEP_ALL,
+            drain_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+impl WorkerOptions {
+    pub fn validate(&self) -> Result<()> {
+        if self.concurrency == 0 {
+            return Err(Error::validation("concurrency", "must be at least 1"));
+        }
+        if self.lock_duration < Duration::from_millis(10) {
+            return Err(Error::validation("lockDuration", "must be at least 10 ms"));
+        }
+        if self.stalled_interval < Duration::from_millis(10) {
+            return Err(Error::validation(
+                "stalledInterval",
+                "must be at least 10 ms",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What the processor made of a job.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// The return value as JSON text.
+    Completed(String),
+    Failed(Failure),
+}
+
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub message: String,
+    pub stack: Option<String>,
+    /// Fail for good, whatever attempts remain.
+    pub unrecoverable: bool,
+}
+
+/// A job handed to the processor; `handle` identifies it when reporting the outcome.
+#[derive(Debug, serde::Serialize)]
+pub struct Dispatched {
+    pub handle: u64,
+    pub job: Job,
+}
+
+/// Things the worker tells its owner, in batches.
+#[derive(Debug, Clone)]
+pub enum WorkerEvent {
+    Completed {
+        id: String,
+        return_value: String,
+    },
+    /// `retrying` is false when the job has failed for good.
+    Failed {
+        id: String,
+        reason: String,
+        retrying: bool,
+    },
+    Stalled {
+        id: String,
+    },
+    Error {
+        message: String,
+    },
+}
+
+/// The processor side: JavaScript in the binding, a closure in tests.
+pub trait Dispatcher: Send + Sync + 'static {
+    /// Starts processing `jobs`; must not block. Outcomes come back through
+    /// [`Worker::report`].
+    fn dispatch(&self, jobs: Vec<Dispatched>);
+    fn events(&self, events: Vec<WorkerEvent>);
+}
+
+/// Counters for `getWorkerStatus`.
+#[derive(Debug, Default)]
+pub struct WorkerStats {
+    pub completed: AtomicU64,
+    pub failed: AtomicU64,
+    pub last_activity_ms: AtomicU64,
+}
+
+/// A running worker. Dropping it does not stop it; call [`Worker::close`].
+pub struct Worker {
+    id: String,
+    tx: UnboundedSender<Msg>,
+    paused: Arc<AtomicBool>,
+    stats: Arc<WorkerStats>,
+    started: Instant,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// A job this worker runs, with what settling it needs from its fetched hash.
+impl Worker {
+    /// Starts a worker on `keys`' queue. `con` is the shared connection; `client` opens the
+    /// worker's own blocking connection.
+    pub async fn start(
+        client: Client,
+        con: ConnectionManager,
+        keys: QueueKeys,
+        options: WorkerOptions,
+        dispatcher: Arc<dyn Dispatcher>,
+    ) -> Result<Worker> {
+        options.validate()?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let (tx, rx) = unbounded_channel();
+        let (watch_tx, watch_rx) = unbounded_channel();
+        let running: RunningMap = Arc::default();
+        let paused = Arc::new(AtomicBool::new(false));
+        let stats = Arc::new(WorkerStats::default());
+        let marker_name = keys.worker_client_name(options.name.as_deref());
+        let watcher = tokio::spawn(watch_marker(
+            client,
+            marker_name,
+            keys.key("marker"),
+            options.drain_delay,
+            watch_rx,
+            {
+                let tx = tx.clone();
+                move || tx.send(Msg::MarkerWoke).is_ok()
+            },
+        ));
+        let renewer = tokio::spawn(timers::renew_locks(
+            con.clone(),
+            keys.clone(),
+            options.lock_duration,
+            running.clone(),
+            dispatcher.clone(),
+        ));
+        let checker = tokio::spawn(timers::check_stalled(
+            con.clone(),
+            keys.clone(),
+            options.clone(),
+            dispatcher.clone(),
+        ));
+        let runner = Runner::new(
+            id.clone(),
+            con,
+            keys,
+            options,
+            dispatcher,
+            running,
+            rx,
+            watch_tx,
+            paused.clone(),
+            stats.clone(),
+        );
+        let main = tokio::spawn(runner.run());
+        Ok(Worker {
+            id,
+            tx,
+            paused,
+            stats,
+            started: Instant::now(),
+            tasks: Mutex::new(vec![main, watcher, renewer, checker]),
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn stats(&self) -> &WorkerStats {
+        &self.stats
+    }
+
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Reports the outcome of the job dispatched with `handle`. Cheap and non-blocking: the
+    /// outcome is settled in Redis with the next round trip.
+    pub fn report(&self, handle: u64, outcome: Outcome) {
+        self.report_many(vec![(handle, outcome)]);
+    }
+
+    /// Reports several outcomes at once, so they settle in the same round trip.
+    pub fn report_many(&self, outcomes: Vec<(u64, Outcome)>) {
+        let _ = self.tx.send(Msg::Report(outcomes));
+    }
+
+    /// Stops fetching; running jobs carry on.
+    pub fn pause(&self) {
+        self.paused.store(true, Ordering::SeqCst);
+        let _ = self.tx.send(Msg::Poke);
+    }
+
+    pub fn resume(&self) {
+        self.paused.store(false, Ordering::SeqCst);
+        let _ = self.tx.send(Msg::Poke);
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::SeqCst)
+    }
+
+    /// Stops fetching, waits up to `timeout` for running jobs, gives the unfinished ones back
+    /// to the front of the queue, and stops every task and connection of the worker.
+    pub async fn close(&self, timeout: Duration) {
+        let (done_tx, done_rx) = oneshot::channel();
+        if self
+            .tx
+            .send(Msg::Close(Instant::now() + timeout, done_tx))
+            .is_ok()
+        {
+            let _ = done_rx.await;
+        }
+        for task in self.tasks.lock().expect("tasks lock").drain(..) {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,475 @@
+//! The worker loop. It owns the worker's state: jobs running, outcomes waiting to be settled,
+//! and up to [`MAX_TRIPS`] script calls in flight, so Redis works on one batch while the
+//! processor works on another.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use redis::aio::ConnectionManager;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::oneshot;
+use tokio::task::JoinSet;
+
+use super::{Dispatched, Dispatcher, Failure, Outcome, WorkerEvent, WorkerOptions, WorkerStats};
+use crate::error::Result;
+use crate::job::Job;
+use crate::keys::QueueKeys;
+use crate::options::StoredOptions;
+use crate::scripts::{self, Action, Fetch, FetchResult, Settle};
+use crate::time::now_ms;
+
+/// Script calls a worker keeps in flight at once.
+const MAX_TRIPS: usize = 2;
+
+pub(super) enum Msg {
+    Report(Vec<(u64, Outcome)>),
+    MarkerWoke,
+    Poke,
+    Close(Instant, oneshot::Sender<()>),
+}
+
+/// A job this worker runs, with what settling it needs from its fetched hash.
+pub(super) struct Running {
+    id: String,
+    token: String,
+    opts: StoredOptions,
+    attempts_made: u32,
+    priority: u64,
+    dedup_id: Option<String>,
+    stacktrace: Vec<String>,
+}
+
+impl Running {
+    fn new(job: &Job, token: &str) -> Self {
+        Self {
+            id: job.id.clone(),
+            token: token.to_owned(),
+            opts: StoredOptions::parse(job.opts.get()),
+            attempts_made: job.attempts_made,
+            priority: job.priority,
+            dedup_id: job.dedup_id.clone(),
+            stacktrace: job.stacktrace.clone(),
+        }
+    }
+
+    /// The job id and the token its lock holds, for renewal.
+    pub(super) fn lock(&self) -> (String, String) {
+        (self.id.clone(), self.token.clone())
+    }
+
+    fn settle(self, action: Action, stacktrace: Option<String>, attempts_made: u32) -> Settle {
+        Settle {
+            id: self.id,
+            token: self.token,
+            action,
+            stacktrace,
+            attempts_made,
+            dedup_id: self.dedup_id,
+        }
+    }
+}
+
+pub(super) type RunningMap = Arc<Mutex<HashMap<u64, Running>>>;
+
+/// A finished script call, with what was sent.
+struct Trip {
+    token: String,
+    count: usize,
+    settle: Vec<Settle>,
+    events: Vec<WorkerEvent>,
+    result: Result<FetchResult>,
+}
+
+pub(super) struct Runner {
+    token_base: String,
+    seq: u64,
+    next_handle: u64,
+    con: ConnectionManager,
+    keys: Arc<QueueKeys>,
+    options: WorkerOptions,
+    dispatcher: Arc<dyn Dispatcher>,
+    running: RunningMap,
+    /// Outcomes waiting for the next round trip, with the event each one announces.
+    pending: Vec<(Settle, WorkerEvent)>,
+    trips: JoinSet<Trip>,
+    /// Jobs asked for by trips in flight: capacity they may fill.
+    reserved: usize,
+    rx: UnboundedReceiver<Msg>,
+    watch_tx: UnboundedSender<Option<u64>>,
+    watching: bool,
+    /// The last fetch found nothing; wait for the marker before fetching again.
+    idle: bool,
+    next_delayed_ms: Option<u64>,
+    rate_until: Option<Instant>,
+    /// After a failed call, no new one before this.
+    retry_at: Option<Instant>,
+    retry_backoff: Duration,
+    closing: Option<(Instant, Vec<oneshot::Sender<()>>)>,
+    paused: Arc<AtomicBool>,
+    stats: Arc<WorkerStats>,
+}
+
+impl Runner {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new(
+        token_base: String,
+        con: ConnectionManager,
+        keys: QueueKeys,
+        options: WorkerOptions,
+        dispatcher: Arc<dyn Dispatcher>,
+        running: RunningMap,
+        rx: UnboundedReceiver<Msg>,
+        watch_tx: UnboundedSender<Option<u64>>,
+        paused: Arc<AtomicBool>,
+        stats: Arc<WorkerStats>,
+    ) -> Self {
+        Self {
+            token_base,
+            seq: 0,
+            next_handle: 1,
+            con,
+            keys: Arc::new(keys),
+            options,
+            dispatcher,
+            running,
+            pending: Vec::new(),
+            trips: JoinSet::new(),
+            reserved: 0,
+            rx,
+            watch_tx,
+            watching: false,
+            idle: false,
+            next_delayed_ms: None,
+            rate_until: None,
+            retry_at: None,
+            retry_backoff: Duration::from_millis(50),
+            closing: None,
+            paused,
+            stats,
+        }
+    }
+
+    pub(super) async fn run(mut self) {
+        loop {
+            while let Ok(msg) = self.rx.try_recv() {
+                self.on_msg(msg);
+            }
+            if let Some((deadline, _)) = &self.closing {
+                if Instant::now() >= *deadline {
+                    self.release_all();
+                }
+                if self.running_count() == 0 && self.pending.is_empty() && self.trips.is_empty() {
+                    break;
+                }
+            }
+            let now = Instant::now();
+            let want = self.capacity();
+            let rate_ok = self.rate_until.is_none_or(|t| now >= t);
+            let fetch = want > 0 && !self.idle && rate_ok;
+            let may_call = self.trips.len() < MAX_TRIPS && self.retry_at.is_none_or(|t| now >= t);
+            if may_call && (fetch || !self.pending.is_empty()) {
+                // At most half the concurrency per trip, so two trips can overlap.
+                let count = want.min(self.options.concurrency.div_ceil(MAX_TRIPS));
+                self.start_trip(if fetch { count } else { 0 });
+                continue;
+            }
+            if want > 0 && self.idle && !self.watching && self.trips.is_empty() {
+                self.watching = self.watch_tx.send(self.next_delayed_ms).is_ok();
+            }
+            let wake_at = [
+                self.rate_until,
+                self.retry_at,
+                self.closing.as_ref().map(|(d, _)| *d),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let sleep = async {
+                match wake_at {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                Some(done) = self.trips.join_next(), if !self.trips.is_empty() => {
+                    match done {
+                        Ok(trip) => self.finish_trip(trip),
+                        Err(e) => self.dispatcher.events(vec![WorkerEvent::Error {
+                            message: format!("worker round trip panicked: {e}"),
+                        }]),
+                    }
+                }
+                msg = self.rx.recv() => match msg {
+                    Some(msg) => self.on_msg(msg),
+                    None => break,
+                },
+                () = sleep => {
+                    let now = Instant::now();
+                    if self.rate_until.is_some_and(|t| now >= t) {
+                        self.rate_until = None;
+                    }
+                    if self.retry_at.is_some_and(|t| now >= t) {
+                        self.retry_at = None;
+                    }
+                }
+            }
+        }
+        if let Some((_, waiters)) = self.closing.take() {
+            for w in waiters {
+                let _ = w.send(());
+            }
+        }
+    }
+
+    fn running_count(&self) -> usize {
+        self.running.lock().expect("running lock").len()
+    }
+
+    fn capacity(&self) -> usize {
+        if self.closing.is_some() || self.paused.load(Ordering::SeqCst) {
+            return 0;
+        }
+        self.options
+            .concurrency
+            .saturating_sub(self.running_count() + self.reserved)
+    }
+
+    fn on_msg(&mut self, msg: Msg) {
+        match msg {
+            Msg::Report(outcomes) => {
+                for (handle, outcome) in outcomes {
+                    let run = self.running.lock().expect("running lock").remove(&handle);
+                    if let Some(run) = run {
+                        let settled = self.settle(run, outcome);
+                        self.pending.push(settled);
+                    }
+                }
+            }
+            Msg::MarkerWoke => {
+                self.watching = false;
+                self.idle = false;
+            }
+            Msg::Poke => self.idle = false,
+            Msg::Close(deadline, done) => match &mut self.closing {
+                Some((_, waiters)) => waiters.push(done),
+                None => self.closing = Some((deadline, vec![done])),
+            },
+        }
+    }
+
+    /// Gives every running job back to the queue (shutdown timeout passed).
+    fn release_all(&mut self) {
+        let released: Vec<Running> = self
+            .running
+            .lock()
+            .expect("running lock")
+            .drain()
+            .map(|(_, r)| r)
+            .collect();
+        for run in released {
+            let event = WorkerEvent::Error {
+                message: format!("job {} did not finish before shutdown; released", run.id),
+            };
+            let attempts_made = run.attempts_made;
+            self.pending
+                .push((run.settle(Action::Release, None, attempts_made), event));
+        }
+    }
+
+    /// Decides what an outcome does to the job: complete, retry (now or later), or fail.
+    fn settle(&self, mut run: Running, outcome: Outcome) -> (Settle, WorkerEvent) {
+        match outcome {
+            Outcome::Completed(return_value) => {
+                let action = Action::Completed {
+                    return_value: return_value.clone(),
+                    keep: run
+                        .opts
+                        .remove_on_complete
+                        .unwrap_or(self.options.remove_on_complete),
+                    attempts: run.opts.attempts,
+                };
+                let event = WorkerEvent::Completed {
+                    id: run.id.clone(),
+                    return_value,
+                };
+                let attempts_made = run.attempts_made + 1;
+                (run.settle(action, None, attempts_made), event)
+            }
+            Outcome::Failed(failure) => {
+                let attempt = run.attempts_made + 1;
+                let mut stacktrace = std::mem::take(&mut run.stacktrace);
+                if let Some(stack) = failure.stack {
+                    stacktrace.push(stack);
+                }
+                if let Some(limit) = run.opts.stack_trace_limit {
+                    let excess = stacktrace.len().saturating_sub(limit);
+                    stacktrace.drain(..excess);
+                }
+                let retrying = !failure.unrecoverable && attempt < run.opts.attempts;
+                let reason = failure.message;
+                let action = if retrying {
+                    let delay = run
+                        .opts
+                        .backoff
+                        .map(|b| b.delay_after(attempt, rand::random::<f64>()))
+                        .unwrap_or_default();
+                    if delay.is_zero() {
+                        Action::RetryNow {
+                            reason: reason.clone(),
+                            lifo: run.opts.lifo,
+                            priority: run.priority,
+                        }
+                    } else {
+                        Action::RetryLater {
+                            reason: reason.clone(),
+                            delay,
+                        }
+                    }
+                } else {
+                    Action::Failed {
+                        reason: reason.clone(),
+                        keep: run
+                            .opts
+                            .remove_on_fail
+                            .unwrap_or(self.options.remove_on_fail),
+                        attempts: run.opts.attempts,
+                    }
+                };
+                let event = WorkerEvent::Failed {
+                    id: run.id.clone(),
+                    reason,
+                    retrying,
+                };
+                let stack = serde_json::to_string(&stacktrace).expect("strings serialise");
+                (run.settle(action, Some(stack), attempt), event)
+            }
+        }
+    }
+
+    /// Sends the pending outcomes and asks for `count` jobs, without waiting for the answer.
+    fn start_trip(&mut self, count: usize) {
+        self.seq += 1;
+        let token = format!("{}:{}", self.token_base, self.seq);
+        let (settle, events): (Vec<Settle>, Vec<WorkerEvent>) =
+            std::mem::take(&mut self.pending).into_iter().unzip();
+        self.reserved += count;
+        let mut con = self.con.clone();
+        let keys = self.keys.clone();
+        let lock = self.options.lock_duration;
+        let worker_name = self.options.name.clone();
+        let limiter = self.options.limiter;
+        self.trips.spawn(async move {
+            let fetch = Fetch {
+                token: &token,
+                lock,
+                count,
+                worker_name: worker_name.as_deref(),
+                limiter,
+            };
+            let result = scripts::finish_and_fetch(&mut con, &keys, now_ms(), &settle, fetch).await;
+            Trip {
+                token,
+                count,
+                settle,
+                events,
+                result,
+            }
+        });
+    }
+
+    /// Takes in a finished trip: announces what it settled and dispatches what it fetched.
+    fn finish_trip(&mut self, trip: Trip) {
+        self.reserved -= trip.count;
+        let result = match trip.result {
+            Ok(r) => r,
+            Err(e) => {
+                // Keep the outcomes and try again later: a settle whose first attempt did
+                // reach Redis comes back as a lock error, never as a second completion.
+                self.pending
+                    .extend(trip.settle.into_iter().zip(trip.events));
+                self.dispatcher.events(vec![WorkerEvent::Error {
+                    message: e.to_string(),
+                }]);
+                self.retry_at = Some(Instant::now() + self.retry_backoff);
+                self.retry_backoff = (self.retry_backoff * 2).min(Duration::from_secs(2));
+                return;
+            }
+        };
+        self.retry_backoff = Duration::from_millis(50);
+        let token = trip.token;
+        let mut out = Vec::with_capacity(result.settled.len());
+        for (status, event) in result.settled.into_iter().zip(trip.events) {
+            match status {
+                Ok(()) => {
+                    match &event {
+                        WorkerEvent::Completed { .. } => &self.stats.completed,
+                        _ => &self.stats.failed,
+                    }
+                    .fetch_add(1, Ordering::Relaxed);
+                    out.push(event);
+                }
+                Err(e) => out.push(WorkerEvent::Error {
+                    message: e.to_string(),
+                }),
+            }
+        }
+        let fetched = result.jobs.len() + result.unreadable.len();
+        let mut batch = Vec::with_capacity(result.jobs.len());
+        {
+            let mut running = self.running.lock().expect("running lock");
+            for job in result.jobs {
+                let run = Running::new(&job, &token);
+                if let Some(reason) = &job.deferred_failure {
+                    let failure = Failure {
+                        message: reason.clone(),
+                        stack: None,
+                        unrecoverable: true,
+                    };
+                    self.pending
+                        .push(self.settle(run, Outcome::Failed(failure)));
+                    continue;
+                }
+                let handle = self.next_handle;
+                self.next_handle += 1;
+                running.insert(handle, run);
+                batch.push(Dispatched { handle, job });
+            }
+        }
+        for (id, err) in result.unreadable {
+            let run = Running {
+                id,
+                token: token.clone(),
+                opts: StoredOptions::default(),
+                attempts_made: 0,
+                priority: 0,
+                dedup_id: None,
+                stacktrace: Vec::new(),
+            };
+            let failure = Failure {
+                message: err.to_string(),
+                stack: None,
+                unrecoverable: true,
+            };
+            self.pending
+                .push(self.settle(run, Outcome::Failed(failure)));
+        }
+        if fetched > 0 || !out.is_empty() {
+            self.stats
+                .last_activity_ms
+                .store(now_ms(), Ordering::Relaxed);
+        }
+        if !batch.is_empty() {
+            self.dispatcher.dispatch(batch);
+        }
+        if !out.is_empty() {
+            self.dispatcher.events(out);
+        }
+        if trip.count > 0 {
+            self.rate_until = result.rate_limited.map(|d| Instant::now() + d);
+            self.idle = fetched == 0 && self.rate_until.is_none();
+            self.next_delayed_ms = result.next_delayed_ms;
+        }
+    }
+}
