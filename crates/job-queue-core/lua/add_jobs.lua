@@ -17,8 +17,9 @@ local result = {}
 for i = 0, n - 1 do
   local a = 3 + i * 8
   local custom, name, data, opts = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
-  local timestamp, delay = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
-  local priority, lifo = tonumber(ARGV[a + 6]), ARGV[a + 7] == "1"
+  -- numbers go to HSET as the strings they arrived as: converting a Lua number back costs
+  local timestamp_s, delay_s, priority_s = ARGV[a + 4], ARGV[a + 5], ARGV[a + 6]
+  local delay, priority, lifo = tonumber(delay_s), tonumber(priority_s), ARGV[a + 7] == "1"
   local id = custom
   if id == "" then id = tostring(first_counter + i + 1) end
   local key = BASE .. id
@@ -28,10 +29,10 @@ for i = 0, n - 1 do
     result[#result + 1] = 0
   else
     redis.call("HSET", key, "name", name, "data", data, "opts", opts,
-      "timestamp", timestamp, "delay", delay, "priority", priority)
+      "timestamp", timestamp_s, "delay", delay_s, "priority", priority_s)
     emit_hot("added", "jobId", id, "name", name)
     if delay > 0 then
-      add_delayed(id, timestamp + delay)
+      add_delayed(id, tonumber(timestamp_s) + delay)
       delayed = true
     else
       if priority == 0 and not lifo then

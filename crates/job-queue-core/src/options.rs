@@ -98,7 +98,11 @@ impl AddOptions {
             }
         }
         if let Some(b) = opts.remove("backoff") {
-            opts.insert("backoff".into(), Backoff::parse(&b)?.to_stored());
+            let backoff = Backoff::parse(&b)?;
+            // With one attempt there is no retry to delay: storing it would only cost memory.
+            if opts.get("attempts").and_then(Value::as_u64) != Some(1) {
+                opts.insert("backoff".into(), backoff.to_stored());
+            }
         }
         let lifo = match opts.get("lifo") {
             None | Some(Value::Bool(false)) => false,
@@ -418,8 +422,18 @@ mod tests {
     }
 
     #[test]
+    fn a_single_attempt_stores_no_backoff() {
+        let o = AddOptions::from_map(merge([obj(json!({"attempts": 1, "backoff": 5}))])).unwrap();
+        assert_eq!(o.stored, r#"{"attempts":1}"#);
+        let err = AddOptions::from_map(merge([obj(
+            json!({"attempts": 1, "backoff": {"type": "x"}}),
+        )]));
+        assert!(err.is_err(), "a bad backoff is still rejected");
+    }
+
+    #[test]
     fn bare_number_backoff_is_stored_as_fixed() {
-        let o = AddOptions::from_map(merge([obj(json!({"backoff": 250}))])).unwrap();
+        let o = AddOptions::from_map(merge([obj(json!({"attempts": 2, "backoff": 250}))])).unwrap();
         let stored: Value = serde_json::from_str(&o.stored).unwrap();
         assert_eq!(stored["backoff"], json!({"type": "fixed", "delay": 250}));
     }
