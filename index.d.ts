@@ -73,6 +73,12 @@ export interface WorkerOptions {
   removeOnComplete?: KeepJobs;
   removeOnFail?: KeepJobs;
   drainDelay?: number;
+  /**
+   * Jobs fetched ahead of free processing slots and held locked in Rust (default 0), so the
+   * next job starts without a Redis round trip. `active` then counts up to concurrency +
+   * prefetch, and a prefetched job is not overtaken by a later higher-priority one.
+   */
+  prefetch?: number;
   settings?: { stalledInterval?: number; retryProcessDelay?: number; maxStalledCount?: number };
 }
 

@@ -66,6 +66,13 @@ function positiveInt(value, field) {
   return value;
 }
 
+function nonNegativeInt(value, field) {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new ValidationError(field, 'must be a non-negative integer');
+  }
+  return value;
+}
+
 function keepText(value, field) {
   if (value === undefined) return undefined;
   const ok =
@@ -75,6 +82,10 @@ function keepText(value, field) {
   if (!ok) throw new ValidationError(field, 'must be a boolean, a count, or {age, count}');
   return JSON.stringify(value);
 }
+
+/** Most enqueueJob calls sent in one script call: smaller batches keep several calls in
+ * flight, so Redis runs one while JS prepares the next. */
+const MAX_COALESCED = 32;
 
 /** One job's name and payload JSON, validated as far as JS can see. */
 function describeJob(job, queueName, index) {
@@ -196,7 +207,7 @@ class JobQueueCoordinator extends EventEmitter {
       return Promise.reject(err);
     }
     let batch = this._pending.get(queueName);
-    if (!batch) {
+    if (!batch || batch.parts.length >= MAX_COALESCED) {
       batch = { parts: [], waiters: [] };
       this._pending.set(queueName, batch);
       process.nextTick(() => this._flush(queueName, batch));
@@ -206,7 +217,7 @@ class JobQueueCoordinator extends EventEmitter {
   }
 
   async _flush(queueName, batch) {
-    this._pending.delete(queueName);
+    if (this._pending.get(queueName) === batch) this._pending.delete(queueName);
     let result;
     try {
       result = await this._send(queueName, batch.parts, false);
@@ -274,6 +285,7 @@ class JobQueueCoordinator extends EventEmitter {
       limiterMax: limiter ? positiveInt(limiter.max, 'limiter.max') : undefined,
       limiterDurationMs: limiter ? positiveInt(limiter.duration, 'limiter.duration') : undefined,
       drainDelayMs: o.drainDelay,
+      prefetch: o.prefetch === undefined ? undefined : nonNegativeInt(o.prefetch, 'prefetch'),
       removeOnComplete: keepText(o.removeOnComplete, 'removeOnComplete'),
       removeOnFail: keepText(o.removeOnFail, 'removeOnFail'),
     };

@@ -16,10 +16,20 @@ class Worker extends EventEmitter {
     this._worker = null; // NativeWorker, set by _attach()
     this._early = null; // job batches that arrived before _attach
     this._done = { handles: [], values: [] }; // completions not yet reported
-    this._flushDone = () => {
-      const { handles, values } = this._done;
-      this._done = { handles: [], values: [] };
-      this._worker.complete(handles, values);
+    this._failed = { handles: [], messages: [], stacks: [], unrecoverable: [] }; // likewise
+    this._flushScheduled = false;
+    this._flush = () => {
+      this._flushScheduled = false;
+      const done = this._done;
+      const failed = this._failed;
+      if (done.handles.length > 0) {
+        this._done = { handles: [], values: [] };
+        this._worker.complete(done.handles, done.values);
+      }
+      if (failed.handles.length > 0) {
+        this._failed = { handles: [], messages: [], stacks: [], unrecoverable: [] };
+        this._worker.fail(failed.handles, failed.messages, failed.stacks, failed.unrecoverable);
+      }
     };
     this._closed = null;
     this.status = 'active';
@@ -86,16 +96,28 @@ class Worker extends EventEmitter {
     );
   }
 
-  /** Completions of one tick go to the engine in one call, and so settle in one trip. */
+  /** Outcomes of one tick go to the engine in one call per kind, and settle in one trip. */
   _completed(handle, text) {
-    if (this._done.handles.length === 0) process.nextTick(this._flushDone);
+    this._schedule();
     this._done.handles.push(handle);
     this._done.values.push(text);
   }
 
   _fail(handle, err) {
     const error = err instanceof Error ? err : new Error(String(err));
-    this._worker.fail(handle, error.message, error.stack ?? null, isUnrecoverable(error));
+    this._schedule();
+    const f = this._failed;
+    f.handles.push(handle);
+    f.messages.push(String(error.message));
+    f.stacks.push(typeof error.stack === 'string' ? error.stack : null);
+    f.unrecoverable.push(isUnrecoverable(error));
+  }
+
+  _schedule() {
+    if (!this._flushScheduled) {
+      this._flushScheduled = true;
+      process.nextTick(this._flush);
+    }
   }
 
   /** Called from Rust with a JSON batch of events. */

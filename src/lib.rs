@@ -54,6 +54,8 @@ pub struct WorkerConfig {
     /// JSON of the worker-level `removeOnComplete` (bool, count or `{age, count}`).
     pub remove_on_complete: Option<String>,
     pub remove_on_fail: Option<String>,
+    /// Jobs fetched ahead of free processing slots (default 0).
+    pub prefetch: Option<u32>,
 }
 
 /// Counters for a worker's status.
@@ -321,6 +323,7 @@ impl NativeEngine {
             )?,
             remove_on_fail: parse_keep(config.remove_on_fail.as_deref(), "removeOnFail")?,
             drain_delay: ms(config.drain_delay_ms, defaults.drain_delay),
+            prefetch: config.prefetch.map_or(defaults.prefetch, |p| p as usize),
         };
         let dispatcher = Arc::new(JsDispatcher::new(process, events));
         let worker = engine
@@ -365,17 +368,30 @@ impl NativeWorker {
         self.worker.report_many(outcomes);
     }
 
-    /// Reports a job failed.
+    /// Reports jobs failed, all at once; entry `i` of each list belongs to `handles[i]`.
     #[napi]
-    pub fn fail(&self, handle: i64, message: String, stack: Option<String>, unrecoverable: bool) {
-        self.worker.report(
-            handle as u64,
-            Outcome::Failed(Failure {
-                message,
-                stack,
-                unrecoverable,
-            }),
-        );
+    pub fn fail(
+        &self,
+        handles: Vec<i64>,
+        messages: Vec<String>,
+        stacks: Vec<Option<String>>,
+        unrecoverable: Vec<bool>,
+    ) {
+        let outcomes = handles
+            .into_iter()
+            .zip(messages)
+            .zip(stacks)
+            .zip(unrecoverable)
+            .map(|(((h, message), stack), unrecoverable)| {
+                let failure = Failure {
+                    message,
+                    stack,
+                    unrecoverable,
+                };
+                (h as u64, Outcome::Failed(failure))
+            })
+            .collect();
+        self.worker.report_many(outcomes);
     }
 
     #[napi]

@@ -44,7 +44,7 @@ async function native(): Promise<void> {
   const text: string = await engine.addJobs('q', '{"jobs":[]}', true);
   const w = await engine.createWorker('q', { concurrency: 1 }, (batch: string) => {}, (batch: string) => {});
   nativeWorker.complete([1], ['null']);
-  nativeWorker.fail(1, 'm', null, false);
+  nativeWorker.fail([1], ['m'], [null], [false]);
   await w.close(10);
   void text;
 }

@@ -186,3 +186,54 @@ async fn close_gives_unfinished_jobs_back_to_the_queue() {
     );
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn prefetched_jobs_wait_for_a_slot_and_go_back_on_close() {
+    let t = common::queue().await;
+    let jobs: Vec<_> = (0..3).map(|_| common::request("a", json!({}))).collect();
+    t.queue().add(&jobs).await.unwrap();
+    let (tx, mut rx) = unbounded_channel();
+    let channel = Arc::new(Channel {
+        jobs: tx,
+        events: Mutex::default(),
+    });
+    let options = WorkerOptions {
+        concurrency: 1,
+        prefetch: 1,
+        ..Default::default()
+    };
+    let worker = t
+        .engine
+        .worker(&t.keys.queue, options, channel)
+        .await
+        .unwrap();
+    let first = rx.recv().await.unwrap();
+    let prefetched = common::wait_for(Duration::from_secs(5), || async {
+        t.queue().counts().await.unwrap().active == 2
+    })
+    .await;
+    assert!(
+        prefetched,
+        "one job runs and one waits locked in the worker"
+    );
+    assert!(
+        rx.try_recv().is_err(),
+        "only one job is handed out at concurrency 1"
+    );
+    worker.report(first.handle, Outcome::Completed("1".into()));
+    let second = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.job.id, "2");
+    worker.report(second.handle, Outcome::Completed("2".into()));
+    worker.close(Duration::from_secs(1)).await;
+    let counts = t.queue().counts().await.unwrap();
+    assert_eq!((counts.completed, counts.active, counts.waiting), (2, 0, 1));
+    let third = t.queue().get_job("3").await.unwrap().unwrap();
+    assert_eq!(
+        third.attempts_made, 0,
+        "a prefetched job given back used no attempt"
+    );
+    t.cleanup().await;
+}

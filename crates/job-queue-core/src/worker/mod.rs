@@ -49,6 +49,11 @@ pub struct WorkerOptions {
     pub remove_on_fail: KeepPolicy,
     /// Longest blocking wait on the marker when no delayed job is due sooner (default 5 s).
     pub drain_delay: Duration,
+    /// Jobs fetched ahead and held (locked, in `active`) until a processing slot frees, so the
+    /// next job starts without waiting for Redis (default 0). Opt-in because it is visible:
+    /// `active` counts up to concurrency + prefetch, and a prefetched job is not overtaken by a
+    /// later higher-priority one. Given back to the queue on pause and close.
+    pub prefetch: usize,
 }
 
 impl Default for WorkerOptions {
@@ -63,6 +68,7 @@ impl Default for WorkerOptions {
             remove_on_complete: KeepPolicy::KEEP_ALL,
             remove_on_fail: KeepPolicy::KEEP_ALL,
             drain_delay: Duration::from_secs(5),
+            prefetch: 0,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! and up to [`MAX_TRIPS`] script calls in flight, so Redis works on one batch while the
 //! processor works on another.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -78,7 +78,7 @@ struct Trip {
     token: String,
     count: usize,
     settle: Vec<Settle>,
-    events: Vec<WorkerEvent>,
+    events: Vec<Option<WorkerEvent>>,
     result: Result<FetchResult>,
 }
 
@@ -91,8 +91,13 @@ pub(super) struct Runner {
     options: WorkerOptions,
     dispatcher: Arc<dyn Dispatcher>,
     running: RunningMap,
-    /// Outcomes waiting for the next round trip, with the event each one announces.
-    pending: Vec<(Settle, WorkerEvent)>,
+    /// Outcomes waiting for the next round trip, with the event each one announces (none for
+    /// a job given back unprocessed).
+    pending: Vec<(Settle, Option<WorkerEvent>)>,
+    /// Fetched jobs waiting for a processing slot (prefetch).
+    buffer: VecDeque<Dispatched>,
+    /// Jobs handed to the processor and not reported yet.
+    processing: usize,
     trips: JoinSet<Trip>,
     /// Jobs asked for by trips in flight: capacity they may fill.
     reserved: usize,
@@ -135,6 +140,8 @@ impl Runner {
             dispatcher,
             running,
             pending: Vec::new(),
+            buffer: VecDeque::new(),
+            processing: 0,
             trips: JoinSet::new(),
             reserved: 0,
             rx,
@@ -155,6 +162,9 @@ impl Runner {
         loop {
             while let Ok(msg) = self.rx.try_recv() {
                 self.on_msg(msg);
+            }
+            if self.closing.is_some() || self.paused.load(Ordering::SeqCst) {
+                self.release_buffer();
             }
             if let Some((deadline, _)) = &self.closing {
                 if Instant::now() >= *deadline {
@@ -227,13 +237,35 @@ impl Runner {
         self.running.lock().expect("running lock").len()
     }
 
+    /// How many more jobs to fetch: enough to fill the processing slots and the prefetch.
     fn capacity(&self) -> usize {
         if self.closing.is_some() || self.paused.load(Ordering::SeqCst) {
             return 0;
         }
-        self.options
-            .concurrency
+        (self.options.concurrency + self.options.prefetch)
             .saturating_sub(self.running_count() + self.reserved)
+    }
+
+    /// Hands buffered jobs to the processor while it has free slots, in one batch.
+    fn dispatch_ready(&mut self) {
+        let free = self.options.concurrency.saturating_sub(self.processing);
+        let n = free.min(self.buffer.len());
+        if n > 0 {
+            self.processing += n;
+            self.dispatcher.dispatch(self.buffer.drain(..n).collect());
+        }
+    }
+
+    /// Gives prefetched jobs back to the front of the queue (pause or close).
+    fn release_buffer(&mut self) {
+        for d in std::mem::take(&mut self.buffer) {
+            let run = self.running.lock().expect("running lock").remove(&d.handle);
+            if let Some(run) = run {
+                let attempts_made = run.attempts_made;
+                self.pending
+                    .push((run.settle(Action::Release, None, attempts_made), None));
+            }
+        }
     }
 
     fn on_msg(&mut self, msg: Msg) {
@@ -242,10 +274,12 @@ impl Runner {
                 for (handle, outcome) in outcomes {
                     let run = self.running.lock().expect("running lock").remove(&handle);
                     if let Some(run) = run {
+                        self.processing -= 1;
                         let settled = self.settle(run, outcome);
                         self.pending.push(settled);
                     }
                 }
+                self.dispatch_ready();
             }
             Msg::MarkerWoke => {
                 self.watching = false;
@@ -261,6 +295,8 @@ impl Runner {
 
     /// Gives every running job back to the queue (shutdown timeout passed).
     fn release_all(&mut self) {
+        self.buffer.clear();
+        self.processing = 0;
         let released: Vec<Running> = self
             .running
             .lock()
@@ -269,9 +305,9 @@ impl Runner {
             .map(|(_, r)| r)
             .collect();
         for run in released {
-            let event = WorkerEvent::Error {
+            let event = Some(WorkerEvent::Error {
                 message: format!("job {} did not finish before shutdown; released", run.id),
-            };
+            });
             let attempts_made = run.attempts_made;
             self.pending
                 .push((run.settle(Action::Release, None, attempts_made), event));
@@ -279,7 +315,7 @@ impl Runner {
     }
 
     /// Decides what an outcome does to the job: complete, retry (now or later), or fail.
-    fn settle(&self, mut run: Running, outcome: Outcome) -> (Settle, WorkerEvent) {
+    fn settle(&self, mut run: Running, outcome: Outcome) -> (Settle, Option<WorkerEvent>) {
         match outcome {
             Outcome::Completed(return_value) => {
                 let action = Action::Completed {
@@ -295,7 +331,7 @@ impl Runner {
                     return_value,
                 };
                 let attempts_made = run.attempts_made + 1;
-                (run.settle(action, None, attempts_made), event)
+                (run.settle(action, None, attempts_made), Some(event))
             }
             Outcome::Failed(failure) => {
                 let attempt = run.attempts_made + 1;
@@ -343,7 +379,7 @@ impl Runner {
                     retrying,
                 };
                 let stack = serde_json::to_string(&stacktrace).expect("strings serialise");
-                (run.settle(action, Some(stack), attempt), event)
+                (run.settle(action, Some(stack), attempt), Some(event))
             }
         }
     }
@@ -352,7 +388,7 @@ impl Runner {
     fn start_trip(&mut self, count: usize) {
         self.seq += 1;
         let token = format!("{}:{}", self.token_base, self.seq);
-        let (settle, events): (Vec<Settle>, Vec<WorkerEvent>) =
+        let (settle, events): (Vec<Settle>, Vec<Option<WorkerEvent>>) =
             std::mem::take(&mut self.pending).into_iter().unzip();
         self.reserved += count;
         let mut con = self.con.clone();
@@ -400,15 +436,23 @@ impl Runner {
         self.retry_backoff = Duration::from_millis(50);
         let token = trip.token;
         let mut out = Vec::with_capacity(result.settled.len());
-        for (status, event) in result.settled.into_iter().zip(trip.events) {
+        for ((status, event), settled) in result
+            .settled
+            .into_iter()
+            .zip(trip.events)
+            .zip(&trip.settle)
+        {
             match status {
                 Ok(()) => {
-                    match &event {
-                        WorkerEvent::Completed { .. } => &self.stats.completed,
-                        _ => &self.stats.failed,
+                    let counter = match settled.action {
+                        Action::Completed { .. } => Some(&self.stats.completed),
+                        Action::Release => None,
+                        _ => Some(&self.stats.failed),
+                    };
+                    if let Some(c) = counter {
+                        c.fetch_add(1, Ordering::Relaxed);
                     }
-                    .fetch_add(1, Ordering::Relaxed);
-                    out.push(event);
+                    out.extend(event);
                 }
                 Err(e) => out.push(WorkerEvent::Error {
                     message: e.to_string(),
@@ -416,7 +460,6 @@ impl Runner {
             }
         }
         let fetched = result.jobs.len() + result.unreadable.len();
-        let mut batch = Vec::with_capacity(result.jobs.len());
         {
             let mut running = self.running.lock().expect("running lock");
             for job in result.jobs {
@@ -434,7 +477,7 @@ impl Runner {
                 let handle = self.next_handle;
                 self.next_handle += 1;
                 running.insert(handle, run);
-                batch.push(Dispatched { handle, job });
+                self.buffer.push_back(Dispatched { handle, job });
             }
         }
         for (id, err) in result.unreadable {
@@ -460,9 +503,7 @@ impl Runner {
                 .last_activity_ms
                 .store(now_ms(), Ordering::Relaxed);
         }
-        if !batch.is_empty() {
-            self.dispatcher.dispatch(batch);
-        }
+        self.dispatch_ready();
         if !out.is_empty() {
             self.dispatcher.events(out);
         }
