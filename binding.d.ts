@@ -42,10 +42,13 @@ export declare class NativeEngine {
 
 export declare class NativeWorker {
   get id(): string
-  /** Reports a job done; `value` is its return value as JSON text. */
-  complete(handle: number, value: string): void
-  /** Reports a job failed. */
-  fail(handle: number, message: string, stack: string | undefined | null, unrecoverable: boolean): void
+  /**
+   * Reports jobs done, all at once: `values[i]` is the return value (JSON text) of the job
+   * dispatched with `handles[i]`.
+   */
+  complete(handles: Array<number>, values: Array<string>): void
+  /** Reports jobs failed, all at once; entry `i` of each list belongs to `handles[i]`. */
+  fail(handles: Array<number>, messages: Array<string>, stacks: Array<string | undefined | null>, unrecoverable: Array<boolean>): void
   pause(): void
   resume(): void
   stats(): WorkerStatsJs
@@ -85,6 +88,8 @@ export interface WorkerConfig {
   /** JSON of the worker-level `removeOnComplete` (bool, count or `{age, count}`). */
   removeOnComplete?: string
   removeOnFail?: string
+  /** Jobs fetched ahead of free processing slots (default 0). */
+  prefetch?: number
 }
 
 /** Counters for a worker's status. */
