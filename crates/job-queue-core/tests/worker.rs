@@ -9,12 +9,22 @@ use job_queue_core::worker::{
     Dispatched, Dispatcher, Failure, Outcome, Worker, WorkerEvent, WorkerOptions,
 };
 use serde_json::json;
-use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 /// Sends dispatched jobs to the test, which decides their outcome.
 struct Channel {
     jobs: UnboundedSender<Dispatched>,
     events: Mutex<Vec<WorkerEvent>>,
+}
+
+/// A dispatcher whose jobs arrive on the returned receiver.
+fn channel() -> (Arc<Channel>, UnboundedReceiver<Dispatched>) {
+    let (tx, rx) = unbounded_channel();
+    let channel = Arc::new(Channel {
+        jobs: tx,
+        events: Mutex::default(),
+    });
+    (channel, rx)
 }
 
 impl Dispatcher for Channel {
@@ -35,11 +45,7 @@ async fn processes_jobs_with_retries_at_concurrency() {
         .map(|_| common::request("a", json!({"attempts": 2, "backoff": 0})))
         .collect();
     t.queue().add(&jobs).await.unwrap();
-    let (tx, mut rx) = unbounded_channel();
-    let channel = Arc::new(Channel {
-        jobs: tx,
-        events: Mutex::default(),
-    });
+    let (channel, mut rx) = channel();
     let options = WorkerOptions {
         concurrency: 8,
         ..Default::default()
@@ -93,11 +99,7 @@ async fn an_unrecoverable_failure_skips_remaining_attempts() {
         .add(&[common::request("a", json!({"attempts": 5}))])
         .await
         .unwrap();
-    let (tx, mut rx) = unbounded_channel();
-    let channel = Arc::new(Channel {
-        jobs: tx,
-        events: Mutex::default(),
-    });
+    let (channel, mut rx) = channel();
     let worker = t
         .engine
         .worker(&t.keys.queue, WorkerOptions::default(), channel)
@@ -124,11 +126,7 @@ async fn an_unrecoverable_failure_skips_remaining_attempts() {
 #[tokio::test]
 async fn a_worker_wakes_on_the_marker_when_a_job_arrives() {
     let t = common::queue().await;
-    let (tx, mut rx) = unbounded_channel();
-    let channel = Arc::new(Channel {
-        jobs: tx,
-        events: Mutex::default(),
-    });
+    let (channel, mut rx) = channel();
     let options = WorkerOptions {
         drain_delay: Duration::from_secs(30),
         ..Default::default()
@@ -165,11 +163,7 @@ async fn close_gives_unfinished_jobs_back_to_the_queue() {
         .add(&[common::request("a", json!({}))])
         .await
         .unwrap();
-    let (tx, mut rx) = unbounded_channel();
-    let channel = Arc::new(Channel {
-        jobs: tx,
-        events: Mutex::default(),
-    });
+    let (channel, mut rx) = channel();
     let worker: Worker = t
         .engine
         .worker(&t.keys.queue, WorkerOptions::default(), channel)
@@ -192,11 +186,7 @@ async fn prefetched_jobs_wait_for_a_slot_and_go_back_on_close() {
     let t = common::queue().await;
     let jobs: Vec<_> = (0..3).map(|_| common::request("a", json!({}))).collect();
     t.queue().add(&jobs).await.unwrap();
-    let (tx, mut rx) = unbounded_channel();
-    let channel = Arc::new(Channel {
-        jobs: tx,
-        events: Mutex::default(),
-    });
+    let (channel, mut rx) = channel();
     let options = WorkerOptions {
         concurrency: 1,
         prefetch: 1,
