@@ -3,6 +3,8 @@
 // in the test file.
 
 const { randomBytes } = require('node:crypto');
+const net = require('node:net');
+const { execFileSync } = require('node:child_process');
 const Redis = require('ioredis');
 
 const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
@@ -56,4 +58,25 @@ async function cleanup(redisUrl, prefix) {
   return deleted;
 }
 
-module.exports = { REDIS_URL, uniquePrefix, waitFor, cleanup };
+/** A free TCP port on 127.0.0.1 (for a redis-server a test starts itself). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Whether `cmd args...` runs and exits 0 (a tool the test needs is installed). */
+function hasCommand(cmd, args) {
+  try {
+    execFileSync(cmd, args, { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+module.exports = { REDIS_URL, uniquePrefix, waitFor, cleanup, freePort, hasCommand };

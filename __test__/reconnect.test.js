@@ -8,28 +8,9 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn, execFileSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const { JobQueueCoordinator, ConnectionError } = require('..');
-const { waitFor, uniquePrefix } = require('./helpers');
-
-function hasRedisServer() {
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
+const { waitFor, uniquePrefix, freePort, hasCommand } = require('./helpers');
 
 function pings(port) {
   return new Promise((resolve) => {
@@ -61,7 +42,7 @@ async function stopRedis(server) {
   await server.exited;
 }
 
-test('a worker survives a Redis restart: the job in flight completes and new jobs are taken', { skip: !hasRedisServer() && 'no redis-server installed' }, async () => {
+test('a worker survives a Redis restart: the job in flight completes and new jobs are taken', { skip: !hasCommand('redis-server', ['--version']) && 'no redis-server installed' }, async () => {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jq-restart-'));
   let server = await startRedis(port, dir);

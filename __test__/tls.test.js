@@ -5,32 +5,12 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
-const net = require('node:net');
 const tls = require('node:tls');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn, execFileSync } = require('node:child_process');
 const { JobQueueCoordinator, ConnectionError } = require('..');
-const { waitFor, uniquePrefix } = require('./helpers');
-
-function available(cmd, args) {
-  try {
-    execFileSync(cmd, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
+const { waitFor, uniquePrefix, freePort, hasCommand } = require('./helpers');
 
 function tlsPings(port) {
   return new Promise((resolve) => {
@@ -45,7 +25,7 @@ function tlsPings(port) {
   });
 }
 
-const skip = !(available('redis-server', ['--version']) && available('openssl', ['version'])) && 'needs redis-server and openssl';
+const skip = !(hasCommand('redis-server', ['--version']) && hasCommand('openssl', ['version'])) && 'needs redis-server and openssl';
 
 test('a worker processes a job over TLS (rediss://), and an unverified certificate is refused by default', { skip }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'jq-tls-'));
