@@ -23,6 +23,18 @@ use serde_json::{Map, Value};
 use dispatch::{EventsFn, JsDispatcher, ProcessFn};
 use errors::{to_js, validation};
 
+/// The engine's tasks mostly wait on Redis; on machines where Node and Redis share a few
+/// cores, extra tokio workers mostly spin and steal. One worker thread serves them all.
+#[napi_derive::module_init]
+fn init() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
+}
+
 /// Where Redis is and how keys are named.
 #[napi(object)]
 pub struct EngineConfig {
