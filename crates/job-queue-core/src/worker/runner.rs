@@ -415,6 +415,18 @@ impl Runner {
         });
     }
 
+    /// Fails a fetched job for good without running it (it stalled too often, or its hash is
+    /// unreadable).
+    fn fail_unrun(&mut self, run: Running, message: String) {
+        let failure = Failure {
+            message,
+            stack: None,
+            unrecoverable: true,
+        };
+        let settled = self.settle(run, Outcome::Failed(failure));
+        self.pending.push(settled);
+    }
+
     /// Takes in a finished trip: announces what it settled and dispatches what it fetched.
     fn finish_trip(&mut self, trip: Trip) {
         self.reserved -= trip.count;
@@ -461,17 +473,12 @@ impl Runner {
         }
         let fetched = result.jobs.len() + result.unreadable.len();
         {
-            let mut running = self.running.lock().expect("running lock");
+            let running_map = self.running.clone();
+            let mut running = running_map.lock().expect("running lock");
             for job in result.jobs {
                 let run = Running::new(&job, &token);
                 if let Some(reason) = &job.deferred_failure {
-                    let failure = Failure {
-                        message: reason.clone(),
-                        stack: None,
-                        unrecoverable: true,
-                    };
-                    self.pending
-                        .push(self.settle(run, Outcome::Failed(failure)));
+                    self.fail_unrun(run, reason.clone());
                     continue;
                 }
                 let handle = self.next_handle;
@@ -490,13 +497,7 @@ impl Runner {
                 dedup_id: None,
                 stacktrace: Vec::new(),
             };
-            let failure = Failure {
-                message: err.to_string(),
-                stack: None,
-                unrecoverable: true,
-            };
-            self.pending
-                .push(self.settle(run, Outcome::Failed(failure)));
+            self.fail_unrun(run, err.to_string());
         }
         if fetched > 0 || !out.is_empty() {
             self.stats
