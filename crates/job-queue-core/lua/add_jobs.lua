@@ -1,11 +1,14 @@
 --[[ add_jobs: add one or more jobs atomically (spec §6.1).
 
   KEYS: the queue keys (include/common.lua)
-  ARGV[1] base, ARGV[2] job count n, then 8 values per job:
+  ARGV[1] base, ARGV[2] job count n, then 9 values per job:
     custom id ('' = take the counter), name, data (JSON), opts (JSON), timestamp ms,
-    delay ms, priority, lifo ('1' / '0')
-  Returns a flat list {id, created (1|0), ...}: created 0 means a job with that custom id
-  already existed and was left untouched (a `duplicated` event is emitted).
+    delay ms, priority, lifo ('1' / '0'),
+    deduplication ('' = none, else "<ttl ms or empty>|<flags>|<id>", flags: e = extend the
+    ttl, r = replace a delayed owner)
+  Returns a flat list {id, created (1|0), ...}: created 0 means the job was not added, and
+  id names the job that stands for it: the one with that custom id (a `duplicated` event is
+  emitted) or the owner of the deduplication id (a `deduplicated` event, spec §6.10).
   The id counter advances once per job, custom ids included, as BullMQ's does; FIFO jobs are
   pushed to wait in one command, in order.
 ]]
@@ -14,8 +17,44 @@ local first_counter = redis.call("INCRBY", K.id, n) - n
 local fifo = {}
 local runnable, delayed = false, false
 local result = {}
+
+-- Claims deduplication id `spec` names for job `id`. Returns nil when the job may be added
+-- (the key now names it), else the id of the job that keeps the claim.
+local function deduplicate(spec, id)
+  local bar1 = string.find(spec, "|", 1, true)
+  local bar2 = string.find(spec, "|", bar1 + 1, true)
+  local ttl = tonumber(string.sub(spec, 1, bar1 - 1))
+  local flags = string.sub(spec, bar1 + 1, bar2 - 1)
+  local dedup = string.sub(spec, bar2 + 1)
+  local dkey = BASE .. "de:" .. dedup
+  local claimed
+  if ttl then
+    claimed = redis.call("SET", dkey, id, "PX", ttl, "NX")
+  else
+    claimed = redis.call("SET", dkey, id, "NX")
+  end
+  if claimed then return nil, dedup end
+  local owner = redis.call("GET", dkey)
+  if string.find(flags, "r", 1, true) and redis.call("ZSCORE", K.delayed, owner) then
+    redis.call("ZREM", K.delayed, owner)
+    remove_job(owner, "delayed")
+    if ttl then
+      redis.call("SET", dkey, id, "PX", ttl)
+    else
+      redis.call("SET", dkey, id)
+    end
+    emit_hot("deduplicated", "jobId", id, "deduplicationId", dedup, "deduplicatedJobId", owner)
+    return nil, dedup
+  end
+  if ttl and string.find(flags, "e", 1, true) then
+    redis.call("SET", dkey, owner, "PX", ttl)
+  end
+  emit_hot("deduplicated", "jobId", owner, "deduplicationId", dedup, "deduplicatedJobId", id)
+  return owner
+end
+
 for i = 0, n - 1 do
-  local a = 3 + i * 8
+  local a = 3 + i * 9
   local custom, name, data, opts = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
   -- numbers go to HSET as the strings they arrived as: converting a Lua number back costs
   local timestamp_s, delay_s, priority_s = ARGV[a + 4], ARGV[a + 5], ARGV[a + 6]
@@ -23,13 +62,20 @@ for i = 0, n - 1 do
   local id = custom
   if id == "" then id = tostring(first_counter + i + 1) end
   local key = BASE .. id
+  local owner, dedup
   if custom ~= "" and redis.call("EXISTS", key) == 1 then
     emit_hot("duplicated", "jobId", id)
-    result[#result + 1] = id
+    owner = id
+  elseif ARGV[a + 8] ~= "" then
+    owner, dedup = deduplicate(ARGV[a + 8], id)
+  end
+  if owner then
+    result[#result + 1] = owner
     result[#result + 1] = 0
   else
     redis.call("HSET", key, "name", name, "data", data, "opts", opts,
       "timestamp", timestamp_s, "delay", delay_s, "priority", priority_s)
+    if dedup then redis.call("HSET", key, "deid", dedup) end
     emit_hot("added", "jobId", id, "name", name)
     if delay > 0 then
       add_delayed(id, tonumber(timestamp_s) + delay)

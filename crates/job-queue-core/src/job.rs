@@ -32,6 +32,9 @@ pub struct Job {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failed_reason: Option<String>,
     pub stacktrace: Vec<String>,
+    /// The scheduler this job is an iteration of (`rjk`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repeat_job_key: Option<String>,
     /// A failure decided while the job was not running (stalled too often): the worker fails
     /// the job with this reason instead of running it.
     #[serde(skip)]
@@ -73,6 +76,7 @@ impl Job {
             return_value: None,
             failed_reason: None,
             stacktrace: Vec::new(),
+            repeat_job_key: None,
             deferred_failure: None,
             dedup_id: None,
             id,
@@ -101,6 +105,7 @@ impl Job {
                 "stacktrace" => job.stacktrace = serde_json::from_str(&value).unwrap_or_default(),
                 "defa" => job.deferred_failure = Some(value),
                 "deid" => job.dedup_id = Some(value),
+                "rjk" => job.repeat_job_key = Some(value),
                 _ => {}
             }
         }

@@ -26,6 +26,7 @@ mod marker;
 pub mod options;
 pub mod producer;
 pub mod queue;
+pub mod schedule;
 pub mod scripts;
 pub mod time;
 pub mod worker;

@@ -37,8 +37,8 @@ const STATS_SAMPLE: isize = 100;
 
 #[derive(Clone)]
 pub struct Queue {
-    keys: QueueKeys,
-    con: ConnectionManager,
+    pub(crate) keys: QueueKeys,
+    pub(crate) con: ConnectionManager,
 }
 
 impl Queue {
@@ -105,9 +105,19 @@ impl Queue {
     /// Failed jobs, newest failure first, ranks `start..=end`. Jobs whose hash vanished
     /// meanwhile are skipped.
     pub async fn failed_jobs(&self, start: isize, end: isize) -> Result<Vec<Job>> {
+        self.jobs_in("failed", "ZREVRANGE", start, end).await
+    }
+
+    /// Delayed jobs, soonest due first, ranks `start..=end`.
+    pub async fn delayed_jobs(&self, start: isize, end: isize) -> Result<Vec<Job>> {
+        self.jobs_in("delayed", "ZRANGE", start, end).await
+    }
+
+    /// The jobs of sorted set `set` at ranks `start..=end` in the order `range` reads them.
+    async fn jobs_in(&self, set: &str, range: &str, start: isize, end: isize) -> Result<Vec<Job>> {
         let mut con = self.con.clone();
-        let ids: Vec<String> = redis::cmd("ZREVRANGE")
-            .arg(self.keys.key("failed"))
+        let ids: Vec<String> = redis::cmd(range)
+            .arg(self.keys.key(set))
             .arg(start)
             .arg(end)
             .query_async(&mut con)
@@ -130,6 +140,32 @@ impl Queue {
     /// Moves a failed job back to waiting with its attempts reset.
     pub async fn retry_job(&self, id: &str) -> Result<()> {
         scripts::retry_job(&mut self.con.clone(), &self.keys, id, true).await
+    }
+
+    /// Gives a job a new priority (0 = none); a waiting job moves to its new place at once.
+    pub async fn change_priority(&self, id: &str, priority: u64) -> Result<()> {
+        if priority > crate::options::MAX_PRIORITY {
+            return Err(Error::validation(
+                "priority",
+                format!("must be between 0 and {}", crate::options::MAX_PRIORITY),
+            ));
+        }
+        scripts::change_priority(&mut self.con.clone(), &self.keys, id, priority).await
+    }
+
+    /// Makes a delayed job runnable now.
+    pub async fn promote(&self, id: &str) -> Result<()> {
+        scripts::promote_job(&mut self.con.clone(), &self.keys, id).await
+    }
+
+    /// Makes a delayed job due `delay_ms` from now.
+    pub async fn change_delay(&self, id: &str, delay_ms: u64) -> Result<()> {
+        scripts::change_delay(&mut self.con.clone(), &self.keys, id, now_ms(), delay_ms).await
+    }
+
+    /// Deletes a job that is not running (waiting, delayed or finished).
+    pub async fn remove_job(&self, id: &str) -> Result<()> {
+        scripts::remove_job(&mut self.con.clone(), &self.keys, id).await
     }
 
     /// Stores progress (JSON text) on a job and emits a `progress` event.

@@ -205,3 +205,85 @@ local function fetch_jobs(now, token, lock_ms, count, worker_name, lim_max, lim_
   wake_workers()
   return {jobs, 0, 0}
 end
+
+-- Where a job waits, if it has not started: "delayed", "prioritized", "wait", else nil.
+local function pending_state(id)
+  if redis.call("ZSCORE", K.delayed, id) then return "delayed" end
+  if redis.call("ZSCORE", K.prioritized, id) then return "prioritized" end
+  if redis.call("LPOS", K.wait, id) then return "wait" end
+  return nil
+end
+
+-- Takes a job out of the list or set `state` names (a pending_state answer).
+local function unlink(id, state)
+  if state == "wait" then
+    redis.call("LREM", K.wait, 1, id)
+  else
+    redis.call("ZREM", K[state], id)
+  end
+end
+
+-- Deletes a job that is not running, with its deduplication key if it still owns it, and
+-- announces it (`removed`, with the state it was in).
+local function remove_job(id, state)
+  local key = BASE .. id
+  local dedup = redis.call("HGET", key, "deid")
+  if dedup and redis.call("GET", BASE .. "de:" .. dedup) == id then
+    redis.call("DEL", BASE .. "de:" .. dedup)
+  end
+  delete_job(id)
+  emit("removed", "jobId", id, "prev", state)
+end
+
+-- `obj` (a JSON object's text) with `fields` (JSON members' text) appended.
+local function json_extend(obj, fields)
+  if obj == "{}" then return "{" .. fields .. "}" end
+  return string.sub(obj, 1, -2) .. "," .. fields .. "}"
+end
+
+-- When an `every` scheduler fires next (spec §6.9): `every` after the previous iteration,
+-- realigned to its phase (`offset`) when it fell behind; the first one at the start date,
+-- the next aligned slot, or now. Returns next ms and the phase.
+local function every_next(prev, every, now, offset, start)
+  local nxt
+  if prev then
+    nxt = prev + every
+    if nxt < now then
+      nxt = math.floor(now / every) * every + offset
+      if nxt <= now then nxt = nxt + every end
+    end
+  elseif start then
+    nxt = math.max(start, now)
+  elseif offset > 0 then
+    nxt = math.floor(now / every) * every + offset
+    if nxt <= now then nxt = nxt + every end
+  else
+    nxt = now
+  end
+  if offset == 0 then offset = nxt % every end
+  return nxt, offset
+end
+
+-- Creates a scheduler's iteration `repeat:<sid>:<at>` and queues it: delayed until `at`, or
+-- runnable now. Its opts are the template's plus the iteration's own fields.
+local function store_iteration(sid, at, now, name, data, opts, repeat_fields, offset, count,
+                               priority)
+  local id = "repeat:" .. sid .. ":" .. at
+  local delay = math.max(at - now, 0)
+  local own = string.format(
+    '"jobId":%s,"delay":%d,"timestamp":%d,"prevMillis":%d,"repeatJobKey":%s,"repeat":%s',
+    cjson.encode(id), delay, now, at, cjson.encode(sid),
+    json_extend(repeat_fields, string.format('"offset":%d,"count":%d', offset, count)))
+  redis.call("HSET", BASE .. id, "name", name, "data", data, "opts", json_extend(opts, own),
+    "timestamp", now, "delay", delay, "priority", priority, "rjk", sid)
+  emit("added", "jobId", id, "name", name)
+  if delay > 0 then
+    add_delayed(id, at)
+    refresh_delay_marker()
+  else
+    push_runnable(id, priority, false)
+    emit("waiting", "jobId", id)
+    if not paused_or_maxed() then wake_workers() end
+  end
+  return id, delay
+end

@@ -19,7 +19,8 @@ pub struct AddRequest {
 }
 
 /// Adds `jobs` in one atomic call. Returns, per job, its id and whether it was created
-/// (`false`: a job with that custom id already existed and was left as it was).
+/// (`false`: the id names the job that stands for it: the one with that custom id, or the
+/// owner of its deduplication id).
 pub async fn add_jobs<C: ConnectionLike>(
     con: &mut C,
     keys: &QueueKeys,
@@ -36,7 +37,8 @@ pub async fn add_jobs<C: ConnectionLike>(
             .arg(o.timestamp.unwrap_or(job.now_ms))
             .arg(o.delay_ms)
             .arg(o.priority)
-            .arg(if o.lifo { "1" } else { "0" });
+            .arg(if o.lifo { "1" } else { "0" })
+            .arg(o.dedup.as_ref().map(|d| d.script_arg()).unwrap_or_default());
     }
     let flat: Vec<(String, i64)> = inv.invoke_async(con).await?;
     Ok(flat

@@ -5,6 +5,7 @@
 mod add_jobs;
 mod finish_and_fetch;
 mod locks;
+mod schedule;
 mod single_job;
 
 use std::sync::LazyLock;
@@ -14,7 +15,10 @@ use redis::Script;
 pub use add_jobs::{add_jobs, AddRequest};
 pub use finish_and_fetch::{finish_and_fetch, Action, Fetch, FetchResult, Settle};
 pub use locks::{check_stalled, extend_locks, StalledCheck};
-pub use single_job::{add_log, retry_job, update_progress};
+pub use schedule::{next_iteration, remove_scheduler, upsert_scheduler, UpsertRequest};
+pub use single_job::{
+    add_log, change_delay, change_priority, promote_job, remove_job, retry_job, update_progress,
+};
 
 use crate::error::Error;
 use crate::keys::QueueKeys;
@@ -40,6 +44,13 @@ scripts! {
     RETRY_JOB => "retry_job.lua",
     UPDATE_PROGRESS => "update_progress.lua",
     ADD_LOG => "add_log.lua",
+    CHANGE_PRIORITY => "change_priority.lua",
+    PROMOTE_JOB => "promote_job.lua",
+    CHANGE_DELAY => "change_delay.lua",
+    REMOVE_JOB => "remove_job.lua",
+    UPSERT_SCHEDULER => "upsert_scheduler.lua",
+    NEXT_ITERATION => "next_iteration.lua",
+    REMOVE_SCHEDULER => "remove_scheduler.lua",
 }
 
 /// Queue key suffixes in the order every script expects them (lua/include/common.lua).

@@ -1,8 +1,12 @@
-//! Wrappers of the scripts that change one job: `retry_job`, `update_progress`, `add_log`.
+//! Wrappers of the scripts that change one job: `retry_job`, `update_progress`, `add_log`,
+//! `change_priority`, `promote_job`, `change_delay`, `remove_job`.
 
 use redis::aio::ConnectionLike;
 
-use super::{check, invocation, ADD_LOG, RETRY_JOB, UPDATE_PROGRESS};
+use super::{
+    check, invocation, ADD_LOG, CHANGE_DELAY, CHANGE_PRIORITY, PROMOTE_JOB, REMOVE_JOB, RETRY_JOB,
+    UPDATE_PROGRESS,
+};
 use crate::error::Result;
 use crate::keys::QueueKeys;
 
@@ -53,4 +57,59 @@ pub async fn add_log<C: ConnectionLike>(
         .await?;
     check(count, keys, id, "present")?;
     Ok(count as u64)
+}
+
+/// Gives the job a new priority; a waiting job moves to its new place at once.
+pub async fn change_priority<C: ConnectionLike>(
+    con: &mut C,
+    keys: &QueueKeys,
+    id: &str,
+    priority: u64,
+) -> Result<()> {
+    let code: i64 = invocation(&CHANGE_PRIORITY, keys)
+        .arg(id)
+        .arg(priority)
+        .invoke_async(con)
+        .await?;
+    check(code, keys, id, "present")
+}
+
+/// Makes a delayed job runnable now.
+pub async fn promote_job<C: ConnectionLike>(con: &mut C, keys: &QueueKeys, id: &str) -> Result<()> {
+    let code: i64 = invocation(&PROMOTE_JOB, keys)
+        .arg(id)
+        .invoke_async(con)
+        .await?;
+    check(code, keys, id, "delayed")
+}
+
+/// Sets a delayed job's due time to `delay_ms` after `now`.
+pub async fn change_delay<C: ConnectionLike>(
+    con: &mut C,
+    keys: &QueueKeys,
+    id: &str,
+    now: u64,
+    delay_ms: u64,
+) -> Result<()> {
+    let code: i64 = invocation(&CHANGE_DELAY, keys)
+        .arg(id)
+        .arg(now)
+        .arg(delay_ms)
+        .invoke_async(con)
+        .await?;
+    check(code, keys, id, "delayed")
+}
+
+/// Deletes a job that is not running.
+pub async fn remove_job<C: ConnectionLike>(con: &mut C, keys: &QueueKeys, id: &str) -> Result<()> {
+    let code: i64 = invocation(&REMOVE_JOB, keys)
+        .arg(id)
+        .invoke_async(con)
+        .await?;
+    check(
+        code,
+        keys,
+        id,
+        "waiting, delayed or finished (it is running)",
+    )
 }

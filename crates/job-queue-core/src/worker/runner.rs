@@ -17,11 +17,15 @@ use crate::error::Result;
 use crate::job::Job;
 use crate::keys::QueueKeys;
 use crate::options::StoredOptions;
+use crate::schedule::NextIteration;
 use crate::scripts::{self, Action, Fetch, FetchResult, Settle};
 use crate::time::now_ms;
 
 /// Script calls a worker keeps in flight at once.
 const MAX_TRIPS: usize = 2;
+
+/// Tries at queueing a scheduler's next iteration before reporting an error.
+const SCHEDULE_ATTEMPTS: u32 = 5;
 
 pub(super) enum Msg {
     Report(Vec<(u64, Outcome)>),
@@ -427,6 +431,48 @@ impl Runner {
         self.pending.push(settled);
     }
 
+    /// Queues the next iteration of the scheduler `job` belongs to, as BullMQ's worker does
+    /// when an iteration starts (spec §6.9). The script accepts only the current iteration as
+    /// producer, so a retry or a second worker cannot queue a tick twice.
+    fn advance_schedule(&self, job: &Job) {
+        let Some(scheduler) = &job.repeat_job_key else {
+            return;
+        };
+        let next = match NextIteration::after(scheduler, &job.id, job.opts.get(), now_ms()) {
+            Ok(Some(next)) => next,
+            Ok(None) => return,
+            Err(e) => {
+                self.dispatcher.events(vec![WorkerEvent::Error {
+                    message: e.to_string(),
+                }]);
+                return;
+            }
+        };
+        let mut con = self.con.clone();
+        let keys = self.keys.clone();
+        let dispatcher = self.dispatcher.clone();
+        tokio::spawn(async move {
+            let mut backoff = Duration::from_millis(50);
+            for attempt in 1..=SCHEDULE_ATTEMPTS {
+                match scripts::next_iteration(&mut con, &keys, &next, now_ms()).await {
+                    Ok(_) => return,
+                    Err(e) if attempt == SCHEDULE_ATTEMPTS => {
+                        dispatcher.events(vec![WorkerEvent::Error {
+                            message: format!(
+                                "could not queue the next iteration of scheduler {}: {e}",
+                                next.scheduler
+                            ),
+                        }])
+                    }
+                    Err(_) => {
+                        tokio::time::sleep(backoff).await;
+                        backoff *= 2;
+                    }
+                }
+            }
+        });
+    }
+
     /// Takes in a finished trip: announces what it settled and dispatches what it fetched.
     fn finish_trip(&mut self, trip: Trip) {
         self.reserved -= trip.count;
@@ -481,6 +527,7 @@ impl Runner {
                     self.fail_unrun(run, reason.clone());
                     continue;
                 }
+                self.advance_schedule(&job);
                 let handle = self.next_handle;
                 self.next_handle += 1;
                 running.insert(handle, run);

@@ -1,0 +1,22 @@
+--[[ remove_scheduler: delete a job scheduler and its iteration that has not started
+  (spec §6.9); iterations running or finished are left alone.
+
+  KEYS: the queue keys (include/common.lua)
+  ARGV[1] base  [2] scheduler id
+  Returns 1 when the scheduler existed, else 0.
+]]
+local sid = ARGV[2]
+local repeat_key = BASE .. "repeat"
+local prev = redis.call("ZSCORE", repeat_key, sid)
+local existed = redis.call("DEL", repeat_key .. ":" .. sid)
+if prev then
+  local id = "repeat:" .. sid .. ":" .. prev
+  local state = pending_state(id)
+  if state then
+    unlink(id, state)
+    remove_job(id, state)
+  end
+  redis.call("ZREM", repeat_key, sid)
+  existed = 1
+end
+return existed

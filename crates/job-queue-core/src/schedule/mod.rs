@@ -1,0 +1,187 @@
+//! Job schedulers (spec §6.9): recurring jobs defined by a cron expression or a fixed
+//! interval, kept in Redis in BullMQ's layout so BullMQ lists and runs ours and we run theirs.
+//!
+//! A scheduler never runs a timer of its own. Each iteration is a delayed job
+//! `repeat:<scheduler>:<ms>`; when a worker (ours or BullMQ's) starts it, it queues the next
+//! one, and the script that does so accepts only the current iteration as producer. However
+//! many workers and coordinators run, each time slot gets exactly one job.
+
+pub mod cron;
+mod queue_ops;
+mod repeat;
+
+pub use repeat::{Cadence, Repeat};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// A scheduler as stored (`repeat:<id>` hash and its score in `repeat`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SchedulerInfo {
+    pub key: String,
+    pub name: String,
+    /// When the next iteration is due, in ms.
+    pub next: Option<u64>,
+    pub iteration_count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub every: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tz: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_date: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_date: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// Template data (JSON), `{}` when none was stored.
+    pub data: Box<serde_json::value::RawValue>,
+    /// Template job options (JSON), `{}` when none were stored.
+    pub opts: Box<serde_json::value::RawValue>,
+}
+
+impl SchedulerInfo {
+    pub(crate) fn from_hash(key: String, next: Option<u64>, fields: Vec<(String, String)>) -> Self {
+        let num = |v: &str| v.parse::<f64>().ok().map(|f| f as u64);
+        let json = |v: &str| {
+            serde_json::value::RawValue::from_string(v.to_owned())
+                .unwrap_or_else(|_| empty_object())
+        };
+        let mut info = Self {
+            key,
+            name: String::new(),
+            next,
+            iteration_count: None,
+            pattern: None,
+            every: None,
+            tz: None,
+            limit: None,
+            start_date: None,
+            end_date: None,
+            offset: None,
+            data: empty_object(),
+            opts: empty_object(),
+        };
+        for (field, value) in fields {
+            match field.as_str() {
+                "name" => info.name = value,
+                "ic" => info.iteration_count = num(&value),
+                "pattern" => info.pattern = Some(value),
+                "every" => info.every = num(&value),
+                "tz" => info.tz = Some(value),
+                "limit" => info.limit = num(&value),
+                "startDate" => info.start_date = num(&value),
+                "endDate" => info.end_date = num(&value),
+                "offset" => info.offset = num(&value),
+                "data" => info.data = json(&value),
+                "opts" => info.opts = json(&value),
+                _ => {}
+            }
+        }
+        info
+    }
+}
+
+fn empty_object() -> Box<serde_json::value::RawValue> {
+    serde_json::value::RawValue::from_string("{}".to_owned()).expect("{} is JSON")
+}
+
+/// The first iteration a new scheduler queues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Scheduled {
+    pub job_id: String,
+    /// When it is due, in ms.
+    pub next: u64,
+}
+
+/// What the next-iteration script needs from a running iteration's stored `opts`: BullMQ's
+/// worker reads the same fields, so iterations either side created are advanced alike.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NextIteration {
+    pub scheduler: String,
+    pub producer: String,
+    /// Due time for cron; `None` for `every`, which the script works out from Redis.
+    pub at: Option<u64>,
+    pub every: Option<u64>,
+    pub offset: Option<u64>,
+    pub end_date: Option<u64>,
+    /// The opts without the fields each iteration sets itself.
+    pub base_opts: String,
+    /// The `repeat` member without `offset` and `count`.
+    pub repeat_fields: String,
+    pub count: u64,
+    pub priority: u64,
+}
+
+/// Option members every iteration sets for itself (spec §6.9).
+const PER_ITERATION: [&str; 6] = [
+    "jobId",
+    "delay",
+    "timestamp",
+    "prevMillis",
+    "repeatJobKey",
+    "repeat",
+];
+
+impl NextIteration {
+    /// Works out the iteration after the one `producer` (a job of scheduler `scheduler`, with
+    /// stored `opts`) at `now`. `Ok(None)`: the schedule is over (limit reached, end date
+    /// passed, or a cron that never fires again).
+    pub fn after(scheduler: &str, producer: &str, opts: &str, now: u64) -> Result<Option<Self>> {
+        let corrupt = |message: String| Error::Corrupt {
+            id: producer.to_owned(),
+            message,
+        };
+        let Ok(Value::Object(mut opts)) = serde_json::from_str::<Value>(opts) else {
+            return Err(corrupt("opts is not a JSON object".into()));
+        };
+        let Some(Value::Object(mut repeat)) = opts.get("repeat").cloned() else {
+            return Err(corrupt("a scheduler iteration without opts.repeat".into()));
+        };
+        let prev = opts
+            .get("prevMillis")
+            .and_then(Value::as_u64)
+            .or_else(|| producer.rsplit(':').next()?.parse().ok())
+            .unwrap_or(now);
+        let count = repeat.get("count").and_then(Value::as_u64).unwrap_or(1) + 1;
+        let offset = repeat.remove("offset").and_then(|v| v.as_u64());
+        repeat.remove("count");
+        let spec = Repeat::from_map(&repeat).map_err(|e| corrupt(e.to_string()))?;
+        if spec.limit.is_some_and(|limit| count > limit) {
+            return Ok(None);
+        }
+        let at = match spec.every() {
+            Some(_) => None,
+            None => match spec.next_cron(now.max(prev)) {
+                Some(at) => Some(at),
+                None => return Ok(None),
+            },
+        };
+        if at.zip(spec.end_date).is_some_and(|(at, end)| at > end) {
+            return Ok(None);
+        }
+        let priority = opts.get("priority").and_then(Value::as_u64).unwrap_or(0);
+        for field in PER_ITERATION {
+            opts.remove(field);
+        }
+        Ok(Some(Self {
+            scheduler: scheduler.to_owned(),
+            producer: producer.to_owned(),
+            at,
+            every: spec.every(),
+            offset,
+            end_date: spec.end_date,
+            base_opts: Value::Object(opts).to_string(),
+            repeat_fields: Value::Object(repeat).to_string(),
+            count,
+            priority,
+        }))
+    }
+}
