@@ -2,6 +2,22 @@
 /* eslint-disable */
 
 export declare class NativeEngine {
+  /**
+   * Creates or replaces a job scheduler. `payload` is `{defaults, id, name, data, opts,
+   * repeat}` (repeat in BullMQ's shape: `pattern` or `every`, `tz`, `startDate`, `endDate`,
+   * `limit`, `immediately`). Returns JSON `{jobId, next}` of the first iteration.
+   */
+  upsertScheduler(queue: string, payload: string): Promise<string>
+  /** The queue's schedulers, soonest first, as a JSON array. */
+  schedulers(queue: string): Promise<string>
+  /** Deletes a scheduler and its iteration that has not started; false if there was none. */
+  removeScheduler(queue: string, id: string): Promise<boolean>
+  /** Delayed jobs, soonest due first, ranks `start..=end`, as a JSON array. */
+  delayedJobs(queue: string, start: number, end: number): Promise<string>
+  changePriority(queue: string, id: string, priority: number): Promise<void>
+  promoteJob(queue: string, id: string): Promise<void>
+  changeDelay(queue: string, id: string, delayMs: number): Promise<void>
+  removeJob(queue: string, id: string): Promise<void>
   /** Connects to Redis (fails fast with a connection error when it does not answer). */
   static connect(config: EngineConfig): Promise<NativeEngine>
   /**

@@ -13,38 +13,12 @@ const Redis = require('ioredis');
 const { Queue } = require('bullmq');
 const { JobQueueCoordinator, UnrecoverableError, JobStateError, JobNotFoundError, ValidationError, QueueExistsError } =
   require('..');
-const { REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
+const { REDIS_URL, uniquePrefix, waitFor, cleanup, setupCoordinators } = require('./helpers');
 
 const ROOT = path.join(__dirname, '..');
 
-/** A fresh prefix and coordinator; everything made here is shut down and its keys deleted. */
-function setup(t, config = {}) {
-  const prefix = uniquePrefix('jqt-api');
-  const closers = [];
-  const make = (extra = {}) => {
-    const c = new JobQueueCoordinator({ redis: { url: REDIS_URL, keyPrefix: prefix }, ...extra });
-    closers.push(() => c.shutdown({ timeoutMs: 2000 }));
-    return c;
-  };
-  const c = make(config);
-  t.after(async () => {
-    for (const close of closers.reverse()) await close().catch(() => {});
-    await cleanup(REDIS_URL, prefix);
-  });
-  return {
-    prefix,
-    c,
-    make,
-    redis() {
-      const r = new Redis(REDIS_URL);
-      closers.push(() => r.quit());
-      return r;
-    },
-    onClose(fn) {
-      closers.push(fn);
-    },
-  };
-}
+/** A fresh prefix and coordinator for this file's tests. */
+const setup = (t, config) => setupCoordinators(t, 'jqt-api', config);
 
 function deferred() {
   let resolve;

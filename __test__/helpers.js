@@ -58,6 +58,41 @@ async function cleanup(redisUrl, prefix) {
   return deleted;
 }
 
+/**
+ * A fresh prefix `<tag>-...` and a coordinator on it, plus `make(config)` for more
+ * coordinators on the same prefix and `redis()` for a raw client. Everything made here is
+ * shut down and the prefix's keys deleted when the test ends, pass or fail.
+ */
+function setupCoordinators(t, tag, config = {}) {
+  // required here, not at the top: helpers.js is also loaded by tests that never build one
+  const { JobQueueCoordinator } = require('..');
+  const prefix = uniquePrefix(tag);
+  const closers = [];
+  const make = (extra = {}) => {
+    const c = new JobQueueCoordinator({ redis: { url: REDIS_URL, keyPrefix: prefix }, ...extra });
+    closers.push(() => c.shutdown({ timeoutMs: 2000 }));
+    return c;
+  };
+  const c = make(config);
+  t.after(async () => {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    await cleanup(REDIS_URL, prefix);
+  });
+  return {
+    prefix,
+    c,
+    make,
+    redis() {
+      const r = new Redis(REDIS_URL);
+      closers.push(() => r.quit());
+      return r;
+    },
+    onClose(fn) {
+      closers.push(fn);
+    },
+  };
+}
+
 /** A free TCP port on 127.0.0.1 (for a redis-server a test starts itself). */
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -79,4 +114,4 @@ function hasCommand(cmd, args) {
   }
 }
 
-module.exports = { REDIS_URL, uniquePrefix, waitFor, cleanup, freePort, hasCommand };
+module.exports = { REDIS_URL, uniquePrefix, waitFor, cleanup, setupCoordinators, freePort, hasCommand };

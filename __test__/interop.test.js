@@ -448,3 +448,61 @@ test('BullMQ getWorkers() lists our worker while it is busy, not only once it ha
     await worker.close(2000);
   }
 });
+
+test('a job scheduler BullMQ creates is listed by us and its iterations run on our worker, once each', async (t) => {
+  const env = setup(t);
+  const queue = env.bullQueue('bull-sched');
+  await queue.upsertJobScheduler('beat', { every: 100, limit: 4 }, { name: 'beat', data: { k: 1 }, opts: { attempts: 2 } });
+  const [listed] = await env.coordinator.getRecurringJobs('bull-sched');
+  assert.equal(listed.key, 'beat');
+  assert.equal(listed.name, 'beat');
+  assert.equal(listed.every, 100);
+  assert.deepEqual(listed.data, { k: 1 });
+  assert.equal(listed.options.attempts, 2);
+
+  const ran = [];
+  await env.coordinator.registerWorker('bull-sched', async (job) => {
+    ran.push({ id: job.id, data: job.data });
+  });
+  await waitFor(async () => {
+    const c = await queue.getJobCounts('completed', 'delayed', 'waiting', 'active');
+    return c.completed === 4 && c.delayed + c.waiting + c.active === 0;
+  });
+  assert.equal(ran.length, 4);
+  assert.equal(new Set(ran.map((r) => r.id)).size, 4);
+  assert.ok(ran.every((r) => r.id.startsWith('repeat:beat:') && r.data.k === 1), JSON.stringify(ran));
+  const [after] = await queue.getJobSchedulers();
+  assert.equal(after.iterationCount, 4);
+});
+
+test('a recurring job we create is listed by BullMQ and run by a BullMQ worker', async (t) => {
+  const env = setup(t);
+  const queue = env.bullQueue('our-sched');
+  const cron = await env.coordinator.scheduleRecurringJob('our-sched', 'nightly', { n: 1 }, '0 3 * * *', {
+    timezone: 'America/New_York',
+  });
+  await env.coordinator.scheduleRecurringJob('our-sched', 'pulse', { p: 1 }, { every: 100 }, { maxRuns: 3 });
+  const schedulers = await queue.getJobSchedulers();
+  const nightly = schedulers.find((s) => s.key === 'nightly');
+  assert.equal(nightly.pattern, '0 3 * * *');
+  assert.equal(nightly.tz, 'America/New_York');
+  assert.equal(nightly.next, cron.nextRun.getTime());
+  assert.deepEqual(nightly.template.data, { n: 1 });
+  const pulse = schedulers.find((s) => s.key === 'pulse');
+  assert.equal(pulse.every, 100);
+  assert.equal(pulse.limit, 3);
+
+  const ran = [];
+  env.bullWorker('our-sched', async (job) => {
+    ran.push(job.id);
+  });
+  await waitFor(async () => {
+    const c = await queue.getJobCounts('completed', 'waiting', 'active');
+    return c.completed === 3 && c.waiting + c.active === 0;
+  });
+  assert.equal(new Set(ran).size, 3);
+  assert.ok(ran.every((id) => id.startsWith('repeat:pulse:')), ran.join());
+  // the nightly iteration is still waiting for 03:00 New York time
+  const delayed = await queue.getDelayed();
+  assert.deepEqual(delayed.map((j) => j.id), [cron.jobId]);
+});

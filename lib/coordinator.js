@@ -7,71 +7,17 @@ const { NativeEngine } = require('../binding');
 const { resolveConfig } = require('./config');
 const { Job, AddedJob } = require('./job');
 const { Worker } = require('./worker');
+const { ValidationError, QueueNotFoundError, QueueExistsError, JobNotFoundError, fromReason } = require('./errors');
 const {
-  ValidationError,
-  QueueNotFoundError,
-  QueueExistsError,
-  JobNotFoundError,
-  fromReason,
-  fromNative,
-} = require('./errors');
-
-/** Runs a native call, converting its error to the exported classes. */
-async function call(promise) {
-  try {
-    return await promise;
-  } catch (err) {
-    throw fromNative(err);
-  }
-}
-
-function checkQueueName(name) {
-  if (typeof name !== 'string' || name.length === 0) {
-    throw new ValidationError('queueName', 'must be a non-empty string');
-  }
-  if (name.includes(':')) throw new ValidationError('queueName', "must not contain ':'");
-}
-
-/** JSON text of job data: a JSON-serialisable plain object. */
-function serialiseData(data) {
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new ValidationError('data', 'must be a JSON-serialisable object');
-  }
-  try {
-    return JSON.stringify(data);
-  } catch (err) {
-    throw new ValidationError('data', `is not JSON-serialisable (${err.message})`);
-  }
-}
-
-/** Numbers that JSON cannot carry (NaN, ±Infinity) cross as strings, so the engine rejects
- * them by field name instead of seeing a silent null. */
-function keepBadNumbers(_key, value) {
-  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
-}
-
-function serialiseOptions(options, field = 'options') {
-  if (options === undefined || options === null) return '{}';
-  if (typeof options !== 'object' || Array.isArray(options)) {
-    throw new ValidationError(field, 'must be an object');
-  }
-  return JSON.stringify(options, keepBadNumbers);
-}
-
-function positiveInt(value, field) {
-  if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < 1 || value > 0xffffffff) {
-    throw new ValidationError(field, 'must be a positive integer');
-  }
-  return value;
-}
-
-function nonNegativeInt(value, field) {
-  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-    throw new ValidationError(field, 'must be a non-negative integer');
-  }
-  return value;
-}
+  call,
+  checkQueueName,
+  serialiseData,
+  serialiseOptions,
+  keepBadNumbers,
+  positiveInt,
+  nonNegativeInt,
+} = require('./input');
+const scheduling = require('./scheduling');
 
 function keepText(value, field) {
   if (value === undefined) return undefined;
@@ -438,5 +384,7 @@ class JobQueueCoordinator extends EventEmitter {
     return call(native.ping());
   }
 }
+
+Object.assign(JobQueueCoordinator.prototype, scheduling);
 
 module.exports = { JobQueueCoordinator };

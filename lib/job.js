@@ -7,6 +7,11 @@ class Job {
     Object.assign(this, fields);
     this.queueName = queueName;
   }
+
+  /** The trace id the job was scheduled with (`scheduleJob`), if any. */
+  get traceId() {
+    return this.opts?.traceId;
+  }
 }
 
 /** The job returned by enqueueJob / enqueueBulk: `{id, name, data, opts, timestamp, queueName}`. */
@@ -24,6 +29,11 @@ class AddedJob {
     const value = JSON.parse(this._optsText);
     Object.defineProperty(this, 'opts', { value, enumerable: true });
     return value;
+  }
+
+  /** The trace id the job was scheduled with (`scheduleJob`), if any. */
+  get traceId() {
+    return this.opts.traceId;
   }
 
   toJSON() {

@@ -6,6 +6,7 @@
 
 mod dispatch;
 mod errors;
+mod scheduling;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -1,18 +1,38 @@
 //! The blocking wait on a queue's marker (spec §3.5), on a dedicated named connection.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 use redis::Client;
 use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::Instant;
 
 use crate::connection;
 use crate::time::now_ms;
 
-/// For each request (carrying the earliest delayed due time, if known), blocks on the marker
-/// until work may be available or the wait times out, then calls `wake` (which answers false
-/// once the worker is gone). A future
-/// delay marker is slept on until its time, capped at `drain_delay`.
+type Pop = Pin<Box<dyn Future<Output = redis::RedisResult<Option<(String, String, f64)>>> + Send>>;
+
+fn pop(mut con: MultiplexedConnection, key: String, wait: Duration) -> Pop {
+    Box::pin(async move {
+        redis::cmd("BZPOPMIN")
+            .arg(key)
+            .arg(wait.as_secs_f64().max(0.001))
+            .query_async(&mut con)
+            .await
+    })
+}
+
+/// For each request (carrying the earliest delayed due time, if known), waits until work may
+/// be available, then calls `wake` (which answers false once the worker is gone).
+///
+/// Work may be available when a marker arrives (BZPOPMIN returns), when `drain_delay` passes,
+/// or when the next delayed job falls due. The due time is kept by a tokio timer, not by the
+/// BZPOPMIN timeout: Redis checks blocking timeouts on its server tick (every 100 ms at the
+/// default `hz`), which would start delayed jobs up to 100 ms late. A BZPOPMIN still waiting
+/// when the timer fires is kept and awaited on the next request, never dropped, so a marker
+/// it pops is never lost.
 pub(crate) async fn watch_marker(
     client: Client,
     name: String,
@@ -25,46 +45,57 @@ pub(crate) async fn watch_marker(
     // getWorkers and dashboards see a worker, busy or not.
     let mut con: Option<MultiplexedConnection> = connection::blocking(&client, &name).await.ok();
     let mut backoff = Duration::from_millis(50);
+    let mut pending: Option<Pop> = None;
     while let Some(mut next_due) = requests.recv().await {
         loop {
-            let c = match &mut con {
-                Some(c) => c,
-                None => match connection::blocking(&client, &name).await {
-                    Ok(c) => {
-                        backoff = Duration::from_millis(50);
-                        con.insert(c)
-                    }
-                    Err(_) => {
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(Duration::from_secs(2));
-                        break;
-                    }
-                },
-            };
             let now = now_ms();
-            let mut wait = drain_delay;
-            if let Some(due) = next_due {
-                wait = wait.min(Duration::from_millis(due.saturating_sub(now)));
-            }
-            if wait.is_zero() {
+            if next_due.is_some_and(|due| due <= now) {
                 break;
             }
-            let reply: redis::RedisResult<Option<(String, String, f64)>> = redis::cmd("BZPOPMIN")
-                .arg(&marker_key)
-                .arg(wait.as_secs_f64().max(0.001))
-                .query_async(c)
-                .await;
-            match reply {
-                Ok(Some((_, _, score))) if score as u64 > now_ms() + 1 => {
-                    next_due = Some(score as u64);
+            if pending.is_none() {
+                let c = match &con {
+                    Some(c) => c.clone(),
+                    None => match connection::blocking(&client, &name).await {
+                        Ok(c) => {
+                            backoff = Duration::from_millis(50);
+                            con.insert(c).clone()
+                        }
+                        Err(_) => {
+                            tokio::time::sleep(backoff).await;
+                            backoff = (backoff * 2).min(Duration::from_secs(2));
+                            break;
+                        }
+                    },
+                };
+                pending = Some(pop(c, marker_key.clone(), drain_delay));
+            }
+            let due_at = next_due.map(|due| Instant::now() + Duration::from_millis(due - now));
+            let due_timer = async {
+                match due_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
                 }
-                Ok(_) => break,
-                Err(_) => {
-                    con = None;
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
-                    break;
+            };
+            let popping = pending.as_mut().expect("a pop is pending");
+            tokio::select! {
+                reply = popping => {
+                    pending = None;
+                    match reply {
+                        // a delay marker for later: wait for it, unless something is sooner
+                        Ok(Some((_, _, score))) if score as u64 > now_ms() + 1 => {
+                            let later = score as u64;
+                            next_due = Some(next_due.map_or(later, |d| d.min(later)));
+                        }
+                        Ok(_) => break,
+                        Err(_) => {
+                            con = None;
+                            tokio::time::sleep(backoff).await;
+                            backoff = (backoff * 2).min(Duration::from_secs(2));
+                            break;
+                        }
+                    }
                 }
+                () = due_timer => break,
             }
         }
         if !wake() {

@@ -80,6 +80,30 @@ async fn an_every_scheduler_queues_one_iteration_per_slot() {
 }
 
 #[tokio::test]
+async fn declaring_the_same_schedule_again_changes_nothing() {
+    let t = common::queue().await;
+    let q = t.queue();
+    let template = common::request("tick", json!({}));
+    let every = map(json!({"every": 60_000}));
+    let first = q.upsert_scheduler("s", &every, &template).await.unwrap();
+    let again = q.upsert_scheduler("s", &every, &template).await.unwrap();
+    assert_eq!(again.job_id, first.job_id);
+    let added = t
+        .events()
+        .await
+        .into_iter()
+        .filter(|(e, _)| e == "added")
+        .count();
+    assert_eq!(added, 1, "no second iteration");
+    // a changed definition replaces the waiting iteration
+    let other = common::request("tock", json!({}));
+    q.upsert_scheduler("s", &every, &other).await.unwrap();
+    let job = q.get_job(&first.job_id).await.unwrap().unwrap();
+    assert_eq!(job.name, "tock");
+    t.cleanup().await;
+}
+
+#[tokio::test]
 async fn a_cron_scheduler_waits_for_its_fire_time_and_respects_its_limit() {
     let t = common::queue().await;
     let q = t.queue();
