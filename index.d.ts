@@ -33,13 +33,71 @@ export interface JobOptions {
   jobId?: string;
   traceId?: string;
   timestamp?: number;
+  /** BullMQ's deduplication: while the job owning `id` is alive (or for `ttl` ms), adds with
+   * the same id return that job and add nothing. */
+  deduplication?: DeduplicationOptions;
   [key: string]: unknown;
+}
+
+export interface DeduplicationOptions {
+  id: string;
+  /** ms the id stays claimed; without it, until the owning job finishes. */
+  ttl?: number;
+  /** A dropped add restarts the ttl. */
+  extend?: boolean;
+  /** A new add replaces the owning job while that job is still delayed. */
+  replace?: boolean;
 }
 
 export type ScheduleOptions = Pick<
   JobOptions,
   'priority' | 'delayMs' | 'maxRetries' | 'backoffStrategy' | 'removeOnComplete' | 'removeOnFail' | 'jobId' | 'traceId'
 >;
+
+/** Options of a recurring job; the rest are the job options each run gets. */
+export interface RecurringJobOptions
+  extends Omit<JobOptions, 'jobId' | 'delay' | 'delayMs' | 'repeat' | 'traceId'> {
+  /** IANA time zone the cron expression is read in; default UTC. */
+  timezone?: string;
+  startDate?: Date | number | string;
+  endDate?: Date | number | string;
+  /** Stop after this many runs. */
+  maxRuns?: number;
+  /** Run the first time now instead of at the first fire time (cron only). */
+  immediately?: boolean;
+  /** The schedule's id; default the job name. Scheduling the same id again replaces it. */
+  schedulerId?: string;
+  /** Decided by the schedule. */
+  jobId?: never;
+  delay?: never;
+  delayMs?: never;
+  /** Kept finished runs; default 10 completed and 5 failed. */
+  removeOnComplete?: KeepJobs;
+  removeOnFail?: KeepJobs;
+}
+
+/** A recurring job (a BullMQ job scheduler in Redis). */
+export interface RepeatableJob {
+  /** The scheduler id. */
+  id: string;
+  key: string;
+  queueName: string;
+  name: string;
+  data: any;
+  cronExpression: string | null;
+  /** Interval in ms, for `{ every }` schedules. */
+  every: number | null;
+  timezone: string | null;
+  options: JobOptions;
+  /** When the next run is due. */
+  nextRun: Date | null;
+  /** Id of the job waiting for the next run (scheduleRecurringJob only). */
+  jobId?: string;
+  iterationCount?: number;
+  maxRuns?: number | null;
+  startDate?: Date | null;
+  endDate?: Date | null;
+}
 
 export interface QueueConfig {
   name: string;
@@ -141,6 +199,16 @@ export declare class Job<T = any> {
   failedReason?: string;
   stacktrace: string[];
   queueName: string;
+  /** The recurring job this job is a run of. */
+  repeatJobKey?: string;
+  /** The trace id it was scheduled with (scheduleJob). */
+  readonly traceId?: string;
+}
+
+/** A job waiting for its time (getScheduledJobs). */
+export interface ScheduledJob<T = any> extends Job<T> {
+  /** When it becomes runnable. */
+  runAt: Date;
 }
 
 /** What enqueueJob / enqueueBulk return. */
@@ -151,6 +219,7 @@ export declare class AddedJob<T = any> {
   readonly opts: JobOptions;
   timestamp: number;
   queueName: string;
+  readonly traceId?: string;
 }
 
 /** The job a processor receives. */
@@ -241,6 +310,28 @@ export declare class JobQueueCoordinator extends EventEmitter {
   retryJob(queueName: string, jobId: string): Promise<void>;
   retryJob(jobId: string): Promise<void>;
   ping(): Promise<number>;
+
+  /** Adds a job with a trace id (given or generated), visible to the processor as job.traceId. */
+  scheduleJob<T extends object>(queueName: string, jobName: string, data: T, options?: ScheduleOptions): Promise<AddedJob<T>>;
+  /** Creates or replaces a recurring job: a cron expression (5 fields, or 6 with seconds) or { every: ms }. */
+  scheduleRecurringJob<T extends object>(
+    queueName: string,
+    jobName: string,
+    data: T,
+    cronExpression: string | { every: number },
+    options?: RecurringJobOptions,
+  ): Promise<RepeatableJob>;
+  /** Recurring jobs of the queue (ours and BullMQ's job schedulers), soonest first. */
+  getRecurringJobs(queueName: string): Promise<RepeatableJob[]>;
+  /** Delayed jobs and the next run of each recurring job, soonest first. */
+  getScheduledJobs(queueName: string, range?: { start?: number; end?: number }): Promise<ScheduledJob[]>;
+  /** Cancels a recurring job (by its id or a run's id) or a job that has not started. */
+  cancelScheduledJob(queueName: string, idOrKey: string): Promise<void>;
+  updateJobPriority(queueName: string, jobId: string, priority: number): Promise<void>;
+  /** Makes a delayed job runnable now. */
+  promoteJob(queueName: string, jobId: string): Promise<void>;
+  /** Makes a delayed job due delayMs from now. */
+  changeDelay(queueName: string, jobId: string, delayMs: number): Promise<void>;
 }
 
 /** The default coordinator, configured from the environment; connects on first use. */

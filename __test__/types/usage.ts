@@ -7,6 +7,8 @@ import {
   ValidationError,
   type QueueStatus,
   type AddedJob,
+  type RepeatableJob,
+  type ScheduledJob,
 } from '../..';
 import type { NativeEngine, NativeWorker } from '../../binding';
 
@@ -35,6 +37,29 @@ async function usage(): Promise<void> {
   await c.enqueueJob('q', {}, { backoff: { type: 'linear', delay: 1 } });
   // @ts-expect-error data must be an object
   await c.enqueueJob('q', 'name', 42);
+
+  const scheduled = await c.scheduleJob('q', 'email', { to: 'a' }, { delayMs: 10, traceId: 't' });
+  const trace: string | undefined = scheduled.traceId;
+  const rep: RepeatableJob = await c.scheduleRecurringJob('q', 'report', {}, '0 9 * * 1-5', {
+    timezone: 'Europe/Berlin',
+    startDate: new Date(),
+    maxRuns: 3,
+    priority: 2,
+  });
+  const next: Date | null = rep.nextRun;
+  await c.scheduleRecurringJob('q', 'tick', {}, { every: 1000 });
+  // @ts-expect-error a recurring job's id comes from its schedule
+  await c.scheduleRecurringJob('q', 'tick', {}, '* * * * *', { jobId: 'x' });
+  const pending: ScheduledJob[] = await c.getScheduledJobs('q');
+  pending[0]?.runAt.getTime();
+  (await c.getRecurringJobs('q')).map((r) => r.cronExpression ?? r.every);
+  await c.cancelScheduledJob('q', rep.id);
+  await c.updateJobPriority('q', '1', 3);
+  await c.promoteJob('q', '1');
+  await c.changeDelay('q', '1', 500);
+  await c.enqueueJob('q', 'n', {}, { deduplication: { id: 'd', ttl: 1000 } });
+  void trace;
+  void next;
 }
 
 // The generated native types agree with how lib/ calls them.
@@ -46,6 +71,12 @@ async function native(): Promise<void> {
   nativeWorker.complete([1], ['null']);
   nativeWorker.fail([1], ['m'], [null], [false]);
   await w.close(10);
+  const upserted: string = await engine.upsertScheduler('q', '{}');
+  const removed: boolean = await engine.removeScheduler('q', 'id');
+  await engine.changePriority('q', '1', 2);
+  await engine.changeDelay('q', '1', 2);
+  void upserted;
+  void removed;
   void text;
 }
 void usage;

@@ -10,12 +10,7 @@ local repeat_key = BASE .. "repeat"
 local prev = redis.call("ZSCORE", repeat_key, sid)
 local existed = redis.call("DEL", repeat_key .. ":" .. sid)
 if prev then
-  local id = "repeat:" .. sid .. ":" .. prev
-  local state = pending_state(id)
-  if state then
-    unlink(id, state)
-    remove_job(id, state)
-  end
+  drop_pending("repeat:" .. sid .. ":" .. prev)
   redis.call("ZREM", repeat_key, sid)
   existed = 1
 end

@@ -54,15 +54,7 @@ if every then
 end
 
 -- the iteration still waiting is replaced; for an unchanged every it keeps its time slot
-if prev then
-  local old = "repeat:" .. sid .. ":" .. prev
-  local state = pending_state(old)
-  if state then
-    unlink(old, state)
-    remove_job(old, state)
-    if same_every then at = prev end
-  end
-end
+if prev and drop_pending("repeat:" .. sid .. ":" .. prev) and same_every then at = prev end
 
 if redis.call("EXISTS", BASE .. "repeat:" .. sid .. ":" .. at) == 1 then
   if not every then return -10 end

@@ -235,6 +235,16 @@ local function remove_job(id, state)
   emit("removed", "jobId", id, "prev", state)
 end
 
+-- Deletes a job if it has not started; returns the state it was waiting in, or nil.
+local function drop_pending(id)
+  local state = pending_state(id)
+  if state then
+    unlink(id, state)
+    remove_job(id, state)
+  end
+  return state
+end
+
 -- `obj` (a JSON object's text) with `fields` (JSON members' text) appended.
 local function json_extend(obj, fields)
   if obj == "{}" then return "{" .. fields .. "}" end
