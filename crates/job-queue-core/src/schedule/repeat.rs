@@ -216,3 +216,48 @@ fn date(v: Option<&Value>, field: &str) -> Result<Option<u64>> {
         Some(_) => Err(Error::validation(field, "must be a date")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn repeat(v: Value) -> Repeat {
+        Repeat::from_map(v.as_object().unwrap()).unwrap()
+    }
+
+    const HOUR: u64 = 3_600_000;
+
+    #[test]
+    fn cron_starts_no_earlier_than_the_start_date_and_stops_at_the_end_date() {
+        let now = 1_800_000_000_000 - 1_800_000_000_000 % HOUR; // on an hour boundary
+        let r = repeat(json!({"pattern": "0 * * * *", "startDate": now + 5 * HOUR}));
+        assert_eq!(
+            r.first_cron(now).unwrap(),
+            Some(now + 6 * HOUR),
+            "strictly after the start, as cron-parser"
+        );
+        let r = repeat(json!({"pattern": "0 * * * *", "endDate": now + HOUR / 2}));
+        assert!(
+            r.first_cron(now).is_err(),
+            "no fire time before the end date"
+        );
+        let r = repeat(json!({"pattern": "0 * * * *", "immediately": true}));
+        assert_eq!(r.first_cron(now + 5).unwrap(), Some(now + 5));
+    }
+
+    #[test]
+    fn dates_may_be_ms_or_iso_text() {
+        let r = repeat(
+            json!({"every": 10, "startDate": "2027-01-01T00:00:00.000Z", "endDate": 1_900_000_000_000u64}),
+        );
+        assert_eq!(r.start_date, Some(1_798_761_600_000));
+        assert_eq!(r.end_date, Some(1_900_000_000_000));
+        let err = Repeat::from_map(
+            json!({"every": 10, "immediately": true, "startDate": 5})
+                .as_object()
+                .unwrap(),
+        );
+        assert!(err.unwrap_err().to_string().contains("immediately"));
+    }
+}
