@@ -2,6 +2,15 @@
 /* eslint-disable */
 
 export declare class NativeEngine {
+  archiveFailed(queue: string, id: string): Promise<void>
+  /** Archived jobs, most recently archived first, as a JSON array. */
+  archivedJobs(queue: string, start: number, end: number): Promise<string>
+  /** Deletes failed jobs that failed at or before `until_ms` (all when absent). */
+  purgeFailed(queue: string, untilMs?: number | undefined | null): Promise<number>
+  /** `FailedStats` as JSON. */
+  failedStats(queue: string): Promise<string>
+  /** `RetryStats` as JSON. */
+  retryStats(queue: string): Promise<string>
   /**
    * Creates or replaces a job scheduler. `payload` is `{defaults, id, name, data, opts,
    * repeat}` (repeat in BullMQ's shape: `pattern` or `every`, `tz`, `startDate`, `endDate`,
@@ -63,8 +72,11 @@ export declare class NativeWorker {
    * dispatched with `handles[i]`.
    */
   complete(handles: Array<number>, values: Array<string>): void
-  /** Reports jobs failed, all at once; entry `i` of each list belongs to `handles[i]`. */
-  fail(handles: Array<number>, messages: Array<string>, stacks: Array<string | undefined | null>, unrecoverable: Array<boolean>): void
+  /**
+   * Reports jobs failed, all at once; entry `i` of each list belongs to `handles[i]`.
+   * `names` are the errors' class names.
+   */
+  fail(handles: Array<number>, names: Array<string | undefined | null>, messages: Array<string>, stacks: Array<string | undefined | null>, unrecoverable: Array<boolean>): void
   pause(): void
   resume(): void
   stats(): WorkerStatsJs
@@ -106,6 +118,12 @@ export interface WorkerConfig {
   removeOnFail?: string
   /** Jobs fetched ahead of free processing slots (default 0). */
   prefetch?: number
+  /** Cap on backoff delays for jobs whose backoff sets none (default 5 minutes). */
+  retryMaxDelayMs?: number
+  /** Jitter for jobs whose backoff sets none, in [0, 1] (default 0.1). */
+  retryJitter?: number
+  /** Longest an attempt may run when the job sets no `timeoutMs` (default: no limit). */
+  timeoutMs?: number
 }
 
 /** Counters for a worker's status. */

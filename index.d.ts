@@ -7,9 +7,10 @@ export interface BackoffOptions {
   type: 'fixed' | 'exponential';
   /** Base delay in ms. */
   delay: number;
-  /** Cap on the computed delay in ms. */
+  /** Cap on the computed delay in ms; default the worker's retry.maxDelay (5 minutes). */
   maxDelay?: number;
-  /** Fraction in [0, 1]: the delay is drawn from [d × (1 − jitter), d]. */
+  /** Fraction in [0, 1]: the delay is drawn from [d × (1 − jitter), d]. Default 0.1,
+   * stored with the job (so BullMQ's workers apply it too); 0 means none. */
   jitter?: number;
 }
 
@@ -32,6 +33,8 @@ export interface JobOptions {
   /** Custom id; adding an existing id returns the existing job and adds nothing. */
   jobId?: string;
   traceId?: string;
+  /** An attempt running longer fails with TimeoutError (and follows the retry policy). */
+  timeoutMs?: number;
   timestamp?: number;
   /** BullMQ's deduplication: while the job owning `id` is alive (or for `ttl` ms), adds with
    * the same id return that job and add nothing. */
@@ -137,6 +140,13 @@ export interface WorkerOptions {
    * prefetch, and a prefetched job is not overtaken by a later higher-priority one.
    */
   prefetch?: number;
+  /** Attempt timeout for jobs that set no timeoutMs; the processor's context.signal aborts. */
+  timeoutMs?: number;
+  /** For stored backoffs that set none (BullMQ-added jobs): cap in ms (default 300000) and
+   * jitter in [0, 1] (default 0, as BullMQ). */
+  retry?: { maxDelay?: number; jitter?: number };
+  /** Error classes (or names) that fail a job at once, besides UnrecoverableError. */
+  nonRetryableErrors?: Array<string | (abstract new (...args: any[]) => Error)>;
   settings?: { stalledInterval?: number; retryProcessDelay?: number; maxStalledCount?: number };
 }
 
@@ -172,11 +182,23 @@ export interface JobQueueCoordinatorConfig {
   monitoring?: {
     metricsCollection?: { enabled: boolean; interval: number };
     healthChecks?: { enabled: boolean; interval: number };
+    /** More than `threshold` failed attempts of one job name within `windowMs` (default
+     * 10 in 60 s) emits `failurePattern` and logs a warning. */
+    failurePatterns?: { threshold?: number; windowMs?: number };
   };
+  /** A pino-style logger ({ debug, info, warn, error }); default JSON lines on stderr at LOG_LEVEL. */
+  logger?: Logger;
   performance?: {
     autoScaling?: { enabled: boolean; checkInterval: number; cooldownPeriod: number };
     optimization?: { enabled: boolean; analysisInterval: number };
   };
+}
+
+export interface Logger {
+  debug(fields: object, msg: string): void;
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+  error(fields: object, msg: string): void;
 }
 
 /** A job as stored. */
@@ -203,6 +225,10 @@ export declare class Job<T = any> {
   repeatJobKey?: string;
   /** The trace id it was scheduled with (scheduleJob). */
   readonly traceId?: string;
+  /** Class name of the error that failed it for good. */
+  errorName?: string;
+  /** When it was archived (archiveFailedJob), ms. */
+  archivedOn?: number;
 }
 
 /** A job waiting for its time (getScheduledJobs). */
@@ -234,6 +260,8 @@ export interface JobProcessingContext {
   jobId: string;
   attemptNumber: number;
   startTime: number;
+  /** Present when the attempt has a timeout; aborted (with a TimeoutError) when it passes. */
+  signal?: AbortSignal;
 }
 
 export type JobProcessor<T = any, R = any> = (job: ActiveJob<T>, context: JobProcessingContext) => Promise<R> | R;
@@ -255,7 +283,7 @@ export declare class Worker extends EventEmitter {
   stats(): WorkerStats;
   close(timeoutMs?: number): Promise<void>;
   on(event: 'completed', listener: (jobId: string, result: unknown) => void): this;
-  on(event: 'failed', listener: (jobId: string, error: Error, info: { retrying: boolean }) => void): this;
+  on(event: 'failed', listener: (jobId: string, error: Error, info: { retrying: boolean; name: string }) => void): this;
   on(event: 'active', listener: (job: ActiveJob) => void): this;
   on(event: 'stalled', listener: (jobId: string) => void): this;
   on(event: 'error', listener: (error: Error) => void): this;
@@ -332,6 +360,55 @@ export declare class JobQueueCoordinator extends EventEmitter {
   promoteJob(queueName: string, jobId: string): Promise<void>;
   /** Makes a delayed job due delayMs from now. */
   changeDelay(queueName: string, jobId: string, delayMs: number): Promise<void>;
+
+  /** Moves a dead letter back to waiting with fresh attempts. */
+  requeueFailedJob(queueName: string, jobId: string): Promise<void>;
+  /** Keeps a dead letter but takes it off the failed list. */
+  archiveFailedJob(queueName: string, jobId: string): Promise<void>;
+  getArchivedJobs(queueName: string, range?: { start?: number; end?: number }): Promise<Job[]>;
+  /** Deletes dead letters (those failed before a Date, or older than an age in ms); resolves to the count. */
+  purgeFailedJobs(queueName: string, olderThan?: Date | number): Promise<number>;
+  getFailedJobStatistics(queueName: string): Promise<FailedJobStatistics>;
+  getRetryStatistics(queueName: string): Promise<RetryStatistics>;
+  /** Error classes (or names) that fail jobs at once in this coordinator's workers. */
+  registerNonRetryableError(error: string | (abstract new (...args: any[]) => Error)): void;
+  readonly logger: { debug(msg: string, fields?: object): void; info(msg: string, fields?: object): void; warn(msg: string, fields?: object): void; error(msg: string, fields?: object): void };
+  on(event: 'failurePattern', listener: (pattern: FailurePattern) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+export interface FailedJobStatistics {
+  total: number;
+  /** How many of the newest dead letters (at most 10,000) the breakdowns read. */
+  sampled: number;
+  byJobName: Record<string, number>;
+  byErrorType: Record<string, number>;
+  oldestFailure: Date | null;
+  newestFailure: Date | null;
+  /** Jobs failed for good in the last 15 minutes, and per minute over them. */
+  recentFailures: number;
+  recentFailureRate: number;
+}
+
+export interface RetryStatistics {
+  totalRetries: number;
+  /** Retries by the attempt number that failed. */
+  byAttempt: Record<string, number>;
+  byErrorType: Record<string, number>;
+  /** Mean delay before a retry, ms. */
+  averageRetryDelay: number;
+  retriedSucceeded: number;
+  retriedFailed: number;
+  /** retriedSucceeded / (retriedSucceeded + retriedFailed). */
+  retrySuccessRate: number;
+}
+
+export interface FailurePattern {
+  queueName: string;
+  jobName: string;
+  failures: number;
+  windowMs: number;
+  threshold: number;
 }
 
 /** The default coordinator, configured from the environment; connects on first use. */
@@ -356,6 +433,8 @@ export declare class ConnectionError extends JobQueueError {}
 export declare class LockError extends JobQueueError {}
 export declare class CorruptJobError extends JobQueueError {}
 export declare class ClosedError extends JobQueueError {}
+/** What an attempt that ran past its timeout fails with (code ERR_TIMEOUT). */
+export declare class TimeoutError extends JobQueueError {}
 /** Throw from a processor to fail the job at once, without retries. */
 export declare class UnrecoverableError extends Error {
   readonly code: 'ERR_UNRECOVERABLE';

@@ -28,4 +28,5 @@ module.exports = {
   CorruptJobError: errors.CorruptJobError,
   ClosedError: errors.ClosedError,
   UnrecoverableError: errors.UnrecoverableError,
+  TimeoutError: errors.TimeoutError,
 };

@@ -295,7 +295,8 @@ test('a thrown error becomes failedReason and stacktrace; retries use attempts a
     return 'third time';
   });
   const ev = record(worker);
-  const job = await c.enqueueJob('retry', { x: 1 }, { maxRetries: 3, backoffStrategy: { type: 'exponential', delay: 100 } });
+  // jitter 0: without it the default 10% jitter may shorten a delay
+  const job = await c.enqueueJob('retry', { x: 1 }, { maxRetries: 3, backoffStrategy: { type: 'exponential', delay: 100, jitter: 0 } });
   await waitFor(() => ev.completed.length === 1, { message: 'completion after 3 attempts' });
   assert.deepEqual(attempts.map((a) => a.attemptNumber), [1, 2, 3]);
   assert.deepEqual(attempts.map((a) => a.attemptsMade), [0, 1, 2]);

@@ -151,7 +151,7 @@ test('a job added by us is processed by a BullMQ worker with the name, data and 
       name: 'welcome',
       data: { to: 'a@example.test', n: [1, 2, 3] },
       attempts: 4,
-      backoff: { type: 'fixed', delay: 25 },
+      backoff: { type: 'fixed', delay: 25, jitter: 0.1 }, // our default jitter, stored for BullMQ to apply
       attemptsMade: 0,
     },
   ]);
@@ -330,9 +330,10 @@ test('3 attempts with exponential backoff 50: our job failed by a BullMQ worker 
   const env = setup(t);
   const c = env.coordinator;
   const queue = env.bullQueue('flaky');
+  // jitter 0: our default 10% jitter is stored with the job and BullMQ's worker honours it
   const added = await c.enqueueJob('flaky', 'flaky', { x: 2 }, {
     attempts: 3,
-    backoff: { type: 'exponential', delay: 50 },
+    backoff: { type: 'exponential', delay: 50, jitter: 0 },
   });
 
   const starts = [];

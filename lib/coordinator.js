@@ -18,6 +18,25 @@ const {
   nonNegativeInt,
 } = require('./input');
 const scheduling = require('./scheduling');
+const deadLetters = require('./dead-letters');
+const { createLogger } = require('./logger');
+const { FailurePatterns } = require('./failure-patterns');
+
+function nonNegativeMs(value, field) {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ValidationError(field, 'must be a non-negative number of ms');
+  }
+  return value;
+}
+
+function fraction(value, field) {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    throw new ValidationError(field, 'must be a number between 0 and 1');
+  }
+  return value;
+}
 
 function keepText(value, field) {
   if (value === undefined) return undefined;
@@ -58,6 +77,12 @@ class JobQueueCoordinator extends EventEmitter {
     this._workers = new Map(); // id -> Worker
     this._defaultsText = new Map(); // queue -> JSON of its option layers
     this._pending = new Map(); // queue -> enqueueJob calls of this tick, sent as one call
+    this._nonRetryable = new Set(); // error names registered with registerNonRetryableError
+    this.logger = createLogger({ target: this.config.logger });
+    this._patterns = new FailurePatterns(this.config.monitoring?.failurePatterns, (p) => {
+      this.logger.warn('failure pattern: a job keeps failing', p);
+      if (this.listenerCount('failurePattern') > 0) this.emit('failurePattern', p);
+    });
   }
 
   /** Connects to Redis. Every method calls it, so calling it yourself is optional. */
@@ -232,14 +257,19 @@ class JobQueueCoordinator extends EventEmitter {
       limiterDurationMs: limiter ? positiveInt(limiter.duration, 'limiter.duration') : undefined,
       drainDelayMs: o.drainDelay,
       prefetch: o.prefetch === undefined ? undefined : nonNegativeInt(o.prefetch, 'prefetch'),
+      timeoutMs: nonNegativeMs(o.timeoutMs ?? o.timeout, 'timeoutMs'),
+      retryMaxDelayMs: nonNegativeMs(o.retry?.maxDelay, 'retry.maxDelay'),
+      retryJitter: fraction(o.retry?.jitter, 'retry.jitter'),
       removeOnComplete: keepText(o.removeOnComplete, 'removeOnComplete'),
       removeOnFail: keepText(o.removeOnFail, 'removeOnFail'),
     };
     if (!Number.isInteger(config.maxStalledCount) || config.maxStalledCount < 0) {
       throw new ValidationError('maxStalledCount', 'must be a non-negative integer');
     }
+    const nonRetryable = new Set(this._nonRetryable);
+    for (const e of o.nonRetryableErrors || []) nonRetryable.add(typeof e === 'function' ? e.name : String(e));
     const native = await this._engine();
-    const worker = new Worker(queueName, processor, native);
+    const worker = new Worker(queueName, processor, native, { nonRetryable, timeoutMs: config.timeoutMs });
     worker._attach(
       await call(
         native.createWorker(
@@ -257,9 +287,11 @@ class JobQueueCoordinator extends EventEmitter {
     return worker;
   }
 
-  /** Re-emits a worker's events on the coordinator, with the queue name. */
+  /** Re-emits a worker's events on the coordinator, with the queue name, and watches its
+   * failures for patterns. */
   _forwardEvents(worker) {
     const queueName = worker.queueName;
+    worker.on('failed', (_jobId, _err, info) => this._patterns.record(queueName, info.name));
     for (const event of ['completed', 'failed', 'stalled']) {
       worker.on(event, (jobId, detail) => {
         if (this.listenerCount(event) > 0) this.emit(event, { queueName, jobId, detail });
@@ -385,6 +417,6 @@ class JobQueueCoordinator extends EventEmitter {
   }
 }
 
-Object.assign(JobQueueCoordinator.prototype, scheduling);
+Object.assign(JobQueueCoordinator.prototype, scheduling, deadLetters);
 
 module.exports = { JobQueueCoordinator };

@@ -62,6 +62,14 @@ class UnrecoverableError extends Error {
   }
 }
 
+/** The error a job's attempt fails with when it runs past its `timeoutMs`; the processor's
+ * `context.signal` is aborted with it. */
+class TimeoutError extends JobQueueError {
+  constructor(message) {
+    super(message, 'ERR_TIMEOUT');
+  }
+}
+
 /** Error names that mean "retrying cannot help" (the design's non-retryable errors). */
 const NON_RETRYABLE = new Set([
   'UnrecoverableError',
@@ -72,8 +80,14 @@ const NON_RETRYABLE = new Set([
   'BadRequestError',
 ]);
 
-function isUnrecoverable(err) {
-  return err instanceof UnrecoverableError || (err != null && NON_RETRYABLE.has(err.name));
+/**
+ * Whether `err` fails its job at once: an UnrecoverableError, a design non-retryable name,
+ * a name in `extra` (registered by the user), or an error carrying `retryable: false`.
+ */
+function isUnrecoverable(err, extra) {
+  if (err instanceof UnrecoverableError) return true;
+  if (err == null) return false;
+  return NON_RETRYABLE.has(err.name) || (extra !== undefined && extra.has(err.name)) || err.retryable === false;
 }
 
 const BY_CODE = {
@@ -116,6 +130,7 @@ module.exports = {
   CorruptJobError,
   ClosedError,
   UnrecoverableError,
+  TimeoutError,
   isUnrecoverable,
   fromReason,
   fromNative,

@@ -20,6 +20,14 @@ function checkQueueName(name) {
   if (name.includes(':')) throw new ValidationError('queueName', "must not contain ':'");
 }
 
+/** A job id argument as the string the engine takes. */
+function checkJobId(jobId) {
+  if ((typeof jobId !== 'string' && typeof jobId !== 'number') || jobId === '') {
+    throw new ValidationError('jobId', 'must be a non-empty string or a number');
+  }
+  return String(jobId);
+}
+
 /** JSON text of job data: a JSON-serialisable plain object. */
 function serialiseData(data) {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
@@ -64,6 +72,7 @@ function nonNegativeInt(value, field) {
 module.exports = {
   call,
   checkQueueName,
+  checkJobId,
   serialiseData,
   serialiseOptions,
   keepBadNumbers,

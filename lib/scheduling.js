@@ -6,7 +6,7 @@
 const { randomBytes } = require('node:crypto');
 const { Job } = require('./job');
 const { ValidationError, JobNotFoundError } = require('./errors');
-const { call, checkQueueName, serialiseData, keepBadNumbers } = require('./input');
+const { call, checkQueueName, checkJobId, serialiseData, keepBadNumbers } = require('./input');
 
 /** What recurring jobs keep of finished iterations unless told otherwise (the design's). */
 const RECURRING_KEEP = { removeOnComplete: 10, removeOnFail: 5 };
@@ -25,13 +25,6 @@ function dateOption(value, field) {
   }
   if (typeof value === 'number' || typeof value === 'string') return value;
   throw new ValidationError(field, 'must be a Date, ms since the epoch, or an ISO date string');
-}
-
-function checkJobId(jobId) {
-  if ((typeof jobId !== 'string' && typeof jobId !== 'number') || jobId === '') {
-    throw new ValidationError('jobId', 'must be a non-empty string or a number');
-  }
-  return String(jobId);
 }
 
 /** A scheduler as the engine lists it → the design's `RepeatableJob`. */

@@ -5,18 +5,25 @@
 
 const { EventEmitter } = require('node:events');
 const { ActiveJob } = require('./job');
-const { isUnrecoverable } = require('./errors');
+const { isUnrecoverable, TimeoutError } = require('./errors');
 
 class Worker extends EventEmitter {
-  constructor(queueName, processor, native) {
+  /**
+   * `nonRetryable`: error names that fail a job at once (the coordinator's registry plus the
+   * worker's own); `timeoutMs`: the worker's attempt timeout, for jobs that set none.
+   */
+  constructor(queueName, processor, native, { nonRetryable, timeoutMs } = {}) {
     super();
     this.queueName = queueName;
     this._processor = processor;
     this._native = native; // the engine, for job.updateProgress / job.log
+    this._nonRetryable = nonRetryable;
+    this._timeoutMs = timeoutMs;
+    this._aborts = new Map(); // handle -> AbortController, for jobs with a timeout
     this._worker = null; // NativeWorker, set by _attach()
     this._early = null; // job batches that arrived before _attach
     this._done = { handles: [], values: [] }; // completions not yet reported
-    this._failed = { handles: [], messages: [], stacks: [], unrecoverable: [] }; // likewise
+    this._failed = { handles: [], names: [], messages: [], stacks: [], unrecoverable: [] }; // likewise
     this._flushScheduled = false;
     this._flush = () => {
       this._flushScheduled = false;
@@ -27,8 +34,8 @@ class Worker extends EventEmitter {
         this._worker.complete(done.handles, done.values);
       }
       if (failed.handles.length > 0) {
-        this._failed = { handles: [], messages: [], stacks: [], unrecoverable: [] };
-        this._worker.fail(failed.handles, failed.messages, failed.stacks, failed.unrecoverable);
+        this._failed = { handles: [], names: [], messages: [], stacks: [], unrecoverable: [] };
+        this._worker.fail(failed.handles, failed.names, failed.messages, failed.stacks, failed.unrecoverable);
       }
     };
     this._closed = null;
@@ -74,6 +81,12 @@ class Worker extends EventEmitter {
       attemptNumber: job.attemptsMade + 1,
       startTime: Date.now(),
     };
+    // Only jobs with a timeout pay for an AbortController; the engine keeps the clock.
+    if (job.opts.timeoutMs > 0 || this._timeoutMs > 0) {
+      const controller = new AbortController();
+      this._aborts.set(handle, controller);
+      context.signal = controller.signal;
+    }
     if (this.listenerCount('active') > 0) this.emit('active', job);
     let result;
     try {
@@ -98,6 +111,7 @@ class Worker extends EventEmitter {
 
   /** Outcomes of one tick go to the engine in one call per kind, and settle in one trip. */
   _completed(handle, text) {
+    if (this._aborts.size > 0) this._aborts.delete(handle);
     this._schedule();
     this._done.handles.push(handle);
     this._done.values.push(text);
@@ -105,12 +119,14 @@ class Worker extends EventEmitter {
 
   _fail(handle, err) {
     const error = err instanceof Error ? err : new Error(String(err));
+    if (this._aborts.size > 0) this._aborts.delete(handle);
     this._schedule();
     const f = this._failed;
     f.handles.push(handle);
+    f.names.push(typeof error.name === 'string' ? error.name : null);
     f.messages.push(String(error.message));
     f.stacks.push(typeof error.stack === 'string' ? error.stack : null);
-    f.unrecoverable.push(isUnrecoverable(error));
+    f.unrecoverable.push(isUnrecoverable(error, this._nonRetryable));
   }
 
   _schedule() {
@@ -134,9 +150,18 @@ class Worker extends EventEmitter {
         case 'completed':
           if (this.listenerCount('completed') > 0) this.emit('completed', e.id, JSON.parse(e.result));
           break;
-        case 'failed':
-          this.emit('failed', e.id, new Error(e.reason), { retrying: e.retrying });
+        case 'failed': {
+          const error = new Error(e.reason);
+          if (e.errorName) error.name = e.errorName;
+          this.emit('failed', e.id, error, { retrying: e.retrying, name: e.name });
           break;
+        }
+        case 'timedOut': {
+          const controller = this._aborts.get(e.handle);
+          this._aborts.delete(e.handle);
+          if (controller) controller.abort(new TimeoutError(`job ${e.id} timed out`));
+          break;
+        }
         case 'stalled':
           this.emit('stalled', e.id);
           break;

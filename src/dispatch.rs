@@ -57,9 +57,15 @@ impl Dispatcher for JsDispatcher {
                 }
                 WorkerEvent::Failed {
                     id,
+                    name,
+                    error_name,
                     reason,
                     retrying,
-                } => json!({"type": "failed", "id": id, "reason": reason, "retrying": retrying}),
+                } => json!({"type": "failed", "id": id, "name": name, "errorName": error_name,
+                            "reason": reason, "retrying": retrying}),
+                WorkerEvent::TimedOut { handle, id } => {
+                    json!({"type": "timedOut", "handle": handle, "id": id})
+                }
                 WorkerEvent::Stalled { id } => json!({"type": "stalled", "id": id}),
                 WorkerEvent::Error { message } => json!({"type": "error", "message": message}),
             })

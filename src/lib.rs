@@ -4,6 +4,7 @@
 //! Payloads cross the boundary as JSON text: job data is never turned into JS objects by Rust
 //! nor into Rust values by JS, and a whole batch of jobs crosses in one call.
 
+mod dead_letters;
 mod dispatch;
 mod errors;
 mod scheduling;
@@ -11,7 +12,7 @@ mod scheduling;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use job_queue_core::options::KeepPolicy;
+use job_queue_core::options::{KeepPolicy, RetryDefaults};
 use job_queue_core::producer::{NewJob, Preparer};
 use job_queue_core::worker::{Failure, Outcome, Worker, WorkerOptions};
 use job_queue_core::{Engine, Queue, RedisConfig};
@@ -69,6 +70,12 @@ pub struct WorkerConfig {
     pub remove_on_fail: Option<String>,
     /// Jobs fetched ahead of free processing slots (default 0).
     pub prefetch: Option<u32>,
+    /// Cap on backoff delays for jobs whose backoff sets none (default 5 minutes).
+    pub retry_max_delay_ms: Option<f64>,
+    /// Jitter for jobs whose backoff sets none, in [0, 1] (default 0.1).
+    pub retry_jitter: Option<f64>,
+    /// Longest an attempt may run when the job sets no `timeoutMs` (default: no limit).
+    pub timeout_ms: Option<f64>,
 }
 
 /// Counters for a worker's status.
@@ -116,6 +123,11 @@ fn parse_keep(json: Option<&str>, field: &str) -> Result<KeepPolicy> {
 
 fn ms(v: Option<u32>, default: Duration) -> Duration {
     v.map_or(default, |m| Duration::from_millis(m.into()))
+}
+
+/// A JS number of ms (checked finite and non-negative by lib/) as a duration.
+fn ms_f64(v: f64) -> Duration {
+    Duration::from_millis(v.max(0.0) as u64)
 }
 
 #[napi]
@@ -337,6 +349,17 @@ impl NativeEngine {
             remove_on_fail: parse_keep(config.remove_on_fail.as_deref(), "removeOnFail")?,
             drain_delay: ms(config.drain_delay_ms, defaults.drain_delay),
             prefetch: config.prefetch.map_or(defaults.prefetch, |p| p as usize),
+            retry: RetryDefaults {
+                max_delay: config
+                    .retry_max_delay_ms
+                    .map_or(defaults.retry.max_delay, ms_f64),
+                jitter: match config.retry_jitter {
+                    None => defaults.retry.jitter,
+                    Some(j) if (0.0..=1.0).contains(&j) => j,
+                    Some(_) => return Err(validation("retry.jitter", "must be between 0 and 1")),
+                },
+            },
+            timeout: config.timeout_ms.filter(|t| *t > 0.0).map(ms_f64),
         };
         let dispatcher = Arc::new(JsDispatcher::new(process, events));
         let worker = engine
@@ -382,21 +405,25 @@ impl NativeWorker {
     }
 
     /// Reports jobs failed, all at once; entry `i` of each list belongs to `handles[i]`.
+    /// `names` are the errors' class names.
     #[napi]
     pub fn fail(
         &self,
         handles: Vec<i64>,
+        names: Vec<Option<String>>,
         messages: Vec<String>,
         stacks: Vec<Option<String>>,
         unrecoverable: Vec<bool>,
     ) {
         let outcomes = handles
             .into_iter()
+            .zip(names)
             .zip(messages)
             .zip(stacks)
             .zip(unrecoverable)
-            .map(|(((h, message), stack), unrecoverable)| {
+            .map(|((((h, name), message), stack), unrecoverable)| {
                 let failure = Failure {
+                    name,
                     message,
                     stack,
                     unrecoverable,

@@ -7,7 +7,10 @@ import {
   ValidationError,
   type QueueStatus,
   type AddedJob,
+  TimeoutError,
   type RepeatableJob,
+  type RetryStatistics,
+  type FailedJobStatistics,
   type ScheduledJob,
 } from '../..';
 import type { NativeEngine, NativeWorker } from '../../binding';
@@ -60,6 +63,23 @@ async function usage(): Promise<void> {
   await c.enqueueJob('q', 'n', {}, { deduplication: { id: 'd', ttl: 1000 } });
   void trace;
   void next;
+
+  await c.registerWorker('q', async (job, ctx) => {
+    ctx.signal?.throwIfAborted();
+    return job.errorName;
+  }, { timeoutMs: 1000, retry: { maxDelay: 60_000, jitter: 0 }, nonRetryableErrors: [TypeError, 'PaymentDeclined'] });
+  c.registerNonRetryableError(RangeError);
+  const stats: RetryStatistics = await c.getRetryStatistics('q');
+  stats.byAttempt['1'];
+  const dead: FailedJobStatistics = await c.getFailedJobStatistics('q');
+  dead.oldestFailure?.getTime();
+  const purged: number = await c.purgeFailedJobs('q', new Date());
+  await c.purgeFailedJobs('q', 3_600_000);
+  await c.archiveFailedJob('q', '1');
+  await c.requeueFailedJob('q', '1');
+  c.on('failurePattern', (p) => p.jobName.length);
+  try { await c.getJob('q', '1'); } catch (e) { if (e instanceof TimeoutError) e.code; }
+  void purged;
 }
 
 // The generated native types agree with how lib/ calls them.
@@ -69,7 +89,7 @@ async function native(): Promise<void> {
   const text: string = await engine.addJobs('q', '{"jobs":[]}', true);
   const w = await engine.createWorker('q', { concurrency: 1 }, (batch: string) => {}, (batch: string) => {});
   nativeWorker.complete([1], ['null']);
-  nativeWorker.fail([1], ['m'], [null], [false]);
+  nativeWorker.fail([1], ['TypeError'], ['m'], [null], [false]);
   await w.close(10);
   const upserted: string = await engine.upsertScheduler('q', '{}');
   const removed: boolean = await engine.removeScheduler('q', 'id');

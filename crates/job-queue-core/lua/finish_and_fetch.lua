@@ -4,9 +4,9 @@
   KEYS: the queue keys (include/common.lua)
   ARGV[1] base  [2] now ms  [3] lock token for fetched jobs  [4] lock ms  [5] fetch count
       [6] worker name ('' = none)  [7] limiter max ('' = none)  [8] limiter window ms ('' = none)
-      [9] number of entries m, then 10 values per entry:
+      [9] number of entries m, then 11 values per entry:
     id, token, action, value, stacktrace JSON ('' = leave as is), attempts made after this
-    attempt, x, y, z, deduplication id ('' = none)
+    attempt, x, y, z, deduplication id ('' = none), error name ('' = none)
     action 'c' completed: value = return value JSON; x keep count (-1 = all), y keep age s
                           (0 = forever), z attempts
     action 'f' failed for good: value = reason; x, y, z as for 'c'
@@ -15,6 +15,9 @@
     action 'r' release unfinished (shutdown): back to the front of wait, no attempt counted
   The worker passes what it read at fetch time (attempts made, priority, deduplication id):
   while it holds the lock, nobody else changes them.
+  Retries and the fate of retried jobs are counted in the `retries` hash (our key; BullMQ
+  ignores it): attempt:<n> and error:<name> per retry, total, delaySum, retriedSucceeded,
+  retriedFailed. A final failure stores the error name in the job's `errorName` field.
   Returns {statuses, jobs, rate_limit_ms, next_delayed_ms}: statuses has one code per entry
   (0 ok, -1 job missing, -2 lock missing, -3 not active, -6 lock held by another token);
   jobs, rate_limit_ms and next_delayed_ms as fetch_jobs returns them.
@@ -69,10 +72,21 @@ local function release_dedup(id, dedup)
   end
 end
 
+local retries_key = BASE .. "retries"
+
+-- Counts a retry of the attempt that just failed, and its delay.
+local function count_retry(attempt, error_name, delay)
+  redis.call("HINCRBY", retries_key, "attempt:" .. attempt, 1)
+  redis.call("HINCRBY", retries_key, "error:" .. (error_name ~= "" and error_name or "Error"), 1)
+  redis.call("HINCRBY", retries_key, "total", 1)
+  if delay > 0 then redis.call("HINCRBY", retries_key, "delaySum", delay) end
+end
+
 for i = 0, m - 1 do
-  local a = 10 + i * 10
+  local a = 10 + i * 11
   local id, token, action, value, stack = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
   local attempts_made, x, y, z = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8]
+  local error_name = ARGV[a + 10]
   local key = BASE .. id
   local status = release(id, token)
   statuses[#statuses + 1] = status
@@ -87,6 +101,9 @@ for i = 0, m - 1 do
     local set = action == "c" and "completed" or "failed"
     local keep = tonumber(x)
     release_dedup(id, ARGV[a + 9])
+    if tonumber(attempts_made) > 1 then
+      redis.call("HINCRBY", retries_key, action == "c" and "retriedSucceeded" or "retriedFailed", 1)
+    end
     if keep == 0 then
       delete_job(id)
     else
@@ -100,7 +117,10 @@ for i = 0, m - 1 do
       else
         redis.call("HSET", key, result_field, value, "finishedOn", now, "atm", attempts_made)
       end
-      if action == "f" then redis.call("HDEL", key, "defa") end
+      if action == "f" then
+        redis.call("HDEL", key, "defa")
+        if error_name ~= "" then redis.call("HSET", key, "errorName", error_name) end
+      end
       trims[set] = {keep, tonumber(y)}
     end
     if action == "c" then
@@ -115,10 +135,12 @@ for i = 0, m - 1 do
     local delay = tonumber(x)
     redis.call("HSET", key, "failedReason", value, "stacktrace", stack, "atm", attempts_made,
       "delay", delay)
+    count_retry(attempts_made, error_name, delay)
     add_delayed(id, now + delay)
     delayed = true
   else
     redis.call("HSET", key, "failedReason", value, "stacktrace", stack, "atm", attempts_made)
+    count_retry(attempts_made, error_name, 0)
     push_runnable(id, tonumber(y), x == "1")
     emit_hot("waiting", "jobId", id, "prev", "active")
     runnable = true

@@ -31,6 +31,12 @@ pub struct Job {
     pub return_value: Option<Box<RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failed_reason: Option<String>,
+    /// The class name of the error that failed the job for good (our field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_name: Option<String>,
+    /// When the job was archived out of the failed set (our field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archived_on: Option<u64>,
     pub stacktrace: Vec<String>,
     /// The scheduler this job is an iteration of (`rjk`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -75,6 +81,8 @@ impl Job {
             progress: zero(),
             return_value: None,
             failed_reason: None,
+            error_name: None,
+            archived_on: None,
             stacktrace: Vec::new(),
             repeat_job_key: None,
             deferred_failure: None,
@@ -102,6 +110,8 @@ impl Job {
                 }
                 "returnvalue" => job.return_value = RawValue::from_string(value).ok(),
                 "failedReason" => job.failed_reason = Some(value),
+                "errorName" => job.error_name = Some(value),
+                "archivedOn" => job.archived_on = Some(int(&value)),
                 "stacktrace" => job.stacktrace = serde_json::from_str(&value).unwrap_or_default(),
                 "defa" => job.deferred_failure = Some(value),
                 "deid" => job.dedup_id = Some(value),

@@ -19,6 +19,7 @@
 //! ```
 
 pub mod connection;
+pub mod dead_letters;
 pub mod error;
 pub mod job;
 pub mod keys;

@@ -160,7 +160,8 @@ impl AddOptions {
             }
         }
         if let Some(b) = opts.remove("backoff") {
-            let backoff = Backoff::parse(&b)?;
+            let mut backoff = Backoff::parse(&b)?;
+            backoff.jitter.get_or_insert(DEFAULT_JITTER);
             // With one attempt there is no retry to delay: storing it would only cost memory.
             if opts.get("attempts").and_then(Value::as_u64) != Some(1) {
                 opts.insert("backoff".into(), backoff.to_stored());
@@ -250,9 +251,35 @@ pub struct Backoff {
     pub kind: BackoffKind,
     pub delay: Duration,
     /// Cap on the computed delay; our extension, stored as `maxDelay` (BullMQ ignores it).
+    /// When absent the worker's [`RetryDefaults`] apply.
     pub max_delay: Option<Duration>,
-    /// Fraction in [0, 1]: the delay is drawn uniformly from `[d × (1 − jitter), d]`.
+    /// Fraction in [0, 1]: the delay is drawn uniformly from `[d × (1 − jitter), d]`. When
+    /// absent the worker's [`RetryDefaults`] apply; an explicit 0 is stored and means none.
+    pub jitter: Option<f64>,
+}
+
+/// Jitter stored with a backoff that sets none, when the job is added: the design's retry
+/// policy spreads retries by 10% so many jobs failing at once do not come back at once.
+/// Stored (not applied by our workers alone) so BullMQ's workers, which honour `jitter`,
+/// retry our jobs the same way.
+pub const DEFAULT_JITTER: f64 = 0.1;
+
+/// What a worker applies to a stored backoff that does not say: a 5-minute cap (BullMQ has
+/// none and ignores `maxDelay`), and no jitter, as BullMQ, so a BullMQ-added job retries on
+/// our workers as it would on BullMQ's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryDefaults {
+    pub max_delay: Duration,
     pub jitter: f64,
+}
+
+impl Default for RetryDefaults {
+    fn default() -> Self {
+        Self {
+            max_delay: Duration::from_secs(300),
+            jitter: 0.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -269,7 +296,7 @@ impl Backoff {
                 kind: BackoffKind::Fixed,
                 delay: Duration::from_millis(non_negative_ms(v, "backoff")?),
                 max_delay: None,
-                jitter: 0.0,
+                jitter: None,
             });
         }
         let obj = v.as_object().ok_or_else(|| {
@@ -303,9 +330,9 @@ impl Backoff {
             None => None,
         };
         let jitter = match obj.get("jitter") {
-            None => 0.0,
+            None => None,
             Some(j) => match j.as_f64() {
-                Some(f) if (0.0..=1.0).contains(&f) => f,
+                Some(f) if (0.0..=1.0).contains(&f) => Some(f),
                 _ => {
                     return Err(Error::validation(
                         "backoff.jitter",
@@ -333,26 +360,26 @@ impl Backoff {
         if let Some(max) = self.max_delay {
             m.insert("maxDelay".into(), (max.as_millis() as u64).into());
         }
-        if self.jitter > 0.0 {
-            m.insert("jitter".into(), self.jitter.into());
+        if let Some(jitter) = self.jitter {
+            m.insert("jitter".into(), jitter.into());
         }
         Value::Object(m)
     }
 
-    /// The delay before retrying after attempt `attempt` (1-based) failed. `unit` in [0, 1)
-    /// is the random draw for jitter, passed in so tests can pin it.
-    pub fn delay_after(&self, attempt: u32, unit: f64) -> Duration {
+    /// The delay before retrying after attempt `attempt` (1-based) failed, with `defaults`
+    /// for what the backoff does not say. `unit` in [0, 1) is the random draw for jitter,
+    /// passed in so tests can pin it.
+    pub fn delay_after(&self, attempt: u32, defaults: &RetryDefaults, unit: f64) -> Duration {
         let base = match self.kind {
             BackoffKind::Fixed => self.delay.as_millis() as f64,
             BackoffKind::Exponential => (2f64.powi(attempt.saturating_sub(1) as i32)
                 * self.delay.as_millis() as f64)
                 .round(),
         };
-        let capped = match self.max_delay {
-            Some(max) => base.min(max.as_millis() as f64),
-            None => base,
-        };
-        let jittered = capped * (1.0 - self.jitter * unit.clamp(0.0, 1.0));
+        let max = self.max_delay.unwrap_or(defaults.max_delay);
+        let capped = base.min(max.as_millis() as f64);
+        let jitter = self.jitter.unwrap_or(defaults.jitter);
+        let jittered = capped * (1.0 - jitter * unit.clamp(0.0, 1.0));
         Duration::from_millis(jittered.round() as u64)
     }
 }
@@ -407,6 +434,8 @@ pub struct StoredOptions {
     pub remove_on_fail: Option<KeepPolicy>,
     pub lifo: bool,
     pub stack_trace_limit: Option<usize>,
+    /// `timeoutMs`: an attempt running longer fails with a timeout.
+    pub timeout: Option<Duration>,
 }
 
 impl StoredOptions {
@@ -430,6 +459,11 @@ impl StoredOptions {
                 .get("stackTraceLimit")
                 .and_then(Value::as_u64)
                 .map(|n| n as usize),
+            timeout: o
+                .get("timeoutMs")
+                .and_then(Value::as_f64)
+                .filter(|t| *t > 0.0)
+                .map(|t| Duration::from_millis(t as u64)),
         }
     }
 }
@@ -499,24 +533,79 @@ mod tests {
     fn bare_number_backoff_is_stored_as_fixed() {
         let o = AddOptions::from_map(merge([obj(json!({"attempts": 2, "backoff": 250}))])).unwrap();
         let stored: Value = serde_json::from_str(&o.stored).unwrap();
-        assert_eq!(stored["backoff"], json!({"type": "fixed", "delay": 250}));
+        assert_eq!(
+            stored["backoff"],
+            json!({"type": "fixed", "delay": 250, "jitter": DEFAULT_JITTER})
+        );
     }
 
     #[test]
     fn exponential_backoff_doubles_and_caps() {
         let b =
             Backoff::parse(&json!({"type": "exponential", "delay": 100, "maxDelay": 350})).unwrap();
+        let d = RetryDefaults::default();
         let ms: Vec<u64> = (1..=4)
-            .map(|n| b.delay_after(n, 0.0).as_millis() as u64)
+            .map(|n| b.delay_after(n, &d, 0.0).as_millis() as u64)
             .collect();
         assert_eq!(ms, [100, 200, 350, 350]);
     }
 
     #[test]
+    fn fixed_backoff_repeats_its_delay() {
+        let b = Backoff::parse(&json!({"type": "fixed", "delay": 250, "jitter": 0})).unwrap();
+        let d = RetryDefaults::default();
+        let ms: Vec<u128> = (1..=3)
+            .map(|n| b.delay_after(n, &d, 0.9).as_millis())
+            .collect();
+        assert_eq!(ms, [250, 250, 250], "jitter 0 is none, whatever the draw");
+    }
+
+    #[test]
+    fn without_a_cap_or_jitter_the_defaults_apply() {
+        let b = Backoff::parse(&json!({"type": "exponential", "delay": 60_000})).unwrap();
+        let d = RetryDefaults::default();
+        // 60 s, 120 s, 240 s, then the 5-minute cap; no jitter, as BullMQ
+        let ms: Vec<u128> = (1..=5)
+            .map(|n| b.delay_after(n, &d, 1.0).as_millis())
+            .collect();
+        assert_eq!(ms, [60_000, 120_000, 240_000, 300_000, 300_000]);
+        let spread = RetryDefaults {
+            max_delay: Duration::from_secs(1),
+            jitter: 0.5,
+        };
+        assert_eq!(b.delay_after(3, &spread, 1.0).as_millis(), 500);
+    }
+
+    #[test]
+    fn a_backoff_added_without_jitter_is_stored_with_ten_percent() {
+        let o = AddOptions::from_map(merge([obj(
+            json!({"attempts": 2, "backoff": {"type": "fixed", "delay": 5}}),
+        )]))
+        .unwrap();
+        let stored: Value = serde_json::from_str(&o.stored).unwrap();
+        assert_eq!(stored["backoff"]["jitter"], json!(DEFAULT_JITTER));
+    }
+
+    #[test]
     fn jitter_stays_within_bounds() {
         let b = Backoff::parse(&json!({"type": "fixed", "delay": 1000, "jitter": 0.5})).unwrap();
-        assert_eq!(b.delay_after(1, 0.0).as_millis(), 1000);
-        assert_eq!(b.delay_after(1, 1.0).as_millis(), 500);
+        let d = RetryDefaults::default();
+        assert_eq!(b.delay_after(1, &d, 0.0).as_millis(), 1000);
+        assert_eq!(b.delay_after(1, &d, 1.0).as_millis(), 500);
+        for _ in 0..1000 {
+            let ms = b.delay_after(1, &d, rand::random::<f64>()).as_millis();
+            assert!((500..=1000).contains(&ms), "{ms}");
+        }
+    }
+
+    #[test]
+    fn an_explicit_zero_jitter_is_stored() {
+        let o = AddOptions::from_map(merge([obj(
+            json!({"attempts": 2, "backoff": {"type": "fixed", "delay": 5, "jitter": 0}}),
+        )]))
+        .unwrap();
+        let stored: Value = serde_json::from_str(&o.stored).unwrap();
+        assert_eq!(stored["backoff"]["jitter"], json!(0.0));
     }
 
     #[test]

@@ -114,7 +114,13 @@ impl Queue {
     }
 
     /// The jobs of sorted set `set` at ranks `start..=end` in the order `range` reads them.
-    async fn jobs_in(&self, set: &str, range: &str, start: isize, end: isize) -> Result<Vec<Job>> {
+    pub(crate) async fn jobs_in(
+        &self,
+        set: &str,
+        range: &str,
+        start: isize,
+        end: isize,
+    ) -> Result<Vec<Job>> {
         let mut con = self.con.clone();
         let ids: Vec<String> = redis::cmd(range)
             .arg(self.keys.key(set))

@@ -47,6 +47,7 @@ fn attempt(id: &str, token: &str, action: Action, n: u32) -> Settle {
         stacktrace: Some(r#"["Error: boom"]"#.into()),
         attempts_made: n,
         dedup_id: None,
+        error_name: None,
     }
 }
 

@@ -3,27 +3,15 @@
 
 mod common;
 
-use std::time::Duration;
-
 use job_queue_core::error::ErrorCode;
 use job_queue_core::options::KeepPolicy;
 use job_queue_core::schedule::NextIteration;
-use job_queue_core::scripts::{self, finish_and_fetch, Action, Fetch, Settle};
+use job_queue_core::scripts::{self, finish_and_fetch, Action, Settle};
 use job_queue_core::time::now_ms;
 use serde_json::{json, Map, Value};
 
 fn map(v: Value) -> Map<String, Value> {
     v.as_object().unwrap().clone()
-}
-
-fn fetch(count: usize) -> Fetch<'static> {
-    Fetch {
-        token: "tok",
-        lock: Duration::from_secs(30),
-        count,
-        worker_name: None,
-        limiter: None,
-    }
 }
 
 #[tokio::test]
@@ -224,7 +212,7 @@ async fn deduplication_keeps_the_first_job_until_it_finishes() {
     let d = ev.iter().find(|(e, _)| e == "deduplicated").expect("event");
     assert!(d.1.contains(&("deduplicatedJobId".into(), "2".into())));
     // run job 1 to completion: the id is free again
-    finish_and_fetch(&mut t.con.clone(), &t.keys, now_ms(), &[], fetch(1))
+    finish_and_fetch(&mut t.con.clone(), &t.keys, now_ms(), &[], common::fetch(1))
         .await
         .unwrap();
     let done = Settle {
@@ -238,10 +226,17 @@ async fn deduplication_keeps_the_first_job_until_it_finishes() {
         stacktrace: None,
         attempts_made: 1,
         dedup_id: Some("d1".into()),
+        error_name: None,
     };
-    finish_and_fetch(&mut t.con.clone(), &t.keys, now_ms(), &[done], fetch(0))
-        .await
-        .unwrap();
+    finish_and_fetch(
+        &mut t.con.clone(),
+        &t.keys,
+        now_ms(),
+        &[done],
+        common::fetch(0),
+    )
+    .await
+    .unwrap();
     let third = q.add(&[common::request("a", dedup)]).await.unwrap();
     assert_eq!(third, [("3".to_owned(), true)]);
     t.cleanup().await;
@@ -288,7 +283,7 @@ async fn priority_delay_promotion_and_removal_of_single_jobs() {
     .unwrap();
     // job 2 jumps ahead of job 1
     q.change_priority("2", 1).await.unwrap();
-    let got = finish_and_fetch(&mut t.con.clone(), &t.keys, now_ms(), &[], fetch(1))
+    let got = finish_and_fetch(&mut t.con.clone(), &t.keys, now_ms(), &[], common::fetch(1))
         .await
         .unwrap();
     assert_eq!(
@@ -296,7 +291,7 @@ async fn priority_delay_promotion_and_removal_of_single_jobs() {
         "plain waiting jobs still run before prioritized ones"
     );
     q.change_priority("1", 0).await.ok();
-    let got = finish_and_fetch(&mut t.con.clone(), &t.keys, now_ms(), &[], fetch(1))
+    let got = finish_and_fetch(&mut t.con.clone(), &t.keys, now_ms(), &[], common::fetch(1))
         .await
         .unwrap();
     assert_eq!(got.jobs[0].id, "2");

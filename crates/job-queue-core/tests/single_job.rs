@@ -2,25 +2,16 @@
 
 mod common;
 
-use std::time::Duration;
-
 use job_queue_core::error::ErrorCode;
 use job_queue_core::options::KeepPolicy;
-use job_queue_core::scripts::{finish_and_fetch, Action, Fetch, Settle};
+use job_queue_core::scripts::{finish_and_fetch, Action, Settle};
 use job_queue_core::time::now_ms;
 use serde_json::json;
 
 /// Adds one job and runs it to a final failure.
 async fn failed_job(t: &common::TestQueue, opts: serde_json::Value) {
     t.queue().add(&[common::request("a", opts)]).await.unwrap();
-    let fetch = |count| Fetch {
-        token: "tok",
-        lock: Duration::from_secs(30),
-        count,
-        worker_name: None,
-        limiter: None,
-    };
-    finish_and_fetch(&mut t.con.clone(), &t.keys, now_ms(), &[], fetch(1))
+    finish_and_fetch(&mut t.con.clone(), &t.keys, now_ms(), &[], common::fetch(1))
         .await
         .unwrap();
     let fail = Settle {
@@ -34,10 +25,17 @@ async fn failed_job(t: &common::TestQueue, opts: serde_json::Value) {
         stacktrace: Some(r#"["Error: broken"]"#.into()),
         attempts_made: 1,
         dedup_id: None,
+        error_name: None,
     };
-    finish_and_fetch(&mut t.con.clone(), &t.keys, now_ms(), &[fail], fetch(0))
-        .await
-        .unwrap();
+    finish_and_fetch(
+        &mut t.con.clone(),
+        &t.keys,
+        now_ms(),
+        &[fail],
+        common::fetch(0),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]

@@ -63,6 +63,7 @@ async fn processes_jobs_with_retries_at_concurrency() {
             .unwrap();
         let outcome = if d.job.attempts_made == 0 {
             Outcome::Failed(Failure {
+                name: Some("TypeError".into()),
                 message: "first attempt fails".into(),
                 stack: Some("Error: first attempt fails".into()),
                 unrecoverable: false,
@@ -89,6 +90,68 @@ async fn processes_jobs_with_retries_at_concurrency() {
         .filter(|e| matches!(e, WorkerEvent::Failed { retrying: true, .. }))
         .count();
     assert_eq!(retried, 50);
+    let stats = t.queue().retry_stats().await.unwrap();
+    assert_eq!(stats.total_retries, 50);
+    assert_eq!(stats.by_attempt.get(&1), Some(&50));
+    assert_eq!(stats.by_error_type.get("TypeError"), Some(&50));
+    assert_eq!(stats.average_retry_delay, 0.0, "backoff 0 retries at once");
+    assert_eq!((stats.retried_succeeded, stats.retried_failed), (50, 0));
+    assert_eq!(stats.retry_success_rate, 1.0);
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_job_past_its_timeout_fails_with_timeout_error_and_follows_its_retries() {
+    let t = common::queue().await;
+    t.queue()
+        .add(&[common::request(
+            "slow",
+            json!({"timeoutMs": 100, "attempts": 2, "backoff": {"type": "fixed", "delay": 50, "jitter": 0}}),
+        )])
+        .await
+        .unwrap();
+    let (channel, mut rx) = channel();
+    let worker = t
+        .engine
+        .worker(&t.keys.queue, WorkerOptions::default(), channel.clone())
+        .await
+        .unwrap();
+    // never report: the processor "hangs" on both attempts
+    let first = rx.recv().await.unwrap();
+    let second = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .expect("retried after the timeout")
+        .unwrap();
+    assert_eq!(second.job.id, first.job.id);
+    assert_eq!(second.job.attempts_made, 1);
+    assert_eq!(
+        second.job.failed_reason.as_deref(),
+        Some("job timed out after 100 ms")
+    );
+    let failed = common::wait_for(Duration::from_secs(5), || async {
+        t.queue().counts().await.unwrap().failed == 1
+    })
+    .await;
+    assert!(failed, "the second timeout fails it for good");
+    let job = t.queue().get_job(&first.job.id).await.unwrap().unwrap();
+    assert_eq!(job.error_name.as_deref(), Some("TimeoutError"));
+    // a late report for a timed-out attempt changes nothing
+    worker.report(second.handle, Outcome::Completed("1".into()));
+    let events = channel.events.lock().unwrap().clone();
+    let aborted: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match e {
+            WorkerEvent::TimedOut { handle, .. } => Some(*handle),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(aborted, [first.handle, second.handle]);
+    worker.close(Duration::from_secs(1)).await;
+    assert_eq!(t.queue().counts().await.unwrap().failed, 1);
+    let stats = t.queue().retry_stats().await.unwrap();
+    assert_eq!(stats.by_error_type.get("TimeoutError"), Some(&1));
+    assert_eq!(stats.average_retry_delay, 50.0);
+    assert_eq!(stats.retried_failed, 1);
     t.cleanup().await;
 }
 
@@ -109,6 +172,7 @@ async fn an_unrecoverable_failure_skips_remaining_attempts() {
     worker.report(
         d.handle,
         Outcome::Failed(Failure {
+            name: Some("BadInputError".into()),
             message: "bad input".into(),
             stack: None,
             unrecoverable: true,

@@ -223,15 +223,18 @@ local function unlink(id, state)
   end
 end
 
--- Deletes a job that is not running, with its deduplication key if it still owns it, and
--- announces it (`removed`, with the state it was in).
-local function remove_job(id, state)
-  local key = BASE .. id
-  local dedup = redis.call("HGET", key, "deid")
+-- Deletes a job that is not running, with its deduplication key if it still owns it.
+local function forget_job(id)
+  local dedup = redis.call("HGET", BASE .. id, "deid")
   if dedup and redis.call("GET", BASE .. "de:" .. dedup) == id then
     redis.call("DEL", BASE .. "de:" .. dedup)
   end
   delete_job(id)
+end
+
+-- forget_job, announced (`removed`, with the state the job was in).
+local function remove_job(id, state)
+  forget_job(id)
   emit("removed", "jobId", id, "prev", state)
 end
 

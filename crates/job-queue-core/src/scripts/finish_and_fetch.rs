@@ -49,6 +49,9 @@ pub struct Settle {
     pub attempts_made: u32,
     /// The job's deduplication id, released when it finishes.
     pub dedup_id: Option<String>,
+    /// The error's name (`TypeError`, `TimeoutError`) for failures: retries are counted by
+    /// it and a final failure stores it as `errorName`.
+    pub error_name: Option<String>,
 }
 
 /// What to fetch in the same call.
@@ -158,7 +161,8 @@ pub async fn finish_and_fetch<C: ConnectionLike>(
                     .arg("");
             }
         }
-        inv.arg(s.dedup_id.as_deref().unwrap_or(""));
+        inv.arg(s.dedup_id.as_deref().unwrap_or(""))
+            .arg(s.error_name.as_deref().unwrap_or(""));
     }
     let (statuses, flat, rate_ms, next_ms): (Vec<i64>, Vec<Value>, i64, i64) =
         inv.invoke_async(con).await?;

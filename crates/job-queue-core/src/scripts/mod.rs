@@ -17,7 +17,8 @@ pub use finish_and_fetch::{finish_and_fetch, Action, Fetch, FetchResult, Settle}
 pub use locks::{check_stalled, extend_locks, StalledCheck};
 pub use schedule::{next_iteration, remove_scheduler, upsert_scheduler, UpsertRequest};
 pub use single_job::{
-    add_log, change_delay, change_priority, promote_job, remove_job, retry_job, update_progress,
+    add_log, archive_failed, change_delay, change_priority, promote_job, purge_failed, remove_job,
+    retry_job, update_progress,
 };
 
 use crate::error::Error;
@@ -51,6 +52,8 @@ scripts! {
     UPSERT_SCHEDULER => "upsert_scheduler.lua",
     NEXT_ITERATION => "next_iteration.lua",
     REMOVE_SCHEDULER => "remove_scheduler.lua",
+    ARCHIVE_FAILED => "archive_failed.lua",
+    PURGE_FAILED => "purge_failed.lua",
 }
 
 /// Queue key suffixes in the order every script expects them (lua/include/common.lua).

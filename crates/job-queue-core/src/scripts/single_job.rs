@@ -1,11 +1,12 @@
 //! Wrappers of the scripts that change one job: `retry_job`, `update_progress`, `add_log`,
-//! `change_priority`, `promote_job`, `change_delay`, `remove_job`.
+//! `change_priority`, `promote_job`, `change_delay`, `remove_job`, `archive_failed`; and
+//! `purge_failed`, which deletes dead letters in batches.
 
 use redis::aio::ConnectionLike;
 
 use super::{
-    check, invocation, ADD_LOG, CHANGE_DELAY, CHANGE_PRIORITY, PROMOTE_JOB, REMOVE_JOB, RETRY_JOB,
-    UPDATE_PROGRESS,
+    check, invocation, ADD_LOG, ARCHIVE_FAILED, CHANGE_DELAY, CHANGE_PRIORITY, PROMOTE_JOB,
+    PURGE_FAILED, REMOVE_JOB, RETRY_JOB, UPDATE_PROGRESS,
 };
 use crate::error::Result;
 use crate::keys::QueueKeys;
@@ -112,4 +113,33 @@ pub async fn remove_job<C: ConnectionLike>(con: &mut C, keys: &QueueKeys, id: &s
         id,
         "waiting, delayed or finished (it is running)",
     )
+}
+
+/// Moves a failed job to the archive: kept, no longer listed as failed.
+pub async fn archive_failed<C: ConnectionLike>(
+    con: &mut C,
+    keys: &QueueKeys,
+    id: &str,
+    now: u64,
+) -> Result<()> {
+    let code: i64 = invocation(&ARCHIVE_FAILED, keys)
+        .arg(id)
+        .arg(now)
+        .invoke_async(con)
+        .await?;
+    check(code, keys, id, "failed")
+}
+
+/// Deletes up to 1000 failed jobs that failed at or before `until_ms` (`None`: all).
+/// Returns how many; fewer than 1000 means none are left.
+pub async fn purge_failed<C: ConnectionLike>(
+    con: &mut C,
+    keys: &QueueKeys,
+    until_ms: Option<u64>,
+) -> Result<u64> {
+    let until = until_ms.map_or_else(|| "+inf".to_owned(), |t| t.to_string());
+    Ok(invocation(&PURGE_FAILED, keys)
+        .arg(until)
+        .invoke_async(con)
+        .await?)
 }

@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::job::Job;
 use crate::keys::QueueKeys;
 use crate::marker::watch_marker;
-use crate::options::KeepPolicy;
+use crate::options::{KeepPolicy, RetryDefaults};
 use runner::{Msg, Runner, RunningMap};
 
 /// Worker settings. Durations inside the engine; `...Ms` numbers only at the JS boundary.
@@ -54,6 +54,12 @@ pub struct WorkerOptions {
     /// `active` counts up to concurrency + prefetch, and a prefetched job is not overtaken by a
     /// later higher-priority one. Given back to the queue on pause and close.
     pub prefetch: usize,
+    /// Backoff cap and jitter for jobs whose `backoff` does not set them.
+    pub retry: RetryDefaults,
+    /// Longest an attempt may run when the job sets no `timeoutMs` (default: no limit). An
+    /// attempt that runs longer fails with `TimeoutError` and follows its retry policy; the
+    /// processor is told to abort, and its slot is freed.
+    pub timeout: Option<Duration>,
 }
 
 impl Default for WorkerOptions {
@@ -69,6 +75,8 @@ impl Default for WorkerOptions {
             remove_on_fail: KeepPolicy::KEEP_ALL,
             drain_delay: Duration::from_secs(5),
             prefetch: 0,
+            retry: RetryDefaults::default(),
+            timeout: None,
         }
     }
 }
@@ -101,6 +109,8 @@ pub enum Outcome {
 
 #[derive(Debug, Clone)]
 pub struct Failure {
+    /// The error's class name (`TypeError`), if known.
+    pub name: Option<String>,
     pub message: String,
     pub stack: Option<String>,
     /// Fail for good, whatever attempts remain.
@@ -124,8 +134,16 @@ pub enum WorkerEvent {
     /// `retrying` is false when the job has failed for good.
     Failed {
         id: String,
+        /// The job's name, so failures can be grouped by kind of job.
+        name: String,
+        error_name: Option<String>,
         reason: String,
         retrying: bool,
+    },
+    /// The attempt ran past its timeout and has been failed; the processor should stop.
+    TimedOut {
+        handle: u64,
+        id: String,
     },
     Stalled {
         id: String,

@@ -2,7 +2,8 @@
 //! and up to [`MAX_TRIPS`] script calls in flight, so Redis works on one batch while the
 //! processor works on another.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -37,6 +38,7 @@ pub(super) enum Msg {
 /// A job this worker runs, with what settling it needs from its fetched hash.
 pub(super) struct Running {
     id: String,
+    name: String,
     token: String,
     opts: StoredOptions,
     attempts_made: u32,
@@ -49,6 +51,7 @@ impl Running {
     fn new(job: &Job, token: &str) -> Self {
         Self {
             id: job.id.clone(),
+            name: job.name.clone(),
             token: token.to_owned(),
             opts: StoredOptions::parse(job.opts.get()),
             attempts_made: job.attempts_made,
@@ -71,6 +74,7 @@ impl Running {
             stacktrace,
             attempts_made,
             dedup_id: self.dedup_id,
+            error_name: None,
         }
     }
 }
@@ -102,6 +106,8 @@ pub(super) struct Runner {
     buffer: VecDeque<Dispatched>,
     /// Jobs handed to the processor and not reported yet.
     processing: usize,
+    /// When dispatched jobs with a timeout run out of time, soonest first.
+    deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
     trips: JoinSet<Trip>,
     /// Jobs asked for by trips in flight: capacity they may fill.
     reserved: usize,
@@ -146,6 +152,7 @@ impl Runner {
             pending: Vec::new(),
             buffer: VecDeque::new(),
             processing: 0,
+            deadlines: BinaryHeap::new(),
             trips: JoinSet::new(),
             reserved: 0,
             rx,
@@ -196,6 +203,7 @@ impl Runner {
                 self.rate_until,
                 self.retry_at,
                 self.closing.as_ref().map(|(d, _)| *d),
+                self.deadlines.peek().map(|Reverse((at, _))| *at),
             ]
             .into_iter()
             .flatten()
@@ -227,6 +235,7 @@ impl Runner {
                     if self.retry_at.is_some_and(|t| now >= t) {
                         self.retry_at = None;
                     }
+                    self.expire(now);
                 }
             }
         }
@@ -256,7 +265,60 @@ impl Runner {
         let n = free.min(self.buffer.len());
         if n > 0 {
             self.processing += n;
-            self.dispatcher.dispatch(self.buffer.drain(..n).collect());
+            let batch: Vec<Dispatched> = self.buffer.drain(..n).collect();
+            self.start_clocks(&batch);
+            self.dispatcher.dispatch(batch);
+        }
+    }
+
+    /// Starts the timeout of each dispatched job that has one.
+    fn start_clocks(&mut self, batch: &[Dispatched]) {
+        let now = Instant::now();
+        let running = self.running.lock().expect("running lock");
+        for d in batch {
+            let timeout = running
+                .get(&d.handle)
+                .and_then(|r| r.opts.timeout)
+                .or(self.options.timeout);
+            if let Some(t) = timeout {
+                self.deadlines.push(Reverse((now + t, d.handle)));
+            }
+        }
+    }
+
+    /// Fails the jobs whose time ran out (spec: a processor that hangs must not keep its job
+    /// locked forever), frees their slots, and tells the processor to abort them.
+    fn expire(&mut self, now: Instant) {
+        let mut aborted = Vec::new();
+        while let Some(Reverse((at, handle))) = self.deadlines.peek().copied() {
+            if at > now {
+                break;
+            }
+            self.deadlines.pop();
+            let run = self.running.lock().expect("running lock").remove(&handle);
+            let Some(run) = run else { continue }; // finished in time
+            self.processing -= 1;
+            let timeout = run
+                .opts
+                .timeout
+                .or(self.options.timeout)
+                .unwrap_or_default();
+            aborted.push(WorkerEvent::TimedOut {
+                handle,
+                id: run.id.clone(),
+            });
+            let failure = Failure {
+                name: Some("TimeoutError".into()),
+                message: format!("job timed out after {} ms", timeout.as_millis()),
+                stack: None,
+                unrecoverable: false,
+            };
+            let settled = self.settle(run, Outcome::Failed(failure));
+            self.pending.push(settled);
+        }
+        if !aborted.is_empty() {
+            self.dispatcher.events(aborted);
+            self.dispatch_ready();
         }
     }
 
@@ -349,11 +411,12 @@ impl Runner {
                 }
                 let retrying = !failure.unrecoverable && attempt < run.opts.attempts;
                 let reason = failure.message;
+                let retry = &self.options.retry;
                 let action = if retrying {
                     let delay = run
                         .opts
                         .backoff
-                        .map(|b| b.delay_after(attempt, rand::random::<f64>()))
+                        .map(|b| b.delay_after(attempt, retry, rand::random::<f64>()))
                         .unwrap_or_default();
                     if delay.is_zero() {
                         Action::RetryNow {
@@ -379,11 +442,15 @@ impl Runner {
                 };
                 let event = WorkerEvent::Failed {
                     id: run.id.clone(),
+                    name: run.name.clone(),
+                    error_name: failure.name.clone(),
                     reason,
                     retrying,
                 };
                 let stack = serde_json::to_string(&stacktrace).expect("strings serialise");
-                (run.settle(action, Some(stack), attempt), Some(event))
+                let mut settle = run.settle(action, Some(stack), attempt);
+                settle.error_name = failure.name;
+                (settle, Some(event))
             }
         }
     }
@@ -423,6 +490,7 @@ impl Runner {
     /// unreadable).
     fn fail_unrun(&mut self, run: Running, message: String) {
         let failure = Failure {
+            name: None,
             message,
             stack: None,
             unrecoverable: true,
@@ -537,6 +605,7 @@ impl Runner {
         for (id, err) in result.unreadable {
             let run = Running {
                 id,
+                name: String::new(),
                 token: token.clone(),
                 opts: StoredOptions::default(),
                 attempts_made: 0,

@@ -79,6 +79,17 @@ impl TestQueue {
     }
 }
 
+/// A fetch of `count` jobs under the lock token "tok", for driving scripts by hand.
+pub fn fetch(count: usize) -> job_queue_core::scripts::Fetch<'static> {
+    job_queue_core::scripts::Fetch {
+        token: "tok",
+        lock: Duration::from_secs(30),
+        count,
+        worker_name: None,
+        limiter: None,
+    }
+}
+
 pub fn request(name: &str, opts: serde_json::Value) -> AddRequest {
     AddRequest {
         name: name.to_owned(),

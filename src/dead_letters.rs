@@ -1,0 +1,55 @@
+//! Dead-letter methods of `NativeEngine`: archive, purge and the statistics of failures and
+//! retries.
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::errors::{to_js, validation};
+use crate::NativeEngine;
+
+#[napi]
+impl NativeEngine {
+    #[napi]
+    pub async fn archive_failed(&self, queue: String, id: String) -> Result<()> {
+        self.queue(&queue)?.archive_failed(&id).await.map_err(to_js)
+    }
+
+    /// Archived jobs, most recently archived first, as a JSON array.
+    #[napi]
+    pub async fn archived_jobs(&self, queue: String, start: i64, end: i64) -> Result<String> {
+        let jobs = self
+            .queue(&queue)?
+            .archived_jobs(start as isize, end as isize)
+            .await
+            .map_err(to_js)?;
+        Ok(serde_json::to_string(&jobs).expect("serialises"))
+    }
+
+    /// Deletes failed jobs that failed at or before `until_ms` (all when absent).
+    #[napi]
+    pub async fn purge_failed(&self, queue: String, until_ms: Option<f64>) -> Result<f64> {
+        if until_ms.is_some_and(|t| !t.is_finite()) {
+            return Err(validation("olderThan", "must be a finite time"));
+        }
+        let n = self
+            .queue(&queue)?
+            .purge_failed(until_ms.map(|t| t.max(0.0) as u64))
+            .await
+            .map_err(to_js)?;
+        Ok(n as f64)
+    }
+
+    /// `FailedStats` as JSON.
+    #[napi]
+    pub async fn failed_stats(&self, queue: String) -> Result<String> {
+        let stats = self.queue(&queue)?.failed_stats().await.map_err(to_js)?;
+        Ok(serde_json::to_string(&stats).expect("serialises"))
+    }
+
+    /// `RetryStats` as JSON.
+    #[napi]
+    pub async fn retry_stats(&self, queue: String) -> Result<String> {
+        let stats = self.queue(&queue)?.retry_stats().await.map_err(to_js)?;
+        Ok(serde_json::to_string(&stats).expect("serialises"))
+    }
+}
