@@ -104,6 +104,9 @@ export interface RepeatableJob {
 
 export interface QueueConfig {
   name: string;
+  /** A preset of seed 003 §5.1 ('photo-processing', 'batch-processing', 'maintenance');
+   * a queue named like a preset gets it without this. */
+  type?: string;
   concurrency?: number;
   rateLimit?: { max: number; duration: number };
   defaultJobOptions?: Partial<JobOptions>;
@@ -277,6 +280,8 @@ export declare class Worker extends EventEmitter {
   readonly id: string;
   readonly queueName: string;
   status: 'active' | 'paused' | 'closed';
+  /** active, paused (here or by another process), error (its last Redis call failed) or closed. */
+  readonly state: 'active' | 'paused' | 'error' | 'closed';
   registeredAt: Date;
   pause(): void;
   resume(): void;
@@ -325,6 +330,29 @@ export declare class JobQueueCoordinator extends EventEmitter {
   initialize(): Promise<void>;
   shutdown(options?: { timeoutMs?: number }): Promise<void>;
   createQueue(config: QueueConfig): Promise<{ name: string; config: QueueConfig }>;
+  createQueue(name: string, config: Omit<QueueConfig, 'name'>): Promise<{ name: string; config: QueueConfig }>;
+  /** Every queue of the key prefix (declared, or in use by anyone), from Redis. */
+  getAllQueues(): Promise<Map<string, { name: string; config: QueueConfig | null }>>;
+  /** Deletes the queue and all its keys; refused while jobs are active unless force. */
+  destroyQueue(name: string, options?: { force?: boolean }): Promise<void>;
+  /** Pauses the queue for every worker of every process (BullMQ's too). */
+  pauseQueue(name: string): Promise<void>;
+  resumeQueue(name: string): Promise<void>;
+  unregisterWorker(workerId: string, options?: { timeoutMs?: number }): Promise<void>;
+  getWorkerStatus(workerId: string): Promise<WorkerStatus>;
+  /** Workers of every process, from the registry in Redis. */
+  getAllWorkers(queueName?: string): Promise<WorkerStatus[]>;
+  pauseWorker(workerId: string): Promise<void>;
+  resumeWorker(workerId: string): Promise<void>;
+  createWorkerPool<T = any, R = any>(queueName: string, config: WorkerPoolConfig<T, R>): Promise<WorkerPool>;
+  scaleWorkerPool(queueName: string, targetWorkers: number): Promise<ScalingResult>;
+  scaleWorkers(queueName: string, targetCount: number): Promise<ScalingResult>;
+  enableAutoScaling(queueName: string, policy: Partial<AutoScalingPolicy>): Promise<void>;
+  disableAutoScaling(queueName: string): Promise<void>;
+  getWorkerPool(queueName: string): WorkerPool | null;
+  getAllWorkerPools(): Map<string, WorkerPool>;
+  /** SIGTERM/SIGINT → graceful shutdown, then exit; returns a function removing the handlers. */
+  installSignalHandlers(options?: { timeoutMs?: number; signals?: NodeJS.Signals[]; exit?: boolean; exitCode?: number }): () => void;
   getQueue(name: string): { name: string; config: QueueConfig } | null;
   enqueueJob<T extends object>(queueName: string, data: T, options?: JobOptions): Promise<AddedJob<T>>;
   enqueueJob<T extends object>(queueName: string, jobName: string, data: T, options?: JobOptions): Promise<AddedJob<T>>;
@@ -376,6 +404,72 @@ export declare class JobQueueCoordinator extends EventEmitter {
   on(event: 'failurePattern', listener: (pattern: FailurePattern) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
 }
+
+export interface WorkerStatus {
+  id: string;
+  queueName: string;
+  status: 'active' | 'paused' | 'error' | 'stale' | 'closed';
+  processedJobs: number;
+  failedJobs: number;
+  registeredAt: Date;
+  /** ms since it started. */
+  uptime: number;
+  lastActivity: Date | null;
+  lastHeartbeat?: Date;
+  pid: number;
+  host?: string;
+  concurrency?: number;
+  name?: string;
+}
+
+export interface WorkerPoolConfig<T = any, R = any> {
+  minWorkers: number;
+  maxWorkers: number;
+  initialWorkers?: number;
+  autoScaling?: boolean;
+  processor: JobProcessor<T, R>;
+  workerOptions?: WorkerOptions;
+}
+
+export interface WorkerPool {
+  queueName: string;
+  minWorkers: number;
+  maxWorkers: number;
+  currentWorkers: number;
+  targetWorkers: number;
+  autoScaling: boolean;
+  lastScalingEvent?: Date;
+  workerIds: string[];
+  history: Array<{ at: Date; from: number; to: number; reason: string }>;
+}
+
+export interface AutoScalingPolicy {
+  /** Drain the backlog within this many ms (default 60000). */
+  targetProcessingTime: number;
+  scalingFactor: number;
+  scaleUpCooldown: number;
+  scaleDownCooldown: number;
+  maxScaleUpStep: number;
+  maxScaleDownStep: number;
+  /** How often the queue is checked, ms (default 30000). */
+  checkInterval: number;
+}
+
+export interface ScalingResult {
+  queueName: string;
+  previousCount: number;
+  targetCount: number;
+  actualCount: number;
+  action: 'scaled_up' | 'scaled_down' | 'no_change';
+}
+
+/** The queue-type presets of seed 003 §5.1. */
+export declare const QUEUE_TYPES: Record<string, QueueConfig & {
+  displayName: string;
+  description: string;
+  jobTypes: string[];
+  scaling: { minWorkers: number; maxWorkers: number; scalingThreshold: number };
+}>;
 
 export interface FailedJobStatistics {
   total: number;
@@ -429,6 +523,9 @@ export declare class QueueExistsError extends JobQueueError {
   readonly queueName: string;
 }
 export declare class JobNotFoundError extends JobQueueError {}
+export declare class WorkerNotFoundError extends JobQueueError {
+  readonly workerId: string;
+}
 export declare class ConnectionError extends JobQueueError {}
 export declare class LockError extends JobQueueError {}
 export declare class CorruptJobError extends JobQueueError {}

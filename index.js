@@ -2,7 +2,7 @@
 // @shared-infra/job-queue: a Redis job queue coordinator with a Rust engine, wire-compatible
 // with BullMQ 6.
 
-const { JobQueueCoordinator } = require('./lib/coordinator');
+const { JobQueueCoordinator, QUEUE_TYPES } = require('./lib/coordinator');
 const errors = require('./lib/errors');
 const { Job, AddedJob, ActiveJob } = require('./lib/job');
 const { Worker } = require('./lib/worker');
@@ -12,6 +12,7 @@ const jobCoordinator = new JobQueueCoordinator();
 
 module.exports = {
   JobQueueCoordinator,
+  QUEUE_TYPES,
   jobCoordinator,
   Job,
   AddedJob,
@@ -23,6 +24,7 @@ module.exports = {
   QueueNotFoundError: errors.QueueNotFoundError,
   QueueExistsError: errors.QueueExistsError,
   JobNotFoundError: errors.JobNotFoundError,
+  WorkerNotFoundError: errors.WorkerNotFoundError,
   ConnectionError: errors.ConnectionError,
   LockError: errors.LockError,
   CorruptJobError: errors.CorruptJobError,

@@ -21,6 +21,8 @@ const scheduling = require('./scheduling');
 const deadLetters = require('./dead-letters');
 const { createLogger } = require('./logger');
 const { FailurePatterns } = require('./failure-patterns');
+const { WorkerPools } = require('./pools');
+const operations = require('./operations');
 
 function nonNegativeMs(value, field) {
   if (value === undefined) return undefined;
@@ -78,7 +80,14 @@ class JobQueueCoordinator extends EventEmitter {
     this._defaultsText = new Map(); // queue -> JSON of its option layers
     this._pending = new Map(); // queue -> enqueueJob calls of this tick, sent as one call
     this._nonRetryable = new Set(); // error names registered with registerNonRetryableError
+    this._cleanups = new Map(); // queue -> NativeCleanup of createQueue's cleanup option
     this.logger = createLogger({ target: this.config.logger });
+    this._pools = new WorkerPools({
+      register: (queueName, processor, options) => this.registerWorker(queueName, processor, options),
+      unregister: (worker) => worker.close(),
+      status: (queueName) => this.getQueueStatus(queueName),
+      logger: this.logger,
+    });
     this._patterns = new FailurePatterns(this.config.monitoring?.failurePatterns, (p) => {
       this.logger.warn('failure pattern: a job keeps failing', p);
       if (this.listenerCount('failurePattern') > 0) this.emit('failurePattern', p);
@@ -123,6 +132,9 @@ class JobQueueCoordinator extends EventEmitter {
    * rest back to the queue) and closes the connection so the process can exit.
    */
   async shutdown({ timeoutMs = 30000 } = {}) {
+    this._pools.clear();
+    for (const cleanup of this._cleanups.values()) cleanup.stop();
+    this._cleanups.clear();
     await Promise.all([...this._workers.values()].map((w) => w.close(timeoutMs)));
     this._workers.clear();
     if (this._connecting) await this._connecting.catch(() => {});
@@ -131,17 +143,25 @@ class JobQueueCoordinator extends EventEmitter {
     this._connecting = null;
   }
 
-  /** Declares a queue with its defaults (`QueueConfig`). Creating a name twice is an error. */
-  async createQueue(config) {
-    if (!config || typeof config !== 'object') throw new ValidationError('config', 'must be an object');
-    checkQueueName(config.name);
-    if (this._queues.has(config.name)) throw new QueueExistsError(config.name);
+  /** Records a queue's config in this coordinator; a name declared twice is an error. */
+  _declareQueue(config) {
     serialiseOptions(config.defaultJobOptions, 'defaultJobOptions');
-    await this._engine();
+    if (this._queues.has(config.name)) throw new QueueExistsError(config.name);
     this._queues.set(config.name, { ...config });
     this._known.add(config.name);
     this._defaultsText.delete(config.name);
     return this.getQueue(config.name);
+  }
+
+  _forgetQueue(name) {
+    this._queues.delete(name);
+    this._known.delete(name);
+    this._defaultsText.delete(name);
+  }
+
+  /** Emits an event of this coordinator when someone listens. */
+  _emitLocal(event, payload) {
+    if (this.listenerCount(event) > 0) this.emit(event, payload);
   }
 
   /** The queue's config as given to createQueue, or null. */
@@ -270,6 +290,7 @@ class JobQueueCoordinator extends EventEmitter {
     for (const e of o.nonRetryableErrors || []) nonRetryable.add(typeof e === 'function' ? e.name : String(e));
     const native = await this._engine();
     const worker = new Worker(queueName, processor, native, { nonRetryable, timeoutMs: config.timeoutMs });
+    worker._options = options; // for scaleWorkers, which registers more workers like this one
     worker._attach(
       await call(
         native.createWorker(
@@ -417,6 +438,7 @@ class JobQueueCoordinator extends EventEmitter {
   }
 }
 
-Object.assign(JobQueueCoordinator.prototype, scheduling, deadLetters);
+const { QUEUE_TYPES, ...operationMethods } = operations;
+Object.assign(JobQueueCoordinator.prototype, scheduling, deadLetters, operationMethods);
 
-module.exports = { JobQueueCoordinator };
+module.exports = { JobQueueCoordinator, QUEUE_TYPES };

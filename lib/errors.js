@@ -43,6 +43,13 @@ class JobNotFoundError extends JobQueueError {
   }
 }
 
+class WorkerNotFoundError extends JobQueueError {
+  constructor(workerId) {
+    super(`worker ${workerId} not found (not in this process, and no heartbeat in Redis)`, 'ERR_WORKER_NOT_FOUND');
+    this.workerId = workerId;
+  }
+}
+
 class ConnectionError extends JobQueueError {
   constructor(message) {
     super(message, 'ERR_CONNECTION');
@@ -125,6 +132,7 @@ module.exports = {
   QueueNotFoundError,
   QueueExistsError,
   JobNotFoundError,
+  WorkerNotFoundError,
   ConnectionError,
   LockError,
   CorruptJobError,

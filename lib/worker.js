@@ -187,6 +187,15 @@ class Worker extends EventEmitter {
     this.status = 'active';
   }
 
+  /** `active`, `paused` (here or by another process), `error` (its last round trip to
+   * Redis failed) or `closed`. */
+  get state() {
+    if (this.status === 'closed') return 'closed';
+    const s = this._worker.stats();
+    if (s.errored) return 'error';
+    return s.paused ? 'paused' : 'active';
+  }
+
   /** Processed / failed counts and activity of this worker. */
   stats() {
     return this._worker.stats();

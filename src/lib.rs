@@ -7,6 +7,7 @@
 mod dead_letters;
 mod dispatch;
 mod errors;
+mod operations;
 mod scheduling;
 
 use std::sync::{Arc, Mutex};
@@ -85,6 +86,9 @@ pub struct WorkerStatsJs {
     pub failed: f64,
     pub last_activity_ms: f64,
     pub uptime_ms: f64,
+    /// The last round trip to Redis failed.
+    pub errored: bool,
+    pub paused: bool,
 }
 
 #[napi]
@@ -453,6 +457,8 @@ impl NativeWorker {
             failed: s.failed.load(Relaxed) as f64,
             last_activity_ms: s.last_activity_ms.load(Relaxed) as f64,
             uptime_ms: self.worker.uptime().as_millis() as f64,
+            errored: s.errored.load(Relaxed),
+            paused: self.worker.is_paused(),
         }
     }
 

@@ -8,6 +8,10 @@ import {
   type QueueStatus,
   type AddedJob,
   TimeoutError,
+  QUEUE_TYPES,
+  type WorkerPool,
+  type ScalingResult,
+  type WorkerStatus,
   type RepeatableJob,
   type RetryStatistics,
   type FailedJobStatistics,
@@ -80,6 +84,22 @@ async function usage(): Promise<void> {
   c.on('failurePattern', (p) => p.jobName.length);
   try { await c.getJob('q', '1'); } catch (e) { if (e instanceof TimeoutError) e.code; }
   void purged;
+
+  await c.createQueue('orders', { concurrency: 2, cleanup: { enabled: true, interval: 60_000 } });
+  (await c.getAllQueues()).get('orders')?.config?.concurrency;
+  await c.pauseQueue('orders');
+  await c.resumeQueue('orders');
+  const pool: WorkerPool = await c.createWorkerPool('orders', { minWorkers: 1, maxWorkers: 4, processor: async () => 1 });
+  const scaled: ScalingResult = await c.scaleWorkerPool('orders', pool.maxWorkers);
+  await c.enableAutoScaling('orders', { targetProcessingTime: 30_000, scaleUpCooldown: 10_000 });
+  const ws: WorkerStatus = await c.getWorkerStatus(pool.workerIds[0] ?? '');
+  ws.status === 'stale';
+  await c.pauseWorker(ws.id);
+  const uninstall: () => void = c.installSignalHandlers({ timeoutMs: 10_000 });
+  uninstall();
+  await c.destroyQueue('orders', { force: true });
+  QUEUE_TYPES['photo-processing']?.scaling.maxWorkers;
+  void scaled;
 }
 
 // The generated native types agree with how lib/ calls them.

@@ -64,7 +64,7 @@ impl QueueKeys {
 
 /// The design's environment examples spell the prefix with a trailing colon
 /// (`REDIS_KEY_PREFIX=photo-queue:`); BullMQ adds the colon itself, so one is dropped here.
-fn normalize_prefix(prefix: &str) -> String {
+pub(crate) fn normalize_prefix(prefix: &str) -> String {
     let trimmed = prefix.strip_suffix(':').unwrap_or(prefix);
     if trimmed.is_empty() {
         "bull".to_owned()

@@ -18,6 +18,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cleanup;
 pub mod connection;
 pub mod dead_letters;
 pub mod error;
@@ -27,6 +28,7 @@ mod marker;
 pub mod options;
 pub mod producer;
 pub mod queue;
+pub mod registry;
 pub mod schedule;
 pub mod scripts;
 pub mod time;

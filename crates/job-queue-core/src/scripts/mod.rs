@@ -5,6 +5,7 @@
 mod add_jobs;
 mod finish_and_fetch;
 mod locks;
+mod queue_ops;
 mod schedule;
 mod single_job;
 
@@ -15,6 +16,7 @@ use redis::Script;
 pub use add_jobs::{add_jobs, AddRequest};
 pub use finish_and_fetch::{finish_and_fetch, Action, Fetch, FetchResult, Settle};
 pub use locks::{check_stalled, extend_locks, StalledCheck};
+pub use queue_ops::{clean_finished, pause_queue, worker_heartbeat};
 pub use schedule::{next_iteration, remove_scheduler, upsert_scheduler, UpsertRequest};
 pub use single_job::{
     add_log, archive_failed, change_delay, change_priority, promote_job, purge_failed, remove_job,
@@ -54,7 +56,13 @@ scripts! {
     REMOVE_SCHEDULER => "remove_scheduler.lua",
     ARCHIVE_FAILED => "archive_failed.lua",
     PURGE_FAILED => "purge_failed.lua",
+    PAUSE_QUEUE => "pause_queue.lua",
+    CLEAN_FINISHED => "clean_finished.lua",
 }
+
+/// Scripts outside any queue (no queue keys, no shared prelude).
+pub(crate) static WORKER_HEARTBEAT: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../../lua/worker_heartbeat.lua")));
 
 /// Queue key suffixes in the order every script expects them (lua/include/common.lua).
 const QUEUE_KEYS: [&str; 15] = [

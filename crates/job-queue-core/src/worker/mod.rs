@@ -167,11 +167,15 @@ pub struct WorkerStats {
     pub completed: AtomicU64,
     pub failed: AtomicU64,
     pub last_activity_ms: AtomicU64,
+    /// The last round trip to Redis failed.
+    pub errored: AtomicBool,
 }
 
 /// A running worker. Dropping it does not stop it; call [`Worker::close`].
 pub struct Worker {
     id: String,
+    con: ConnectionManager,
+    keys: QueueKeys,
     tx: UnboundedSender<Msg>,
     paused: Arc<AtomicBool>,
     stats: Arc<WorkerStats>,
@@ -222,6 +226,17 @@ impl Worker {
             options.clone(),
             dispatcher.clone(),
         ));
+        let heartbeat = tokio::spawn(timers::heartbeat(
+            con.clone(),
+            keys.clone(),
+            id.clone(),
+            options.clone(),
+            stats.clone(),
+            paused.clone(),
+            tx.clone(),
+        ));
+        let worker_con = con.clone();
+        let worker_keys = keys.clone();
         let runner = Runner::new(
             id.clone(),
             con,
@@ -237,11 +252,13 @@ impl Worker {
         let main = tokio::spawn(runner.run());
         Ok(Worker {
             id,
+            con: worker_con,
+            keys: worker_keys,
             tx,
             paused,
             stats,
             started: Instant::now(),
-            tasks: Mutex::new(vec![main, watcher, renewer, checker]),
+            tasks: Mutex::new(vec![main, watcher, renewer, checker, heartbeat]),
         })
     }
 
@@ -268,7 +285,8 @@ impl Worker {
         let _ = self.tx.send(Msg::Report(outcomes));
     }
 
-    /// Stops fetching; running jobs carry on.
+    /// Stops fetching; running jobs carry on. (Another process asks through the worker
+    /// registry, see [`crate::Engine::request_worker_pause`].)
     pub fn pause(&self) {
         self.paused.store(true, Ordering::SeqCst);
         let _ = self.tx.send(Msg::Poke);
@@ -297,5 +315,15 @@ impl Worker {
         for task in self.tasks.lock().expect("tasks lock").drain(..) {
             task.abort();
         }
+        // leave the registry; if Redis is unreachable the entry goes stale and is forgotten
+        let _ = crate::scripts::worker_heartbeat(
+            &mut self.con.clone(),
+            &self.keys.prefix,
+            &self.id,
+            crate::time::now_ms(),
+            None,
+            crate::registry::FORGET_AFTER,
+        )
+        .await;
     }
 }

@@ -28,7 +28,7 @@ const MAX_TRIPS: usize = 2;
 /// Tries at queueing a scheduler's next iteration before reporting an error.
 const SCHEDULE_ATTEMPTS: u32 = 5;
 
-pub(super) enum Msg {
+pub(crate) enum Msg {
     Report(Vec<(u64, Outcome)>),
     MarkerWoke,
     Poke,
@@ -547,6 +547,7 @@ impl Runner {
         let result = match trip.result {
             Ok(r) => r,
             Err(e) => {
+                self.stats.errored.store(true, Ordering::Relaxed);
                 // Keep the outcomes and try again later: a settle whose first attempt did
                 // reach Redis comes back as a lock error, never as a second completion.
                 self.pending
@@ -560,6 +561,7 @@ impl Runner {
             }
         };
         self.retry_backoff = Duration::from_millis(50);
+        self.stats.errored.store(false, Ordering::Relaxed);
         let token = trip.token;
         let mut out = Vec::with_capacity(result.settled.len());
         for ((status, event), settled) in result

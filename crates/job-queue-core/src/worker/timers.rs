@@ -1,14 +1,17 @@
 //! The worker's timers: lock renewal and the stalled check, on tokio so that neither depends on
 //! the JavaScript event loop.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::ConnectionManager;
+use tokio::sync::mpsc::UnboundedSender;
 
-use super::runner::RunningMap;
-use super::{Dispatcher, WorkerEvent, WorkerOptions};
+use super::runner::{Msg, RunningMap};
+use super::{Dispatcher, WorkerEvent, WorkerOptions, WorkerStats};
 use crate::keys::QueueKeys;
+use crate::registry::{self, WorkerEntry};
 use crate::scripts;
 use crate::time::now_ms;
 
@@ -79,6 +82,55 @@ pub(super) async fn check_stalled(
             Err(e) => dispatcher.events(vec![WorkerEvent::Error {
                 message: format!("stalled check failed: {e}"),
             }]),
+        }
+    }
+}
+
+/// Writes the worker's entry in the worker registry every [`registry::HEARTBEAT`], and
+/// applies a pause or resume another process asked for. Only a change of the request is
+/// applied, so a local pause or resume stands until someone asks otherwise.
+pub(super) async fn heartbeat(
+    mut con: ConnectionManager,
+    keys: QueueKeys,
+    id: String,
+    options: WorkerOptions,
+    stats: Arc<WorkerStats>,
+    paused: Arc<AtomicBool>,
+    tx: UnboundedSender<Msg>,
+) {
+    let started_at = now_ms();
+    let host = registry::host_name();
+    let mut tick = tokio::time::interval(registry::HEARTBEAT);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut requested = false;
+    loop {
+        tick.tick().await;
+        let entry = WorkerEntry {
+            id: id.clone(),
+            queue: keys.queue.clone(),
+            name: options.name.clone(),
+            pid: std::process::id(),
+            host: host.clone(),
+            concurrency: options.concurrency,
+            started_at,
+            last_activity: stats.last_activity_ms.load(Ordering::Relaxed),
+            processed_jobs: stats.completed.load(Ordering::Relaxed),
+            failed_jobs: stats.failed.load(Ordering::Relaxed),
+            paused: paused.load(Ordering::SeqCst),
+            errored: stats.errored.load(Ordering::Relaxed),
+        };
+        let json = serde_json::to_string(&entry).expect("an entry serialises");
+        let now = now_ms();
+        let forget = registry::FORGET_AFTER;
+        match scripts::worker_heartbeat(&mut con, &keys.prefix, &id, now, Some(&json), forget).await
+        {
+            Ok(asked) if asked != requested => {
+                requested = asked;
+                paused.store(asked, Ordering::SeqCst);
+                let _ = tx.send(Msg::Poke);
+            }
+            Ok(_) => {}
+            Err(_) => stats.errored.store(true, Ordering::Relaxed),
         }
     }
 }

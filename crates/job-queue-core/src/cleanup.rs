@@ -1,0 +1,133 @@
+//! Queue-wide maintenance: pause and resume, periodic cleanup of finished jobs, and
+//! destroying a queue with every key it has.
+
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+
+use crate::error::{Error, Result};
+use crate::queue::Queue;
+use crate::registry::glob_escape;
+use crate::scripts;
+use crate::time::now_ms;
+
+/// Jobs deleted per cleanup script call: bounded so one call never blocks Redis for long.
+const CLEAN_BATCH: u64 = 1000;
+
+/// What periodic cleanup removes from a queue's finished sets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CleanupPolicy {
+    pub interval: Duration,
+    /// Completed jobs older than this go.
+    pub completed_age: Option<Duration>,
+    /// At most this many completed jobs stay, the newest.
+    pub keep_completed: Option<u64>,
+    pub failed_age: Option<Duration>,
+    pub keep_failed: Option<u64>,
+}
+
+/// A running cleanup; stops when dropped.
+pub struct Cleanup {
+    task: JoinHandle<()>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Queue {
+    /// Pauses the queue for every worker of every process (BullMQ's too).
+    pub async fn pause(&self) -> Result<bool> {
+        scripts::pause_queue(&mut self.con.clone(), &self.keys, true).await
+    }
+
+    pub async fn resume(&self) -> Result<bool> {
+        scripts::pause_queue(&mut self.con.clone(), &self.keys, false).await
+    }
+
+    /// Deletes jobs of `set` ("completed" or "failed") older than `older_than`, then the
+    /// oldest beyond the newest `keep`. Returns how many.
+    pub async fn clean(
+        &self,
+        set: &'static str,
+        older_than: Option<Duration>,
+        keep: Option<u64>,
+    ) -> Result<u64> {
+        let mut con = self.con.clone();
+        let before = older_than.map(|age| now_ms().saturating_sub(age.as_millis() as u64));
+        let mut total = 0;
+        loop {
+            let n = scripts::clean_finished(&mut con, &self.keys, set, before, keep, CLEAN_BATCH)
+                .await?;
+            total += n;
+            if n < CLEAN_BATCH {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Runs `policy` now and every `policy.interval` until the returned handle is dropped.
+    /// Several processes may clean the same queue: each pass is idempotent.
+    pub fn start_cleanup(&self, policy: CleanupPolicy) -> Cleanup {
+        let queue = self.clone();
+        let task = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(policy.interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                // A failed pass (Redis away) is retried at the next tick.
+                let _ = queue
+                    .clean("completed", policy.completed_age, policy.keep_completed)
+                    .await;
+                let _ = queue
+                    .clean("failed", policy.failed_age, policy.keep_failed)
+                    .await;
+            }
+        });
+        Cleanup { task }
+    }
+
+    /// Deletes every key of the queue. Refused while jobs are active, unless `force`.
+    /// Returns how many keys were deleted.
+    pub async fn obliterate(&self, force: bool) -> Result<u64> {
+        let mut con = self.con.clone();
+        let active: u64 = redis::cmd("LLEN")
+            .arg(self.keys.key("active"))
+            .query_async(&mut con)
+            .await?;
+        if active > 0 && !force {
+            return Err(Error::validation(
+                "force",
+                format!(
+                    "queue {} has {active} active jobs; pass force to destroy it anyway",
+                    self.keys.queue
+                ),
+            ));
+        }
+        let pattern = format!("{}*", glob_escape(&self.keys.base));
+        let mut cursor: u64 = 0;
+        let mut deleted = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut con)
+                .await?;
+            if !keys.is_empty() {
+                deleted += redis::cmd("UNLINK")
+                    .arg(&keys)
+                    .query_async::<u64>(&mut con)
+                    .await?;
+            }
+            if next == 0 {
+                return Ok(deleted);
+            }
+            cursor = next;
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! Registries of a key prefix, kept outside every queue in keys `P::…` (no queue's keys can
+//! start so, as queue names are not empty): the queues declared with their configuration, and
+//! the workers of every process with their heartbeat, counters and status. BullMQ ignores
+//! both; its own view of workers (connection names) is kept as well.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::keys::normalize_prefix;
+use crate::time::now_ms;
+use crate::Engine;
+
+/// How often a worker writes its entry.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
+/// A worker silent for this long is reported `stale` (its process is gone or cut off).
+pub const STALE_AFTER: Duration = Duration::from_secs(6);
+/// Entries silent for this long are deleted.
+pub const FORGET_AFTER: Duration = Duration::from_secs(3600);
+
+/// The worker registry's keys: entries, last heartbeats, pause requests.
+pub(crate) fn worker_keys(prefix: &str) -> [String; 3] {
+    let p = normalize_prefix(prefix);
+    [
+        format!("{p}::workers"),
+        format!("{p}::workers:seen"),
+        format!("{p}::workers:paused"),
+    ]
+}
+
+fn queues_key(prefix: &str) -> String {
+    format!("{}::queues", normalize_prefix(prefix))
+}
+
+/// What a worker says about itself in each heartbeat.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerEntry {
+    pub id: String,
+    pub queue: String,
+    pub name: Option<String>,
+    pub pid: u32,
+    pub host: String,
+    pub concurrency: usize,
+    pub started_at: u64,
+    pub last_activity: u64,
+    pub processed_jobs: u64,
+    pub failed_jobs: u64,
+    pub paused: bool,
+    /// Its last round trip to Redis failed.
+    pub errored: bool,
+}
+
+/// A registry entry as read back, with what the reader can tell from its age.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerInfo {
+    #[serde(flatten)]
+    pub entry: WorkerEntry,
+    pub last_heartbeat: u64,
+    /// `active`, `paused`, `error`, or `stale` (no heartbeat for [`STALE_AFTER`]).
+    pub status: &'static str,
+}
+
+impl WorkerInfo {
+    fn new(entry: WorkerEntry, last_heartbeat: u64, now: u64) -> Self {
+        let status = if now.saturating_sub(last_heartbeat) > STALE_AFTER.as_millis() as u64 {
+            "stale"
+        } else if entry.errored {
+            "error"
+        } else if entry.paused {
+            "paused"
+        } else {
+            "active"
+        };
+        Self {
+            entry,
+            last_heartbeat,
+            status,
+        }
+    }
+}
+
+/// The host name, for telling workers of several machines apart.
+pub(crate) fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_default()
+}
+
+impl Engine {
+    /// Records a queue's configuration (JSON) for every process to see.
+    pub async fn register_queue(&self, name: &str, config: &str) -> Result<()> {
+        crate::keys::QueueKeys::new(&self.prefix, name)?;
+        redis::cmd("HSET")
+            .arg(queues_key(&self.prefix))
+            .arg(name)
+            .arg(config)
+            .query_async::<()>(&mut self.connection())
+            .await?;
+        Ok(())
+    }
+
+    /// Every queue of the prefix: declared ones (with their configuration JSON) and those
+    /// found by their `meta` key (queues used by BullMQ or without a declaration), by name.
+    pub async fn queues(&self) -> Result<Vec<(String, Option<String>)>> {
+        let mut con = self.connection();
+        let declared: HashMap<String, String> = redis::cmd("HGETALL")
+            .arg(queues_key(&self.prefix))
+            .query_async(&mut con)
+            .await?;
+        let p = normalize_prefix(&self.prefix);
+        let pattern = format!("{}:*:meta", glob_escape(&p));
+        let mut found: Vec<String> = Vec::new();
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut con)
+                .await?;
+            for key in keys {
+                let name = &key[p.len() + 1..key.len() - ":meta".len()];
+                if !name.is_empty() && !name.contains(':') {
+                    found.push(name.to_owned());
+                }
+            }
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        let mut all: Vec<(String, Option<String>)> =
+            declared.into_iter().map(|(n, c)| (n, Some(c))).collect();
+        for name in found {
+            if !all.iter().any(|(n, _)| *n == name) {
+                all.push((name, None));
+            }
+        }
+        all.sort();
+        Ok(all)
+    }
+
+    /// Forgets a queue's declaration.
+    pub async fn forget_queue(&self, name: &str) -> Result<()> {
+        redis::cmd("HDEL")
+            .arg(queues_key(&self.prefix))
+            .arg(name)
+            .query_async::<()>(&mut self.connection())
+            .await?;
+        Ok(())
+    }
+
+    /// Every worker of every process that wrote a heartbeat in the last hour.
+    pub async fn workers(&self) -> Result<Vec<WorkerInfo>> {
+        let [entries, seen, _] = worker_keys(&self.prefix);
+        let (raw, beats): (HashMap<String, String>, Vec<(String, f64)>) = redis::pipe()
+            .hgetall(&entries)
+            .cmd("ZRANGE")
+            .arg(&seen)
+            .arg(0)
+            .arg(-1)
+            .arg("WITHSCORES")
+            .query_async(&mut self.connection())
+            .await?;
+        let now = now_ms();
+        let mut list: Vec<WorkerInfo> = beats
+            .into_iter()
+            .filter_map(|(id, beat)| {
+                let entry: WorkerEntry = serde_json::from_str(raw.get(&id)?).ok()?;
+                Some(WorkerInfo::new(entry, beat as u64, now))
+            })
+            .collect();
+        list.sort_by_key(|w| w.entry.started_at);
+        Ok(list)
+    }
+
+    /// Asks worker `id`, in whatever process, to pause (or resume); it does so at its next
+    /// heartbeat. Returns false when no such worker is registered.
+    pub async fn request_worker_pause(&self, id: &str, paused: bool) -> Result<bool> {
+        let [entries, _, requests] = worker_keys(&self.prefix);
+        let mut con = self.connection();
+        let exists: bool = redis::cmd("HEXISTS")
+            .arg(&entries)
+            .arg(id)
+            .query_async(&mut con)
+            .await?;
+        if exists {
+            let cmd = if paused { "SADD" } else { "SREM" };
+            redis::cmd(cmd)
+                .arg(&requests)
+                .arg(id)
+                .query_async::<()>(&mut con)
+                .await?;
+        }
+        Ok(exists)
+    }
+}
+
+/// `s` with the characters SCAN MATCH treats specially escaped.
+pub(crate) fn glob_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
