@@ -16,6 +16,24 @@ export declare class NativeEngine {
   failedStats(queue: string): Promise<string>
   /** `RetryStats` as JSON. */
   retryStats(queue: string): Promise<string>
+  /**
+   * The queue's metrics (counts, per-minute series, rates, latencies, counters by job
+   * type), as JSON.
+   */
+  queueMetrics(queue: string): Promise<string>
+  /** The Prometheus text exposition of `queues`' metrics. */
+  prometheus(queues: Array<string>): Promise<string>
+  /**
+   * Follows the queue's events stream from now (or after id `from`); `callback` gets
+   * batches as JSON `[[id, {event, ...fields}]]`. Held strongly: a watch keeps Node alive
+   * until closed, as a listener would expect.
+   */
+  watchEvents(queue: string, from: string | undefined | null, callback: (batch: string) => void): Promise<NativeEventWatch>
+  /**
+   * Routes the engine's log events, of every engine in the process, to `sink`
+   * (`(json) => void`), replacing the previous one.
+   */
+  static setLogSink(sink: (line: string) => void): void
   /** Pauses the queue for every worker (BullMQ's too); false if it was paused already. */
   pauseQueue(queue: string): Promise<boolean>
   resumeQueue(queue: string): Promise<boolean>
@@ -90,6 +108,11 @@ export declare class NativeEngine {
   close(): void
 }
 
+/** A queue's events stream being followed; `close()` stops it. */
+export declare class NativeEventWatch {
+  close(): void
+}
+
 export declare class NativeWorker {
   get id(): string
   /**
@@ -158,6 +181,8 @@ export interface WorkerConfig {
   retryJitter?: number
   /** Longest an attempt may run when the job sets no `timeoutMs` (default: no limit). */
   timeoutMs?: number
+  /** Per-minute points kept in BullMQ's metrics keys (default 1440; 0 writes none). */
+  metricPoints?: number
 }
 
 /** Counters for a worker's status. */

@@ -188,6 +188,8 @@ export interface JobQueueCoordinatorConfig {
     /** More than `threshold` failed attempts of one job name within `windowMs` (default
      * 10 in 60 s) emits `failurePattern` and logs a warning. */
     failurePatterns?: { threshold?: number; windowMs?: number };
+    /** Thresholds of checkQueueHealth. */
+    health?: Partial<HealthThresholds>;
   };
   /** A pino-style logger ({ debug, info, warn, error }); default JSON lines on stderr at LOG_LEVEL. */
   logger?: Logger;
@@ -291,6 +293,8 @@ export declare class Worker extends EventEmitter {
   on(event: 'failed', listener: (jobId: string, error: Error, info: { retrying: boolean; name: string }) => void): this;
   on(event: 'active', listener: (job: ActiveJob) => void): this;
   on(event: 'stalled', listener: (jobId: string) => void): this;
+  on(event: 'progress', listener: (jobId: string, progress: unknown) => void): this;
+  on(event: 'drained', listener: () => void): this;
   on(event: 'error', listener: (error: Error) => void): this;
   on(event: 'closed', listener: () => void): this;
 }
@@ -402,7 +406,129 @@ export declare class JobQueueCoordinator extends EventEmitter {
   registerNonRetryableError(error: string | (abstract new (...args: any[]) => Error)): void;
   readonly logger: { debug(msg: string, fields?: object): void; info(msg: string, fields?: object): void; warn(msg: string, fields?: object): void; error(msg: string, fields?: object): void };
   on(event: 'failurePattern', listener: (pattern: FailurePattern) => void): this;
+  on(event: 'completed' | 'failed' | 'stalled' | 'progress', listener: (e: { queueName: string; jobId: string; detail?: unknown }) => void): this;
+  on(event: 'active' | 'waiting' | 'delayed', listener: (e: { queueName: string; jobId: string; name: string }) => void): this;
+  on(event: 'paused' | 'resumed' | 'drained', listener: (e: { queueName: string }) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
+
+  /** The queue's metrics, from Redis (every process's workers count). */
+  getQueueMetrics(queueName: string): Promise<QueueMetrics>;
+  getWorkerMetrics(): Promise<WorkerMetrics>;
+  getWorkerMetrics(workerId: string): Promise<WorkerStatus>;
+  collectMetrics(): Promise<MetricsSnapshot>;
+  /** Prometheus text exposition (version 0.0.4) of every queue, and this process. */
+  exportPrometheusMetrics(): Promise<string>;
+  checkQueueHealth(queueName: string, thresholds?: Partial<HealthThresholds>): Promise<QueueHealthStatus>;
+  getAllQueuesHealth(): Promise<Map<string, QueueHealthStatus>>;
+  getHealthRecommendations(queueName: string): Promise<HealthRecommendation[]>;
+  getHealth(): Promise<{ status: HealthStatus; redis: { connected: boolean; latencyMs?: number; error?: string }; queues: Record<string, HealthStatus>; checkedAt: Date }>;
+  getStatus(): Promise<{ redis: { connected: boolean; latencyMs?: number; error?: string }; prefix: string; queues: string[]; workers: Array<{ id: string; queueName: string; status: string }>; pools: Array<{ queueName: string; currentWorkers: number; autoScaling: boolean }>; uptime: number }>;
+  /** Follows the queue's Redis events stream (events of every process, BullMQ's too). */
+  events(queueName: string): Promise<QueueEvents>;
+}
+
+/** A queue's events stream: `(eventName, {jobId, ...fields, id, queueName})`, and `event` for each. */
+export declare class QueueEvents extends EventEmitter {
+  readonly queueName: string;
+  close(): void;
+  on(event: 'event', listener: (name: string, payload: Record<string, string>) => void): this;
+  on(event: string, listener: (payload: Record<string, string> & { id: string; jobId?: string; queueName: string }) => void): this;
+}
+
+/** The logger the coordinator uses: JSON lines on `stream` at `level` (default LOG_LEVEL, info), or a pino-style `target`. */
+export declare function createLogger(options?: { target?: Logger; level?: string; stream?: { write(line: string): unknown } }): {
+  debug(msg: string, fields?: object): void;
+  info(msg: string, fields?: object): void;
+  warn(msg: string, fields?: object): void;
+  error(msg: string, fields?: object): void;
+};
+
+export interface Latency {
+  average: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  count: number;
+}
+
+export interface QueueMetrics {
+  name: string;
+  isPaused: boolean;
+  jobCounts: JobCounts & { waitingChildren: number };
+  workers: number;
+  /** Jobs completed / failed for good per minute, the current minute first. */
+  completedPerMinute: number[];
+  failedPerMinute: number[];
+  /** Completed jobs/s over the last 5 minutes. */
+  throughput: number;
+  /** Finished jobs/s over the last minute. */
+  processingRate: number;
+  averageProcessingTime: number;
+  errorRate: number;
+  processingTime: Latency;
+  waitTime: Latency;
+  stalled: number;
+  oldestWaitingMs: number;
+  byJobType: Record<string, { completed: number; failed: number; deadLetter: number; retried: number }>;
+}
+
+export interface WorkerMetrics {
+  totalWorkers: number;
+  activeWorkers: number;
+  workersByQueue: Record<string, number>;
+  averageJobsPerWorker: number;
+  workers: WorkerStatus[];
+}
+
+export interface MetricsSnapshot {
+  timestamp: Date;
+  queues: Map<string, QueueMetrics>;
+  workers: WorkerMetrics;
+  system: {
+    memory: { heapUsed: number; heapTotal: number; external: number; rss: number };
+    cpu: { user: number; system: number };
+    uptime: number;
+  };
+}
+
+export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy' | 'unknown';
+
+export interface HealthThresholds {
+  /** Waiting jobs above which the queue is degraded (default 1000). */
+  maxWaiting: number;
+  /** Default 0.1. */
+  maxErrorRate: number;
+  /** ms the next job may have waited (default 300000). */
+  maxWaitTime: number;
+}
+
+export interface HealthIssue {
+  severity: 'info' | 'warning' | 'critical';
+  rule: 'high_depth' | 'no_workers' | 'error_rate' | 'paused' | 'long_wait' | 'not_found';
+  message: string;
+}
+
+export interface QueueHealthStatus {
+  queueName: string;
+  status: HealthStatus;
+  message: string;
+  metrics: {
+    jobCounts: { active: number; waiting: number; completed: number; failed: number; delayed: number };
+    activeWorkers: number;
+    isPaused: boolean;
+    processingRate: number;
+    averageWaitTime: number;
+    oldestWaitingMs: number;
+    errorRate: number;
+  } | null;
+  issues: HealthIssue[];
+}
+
+export interface HealthRecommendation {
+  type: 'scale_workers' | 'adjust_settings' | 'investigate_errors' | 'resume_queue';
+  priority: 'low' | 'medium' | 'high';
+  description: string;
+  action: string;
 }
 
 export interface WorkerStatus {

@@ -2,7 +2,8 @@
 // @shared-infra/job-queue: a Redis job queue coordinator with a Rust engine, wire-compatible
 // with BullMQ 6.
 
-const { JobQueueCoordinator, QUEUE_TYPES } = require('./lib/coordinator');
+const { JobQueueCoordinator, QUEUE_TYPES, QueueEvents } = require('./lib/coordinator');
+const { createLogger } = require('./lib/logger');
 const errors = require('./lib/errors');
 const { Job, AddedJob, ActiveJob } = require('./lib/job');
 const { Worker } = require('./lib/worker');
@@ -13,6 +14,8 @@ const jobCoordinator = new JobQueueCoordinator();
 module.exports = {
   JobQueueCoordinator,
   QUEUE_TYPES,
+  QueueEvents,
+  createLogger,
   jobCoordinator,
   Job,
   AddedJob,

@@ -23,6 +23,7 @@ const { createLogger } = require('./logger');
 const { FailurePatterns } = require('./failure-patterns');
 const { WorkerPools } = require('./pools');
 const operations = require('./operations');
+const observability = require('./observability');
 
 function nonNegativeMs(value, field) {
   if (value === undefined) return undefined;
@@ -81,6 +82,7 @@ class JobQueueCoordinator extends EventEmitter {
     this._pending = new Map(); // queue -> enqueueJob calls of this tick, sent as one call
     this._nonRetryable = new Set(); // error names registered with registerNonRetryableError
     this._cleanups = new Map(); // queue -> NativeCleanup of createQueue's cleanup option
+    this._watches = new Set(); // QueueEvents open through events()
     this.logger = createLogger({ target: this.config.logger });
     this._pools = new WorkerPools({
       register: (queueName, processor, options) => this.registerWorker(queueName, processor, options),
@@ -112,6 +114,11 @@ class JobQueueCoordinator extends EventEmitter {
         }),
       ).then((native) => {
         this._native = native;
+        // the engine's own log events (Redis trouble, stalls, timeouts) join ours
+        NativeEngine.setLogSink((line) => {
+          const { level, msg, fields } = JSON.parse(line);
+          this.logger[level](msg, fields);
+        });
         return native;
       });
       this._connecting.catch(() => {
@@ -133,6 +140,7 @@ class JobQueueCoordinator extends EventEmitter {
    */
   async shutdown({ timeoutMs = 30000 } = {}) {
     this._pools.clear();
+    for (const watch of [...this._watches]) watch.close();
     for (const cleanup of this._cleanups.values()) cleanup.stop();
     this._cleanups.clear();
     await Promise.all([...this._workers.values()].map((w) => w.close(timeoutMs)));
@@ -228,7 +236,13 @@ class JobQueueCoordinator extends EventEmitter {
 
   /** The job an add returned: the new one, or for an existing custom id, the stored one. */
   _added(queueName, [id, created, timestamp, optsIndex], opts, name, data) {
-    if (created) return Promise.resolve(new AddedJob(id, name, data, opts[optsIndex], timestamp, queueName));
+    if (created) {
+      const job = new AddedJob(id, name, data, opts[optsIndex], timestamp, queueName);
+      if (this.listenerCount('waiting') + this.listenerCount('delayed') > 0) {
+        this._emitLocal(job.opts.delay > 0 ? 'delayed' : 'waiting', { queueName, jobId: id, name });
+      }
+      return Promise.resolve(job);
+    }
     return this.getJob(queueName, id);
   }
 
@@ -289,7 +303,7 @@ class JobQueueCoordinator extends EventEmitter {
     const nonRetryable = new Set(this._nonRetryable);
     for (const e of o.nonRetryableErrors || []) nonRetryable.add(typeof e === 'function' ? e.name : String(e));
     const native = await this._engine();
-    const worker = new Worker(queueName, processor, native, { nonRetryable, timeoutMs: config.timeoutMs });
+    const worker = new Worker(queueName, processor, native, { nonRetryable, timeoutMs: config.timeoutMs, logger: this.logger });
     worker._options = options; // for scaleWorkers, which registers more workers like this one
     worker._attach(
       await call(
@@ -313,11 +327,13 @@ class JobQueueCoordinator extends EventEmitter {
   _forwardEvents(worker) {
     const queueName = worker.queueName;
     worker.on('failed', (_jobId, _err, info) => this._patterns.record(queueName, info.name));
-    for (const event of ['completed', 'failed', 'stalled']) {
+    for (const event of ['completed', 'failed', 'stalled', 'progress']) {
       worker.on(event, (jobId, detail) => {
         if (this.listenerCount(event) > 0) this.emit(event, { queueName, jobId, detail });
       });
     }
+    worker.on('active', (job) => this._emitLocal('active', { queueName, jobId: job.id, name: job.name }));
+    worker.on('drained', () => this._emitLocal('drained', { queueName }));
     worker.on('error', (err) => {
       if (this.listenerCount('error') > 0) this.emit('error', err);
     });
@@ -439,6 +455,7 @@ class JobQueueCoordinator extends EventEmitter {
 }
 
 const { QUEUE_TYPES, ...operationMethods } = operations;
-Object.assign(JobQueueCoordinator.prototype, scheduling, deadLetters, operationMethods);
+const { QueueEvents, ...observabilityMethods } = observability;
+Object.assign(JobQueueCoordinator.prototype, scheduling, deadLetters, operationMethods, observabilityMethods);
 
-module.exports = { JobQueueCoordinator, QUEUE_TYPES };
+module.exports = { JobQueueCoordinator, QUEUE_TYPES, QueueEvents };

@@ -45,16 +45,20 @@ class AddedJob {
 /** The job a processor receives: the stored job plus `updateProgress` and `log`. */
 class ActiveJob extends Job {
   #native;
+  #worker;
 
-  constructor(fields, queueName, native) {
+  constructor(fields, queueName, native, worker) {
     super(fields, queueName);
     this.#native = native;
+    this.#worker = worker;
   }
 
-  /** Stores progress (a number or an object) and emits a `progress` event. */
+  /** Stores progress (a number or an object) and emits a `progress` event, in the queue's
+   * events stream and on the worker (and so on the coordinator). */
   async updateProgress(progress) {
     this.progress = progress;
     await this.#native.updateProgress(this.queueName, this.id, JSON.stringify(progress));
+    if (this.#worker?.listenerCount('progress') > 0) this.#worker.emit('progress', this.id, progress);
   }
 
   /** Appends a line to the job's log; resolves to the number of lines. */

@@ -12,13 +12,14 @@ class Worker extends EventEmitter {
    * `nonRetryable`: error names that fail a job at once (the coordinator's registry plus the
    * worker's own); `timeoutMs`: the worker's attempt timeout, for jobs that set none.
    */
-  constructor(queueName, processor, native, { nonRetryable, timeoutMs } = {}) {
+  constructor(queueName, processor, native, { nonRetryable, timeoutMs, logger } = {}) {
     super();
     this.queueName = queueName;
     this._processor = processor;
     this._native = native; // the engine, for job.updateProgress / job.log
     this._nonRetryable = nonRetryable;
     this._timeoutMs = timeoutMs;
+    this._logger = logger;
     this._aborts = new Map(); // handle -> AbortController, for jobs with a timeout
     this._worker = null; // NativeWorker, set by _attach()
     this._early = null; // job batches that arrived before _attach
@@ -73,7 +74,7 @@ class Worker extends EventEmitter {
   }
 
   _run(handle, fields) {
-    const job = new ActiveJob(fields, this.queueName, this._native);
+    const job = new ActiveJob(fields, this.queueName, this._native, this);
     const context = {
       workerId: this._worker.id,
       queueName: this.queueName,
@@ -105,7 +106,18 @@ class Worker extends EventEmitter {
         }
         this._completed(handle, text ?? 'null');
       },
-      (err) => this._fail(handle, err),
+      (err) => {
+        this._logger?.warn('job attempt failed', {
+          queue: this.queueName,
+          jobId: job.id,
+          jobName: job.name,
+          traceId: job.traceId,
+          workerId: context.workerId,
+          attempt: context.attemptNumber,
+          error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        });
+        this._fail(handle, err);
+      },
     );
   }
 
@@ -164,6 +176,9 @@ class Worker extends EventEmitter {
         }
         case 'stalled':
           this.emit('stalled', e.id);
+          break;
+        case 'drained':
+          this.emit('drained');
           break;
         default:
           this._error(new Error(e.message));

@@ -67,6 +67,7 @@ impl Dispatcher for JsDispatcher {
                     json!({"type": "timedOut", "handle": handle, "id": id})
                 }
                 WorkerEvent::Stalled { id } => json!({"type": "stalled", "id": id}),
+                WorkerEvent::Drained => json!({"type": "drained"}),
                 WorkerEvent::Error { message } => json!({"type": "error", "message": message}),
             })
             .collect();

@@ -7,6 +7,7 @@
 mod dead_letters;
 mod dispatch;
 mod errors;
+mod observability;
 mod operations;
 mod scheduling;
 
@@ -77,6 +78,8 @@ pub struct WorkerConfig {
     pub retry_jitter: Option<f64>,
     /// Longest an attempt may run when the job sets no `timeoutMs` (default: no limit).
     pub timeout_ms: Option<f64>,
+    /// Per-minute points kept in BullMQ's metrics keys (default 1440; 0 writes none).
+    pub metric_points: Option<u32>,
 }
 
 /// Counters for a worker's status.
@@ -364,6 +367,7 @@ impl NativeEngine {
                 },
             },
             timeout: config.timeout_ms.filter(|t| *t > 0.0).map(ms_f64),
+            metric_points: config.metric_points.unwrap_or(defaults.metric_points),
         };
         let dispatcher = Arc::new(JsDispatcher::new(process, events));
         let worker = engine

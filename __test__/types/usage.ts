@@ -9,6 +9,10 @@ import {
   type AddedJob,
   TimeoutError,
   QUEUE_TYPES,
+  QueueEvents,
+  createLogger,
+  type QueueMetrics,
+  type QueueHealthStatus,
   type WorkerPool,
   type ScalingResult,
   type WorkerStatus,
@@ -100,6 +104,21 @@ async function usage(): Promise<void> {
   await c.destroyQueue('orders', { force: true });
   QUEUE_TYPES['photo-processing']?.scaling.maxWorkers;
   void scaled;
+
+  const m: QueueMetrics = await c.getQueueMetrics('orders');
+  m.processingTime.p99 + m.waitTime.p50 + m.errorRate;
+  const text: string = await c.exportPrometheusMetrics();
+  const health: QueueHealthStatus = await c.checkQueueHealth('orders', { maxWaiting: 10 });
+  health.issues.map((i) => i.rule);
+  (await c.getHealthRecommendations('orders')).map((r) => r.type);
+  (await c.getHealth()).redis.latencyMs;
+  (await c.collectMetrics()).system.memory.rss;
+  const stream: QueueEvents = await c.events('orders');
+  stream.on('completed', (e) => e.jobId);
+  stream.close();
+  c.on('active', (e) => e.name);
+  createLogger({ level: 'debug' }).info('x', { queue: 'orders' });
+  void text;
 }
 
 // The generated native types agree with how lib/ calls them.

@@ -33,7 +33,10 @@ if #marked > 0 then
       recovered[#recovered + 1] = id
     end
   end
-  if #recovered > 0 and not paused_or_maxed() then wake_workers() end
+  if #recovered > 0 then
+    redis.call("HINCRBY", BASE .. "metrics:jq", "s|", #recovered)
+    if not paused_or_maxed() then wake_workers() end
+  end
 end
 -- mark: everything active now is suspect until its lock is renewed or it finishes
 local active = redis.call("LRANGE", K.active, 0, -1)

@@ -7,6 +7,9 @@
       [9] number of entries m, then 11 values per entry:
     id, token, action, value, stacktrace JSON ('' = leave as is), attempts made after this
     attempt, x, y, z, deduplication id ('' = none), error name ('' = none)
+    then: per-minute metrics points to keep (0 = none), the number k of metric increments,
+    and k (field, increment) pairs for the `metrics:jq` hash (our key: counters and
+    histograms by job name, worked out by the worker).
     action 'c' completed: value = return value JSON; x keep count (-1 = all), y keep age s
                           (0 = forever), z attempts
     action 'f' failed for good: value = reason; x, y, z as for 'c'
@@ -18,6 +21,8 @@
   Retries and the fate of retried jobs are counted in the `retries` hash (our key; BullMQ
   ignores it): attempt:<n> and error:<name> per retry, total, delaySum, retriedSucceeded,
   retriedFailed. A final failure stores the error name in the job's `errorName` field.
+  Jobs completed and failed for good are counted per minute in BullMQ's metrics keys
+  (spec §6.12), once per call.
   Returns {statuses, jobs, rate_limit_ms, next_delayed_ms}: statuses has one code per entry
   (0 ok, -1 job missing, -2 lock missing, -3 not active, -6 lock held by another token);
   jobs, rate_limit_ms and next_delayed_ms as fetch_jobs returns them.
@@ -73,6 +78,28 @@ local function release_dedup(id, dedup)
 end
 
 local retries_key = BASE .. "retries"
+local finished_count = {completed = 0, failed = 0}
+
+-- BullMQ's per-minute metrics (spec §6.12) for `n` jobs that just reached `target`.
+local function record_minutes(target, n, max_points)
+  local mkey = BASE .. "metrics:" .. target
+  local state = redis.call("HMGET", mkey, "prevTS", "prevCount")
+  local count = redis.call("HINCRBY", mkey, "count", n)
+  if not state[1] then
+    redis.call("HSET", mkey, "prevTS", now, "prevCount", 0)
+    return
+  end
+  local elapsed = math.floor(now / 60000) - math.floor(tonumber(state[1]) / 60000)
+  if elapsed <= 0 then return end
+  local data = mkey .. ":data"
+  local before = count - n -- jobs up to the minute boundary
+  redis.call("LPUSH", data, before - tonumber(state[2] or "0"))
+  local zeros = {}
+  for _ = 1, math.min(elapsed - 1, max_points) do zeros[#zeros + 1] = 0 end
+  if #zeros > 0 then redis.call("LPUSH", data, unpack(zeros)) end
+  redis.call("LTRIM", data, 0, max_points - 1)
+  redis.call("HSET", mkey, "prevTS", now, "prevCount", before)
+end
 
 -- Counts a retry of the attempt that just failed, and its delay.
 local function count_retry(attempt, error_name, delay)
@@ -99,6 +126,7 @@ for i = 0, m - 1 do
   elseif action == "c" or action == "f" then
     finished = true
     local set = action == "c" and "completed" or "failed"
+    finished_count[set] = finished_count[set] + 1
     local keep = tonumber(x)
     release_dedup(id, ARGV[a + 9])
     if tonumber(attempts_made) > 1 then
@@ -160,6 +188,18 @@ for set, policy in pairs(trims) do
   trim_finished(set, policy[1], policy[2])
 end
 if runnable and not paused_or_maxed() then wake_workers() end
+
+local mbase = 10 + m * 11
+local max_points = tonumber(ARGV[mbase])
+if max_points > 0 then
+  for set, n in pairs(finished_count) do
+    if n > 0 then record_minutes(set, n, max_points) end
+  end
+end
+local metrics_key = BASE .. "metrics:jq"
+for i = mbase + 2, mbase + 1 + tonumber(ARGV[mbase + 1]) * 2, 2 do
+  redis.call("HINCRBY", metrics_key, ARGV[i], ARGV[i + 1])
+end
 
 local worker_name = ARGV[6] ~= "" and ARGV[6] or nil
 local fetched = fetch_jobs(now, ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), worker_name,

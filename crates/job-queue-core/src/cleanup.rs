@@ -78,12 +78,21 @@ impl Queue {
             loop {
                 tick.tick().await;
                 // A failed pass (Redis away) is retried at the next tick.
-                let _ = queue
-                    .clean("completed", policy.completed_age, policy.keep_completed)
-                    .await;
-                let _ = queue
-                    .clean("failed", policy.failed_age, policy.keep_failed)
-                    .await;
+                let passes = [
+                    ("completed", policy.completed_age, policy.keep_completed),
+                    ("failed", policy.failed_age, policy.keep_failed),
+                ];
+                for (set, age, keep) in passes {
+                    match queue.clean(set, age, keep).await {
+                        Ok(0) => {}
+                        Ok(n) => {
+                            tracing::debug!(queue = %queue.keys.queue, set, removed = n, "cleanup")
+                        }
+                        Err(e) => {
+                            tracing::warn!(queue = %queue.keys.queue, set, error = %e, "cleanup failed")
+                        }
+                    }
+                }
             }
         });
         Cleanup { task }

@@ -22,9 +22,11 @@ pub mod cleanup;
 pub mod connection;
 pub mod dead_letters;
 pub mod error;
+pub mod events;
 pub mod job;
 pub mod keys;
 mod marker;
+pub mod metrics;
 pub mod options;
 pub mod producer;
 pub mod queue;
@@ -85,6 +87,17 @@ impl Engine {
             dispatcher,
         )
         .await
+    }
+
+    /// Follows `queue`'s events stream; see [`events::watch`].
+    pub fn watch_events(
+        &self,
+        queue: &str,
+        from: Option<String>,
+        deliver: impl Fn(Vec<events::StreamEvent>) -> bool + Send + 'static,
+    ) -> Result<events::EventWatch> {
+        let keys = keys::QueueKeys::new(&self.prefix, queue)?;
+        Ok(events::watch(self.client.clone(), &keys, from, deliver))
     }
 
     /// Round-trip time of a PING, for health reports.

@@ -19,6 +19,8 @@ fn fetch(token: &str, count: usize) -> Fetch<'_> {
         count,
         worker_name: Some("w1"),
         limiter: None,
+        metric_points: 0,
+        metrics: &[],
     }
 }
 

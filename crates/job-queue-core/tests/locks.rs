@@ -15,6 +15,8 @@ async fn take(t: &common::TestQueue, token: &str, lock: Duration) {
         count: 10,
         worker_name: None,
         limiter: None,
+        metric_points: 0,
+        metrics: &[],
     };
     finish_and_fetch(&mut t.con.clone(), &t.keys, now_ms(), &[], fetch)
         .await

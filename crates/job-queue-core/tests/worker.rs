@@ -291,3 +291,78 @@ async fn prefetched_jobs_wait_for_a_slot_and_go_back_on_close() {
     );
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn metrics_count_outcomes_by_job_type_and_time_them() {
+    let t = common::queue().await;
+    let jobs: Vec<_> = (0..6)
+        .map(|i| {
+            let name = if i < 4 { "resize" } else { "upload" };
+            common::request(name, json!({"attempts": 2, "backoff": 0}))
+        })
+        .collect();
+    t.queue().add(&jobs).await.unwrap();
+    let (channel, mut rx) = channel();
+    let worker = t
+        .engine
+        .worker(
+            &t.keys.queue,
+            WorkerOptions {
+                concurrency: 6,
+                ..Default::default()
+            },
+            channel,
+        )
+        .await
+        .unwrap();
+    let mut finished = 0;
+    while finished < 6 {
+        let d = rx.recv().await.unwrap();
+        // uploads fail both attempts; resizes complete
+        let outcome = if d.job.name == "upload" {
+            if d.job.attempts_made == 1 {
+                finished += 1;
+            }
+            Outcome::Failed(Failure {
+                name: Some("IoError".into()),
+                message: "disk".into(),
+                stack: None,
+                unrecoverable: false,
+            })
+        } else {
+            finished += 1;
+            Outcome::Completed("null".into())
+        };
+        worker.report(d.handle, outcome);
+    }
+    let settled = common::wait_for(Duration::from_secs(5), || async {
+        let c = t.queue().counts().await.unwrap();
+        c.completed == 4 && c.failed == 2
+    })
+    .await;
+    assert!(settled);
+    worker.close(Duration::from_secs(1)).await;
+    let m = t.queue().metrics(1).await.unwrap();
+    let resize = &m.by_job_type["resize"];
+    let upload = &m.by_job_type["upload"];
+    assert_eq!((resize.completed, resize.failed), (4, 0));
+    assert_eq!(
+        (upload.failed, upload.retried, upload.dead_letter),
+        (4, 2, 2)
+    );
+    assert_eq!(m.processing_time.count, 8, "every attempt is timed");
+    assert_eq!(m.wait_time.count, 6, "first attempts only");
+    assert_eq!(m.completed_per_minute[0], 4);
+    assert_eq!(m.failed_per_minute[0], 2);
+    assert!((m.error_rate - 2.0 / 6.0).abs() < 1e-9, "{}", m.error_rate);
+    let text = job_queue_core::metrics::prometheus_text(&[m]);
+    assert!(
+        text.contains("jobs_completed_total{queue=\"q\",job_type=\"resize\"} 4"),
+        "{text}"
+    );
+    assert!(
+        text.contains("job_processing_duration_seconds_count{queue=\"q\",job_type=\"upload\"} 4")
+    );
+    assert!(text.contains("queue_jobs_failed{queue=\"q\"} 2"));
+    t.cleanup().await;
+}

@@ -63,6 +63,10 @@ pub struct Fetch<'a> {
     pub worker_name: Option<&'a str>,
     /// Worker rate limit: at most `.0` jobs per `.1`, across every worker of the queue.
     pub limiter: Option<(u64, Duration)>,
+    /// Per-minute metrics points kept in BullMQ's metrics keys (0: none are written).
+    pub metric_points: u32,
+    /// Increments of the `metrics:jq` hash (see [`crate::metrics`]).
+    pub metrics: &'a [(String, i64)],
 }
 
 #[derive(Debug)]
@@ -163,6 +167,10 @@ pub async fn finish_and_fetch<C: ConnectionLike>(
         }
         inv.arg(s.dedup_id.as_deref().unwrap_or(""))
             .arg(s.error_name.as_deref().unwrap_or(""));
+    }
+    inv.arg(fetch.metric_points).arg(fetch.metrics.len());
+    for (field, n) in fetch.metrics {
+        inv.arg(field).arg(n);
     }
     let (statuses, flat, rate_ms, next_ms): (Vec<i64>, Vec<Value>, i64, i64) =
         inv.invoke_async(con).await?;

@@ -60,6 +60,8 @@ pub struct WorkerOptions {
     /// attempt that runs longer fails with `TimeoutError` and follows its retry policy; the
     /// processor is told to abort, and its slot is freed.
     pub timeout: Option<Duration>,
+    /// Per-minute points kept in BullMQ's metrics keys (default one day; 0 writes none).
+    pub metric_points: u32,
 }
 
 impl Default for WorkerOptions {
@@ -77,6 +79,7 @@ impl Default for WorkerOptions {
             prefetch: 0,
             retry: RetryDefaults::default(),
             timeout: None,
+            metric_points: crate::metrics::DEFAULT_POINTS,
         }
     }
 }
@@ -148,6 +151,8 @@ pub enum WorkerEvent {
     Stalled {
         id: String,
     },
+    /// The worker found the queue empty after it had work.
+    Drained,
     Error {
         message: String,
     },

@@ -17,6 +17,7 @@ use super::{Dispatched, Dispatcher, Failure, Outcome, WorkerEvent, WorkerOptions
 use crate::error::Result;
 use crate::job::Job;
 use crate::keys::QueueKeys;
+use crate::metrics::{AttemptEnd, MetricsBatch};
 use crate::options::StoredOptions;
 use crate::schedule::NextIteration;
 use crate::scripts::{self, Action, Fetch, FetchResult, Settle};
@@ -45,6 +46,10 @@ pub(super) struct Running {
     priority: u64,
     dedup_id: Option<String>,
     stacktrace: Vec<String>,
+    /// When this attempt started (`processedOn`), and on a first attempt how long the job
+    /// had been runnable before it, for the latency metrics.
+    started_ms: u64,
+    waited_ms: Option<u64>,
 }
 
 impl Running {
@@ -58,6 +63,13 @@ impl Running {
             priority: job.priority,
             dedup_id: job.dedup_id.clone(),
             stacktrace: job.stacktrace.clone(),
+            started_ms: job.processed_on.unwrap_or_else(now_ms),
+            waited_ms: (job.attempts_made == 0).then(|| {
+                let runnable = job.timestamp + job.delay;
+                job.processed_on
+                    .unwrap_or(runnable)
+                    .saturating_sub(runnable)
+            }),
         }
     }
 
@@ -87,6 +99,7 @@ struct Trip {
     count: usize,
     settle: Vec<Settle>,
     events: Vec<Option<WorkerEvent>>,
+    metrics: Vec<(String, i64)>,
     result: Result<FetchResult>,
 }
 
@@ -106,6 +119,8 @@ pub(super) struct Runner {
     buffer: VecDeque<Dispatched>,
     /// Jobs handed to the processor and not reported yet.
     processing: usize,
+    /// Metric increments not yet sent.
+    metrics: MetricsBatch,
     /// When dispatched jobs with a timeout run out of time, soonest first.
     deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
     trips: JoinSet<Trip>,
@@ -153,6 +168,7 @@ impl Runner {
             buffer: VecDeque::new(),
             processing: 0,
             deadlines: BinaryHeap::new(),
+            metrics: MetricsBatch::default(),
             trips: JoinSet::new(),
             reserved: 0,
             rx,
@@ -303,6 +319,8 @@ impl Runner {
                 .timeout
                 .or(self.options.timeout)
                 .unwrap_or_default();
+            tracing::warn!(queue = %self.keys.queue, job_id = %run.id, worker_id = %self.token_base,
+                timeout_ms = timeout.as_millis() as u64, "job timed out");
             aborted.push(WorkerEvent::TimedOut {
                 handle,
                 id: run.id.clone(),
@@ -381,7 +399,16 @@ impl Runner {
     }
 
     /// Decides what an outcome does to the job: complete, retry (now or later), or fail.
-    fn settle(&self, mut run: Running, outcome: Outcome) -> (Settle, Option<WorkerEvent>) {
+    fn settle(&mut self, mut run: Running, outcome: Outcome) -> (Settle, Option<WorkerEvent>) {
+        let ran_ms = now_ms().saturating_sub(run.started_ms);
+        let end = match &outcome {
+            Outcome::Completed(_) => AttemptEnd::Completed,
+            Outcome::Failed(f) if !f.unrecoverable && run.attempts_made + 1 < run.opts.attempts => {
+                AttemptEnd::Retried
+            }
+            Outcome::Failed(_) => AttemptEnd::Failed,
+        };
+        self.metrics.record(&run.name, end, ran_ms, run.waited_ms);
         match outcome {
             Outcome::Completed(return_value) => {
                 let action = Action::Completed {
@@ -467,6 +494,8 @@ impl Runner {
         let lock = self.options.lock_duration;
         let worker_name = self.options.name.clone();
         let limiter = self.options.limiter;
+        let metric_points = self.options.metric_points;
+        let metrics = self.metrics.take();
         self.trips.spawn(async move {
             let fetch = Fetch {
                 token: &token,
@@ -474,6 +503,8 @@ impl Runner {
                 count,
                 worker_name: worker_name.as_deref(),
                 limiter,
+                metric_points,
+                metrics: &metrics,
             };
             let result = scripts::finish_and_fetch(&mut con, &keys, now_ms(), &settle, fetch).await;
             Trip {
@@ -481,6 +512,7 @@ impl Runner {
                 count,
                 settle,
                 events,
+                metrics,
                 result,
             }
         });
@@ -525,6 +557,8 @@ impl Runner {
                 match scripts::next_iteration(&mut con, &keys, &next, now_ms()).await {
                     Ok(_) => return,
                     Err(e) if attempt == SCHEDULE_ATTEMPTS => {
+                        tracing::error!(queue = %keys.queue, scheduler = %next.scheduler, error = %e,
+                            "could not queue the next iteration of a scheduler");
                         dispatcher.events(vec![WorkerEvent::Error {
                             message: format!(
                                 "could not queue the next iteration of scheduler {}: {e}",
@@ -547,11 +581,14 @@ impl Runner {
         let result = match trip.result {
             Ok(r) => r,
             Err(e) => {
+                tracing::warn!(queue = %self.keys.queue, worker_id = %self.token_base, error = %e,
+                    "worker round trip failed; retrying with backoff");
                 self.stats.errored.store(true, Ordering::Relaxed);
                 // Keep the outcomes and try again later: a settle whose first attempt did
                 // reach Redis comes back as a lock error, never as a second completion.
                 self.pending
                     .extend(trip.settle.into_iter().zip(trip.events));
+                self.metrics.restore(trip.metrics);
                 self.dispatcher.events(vec![WorkerEvent::Error {
                     message: e.to_string(),
                 }]);
@@ -614,6 +651,8 @@ impl Runner {
                 priority: 0,
                 dedup_id: None,
                 stacktrace: Vec::new(),
+                started_ms: now_ms(),
+                waited_ms: None,
             };
             self.fail_unrun(run, err.to_string());
         }
@@ -628,7 +667,11 @@ impl Runner {
         }
         if trip.count > 0 {
             self.rate_until = result.rate_limited.map(|d| Instant::now() + d);
+            let was_idle = self.idle;
             self.idle = fetched == 0 && self.rate_until.is_none();
+            if self.idle && !was_idle && self.processing == 0 && result.next_delayed_ms.is_none() {
+                self.dispatcher.events(vec![WorkerEvent::Drained]);
+            }
             self.next_delayed_ms = result.next_delayed_ms;
         }
     }

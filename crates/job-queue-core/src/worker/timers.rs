@@ -37,16 +37,22 @@ pub(super) async fn renew_locks(
             .collect();
         match scripts::extend_locks(&mut con, &keys, lock, &jobs).await {
             Ok(lost) if lost.is_empty() => {}
-            Ok(lost) => dispatcher.events(
-                lost.into_iter()
-                    .map(|id| WorkerEvent::Error {
-                        message: format!("lock of job {id} could not be renewed"),
-                    })
-                    .collect(),
-            ),
-            Err(e) => dispatcher.events(vec![WorkerEvent::Error {
-                message: format!("lock renewal failed: {e}"),
-            }]),
+            Ok(lost) => {
+                tracing::warn!(queue = %keys.queue, jobs = ?lost, "locks lost: the jobs will be taken over");
+                dispatcher.events(
+                    lost.into_iter()
+                        .map(|id| WorkerEvent::Error {
+                            message: format!("lock of job {id} could not be renewed"),
+                        })
+                        .collect(),
+                )
+            }
+            Err(e) => {
+                tracing::warn!(queue = %keys.queue, error = %e, "lock renewal failed");
+                dispatcher.events(vec![WorkerEvent::Error {
+                    message: format!("lock renewal failed: {e}"),
+                }])
+            }
         }
     }
 }
@@ -72,16 +78,23 @@ pub(super) async fn check_stalled(
         .await;
         match result {
             Ok(check) if check.recovered.is_empty() => {}
-            Ok(check) => dispatcher.events(
-                check
-                    .recovered
-                    .into_iter()
-                    .map(|id| WorkerEvent::Stalled { id })
-                    .collect(),
-            ),
-            Err(e) => dispatcher.events(vec![WorkerEvent::Error {
-                message: format!("stalled check failed: {e}"),
-            }]),
+            Ok(check) => {
+                tracing::warn!(queue = %keys.queue, jobs = ?check.recovered,
+                    "stalled jobs recovered (their worker stopped renewing locks)");
+                dispatcher.events(
+                    check
+                        .recovered
+                        .into_iter()
+                        .map(|id| WorkerEvent::Stalled { id })
+                        .collect(),
+                )
+            }
+            Err(e) => {
+                tracing::warn!(queue = %keys.queue, error = %e, "stalled check failed");
+                dispatcher.events(vec![WorkerEvent::Error {
+                    message: format!("stalled check failed: {e}"),
+                }])
+            }
         }
     }
 }
@@ -130,7 +143,10 @@ pub(super) async fn heartbeat(
                 let _ = tx.send(Msg::Poke);
             }
             Ok(_) => {}
-            Err(_) => stats.errored.store(true, Ordering::Relaxed),
+            Err(e) => {
+                tracing::warn!(queue = %keys.queue, worker_id = %id, error = %e, "worker heartbeat failed");
+                stats.errored.store(true, Ordering::Relaxed);
+            }
         }
     }
 }

@@ -87,6 +87,8 @@ pub fn fetch(count: usize) -> job_queue_core::scripts::Fetch<'static> {
         count,
         worker_name: None,
         limiter: None,
+        metric_points: 0,
+        metrics: &[],
     }
 }
 

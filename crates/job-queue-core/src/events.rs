@@ -1,0 +1,101 @@
+//! Following a queue's events stream (spec §5), so a process sees what happens to jobs
+//! anywhere: added, waiting, active, progress, completed, failed, stalled, … written by our
+//! scripts and BullMQ's alike.
+
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+use redis::Client;
+use tokio::task::JoinHandle;
+
+use crate::connection;
+use crate::keys::QueueKeys;
+
+/// One stream entry: its id and its fields (the first is `event` = the event's name).
+pub type StreamEvent = (String, Vec<(String, String)>);
+
+/// An XREAD reply: per stream (one here), its entries; none when the block timed out.
+type ReadReply = Option<Vec<(String, Vec<StreamEvent>)>>;
+
+/// Entries read per XREAD.
+const BATCH: usize = 200;
+/// How long one XREAD blocks; the loop then blocks again.
+const BLOCK: Duration = Duration::from_secs(5);
+
+/// A running watch; stops when dropped.
+pub struct EventWatch {
+    task: JoinHandle<()>,
+}
+
+impl Drop for EventWatch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Starts reading `keys`' events stream from now on (or after id `from`), on a dedicated
+/// connection, handing each batch to `deliver` until it answers false. Reconnects with
+/// backoff when the connection drops, carrying on after the last id it delivered.
+pub fn watch(
+    client: Client,
+    keys: &QueueKeys,
+    from: Option<String>,
+    deliver: impl Fn(Vec<StreamEvent>) -> bool + Send + 'static,
+) -> EventWatch {
+    let stream = keys.key("events");
+    let name = format!("{}:events", keys.worker_client_name(None));
+    let task = tokio::spawn(async move {
+        let mut last = from.unwrap_or_else(|| "$".to_owned());
+        let mut con: Option<MultiplexedConnection> = None;
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            let c = match &mut con {
+                Some(c) => c,
+                None => match connection::blocking(&client, &name).await {
+                    Ok(c) => con.insert(c),
+                    Err(e) => {
+                        tracing::warn!(stream = %stream, error = %e, "events stream: cannot connect");
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(Duration::from_secs(2));
+                        continue;
+                    }
+                },
+            };
+            let reply: redis::RedisResult<ReadReply> = redis::cmd("XREAD")
+                .arg("COUNT")
+                .arg(BATCH)
+                .arg("BLOCK")
+                .arg(BLOCK.as_millis() as u64)
+                .arg("STREAMS")
+                .arg(&stream)
+                .arg(&last)
+                .query_async(c)
+                .await;
+            match reply {
+                Ok(Some(streams)) => {
+                    backoff = Duration::from_millis(50);
+                    let entries: Vec<StreamEvent> =
+                        streams.into_iter().flat_map(|(_, e)| e).collect();
+                    if let Some((id, _)) = entries.last() {
+                        last = id.clone();
+                    }
+                    if !entries.is_empty() && !deliver(entries) {
+                        return;
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(stream = %stream, error = %e, "events stream: read failed, reconnecting");
+                    con = None;
+                    // "$" after a reconnect would skip what happened meanwhile
+                    if last == "$" {
+                        last = format!("{}-0", crate::time::now_ms());
+                    }
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                }
+            }
+        }
+    });
+    EventWatch { task }
+}
