@@ -404,7 +404,7 @@ export declare class JobQueueCoordinator extends EventEmitter {
   getRetryStatistics(queueName: string): Promise<RetryStatistics>;
   /** Error classes (or names) that fail jobs at once in this coordinator's workers. */
   registerNonRetryableError(error: string | (abstract new (...args: any[]) => Error)): void;
-  readonly logger: { debug(msg: string, fields?: object): void; info(msg: string, fields?: object): void; warn(msg: string, fields?: object): void; error(msg: string, fields?: object): void };
+  readonly logger: { enabled(level: string): boolean; debug(msg: string, fields?: object): void; info(msg: string, fields?: object): void; warn(msg: string, fields?: object): void; error(msg: string, fields?: object): void };
   on(event: 'failurePattern', listener: (pattern: FailurePattern) => void): this;
   on(event: 'completed' | 'failed' | 'stalled' | 'progress', listener: (e: { queueName: string; jobId: string; detail?: unknown }) => void): this;
   on(event: 'active' | 'waiting' | 'delayed', listener: (e: { queueName: string; jobId: string; name: string }) => void): this;
@@ -437,6 +437,8 @@ export declare class QueueEvents extends EventEmitter {
 
 /** The logger the coordinator uses: JSON lines on `stream` at `level` (default LOG_LEVEL, info), or a pino-style `target`. */
 export declare function createLogger(options?: { target?: Logger; level?: string; stream?: { write(line: string): unknown } }): {
+  /** Whether entries at this level are kept. */
+  enabled(level: string): boolean;
   debug(msg: string, fields?: object): void;
   info(msg: string, fields?: object): void;
   warn(msg: string, fields?: object): void;

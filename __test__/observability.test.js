@@ -222,7 +222,7 @@ test('logs are JSON lines with queue, jobId, traceId and workerId; the engine’
   }, { timeoutMs: 100 });
   const job = await c.scheduleJob('logs', 'broken', {}, { traceId: 'trace-42', maxRetries: 1 });
   const slow = await c.enqueueJob('logs', 'slow', {}, { attempts: 1 });
-  const failed = await waitFor(() => entries.find((e) => e.msg === 'job attempt failed'));
+  const failed = await waitFor(() => entries.find((e) => e.msg === 'job failed'));
   assert.equal(failed.level, 'warn');
   assert.equal(failed.queue, 'logs');
   assert.equal(failed.jobId, job.id);

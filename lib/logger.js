@@ -21,6 +21,8 @@ function createLogger({ target, level = process.env.LOG_LEVEL, stream = process.
     stream.write(`${JSON.stringify({ level: lvl, time: new Date().toISOString(), msg, ...fields })}\n`);
   };
   return {
+    /** Whether entries at `lvl` are kept: check before building costly fields. */
+    enabled: (lvl) => LEVELS[lvl] >= min,
     debug: (msg, fields) => log('debug', msg, fields),
     info: (msg, fields) => log('info', msg, fields),
     warn: (msg, fields) => log('warn', msg, fields),

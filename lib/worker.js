@@ -107,15 +107,20 @@ class Worker extends EventEmitter {
         this._completed(handle, text ?? 'null');
       },
       (err) => {
-        this._logger?.warn('job attempt failed', {
-          queue: this.queueName,
-          jobId: job.id,
-          jobName: job.name,
-          traceId: job.traceId,
-          workerId: context.workerId,
-          attempt: context.attemptNumber,
-          error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-        });
+        // A retried attempt is routine (debug); the last one is worth a warning.
+        const final = isUnrecoverable(err, this._nonRetryable) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        const level = final ? 'warn' : 'debug';
+        if (this._logger?.enabled(level)) {
+          this._logger[level](final ? 'job failed' : 'job attempt failed, will retry', {
+            queue: this.queueName,
+            jobId: job.id,
+            jobName: job.name,
+            traceId: job.traceId,
+            workerId: context.workerId,
+            attempt: context.attemptNumber,
+            error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+          });
+        }
         this._fail(handle, err);
       },
     );

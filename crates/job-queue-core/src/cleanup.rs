@@ -7,7 +7,7 @@ use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
 use crate::queue::Queue;
-use crate::registry::glob_escape;
+use crate::scan::Scan;
 use crate::scripts;
 use crate::time::now_ms;
 
@@ -115,28 +115,16 @@ impl Queue {
                 ),
             ));
         }
-        let pattern = format!("{}*", glob_escape(&self.keys.base));
-        let mut cursor: u64 = 0;
+        let mut scan = Scan::new(&self.keys.base, "*");
         let mut deleted = 0;
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut con)
-                .await?;
+        while let Some(keys) = scan.next_batch(&mut con).await? {
             if !keys.is_empty() {
                 deleted += redis::cmd("UNLINK")
                     .arg(&keys)
                     .query_async::<u64>(&mut con)
                     .await?;
             }
-            if next == 0 {
-                return Ok(deleted);
-            }
-            cursor = next;
         }
+        Ok(deleted)
     }
 }

@@ -31,6 +31,7 @@ pub mod options;
 pub mod producer;
 pub mod queue;
 pub mod registry;
+mod scan;
 pub mod schedule;
 pub mod scripts;
 pub mod time;

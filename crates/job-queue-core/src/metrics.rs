@@ -4,10 +4,11 @@
 //! name. Workers work out the increments; the settling script applies them in the same call.
 //!
 //! Fields of `metrics:jq` (bounded by the number of job names × buckets):
-//! `c|<name>` completed, `f|<name>` failed attempts, `d|<name>` failed for good,
-//! `r|<name>` retried, `s|` stalled recoveries, and per histogram `p` (processing time) and
-//! `w` (wait: runnable → started, first attempts): `<h>|<name>|<bucket index>`,
-//! `<h>|<name>|sum` (ms) and `<h>|<name>|n`.
+//! `f|<name>` failed attempts, `d|<name>` failed for good, `r|<name>` retried, `s|` stalled
+//! recoveries, and per histogram `p` (processing time, every attempt) and `w` (wait:
+//! runnable → started, first attempts): `<h>|<name>|<bucket index>` and `<h>|<name>|sum` (ms).
+//! What can be derived is not written (every field costs a command per batch): a
+//! histogram's count is the sum of its buckets, and completions are attempts − failures.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -59,14 +60,13 @@ impl MetricsBatch {
     fn observe(&mut self, histogram: char, name: &str, ms: u64) {
         self.add(format!("{histogram}|{name}|{}", bucket_of(ms)), 1);
         self.add(format!("{histogram}|{name}|sum"), ms as i64);
-        self.add(format!("{histogram}|{name}|n"), 1);
     }
 
     /// Records an attempt of a `name` job that ran `ran_ms` and, on its first attempt, had
     /// waited `waited_ms` to start.
     pub fn record(&mut self, name: &str, end: AttemptEnd, ran_ms: u64, waited_ms: Option<u64>) {
         match end {
-            AttemptEnd::Completed => self.add(format!("c|{name}"), 1),
+            AttemptEnd::Completed => {}
             AttemptEnd::Retried => {
                 self.add(format!("f|{name}"), 1);
                 self.add(format!("r|{name}"), 1);
@@ -114,7 +114,6 @@ impl Histogram {
         }
         match part {
             "sum" => self.sum_ms += n,
-            "n" => self.count += n,
             i => {
                 if let Some(slot) = i
                     .parse::<usize>()
@@ -122,6 +121,7 @@ impl Histogram {
                     .and_then(|i| self.buckets.get_mut(i))
                 {
                     *slot += n;
+                    self.count += n;
                 }
             }
         }
@@ -313,12 +313,6 @@ impl Queue {
             };
             let counters = || JobTypeCounters::default();
             match (kind, parts.next()) {
-                ("c", None) => {
-                    m.by_job_type
-                        .entry(name.into())
-                        .or_insert_with(counters)
-                        .completed += n
-                }
                 ("f", None) => {
                     m.by_job_type
                         .entry(name.into())
@@ -351,8 +345,11 @@ impl Queue {
                 _ => {}
             }
         }
-        for h in m.processing_by_type.values() {
+        for (name, h) in &m.processing_by_type {
             processing.merge(h);
+            // every attempt is timed: the ones that did not fail completed
+            let c = m.by_job_type.entry(name.clone()).or_default();
+            c.completed = h.count.saturating_sub(c.failed);
         }
         for h in m.wait_by_type.values() {
             wait.merge(h);
@@ -536,7 +533,6 @@ mod tests {
             h.add_field(&bucket_of(40).to_string(), 1); // (25, 50]
         }
         h.add_field("sum", 4000);
-        h.add_field("n", 100);
         assert_eq!(h.quantile(0.5), 37.5);
         assert_eq!(h.quantile(1.0), 50.0);
         assert_eq!(h.mean(), 40.0);

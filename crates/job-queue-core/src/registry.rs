@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::keys::normalize_prefix;
+use crate::scan::Scan;
 use crate::time::now_ms;
 use crate::Engine;
 
@@ -114,28 +115,15 @@ impl Engine {
             .query_async(&mut con)
             .await?;
         let p = normalize_prefix(&self.prefix);
-        let pattern = format!("{}:*:meta", glob_escape(&p));
+        let mut scan = Scan::new(&format!("{p}:"), "*:meta");
         let mut found: Vec<String> = Vec::new();
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(&pattern)
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut con)
-                .await?;
+        while let Some(keys) = scan.next_batch(&mut con).await? {
             for key in keys {
                 let name = &key[p.len() + 1..key.len() - ":meta".len()];
                 if !name.is_empty() && !name.contains(':') {
                     found.push(name.to_owned());
                 }
             }
-            if next == 0 {
-                break;
-            }
-            cursor = next;
         }
         let mut all: Vec<(String, Option<String>)> =
             declared.into_iter().map(|(n, c)| (n, Some(c))).collect();
@@ -202,16 +190,4 @@ impl Engine {
         }
         Ok(exists)
     }
-}
-
-/// `s` with the characters SCAN MATCH treats specially escaped.
-pub(crate) fn glob_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
