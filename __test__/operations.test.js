@@ -126,7 +126,22 @@ test('workers are visible, paused and resumed across processes; unregisterWorker
   await assert.rejects(env.c.getWorkerStatus('no-such-worker'), WorkerNotFoundError);
 });
 
-test('a rate limit is shared by all workers of a queue, in several processes', async (t) => {
+test('a worker whose process died is reported stale', async (t) => {
+  const env = setup(t);
+  const child = startWorkerProcess(REDIS_URL, env.prefix, 'dying', { CONCURRENCY: '1' });
+  t.after(() => child.kill('SIGKILL'));
+  await child.ready;
+  const [entry] = await waitFor(async () => {
+    const list = await env.c.getAllWorkers('dying');
+    return list.length === 1 && list;
+  });
+  assert.equal(entry.status, 'active');
+  await child.kill('SIGKILL');
+  await waitFor(async () => (await env.c.getWorkerStatus(entry.id)).status === 'stale', { timeoutMs: 15000 });
+  assert.equal((await env.c.getWorkerMetrics()).totalWorkers, 0, 'stale workers are not counted');
+});
+
+test('a rate limit is shared by all workers of a queue (two coordinators, two workers)', async (t) => {
   const env = setup(t);
   const limiter = { max: 3, duration: 300 };
   const other = env.make();
