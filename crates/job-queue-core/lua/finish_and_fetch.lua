@@ -7,9 +7,10 @@
       [9] number of entries m, then 11 values per entry:
     id, token, action, value, stacktrace JSON ('' = leave as is), attempts made after this
     attempt, x, y, z, deduplication id ('' = none), error name ('' = none)
-    then: per-minute metrics points to keep (0 = none), the number k of metric increments,
-    and k (field, increment) pairs for the `metrics:jq` hash (our key: counters and
-    histograms by job name, worked out by the worker).
+    then: per-minute metrics points to keep (0 = none), jobs completed and failed for good
+    since the worker's last metrics flush, the number k of metric increments, and k
+    (field, increment) pairs for the `metrics:jq` hash (our key: counters and histograms
+    by job name, worked out by the worker).
     action 'c' completed: value = return value JSON; x keep count (-1 = all), y keep age s
                           (0 = forever), z attempts
     action 'f' failed for good: value = reason; x, y, z as for 'c'
@@ -22,7 +23,7 @@
   ignores it): attempt:<n> and error:<name> per retry, total, delaySum, retriedSucceeded,
   retriedFailed. A final failure stores the error name in the job's `errorName` field.
   Jobs completed and failed for good are counted per minute in BullMQ's metrics keys
-  (spec §6.12), once per call.
+  (spec §6.12), from the counts the worker sends.
   Returns {statuses, jobs, rate_limit_ms, next_delayed_ms}: statuses has one code per entry
   (0 ok, -1 job missing, -2 lock missing, -3 not active, -6 lock held by another token);
   jobs, rate_limit_ms and next_delayed_ms as fetch_jobs returns them.
@@ -78,7 +79,6 @@ local function release_dedup(id, dedup)
 end
 
 local retries_key = BASE .. "retries"
-local finished_count = {completed = 0, failed = 0}
 
 -- BullMQ's per-minute metrics (spec §6.12) for `n` jobs that just reached `target`.
 local function record_minutes(target, n, max_points)
@@ -126,7 +126,6 @@ for i = 0, m - 1 do
   elseif action == "c" or action == "f" then
     finished = true
     local set = action == "c" and "completed" or "failed"
-    finished_count[set] = finished_count[set] + 1
     local keep = tonumber(x)
     release_dedup(id, ARGV[a + 9])
     if tonumber(attempts_made) > 1 then
@@ -192,12 +191,12 @@ if runnable and not paused_or_maxed() then wake_workers() end
 local mbase = 10 + m * 11
 local max_points = tonumber(ARGV[mbase])
 if max_points > 0 then
-  for set, n in pairs(finished_count) do
-    if n > 0 then record_minutes(set, n, max_points) end
-  end
+  local completed, failed = tonumber(ARGV[mbase + 1]), tonumber(ARGV[mbase + 2])
+  if completed > 0 then record_minutes("completed", completed, max_points) end
+  if failed > 0 then record_minutes("failed", failed, max_points) end
 end
 local metrics_key = BASE .. "metrics:jq"
-for i = mbase + 2, mbase + 1 + tonumber(ARGV[mbase + 1]) * 2, 2 do
+for i = mbase + 4, mbase + 3 + tonumber(ARGV[mbase + 3]) * 2, 2 do
   redis.call("HINCRBY", metrics_key, ARGV[i], ARGV[i + 1])
 end
 

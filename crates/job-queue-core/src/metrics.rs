@@ -1,7 +1,9 @@
 //! Queue metrics kept in Redis, so every process's workers add to the same numbers and any
 //! process reads them: BullMQ's per-minute completed/failed counts (`metrics:completed`,
 //! `metrics:failed`, spec §6.12) and our `metrics:jq` hash of counters and histograms by job
-//! name. Workers work out the increments; the settling script applies them in the same call.
+//! name. Workers work out the increments and send them with a settling script call at most
+//! once per [`FLUSH_EVERY`] (and when they close), so at low concurrency, where each call
+//! settles one job, metrics do not add commands to every job.
 //!
 //! Fields of `metrics:jq` (bounded by the number of job names × buckets):
 //! `f|<name>` failed attempts, `d|<name>` failed for good, `r|<name>` retried, `s|` stalled
@@ -12,6 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -37,11 +40,33 @@ fn bucket_of(ms: u64) -> usize {
         .unwrap_or(BUCKETS_MS.len())
 }
 
-/// Increments gathered by a worker between two script calls.
+/// How long a worker gathers metric increments before sending them. A crash loses at most
+/// this much of metrics (never a job).
+pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
+
+/// Increments gathered by a worker between two flushes.
 #[derive(Debug, Default)]
 pub struct MetricsBatch {
-    fields: HashMap<String, i64>,
+    pending: MetricsFlush,
+    /// When the oldest unsent increment was recorded.
+    since: Option<Instant>,
 }
+
+/// Increments sent with one script call: jobs completed and failed for good (for BullMQ's
+/// per-minute lists) and `metrics:jq` fields.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct MetricsFlush {
+    pub completed: u64,
+    pub failed: u64,
+    pub fields: Vec<(String, i64)>,
+}
+
+/// A flush with nothing in it, for calls that carry no metrics.
+pub static NO_METRICS: MetricsFlush = MetricsFlush {
+    completed: 0,
+    failed: 0,
+    fields: Vec::new(),
+};
 
 /// What happened to one attempt, for [`MetricsBatch::record`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +79,10 @@ pub enum AttemptEnd {
 
 impl MetricsBatch {
     fn add(&mut self, field: String, n: i64) {
-        *self.fields.entry(field).or_default() += n;
+        match self.pending.fields.iter_mut().find(|(f, _)| *f == field) {
+            Some((_, total)) => *total += n,
+            None => self.pending.fields.push((field, n)),
+        }
     }
 
     fn observe(&mut self, histogram: char, name: &str, ms: u64) {
@@ -65,13 +93,15 @@ impl MetricsBatch {
     /// Records an attempt of a `name` job that ran `ran_ms` and, on its first attempt, had
     /// waited `waited_ms` to start.
     pub fn record(&mut self, name: &str, end: AttemptEnd, ran_ms: u64, waited_ms: Option<u64>) {
+        self.since.get_or_insert_with(Instant::now);
         match end {
-            AttemptEnd::Completed => {}
+            AttemptEnd::Completed => self.pending.completed += 1,
             AttemptEnd::Retried => {
                 self.add(format!("f|{name}"), 1);
                 self.add(format!("r|{name}"), 1);
             }
             AttemptEnd::Failed => {
+                self.pending.failed += 1;
                 self.add(format!("f|{name}"), 1);
                 self.add(format!("d|{name}"), 1);
             }
@@ -83,17 +113,29 @@ impl MetricsBatch {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.fields.is_empty()
+        self.since.is_none()
+    }
+
+    /// When the gathered increments are due to be sent, if there are any.
+    pub fn due_at(&self) -> Option<Instant> {
+        self.since.map(|t| t + FLUSH_EVERY)
     }
 
     /// Takes the increments for a script call.
-    pub fn take(&mut self) -> Vec<(String, i64)> {
-        self.fields.drain().collect()
+    pub fn take(&mut self) -> MetricsFlush {
+        self.since = None;
+        std::mem::take(&mut self.pending)
     }
 
     /// Puts back the increments of a call that failed, to send them with the next one.
-    pub fn restore(&mut self, fields: Vec<(String, i64)>) {
-        for (f, n) in fields {
+    pub fn restore(&mut self, flush: MetricsFlush) {
+        if flush == MetricsFlush::default() {
+            return;
+        }
+        self.since.get_or_insert_with(Instant::now);
+        self.pending.completed += flush.completed;
+        self.pending.failed += flush.failed;
+        for (f, n) in flush.fields {
             self.add(f, n);
         }
     }

@@ -20,7 +20,7 @@ fn fetch(token: &str, count: usize) -> Fetch<'_> {
         worker_name: Some("w1"),
         limiter: None,
         metric_points: 0,
-        metrics: &[],
+        metrics: &job_queue_core::metrics::NO_METRICS,
     }
 }
 

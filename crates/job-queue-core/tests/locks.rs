@@ -16,7 +16,7 @@ async fn take(t: &common::TestQueue, token: &str, lock: Duration) {
         worker_name: None,
         limiter: None,
         metric_points: 0,
-        metrics: &[],
+        metrics: &job_queue_core::metrics::NO_METRICS,
     };
     finish_and_fetch(&mut t.con.clone(), &t.keys, now_ms(), &[], fetch)
         .await

@@ -65,8 +65,9 @@ pub struct Fetch<'a> {
     pub limiter: Option<(u64, Duration)>,
     /// Per-minute metrics points kept in BullMQ's metrics keys (0: none are written).
     pub metric_points: u32,
-    /// Increments of the `metrics:jq` hash (see [`crate::metrics`]).
-    pub metrics: &'a [(String, i64)],
+    /// Metric increments to apply (see [`crate::metrics`]); [`crate::metrics::NO_METRICS`]
+    /// when this call carries none.
+    pub metrics: &'a crate::metrics::MetricsFlush,
 }
 
 #[derive(Debug)]
@@ -168,8 +169,12 @@ pub async fn finish_and_fetch<C: ConnectionLike>(
         inv.arg(s.dedup_id.as_deref().unwrap_or(""))
             .arg(s.error_name.as_deref().unwrap_or(""));
     }
-    inv.arg(fetch.metric_points).arg(fetch.metrics.len());
-    for (field, n) in fetch.metrics {
+    let m = fetch.metrics;
+    inv.arg(fetch.metric_points)
+        .arg(m.completed)
+        .arg(m.failed)
+        .arg(m.fields.len());
+    for (field, n) in &m.fields {
         inv.arg(field).arg(n);
     }
     let (statuses, flat, rate_ms, next_ms): (Vec<i64>, Vec<Value>, i64, i64) =

@@ -17,7 +17,7 @@ use super::{Dispatched, Dispatcher, Failure, Outcome, WorkerEvent, WorkerOptions
 use crate::error::Result;
 use crate::job::Job;
 use crate::keys::QueueKeys;
-use crate::metrics::{AttemptEnd, MetricsBatch};
+use crate::metrics::{AttemptEnd, MetricsBatch, MetricsFlush};
 use crate::options::StoredOptions;
 use crate::schedule::NextIteration;
 use crate::scripts::{self, Action, Fetch, FetchResult, Settle};
@@ -99,7 +99,7 @@ struct Trip {
     count: usize,
     settle: Vec<Settle>,
     events: Vec<Option<WorkerEvent>>,
-    metrics: Vec<(String, i64)>,
+    metrics: MetricsFlush,
     result: Result<FetchResult>,
 }
 
@@ -197,7 +197,11 @@ impl Runner {
                 if Instant::now() >= *deadline {
                     self.release_all();
                 }
-                if self.running_count() == 0 && self.pending.is_empty() && self.trips.is_empty() {
+                if self.running_count() == 0
+                    && self.pending.is_empty()
+                    && self.trips.is_empty()
+                    && self.metrics.is_empty()
+                {
                     break;
                 }
             }
@@ -206,7 +210,11 @@ impl Runner {
             let rate_ok = self.rate_until.is_none_or(|t| now >= t);
             let fetch = want > 0 && !self.idle && rate_ok;
             let may_call = self.trips.len() < MAX_TRIPS && self.retry_at.is_none_or(|t| now >= t);
-            if may_call && (fetch || !self.pending.is_empty()) {
+            let flush = self
+                .metrics
+                .due_at()
+                .is_some_and(|at| now >= at || self.closing.is_some());
+            if may_call && (fetch || flush || !self.pending.is_empty()) {
                 // At most half the concurrency per trip, so two trips can overlap.
                 let count = want.min(self.options.concurrency.div_ceil(MAX_TRIPS));
                 self.start_trip(if fetch { count } else { 0 });
@@ -220,6 +228,10 @@ impl Runner {
                 self.retry_at,
                 self.closing.as_ref().map(|(d, _)| *d),
                 self.deadlines.peek().map(|Reverse((at, _))| *at),
+                // with every trip slot taken, a trip's end wakes the loop anyway
+                self.metrics
+                    .due_at()
+                    .filter(|_| self.trips.len() < MAX_TRIPS),
             ]
             .into_iter()
             .flatten()
@@ -495,7 +507,16 @@ impl Runner {
         let worker_name = self.options.name.clone();
         let limiter = self.options.limiter;
         let metric_points = self.options.metric_points;
-        let metrics = self.metrics.take();
+        let now = Instant::now();
+        let flush = self
+            .metrics
+            .due_at()
+            .is_some_and(|at| now >= at || self.closing.is_some());
+        let metrics = if flush {
+            self.metrics.take()
+        } else {
+            MetricsFlush::default()
+        };
         self.trips.spawn(async move {
             let fetch = Fetch {
                 token: &token,

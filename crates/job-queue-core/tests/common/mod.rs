@@ -88,7 +88,7 @@ pub fn fetch(count: usize) -> job_queue_core::scripts::Fetch<'static> {
         worker_name: None,
         limiter: None,
         metric_points: 0,
-        metrics: &[],
+        metrics: &job_queue_core::metrics::NO_METRICS,
     }
 }
 
