@@ -4,7 +4,7 @@
 // registry live in Redis, so every process sees and acts on the same queues and workers.
 
 const { ValidationError, WorkerNotFoundError } = require('./errors');
-const { call, checkQueueName } = require('./input');
+const { call, checkQueueName, nonNegativeInt } = require('./input');
 
 /** The queue-type presets of seed 003 §5.1, usable by name in createQueue. */
 const QUEUE_TYPES = {
@@ -273,7 +273,7 @@ module.exports = {
   async scaleWorkers(queueName, targetCount) {
     checkQueueName(queueName);
     if (this._pools.has(queueName)) return this._pools.scale(queueName, targetCount);
-    if (!Number.isInteger(targetCount) || targetCount < 0) throw new ValidationError('targetCount', 'must be an integer ≥ 0');
+    nonNegativeInt(targetCount, 'targetCount');
     const workers = this.getWorkers(queueName);
     const previousCount = workers.length;
     if (targetCount > previousCount && previousCount === 0) {

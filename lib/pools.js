@@ -3,6 +3,7 @@
 // auto-scaling policy driven by the queue's real depth and processing rate, read from Redis.
 
 const { ValidationError } = require('./errors');
+const { positiveInt, nonNegativeInt } = require('./input');
 
 /** The design's AutoScalingPolicy defaults. */
 const POLICY_DEFAULTS = {
@@ -14,13 +15,6 @@ const POLICY_DEFAULTS = {
   maxScaleDownStep: Infinity,
   checkInterval: 30_000,
 };
-
-function count(value, field, min = 0) {
-  if (!Number.isInteger(value) || value < min) {
-    throw new ValidationError(field, `must be an integer ≥ ${min}`);
-  }
-  return value;
-}
 
 /**
  * How many workers the queue wants: enough to drain `waiting` within
@@ -49,10 +43,10 @@ class WorkerPools {
   async create(queueName, config = {}) {
     if (this._pools.has(queueName)) throw new ValidationError('queueName', `a worker pool for ${queueName} exists already`);
     if (typeof config.processor !== 'function') throw new ValidationError('processor', 'must be a function');
-    const minWorkers = count(config.minWorkers ?? 1, 'minWorkers');
-    const maxWorkers = count(config.maxWorkers ?? Math.max(minWorkers, 1), 'maxWorkers', 1);
+    const minWorkers = nonNegativeInt(config.minWorkers ?? 1, 'minWorkers');
+    const maxWorkers = positiveInt(config.maxWorkers ?? Math.max(minWorkers, 1), 'maxWorkers');
     if (maxWorkers < minWorkers) throw new ValidationError('maxWorkers', 'must be ≥ minWorkers');
-    const initialWorkers = count(config.initialWorkers ?? minWorkers, 'initialWorkers');
+    const initialWorkers = nonNegativeInt(config.initialWorkers ?? minWorkers, 'initialWorkers');
     if (initialWorkers < minWorkers || initialWorkers > maxWorkers) {
       throw new ValidationError('initialWorkers', `must be between minWorkers (${minWorkers}) and maxWorkers (${maxWorkers})`);
     }
@@ -111,7 +105,7 @@ class WorkerPools {
   /** Scales to `target`, clamped to the pool's bounds; resolves to a ScalingResult. */
   scale(queueName, target, reason = 'manual') {
     const pool = this._pool(queueName);
-    count(target, 'targetWorkers');
+    nonNegativeInt(target, 'targetWorkers');
     return this._resize(pool, Math.max(pool.minWorkers, Math.min(pool.maxWorkers, target)), reason);
   }
 

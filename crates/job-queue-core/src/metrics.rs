@@ -58,14 +58,14 @@ pub struct MetricsBatch {
 pub struct MetricsFlush {
     pub completed: u64,
     pub failed: u64,
-    pub fields: Vec<(String, i64)>,
+    pub fields: BTreeMap<String, i64>,
 }
 
 /// A flush with nothing in it, for calls that carry no metrics.
 pub static NO_METRICS: MetricsFlush = MetricsFlush {
     completed: 0,
     failed: 0,
-    fields: Vec::new(),
+    fields: BTreeMap::new(),
 };
 
 /// What happened to one attempt, for [`MetricsBatch::record`].
@@ -79,10 +79,7 @@ pub enum AttemptEnd {
 
 impl MetricsBatch {
     fn add(&mut self, field: String, n: i64) {
-        match self.pending.fields.iter_mut().find(|(f, _)| *f == field) {
-            Some((_, total)) => *total += n,
-            None => self.pending.fields.push((field, n)),
-        }
+        *self.pending.fields.entry(field).or_default() += n;
     }
 
     fn observe(&mut self, histogram: char, name: &str, ms: u64) {

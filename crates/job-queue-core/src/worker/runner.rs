@@ -413,16 +413,10 @@ impl Runner {
     /// Decides what an outcome does to the job: complete, retry (now or later), or fail.
     fn settle(&mut self, mut run: Running, outcome: Outcome) -> (Settle, Option<WorkerEvent>) {
         let ran_ms = now_ms().saturating_sub(run.started_ms);
-        let end = match &outcome {
-            Outcome::Completed(_) => AttemptEnd::Completed,
-            Outcome::Failed(f) if !f.unrecoverable && run.attempts_made + 1 < run.opts.attempts => {
-                AttemptEnd::Retried
-            }
-            Outcome::Failed(_) => AttemptEnd::Failed,
-        };
-        self.metrics.record(&run.name, end, ran_ms, run.waited_ms);
         match outcome {
             Outcome::Completed(return_value) => {
+                self.metrics
+                    .record(&run.name, AttemptEnd::Completed, ran_ms, run.waited_ms);
                 let action = Action::Completed {
                     return_value: return_value.clone(),
                     keep: run
@@ -449,6 +443,12 @@ impl Runner {
                     stacktrace.drain(..excess);
                 }
                 let retrying = !failure.unrecoverable && attempt < run.opts.attempts;
+                let end = if retrying {
+                    AttemptEnd::Retried
+                } else {
+                    AttemptEnd::Failed
+                };
+                self.metrics.record(&run.name, end, ran_ms, run.waited_ms);
                 let reason = failure.message;
                 let retry = &self.options.retry;
                 let action = if retrying {
