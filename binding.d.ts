@@ -173,7 +173,7 @@ export interface WorkerConfig {
   /** JSON of the worker-level `removeOnComplete` (bool, count or `{age, count}`). */
   removeOnComplete?: string
   removeOnFail?: string
-  /** Jobs fetched ahead of free processing slots (default 0). */
+  /** Jobs fetched ahead of free processing slots (default: one while attempts are short). */
   prefetch?: number
   /** Cap on backoff delays for jobs whose backoff sets none (default 5 minutes). */
   retryMaxDelayMs?: number

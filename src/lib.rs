@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use job_queue_core::options::{KeepPolicy, RetryDefaults};
 use job_queue_core::producer::{NewJob, Preparer};
-use job_queue_core::worker::{Failure, Outcome, Worker, WorkerOptions};
+use job_queue_core::worker::{Failure, Outcome, Prefetch, Worker, WorkerOptions};
 use job_queue_core::{Engine, Queue, RedisConfig};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -70,7 +70,7 @@ pub struct WorkerConfig {
     /// JSON of the worker-level `removeOnComplete` (bool, count or `{age, count}`).
     pub remove_on_complete: Option<String>,
     pub remove_on_fail: Option<String>,
-    /// Jobs fetched ahead of free processing slots (default 0).
+    /// Jobs fetched ahead of free processing slots (default: one while attempts are short).
     pub prefetch: Option<u32>,
     /// Cap on backoff delays for jobs whose backoff sets none (default 5 minutes).
     pub retry_max_delay_ms: Option<f64>,
@@ -355,7 +355,9 @@ impl NativeEngine {
             )?,
             remove_on_fail: parse_keep(config.remove_on_fail.as_deref(), "removeOnFail")?,
             drain_delay: ms(config.drain_delay_ms, defaults.drain_delay),
-            prefetch: config.prefetch.map_or(defaults.prefetch, |p| p as usize),
+            prefetch: config
+                .prefetch
+                .map_or(defaults.prefetch, |p| Prefetch::Jobs(p as usize)),
             retry: RetryDefaults {
                 max_delay: config
                     .retry_max_delay_ms

@@ -45,7 +45,7 @@ use redis::Client;
 pub use connection::RedisConfig;
 pub use error::{Error, ErrorCode, Result};
 pub use queue::Queue;
-pub use worker::{Worker, WorkerOptions};
+pub use worker::{Prefetch, Worker, WorkerOptions};
 
 /// A connection to Redis plus the key prefix: the factory for queues and workers.
 #[derive(Clone)]

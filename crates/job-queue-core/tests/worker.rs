@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use job_queue_core::worker::{
-    Dispatched, Dispatcher, Failure, Outcome, Worker, WorkerEvent, WorkerOptions,
+    Dispatched, Dispatcher, Failure, Outcome, Prefetch, Worker, WorkerEvent, WorkerOptions,
 };
 use serde_json::json;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
@@ -38,6 +38,20 @@ impl Dispatcher for Channel {
     }
 }
 
+/// Starts a worker on the test's queue; its jobs arrive on the returned receiver.
+async fn start(
+    t: &common::TestQueue,
+    options: WorkerOptions,
+) -> (Worker, Arc<Channel>, UnboundedReceiver<Dispatched>) {
+    let (channel, rx) = channel();
+    let worker = t
+        .engine
+        .worker(&t.keys.queue, options, channel.clone())
+        .await
+        .unwrap();
+    (worker, channel, rx)
+}
+
 #[tokio::test]
 async fn processes_jobs_with_retries_at_concurrency() {
     let t = common::queue().await;
@@ -45,16 +59,11 @@ async fn processes_jobs_with_retries_at_concurrency() {
         .map(|_| common::request("a", json!({"attempts": 2, "backoff": 0})))
         .collect();
     t.queue().add(&jobs).await.unwrap();
-    let (channel, mut rx) = channel();
     let options = WorkerOptions {
         concurrency: 8,
         ..Default::default()
     };
-    let worker = t
-        .engine
-        .worker(&t.keys.queue, options, channel.clone())
-        .await
-        .unwrap();
+    let (worker, channel, mut rx) = start(&t, options).await;
     let mut completed = 0;
     while completed < 50 {
         let d = tokio::time::timeout(Duration::from_secs(10), rx.recv())
@@ -110,12 +119,7 @@ async fn a_job_past_its_timeout_fails_with_timeout_error_and_follows_its_retries
         )])
         .await
         .unwrap();
-    let (channel, mut rx) = channel();
-    let worker = t
-        .engine
-        .worker(&t.keys.queue, WorkerOptions::default(), channel.clone())
-        .await
-        .unwrap();
+    let (worker, channel, mut rx) = start(&t, WorkerOptions::default()).await;
     // never report: the processor "hangs" on both attempts
     let first = rx.recv().await.unwrap();
     let second = tokio::time::timeout(Duration::from_secs(5), rx.recv())
@@ -162,12 +166,7 @@ async fn an_unrecoverable_failure_skips_remaining_attempts() {
         .add(&[common::request("a", json!({"attempts": 5}))])
         .await
         .unwrap();
-    let (channel, mut rx) = channel();
-    let worker = t
-        .engine
-        .worker(&t.keys.queue, WorkerOptions::default(), channel)
-        .await
-        .unwrap();
+    let (worker, _, mut rx) = start(&t, WorkerOptions::default()).await;
     let d = rx.recv().await.unwrap();
     worker.report(
         d.handle,
@@ -190,16 +189,11 @@ async fn an_unrecoverable_failure_skips_remaining_attempts() {
 #[tokio::test]
 async fn a_worker_wakes_on_the_marker_when_a_job_arrives() {
     let t = common::queue().await;
-    let (channel, mut rx) = channel();
     let options = WorkerOptions {
         drain_delay: Duration::from_secs(30),
         ..Default::default()
     };
-    let worker = t
-        .engine
-        .worker(&t.keys.queue, options, channel)
-        .await
-        .unwrap();
+    let (worker, _, mut rx) = start(&t, options).await;
     // Let the worker find the queue empty and block on the marker.
     let blocked = common::wait_for(Duration::from_secs(5), || async {
         let clients: String = t.cmd(&["CLIENT", "LIST"]).await;
@@ -227,12 +221,7 @@ async fn close_gives_unfinished_jobs_back_to_the_queue() {
         .add(&[common::request("a", json!({}))])
         .await
         .unwrap();
-    let (channel, mut rx) = channel();
-    let worker: Worker = t
-        .engine
-        .worker(&t.keys.queue, WorkerOptions::default(), channel)
-        .await
-        .unwrap();
+    let (worker, _, mut rx) = start(&t, WorkerOptions::default()).await;
     let _never_reported = rx.recv().await.unwrap();
     worker.close(Duration::from_millis(50)).await;
     let counts = t.queue().counts().await.unwrap();
@@ -250,17 +239,12 @@ async fn prefetched_jobs_wait_for_a_slot_and_go_back_on_close() {
     let t = common::queue().await;
     let jobs: Vec<_> = (0..3).map(|_| common::request("a", json!({}))).collect();
     t.queue().add(&jobs).await.unwrap();
-    let (channel, mut rx) = channel();
     let options = WorkerOptions {
         concurrency: 1,
-        prefetch: 1,
+        prefetch: Prefetch::Jobs(1),
         ..Default::default()
     };
-    let worker = t
-        .engine
-        .worker(&t.keys.queue, options, channel)
-        .await
-        .unwrap();
+    let (worker, _, mut rx) = start(&t, options).await;
     let first = rx.recv().await.unwrap();
     let prefetched = common::wait_for(Duration::from_secs(5), || async {
         t.queue().counts().await.unwrap().active == 2
@@ -289,6 +273,42 @@ async fn prefetched_jobs_wait_for_a_slot_and_go_back_on_close() {
         third.attempts_made, 0,
         "a prefetched job given back used no attempt"
     );
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn by_default_a_worker_holds_one_job_ahead_only_while_jobs_are_short() {
+    let t = common::queue().await;
+    let jobs: Vec<_> = (0..5).map(|_| common::request("a", json!({}))).collect();
+    t.queue().add(&jobs).await.unwrap();
+    let (worker, _, mut rx) = start(&t, WorkerOptions::default()).await;
+    let first = rx.recv().await.unwrap();
+    assert_eq!(
+        t.queue().counts().await.unwrap().active,
+        1,
+        "nothing is held before an attempt has shown how long jobs take"
+    );
+    worker.report(first.handle, Outcome::Completed("1".into()));
+    let second = rx.recv().await.unwrap();
+    let held = common::wait_for(Duration::from_secs(5), || async {
+        t.queue().counts().await.unwrap().active == 2
+    })
+    .await;
+    assert!(held, "after a short attempt, one job waits in the worker");
+    // the second attempt is long (the processor's work, not a wait for the worker)
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    worker.report(second.handle, Outcome::Completed("2".into()));
+    let third = rx.recv().await.unwrap();
+    assert_eq!(third.job.id, "3", "the held job starts next");
+    let settled = common::wait_for(Duration::from_secs(5), || async {
+        t.queue().counts().await.unwrap().completed == 2
+    })
+    .await;
+    assert!(settled);
+    // the call that settled job 2 fetched nothing: jobs are long now
+    assert_eq!(t.queue().counts().await.unwrap().active, 1);
+    worker.report(third.handle, Outcome::Completed("3".into()));
+    worker.close(Duration::from_secs(1)).await;
     t.cleanup().await;
 }
 

@@ -9,6 +9,7 @@
 //!
 //! [`runner`] is that loop; [`timers`] holds lock renewal and the stalled check.
 
+mod prefetch;
 mod runner;
 mod timers;
 
@@ -27,6 +28,7 @@ use crate::job::Job;
 use crate::keys::QueueKeys;
 use crate::marker::watch_marker;
 use crate::options::{KeepPolicy, RetryDefaults};
+pub use prefetch::Prefetch;
 use runner::{Msg, Runner, RunningMap};
 
 /// Worker settings. Durations inside the engine; `...Ms` numbers only at the JS boundary.
@@ -50,10 +52,10 @@ pub struct WorkerOptions {
     /// Longest blocking wait on the marker when no delayed job is due sooner (default 5 s).
     pub drain_delay: Duration,
     /// Jobs fetched ahead and held (locked, in `active`) until a processing slot frees, so the
-    /// next job starts without waiting for Redis (default 0). Opt-in because it is visible:
-    /// `active` counts up to concurrency + prefetch, and a prefetched job is not overtaken by a
-    /// later higher-priority one. Given back to the queue on pause and close.
-    pub prefetch: usize,
+    /// next job starts without waiting for Redis. Visible: `active` counts them, and a held
+    /// job is not overtaken by a later higher-priority one. Given back to the queue on pause
+    /// and close. Default [`Prefetch::Auto`]: one while attempts are short.
+    pub prefetch: Prefetch,
     /// Backoff cap and jitter for jobs whose `backoff` does not set them.
     pub retry: RetryDefaults,
     /// Longest an attempt may run when the job sets no `timeoutMs` (default: no limit). An
@@ -76,7 +78,7 @@ impl Default for WorkerOptions {
             remove_on_complete: KeepPolicy::KEEP_ALL,
             remove_on_fail: KeepPolicy::KEEP_ALL,
             drain_delay: Duration::from_secs(5),
-            prefetch: 0,
+            prefetch: Prefetch::Auto,
             retry: RetryDefaults::default(),
             timeout: None,
             metric_points: crate::metrics::DEFAULT_POINTS,

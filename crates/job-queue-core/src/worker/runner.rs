@@ -4,15 +4,18 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use redis::aio::ConnectionManager;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::sync::oneshot;
-use tokio::task::JoinSet;
 
+use super::prefetch::PrefetchPolicy;
 use super::{Dispatched, Dispatcher, Failure, Outcome, WorkerEvent, WorkerOptions, WorkerStats};
 use crate::error::Result;
 use crate::job::Job;
@@ -50,6 +53,8 @@ pub(super) struct Running {
     /// had been runnable before it, for the latency metrics.
     started_ms: u64,
     waited_ms: Option<u64>,
+    /// When the processor got the job (none while it is held ahead).
+    dispatched: Option<Instant>,
 }
 
 impl Running {
@@ -70,6 +75,7 @@ impl Running {
                     .unwrap_or(runnable)
                     .saturating_sub(runnable)
             }),
+            dispatched: None,
         }
     }
 
@@ -92,6 +98,17 @@ impl Running {
 }
 
 pub(super) type RunningMap = Arc<Mutex<HashMap<u64, Running>>>;
+
+/// A script call in flight.
+type TripCall = Pin<Box<dyn Future<Output = Trip> + Send>>;
+
+/// The oldest call in flight, finished; pending while none is.
+async fn oldest(trips: &mut VecDeque<TripCall>) -> Trip {
+    match trips.front_mut() {
+        Some(call) => call.await,
+        None => std::future::pending().await,
+    }
+}
 
 /// A finished script call, with what was sent.
 struct Trip {
@@ -117,13 +134,17 @@ pub(super) struct Runner {
     pending: Vec<(Settle, Option<WorkerEvent>)>,
     /// Fetched jobs waiting for a processing slot (prefetch).
     buffer: VecDeque<Dispatched>,
+    prefetch: PrefetchPolicy,
     /// Jobs handed to the processor and not reported yet.
     processing: usize,
     /// Metric increments not yet sent.
     metrics: MetricsBatch,
     /// When dispatched jobs with a timeout run out of time, soonest first.
     deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
-    trips: JoinSet<Trip>,
+    /// Script calls in flight, oldest first, finished in that order: they share one connection,
+    /// so Redis runs them in the order they started, and the jobs they fetch must reach the
+    /// processor in that order too (FIFO at concurrency 1, with a job held ahead).
+    trips: VecDeque<TripCall>,
     /// Jobs asked for by trips in flight: capacity they may fill.
     reserved: usize,
     rx: UnboundedReceiver<Msg>,
@@ -155,6 +176,7 @@ impl Runner {
         paused: Arc<AtomicBool>,
         stats: Arc<WorkerStats>,
     ) -> Self {
+        let prefetch = PrefetchPolicy::new(options.prefetch, options.limiter.is_some());
         Self {
             token_base,
             seq: 0,
@@ -166,10 +188,11 @@ impl Runner {
             running,
             pending: Vec::new(),
             buffer: VecDeque::new(),
+            prefetch,
             processing: 0,
             deadlines: BinaryHeap::new(),
             metrics: MetricsBatch::default(),
-            trips: JoinSet::new(),
+            trips: VecDeque::new(),
             reserved: 0,
             rx,
             watch_tx,
@@ -243,13 +266,9 @@ impl Runner {
                 }
             };
             tokio::select! {
-                Some(done) = self.trips.join_next(), if !self.trips.is_empty() => {
-                    match done {
-                        Ok(trip) => self.finish_trip(trip),
-                        Err(e) => self.dispatcher.events(vec![WorkerEvent::Error {
-                            message: format!("worker round trip panicked: {e}"),
-                        }]),
-                    }
+                trip = oldest(&mut self.trips), if !self.trips.is_empty() => {
+                    self.trips.pop_front();
+                    self.finish_trip(trip);
                 }
                 msg = self.rx.recv() => match msg {
                     Some(msg) => self.on_msg(msg),
@@ -283,7 +302,7 @@ impl Runner {
         if self.closing.is_some() || self.paused.load(Ordering::SeqCst) {
             return 0;
         }
-        (self.options.concurrency + self.options.prefetch)
+        (self.options.concurrency + self.prefetch.ahead())
             .saturating_sub(self.running_count() + self.reserved)
     }
 
@@ -299,16 +318,16 @@ impl Runner {
         }
     }
 
-    /// Starts the timeout of each dispatched job that has one.
+    /// Notes when each dispatched job started, and starts the timeout of those that have one.
     fn start_clocks(&mut self, batch: &[Dispatched]) {
         let now = Instant::now();
-        let running = self.running.lock().expect("running lock");
+        let mut running = self.running.lock().expect("running lock");
         for d in batch {
-            let timeout = running
-                .get(&d.handle)
-                .and_then(|r| r.opts.timeout)
-                .or(self.options.timeout);
-            if let Some(t) = timeout {
+            let Some(run) = running.get_mut(&d.handle) else {
+                continue;
+            };
+            run.dispatched = Some(now);
+            if let Some(t) = run.opts.timeout.or(self.options.timeout) {
                 self.deadlines.push(Reverse((now + t, d.handle)));
             }
         }
@@ -371,6 +390,9 @@ impl Runner {
                     let run = self.running.lock().expect("running lock").remove(&handle);
                     if let Some(run) = run {
                         self.processing -= 1;
+                        if let Some(at) = run.dispatched {
+                            self.prefetch.record(at.elapsed());
+                        }
                         let settled = self.settle(run, outcome);
                         self.pending.push(settled);
                     }
@@ -517,7 +539,7 @@ impl Runner {
         } else {
             MetricsFlush::default()
         };
-        self.trips.spawn(async move {
+        let mut call: TripCall = Box::pin(async move {
             let fetch = Fetch {
                 token: &token,
                 lock,
@@ -537,6 +559,12 @@ impl Runner {
                 result,
             }
         });
+        // Polled once here, the call joins the connection's pipeline now, in the order trips
+        // start, whatever order they are awaited in later.
+        if let Poll::Ready(trip) = call.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+            call = Box::pin(std::future::ready(trip));
+        }
+        self.trips.push_back(call);
     }
 
     /// Fails a fetched job for good without running it (it stalled too often, or its hash is
@@ -674,6 +702,7 @@ impl Runner {
                 stacktrace: Vec::new(),
                 started_ms: now_ms(),
                 waited_ms: None,
+                dispatched: None,
             };
             self.fail_unrun(run, err.to_string());
         }
