@@ -28,7 +28,10 @@
   (0 ok, -1 job missing, -2 lock missing, -3 not active, -6 lock held by another token);
   jobs, rate_limit_ms and next_delayed_ms as fetch_jobs returns them.
 ]]
-local now = tonumber(ARGV[2])
+-- Numbers handed to redis.call go as the strings they arrived as where possible: Lua formats
+-- a number argument with sprintf("%.14g"), which costs more than the command it feeds.
+local now_s = ARGV[2]
+local now = tonumber(now_s)
 local m = tonumber(ARGV[9])
 local statuses = {}
 local trims = {}
@@ -50,7 +53,7 @@ local function release(id, token)
   if holder ~= token then return -6 end
   unlocked[#unlocked + 1] = key .. ":lock"
   unmarked[#unmarked + 1] = id
-  if redis.call("LREM", K.active, -1, id) == 0 then return -3 end
+  if redis.call("LREM", K.active, "-1", id) == 0 then return -3 end
   return 0
 end
 
@@ -79,6 +82,13 @@ local function release_dedup(id, dedup)
 end
 
 local retries_key = BASE .. "retries"
+-- Increments of the `retries` hash, summed over the batch and written once per field.
+local retry_counts = {}
+local function tally(field, n)
+  retry_counts[field] = (retry_counts[field] or 0) + n
+end
+-- Jobs retried at once to the left of wait, pushed in one command after the loop, in order.
+local requeued = {}
 
 -- BullMQ's per-minute metrics (spec §6.12) for `n` jobs that just reached `target`.
 local function record_minutes(target, n, max_points)
@@ -103,10 +113,10 @@ end
 
 -- Counts a retry of the attempt that just failed, and its delay.
 local function count_retry(attempt, error_name, delay)
-  redis.call("HINCRBY", retries_key, "attempt:" .. attempt, 1)
-  redis.call("HINCRBY", retries_key, "error:" .. (error_name ~= "" and error_name or "Error"), 1)
-  redis.call("HINCRBY", retries_key, "total", 1)
-  if delay > 0 then redis.call("HINCRBY", retries_key, "delaySum", delay) end
+  tally("attempt:" .. attempt, 1)
+  tally("error:" .. (error_name ~= "" and error_name or "Error"), 1)
+  tally("total", 1)
+  if delay > 0 then tally("delaySum", delay) end
 end
 
 for i = 0, m - 1 do
@@ -129,20 +139,20 @@ for i = 0, m - 1 do
     local keep = tonumber(x)
     release_dedup(id, ARGV[a + 9])
     if tonumber(attempts_made) > 1 then
-      redis.call("HINCRBY", retries_key, action == "c" and "retriedSucceeded" or "retriedFailed", 1)
+      tally(action == "c" and "retriedSucceeded" or "retriedFailed", 1)
     end
     if keep == 0 then
       delete_job(id)
     else
       local ids = finished_ids[set]
-      ids[#ids + 1] = now
+      ids[#ids + 1] = now_s
       ids[#ids + 1] = id
       local result_field = action == "c" and "returnvalue" or "failedReason"
       if stack ~= "" then
-        redis.call("HSET", key, result_field, value, "finishedOn", now, "atm", attempts_made,
+        redis.call("HSET", key, result_field, value, "finishedOn", now_s, "atm", attempts_made,
           "stacktrace", stack)
       else
-        redis.call("HSET", key, result_field, value, "finishedOn", now, "atm", attempts_made)
+        redis.call("HSET", key, result_field, value, "finishedOn", now_s, "atm", attempts_made)
       end
       if action == "f" then
         redis.call("HDEL", key, "defa")
@@ -161,19 +171,30 @@ for i = 0, m - 1 do
   elseif action == "d" then
     local delay = tonumber(x)
     redis.call("HSET", key, "failedReason", value, "stacktrace", stack, "atm", attempts_made,
-      "delay", delay)
+      "delay", x)
     count_retry(attempts_made, error_name, delay)
     add_delayed(id, now + delay)
     delayed = true
   else
     redis.call("HSET", key, "failedReason", value, "stacktrace", stack, "atm", attempts_made)
     count_retry(attempts_made, error_name, 0)
-    push_runnable(id, tonumber(y), x == "1")
+    local priority, lifo = tonumber(y), x == "1"
+    if priority == 0 and not lifo then
+      requeued[#requeued + 1] = id
+    else
+      push_runnable(id, priority, lifo)
+    end
     emit_hot("waiting", "jobId", id, "prev", "active")
     runnable = true
   end
 end
 
+for i = 1, #requeued, 1000 do
+  redis.call("LPUSH", K.wait, unpack(requeued, i, math.min(i + 999, #requeued)))
+end
+for field, n in pairs(retry_counts) do
+  redis.call("HINCRBY", retries_key, field, n)
+end
 for i = 1, #unlocked, 1000 do
   redis.call("DEL", unpack(unlocked, i, math.min(i + 999, #unlocked)))
   redis.call("SREM", K.stalled, unpack(unmarked, i, math.min(i + 999, #unmarked)))
@@ -201,7 +222,7 @@ for i = mbase + 4, mbase + 3 + tonumber(ARGV[mbase + 3]) * 2, 2 do
 end
 
 local worker_name = ARGV[6] ~= "" and ARGV[6] or nil
-local fetched = fetch_jobs(now, ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]), worker_name,
+local fetched = fetch_jobs(now, now_s, ARGV[3], ARGV[4], tonumber(ARGV[5]), worker_name,
   tonumber(ARGV[7]), tonumber(ARGV[8]))
 if delayed and #fetched[1] == 0 then refresh_delay_marker() end
 -- like BullMQ, only finishing (not a retry) announces an empty queue

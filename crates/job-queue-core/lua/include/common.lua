@@ -18,14 +18,15 @@ local BASE = ARGV[1]
 local PRIORITY_SHIFT = 4294967296 -- 2^32
 local DELAY_SHIFT = 4096          -- 2^12
 
--- Approximate cap of the events stream; written with BullMQ's default when absent.
+-- Approximate cap of the events stream (decimal text); written with BullMQ's default when
+-- absent.
 local function events_max_len()
   local len = redis.call("HGET", K.meta, "opts.maxLenEvents")
   if not len then
-    redis.call("HSET", K.meta, "opts.maxLenEvents", 10000)
-    return 10000
+    redis.call("HSET", K.meta, "opts.maxLenEvents", "10000")
+    return "10000"
   end
-  return tonumber(len)
+  return len
 end
 
 local MAX_EVENTS = events_max_len()
@@ -53,7 +54,7 @@ local function paused_or_maxed()
 end
 
 local function wake_workers()
-  redis.call("ZADD", K.marker, 0, "0")
+  redis.call("ZADD", K.marker, "0", "0")
 end
 
 -- Delay marker: member "1" scored with the earliest due time in ms (not shifted).
@@ -119,8 +120,9 @@ end
 
 -- Moves up to `count` runnable jobs into active under lock `token`, as BullMQ's fetch does
 -- (spec §6.2), popping them in one command per source list. Returns {jobs, rate_limit_ms,
--- next_delayed_ms} where jobs is a flat list of {id, {hash fields...}} pairs.
-local function fetch_jobs(now, token, lock_ms, count, worker_name, lim_max, lim_duration)
+-- next_delayed_ms} where jobs is a flat list of {id, {hash fields...}} pairs. `now_s` and
+-- `lock_ms` are decimal strings: written per job, they are not formatted from numbers.
+local function fetch_jobs(now, now_s, token, lock_ms, count, worker_name, lim_max, lim_duration)
   local jobs = {}
   local meta = redis.call("HMGET", K.meta, "paused", "concurrency", "max", "duration")
   local paused = meta[1]
@@ -172,32 +174,33 @@ local function fetch_jobs(now, token, lock_ms, count, worker_name, lim_max, lim_
     redis.call("SET", key .. ":lock", token, "PX", lock_ms)
     emit_hot("active", "jobId", id, "prev", "waiting")
     local fields = redis.call("HGETALL", key)
-    local started = 1
+    local started
     local seen_processed = false
     for i = 1, #fields, 2 do
       local f = fields[i]
       if f == "ats" then
-        started = tonumber(fields[i + 1]) + 1
-        fields[i + 1] = tostring(started)
+        started = tostring(tonumber(fields[i + 1]) + 1)
+        fields[i + 1] = started
       elseif f == "processedOn" then
-        fields[i + 1] = tostring(now)
+        fields[i + 1] = now_s
         seen_processed = true
       end
     end
-    if started == 1 then
+    if not started then
+      started = "1"
       fields[#fields + 1] = "ats"
-      fields[#fields + 1] = "1"
+      fields[#fields + 1] = started
     end
     if not seen_processed then
       fields[#fields + 1] = "processedOn"
-      fields[#fields + 1] = tostring(now)
+      fields[#fields + 1] = now_s
     end
     if worker_name then
-      redis.call("HSET", key, "processedOn", now, "ats", started, "pb", worker_name)
+      redis.call("HSET", key, "processedOn", now_s, "ats", started, "pb", worker_name)
       fields[#fields + 1] = "pb"
       fields[#fields + 1] = worker_name
     else
-      redis.call("HSET", key, "processedOn", now, "ats", started)
+      redis.call("HSET", key, "processedOn", now_s, "ats", started)
     end
     jobs[#jobs + 1] = id
     jobs[#jobs + 1] = fields
