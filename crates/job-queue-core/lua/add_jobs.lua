@@ -1,9 +1,11 @@
 --[[ add_jobs: add one or more jobs atomically (spec §6.1).
 
   KEYS: the queue keys (include/common.lua)
-  ARGV[1] base, ARGV[2] job count n, then 9 values per job:
-    custom id ('' = take the counter), name, data (JSON), opts (JSON), timestamp ms,
-    delay ms, priority, lifo ('1' / '0'),
+  ARGV[1] base, ARGV[2] job count n, ARGV[3] shape count s, then 6 values per shape (what
+  jobs of a call tend to share):
+    name, opts (JSON), timestamp ms, delay ms, priority, lifo ('1' / '0')
+  then 4 values per job:
+    custom id ('' = take the counter), data (JSON), shape number (1-based),
     deduplication ('' = none, else "<ttl ms or empty>|<flags>|<id>", flags: e = extend the
     ttl, r = replace a delayed owner)
   Returns a flat list {id, created (1|0), ...}: created 0 means the job was not added, and
@@ -13,6 +15,17 @@
   pushed to wait in one command, in order.
 ]]
 local n = tonumber(ARGV[2])
+local shapes = {}
+for k = 0, tonumber(ARGV[3]) - 1 do
+  local a = 4 + k * 6
+  -- numbers go to HSET as the strings they arrived as: converting a Lua number back costs
+  shapes[k + 1] = {
+    name = ARGV[a], opts = ARGV[a + 1], timestamp_s = ARGV[a + 2], delay_s = ARGV[a + 3],
+    priority_s = ARGV[a + 4], delay = tonumber(ARGV[a + 3]), priority = tonumber(ARGV[a + 4]),
+    lifo = ARGV[a + 5] == "1", due = tonumber(ARGV[a + 2]) + tonumber(ARGV[a + 3]),
+  }
+end
+local first_job = 4 + #shapes * 6
 local first_counter = redis.call("INCRBY", K.id, n) - n
 local fifo = {}
 local runnable, delayed = false, false
@@ -54,37 +67,35 @@ local function deduplicate(spec, id)
 end
 
 for i = 0, n - 1 do
-  local a = 3 + i * 9
-  local custom, name, data, opts = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
-  -- numbers go to HSET as the strings they arrived as: converting a Lua number back costs
-  local timestamp_s, delay_s, priority_s = ARGV[a + 4], ARGV[a + 5], ARGV[a + 6]
-  local delay, priority, lifo = tonumber(delay_s), tonumber(priority_s), ARGV[a + 7] == "1"
+  local a = first_job + i * 4
+  local custom, data, shape = ARGV[a], ARGV[a + 1], shapes[tonumber(ARGV[a + 2])]
+  local name, priority = shape.name, shape.priority
   local id = custom
-  if id == "" then id = tostring(first_counter + i + 1) end
+  if id == "" then id = string.format("%d", first_counter + i + 1) end
   local key = BASE .. id
   local owner, dedup
   if custom ~= "" and redis.call("EXISTS", key) == 1 then
     emit_hot("duplicated", "jobId", id)
     owner = id
-  elseif ARGV[a + 8] ~= "" then
-    owner, dedup = deduplicate(ARGV[a + 8], id)
+  elseif ARGV[a + 3] ~= "" then
+    owner, dedup = deduplicate(ARGV[a + 3], id)
   end
   if owner then
     result[#result + 1] = owner
     result[#result + 1] = 0
   else
-    redis.call("HSET", key, "name", name, "data", data, "opts", opts,
-      "timestamp", timestamp_s, "delay", delay_s, "priority", priority_s)
+    redis.call("HSET", key, "name", name, "data", data, "opts", shape.opts,
+      "timestamp", shape.timestamp_s, "delay", shape.delay_s, "priority", shape.priority_s)
     if dedup then redis.call("HSET", key, "deid", dedup) end
     emit_hot("added", "jobId", id, "name", name)
-    if delay > 0 then
-      add_delayed(id, tonumber(timestamp_s) + delay)
+    if shape.delay > 0 then
+      add_delayed(id, shape.due)
       delayed = true
     else
-      if priority == 0 and not lifo then
+      if priority == 0 and not shape.lifo then
         fifo[#fifo + 1] = id
       else
-        push_runnable(id, priority, lifo)
+        push_runnable(id, priority, shape.lifo)
       end
       emit_hot("waiting", "jobId", id)
       runnable = true

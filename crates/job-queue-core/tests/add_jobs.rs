@@ -33,6 +33,50 @@ async fn standard_add_writes_the_bullmq_layout() {
 }
 
 #[tokio::test]
+async fn alike_and_different_jobs_in_one_call_each_keep_their_own_fields() {
+    let t = common::queue().await;
+    let mut jobs: Vec<_> = (0..3).map(|_| common::request("same", json!({}))).collect();
+    for (i, job) in jobs.iter_mut().enumerate() {
+        job.data = format!(r#"{{"i":{i}}}"#);
+    }
+    jobs.push(common::request("later", json!({"delay": 60000})));
+    jobs.push(common::request("other", json!({"attempts": 3})));
+    jobs.push(common::request("same", json!({"jobId": "mine"})));
+    let added = t.queue().add(&jobs).await.unwrap();
+    let ids: Vec<&str> = added.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["1", "2", "3", "4", "5", "mine"]);
+    for (id, name, data, delay) in [
+        ("1", "same", r#"{"i":0}"#, "0"),
+        ("3", "same", r#"{"i":2}"#, "0"),
+        ("4", "later", r#"{"x":1}"#, "60000"),
+        ("5", "other", r#"{"x":1}"#, "0"),
+        ("mine", "same", r#"{"x":1}"#, "0"),
+    ] {
+        let hash: std::collections::HashMap<String, String> =
+            t.cmd(&["HGETALL", &t.keys.job(id)]).await;
+        assert_eq!(
+            (
+                hash["name"].as_str(),
+                hash["data"].as_str(),
+                hash["delay"].as_str()
+            ),
+            (name, data, delay),
+            "job {id}"
+        );
+    }
+    let opts: String = t.cmd(&["HGET", &t.keys.job("5"), "opts"]).await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&opts).unwrap()["attempts"],
+        3
+    );
+    let wait: Vec<String> = t.cmd(&["LRANGE", &t.keys.key("wait"), "0", "-1"]).await;
+    assert_eq!(wait, ["mine", "5", "3", "2", "1"]);
+    let delayed: i64 = t.cmd(&["ZCARD", &t.keys.key("delayed")]).await;
+    assert_eq!(delayed, 1);
+    t.cleanup().await;
+}
+
+#[tokio::test]
 async fn existing_custom_id_is_left_alone() {
     let t = common::queue().await;
     let q = t.queue();
