@@ -4,9 +4,12 @@
   KEYS: the queue keys (include/common.lua)
   ARGV[1] base  [2] now ms  [3] lock token for fetched jobs  [4] lock ms  [5] fetch count
       [6] worker name ('' = none)  [7] limiter max ('' = none)  [8] limiter window ms ('' = none)
-      [9] number of entries m, then 11 values per entry:
-    id, token, action, value, stacktrace JSON ('' = leave as is), attempts made after this
-    attempt, x, y, z, deduplication id ('' = none), error name ('' = none)
+      [9] number of entries m  [10] number of shapes s (what entries tend to share), then
+    8 values per shape:
+      lock token, action, attempts made after this attempt, x, y, z, deduplication id
+      ('' = none), error name ('' = none)
+    then 4 values per entry:
+      id, value, stacktrace JSON ('' = leave as is), shape number (1-based)
     then: per-minute metrics points to keep (0 = none), jobs completed and failed for good
     since the worker's last metrics flush, the number k of metric increments, and k
     (field, increment) pairs for the `metrics:jq` hash (our key: counters and histograms
@@ -119,11 +122,18 @@ local function count_retry(attempt, error_name, delay)
   if delay > 0 then tally("delaySum", delay) end
 end
 
+local shapes = {}
+for k = 0, tonumber(ARGV[10]) - 1 do
+  local a = 11 + k * 8
+  shapes[k + 1] = {unpack(ARGV, a, a + 7)}
+end
+local first_entry = 11 + #shapes * 8
+
 for i = 0, m - 1 do
-  local a = 10 + i * 11
-  local id, token, action, value, stack = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
-  local attempts_made, x, y, z = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8]
-  local error_name = ARGV[a + 10]
+  local a = first_entry + i * 4
+  local id, value, stack = ARGV[a], ARGV[a + 1], ARGV[a + 2]
+  local shape = shapes[tonumber(ARGV[a + 3])]
+  local token, action, attempts_made, x, y, z, dedup_id, error_name = unpack(shape)
   local key = BASE .. id
   local status = release(id, token)
   statuses[#statuses + 1] = status
@@ -137,7 +147,7 @@ for i = 0, m - 1 do
     finished = true
     local set = action == "c" and "completed" or "failed"
     local keep = tonumber(x)
-    release_dedup(id, ARGV[a + 9])
+    release_dedup(id, dedup_id)
     if tonumber(attempts_made) > 1 then
       tally(action == "c" and "retriedSucceeded" or "retriedFailed", 1)
     end
@@ -209,7 +219,7 @@ for set, policy in pairs(trims) do
 end
 if runnable and not paused_or_maxed() then wake_workers() end
 
-local mbase = 10 + m * 11
+local mbase = first_entry + m * 4
 local max_points = tonumber(ARGV[mbase])
 if max_points > 0 then
   local completed, failed = tonumber(ARGV[mbase + 1]), tonumber(ARGV[mbase + 2])

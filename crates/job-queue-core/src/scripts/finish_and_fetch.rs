@@ -1,5 +1,6 @@
 //! Wrapper of `lua/finish_and_fetch.lua`: the worker's single round trip.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use redis::aio::ConnectionLike;
@@ -83,11 +84,89 @@ pub struct FetchResult {
     pub next_delayed_ms: Option<u64>,
 }
 
-fn keep_args(keep: &KeepPolicy) -> (i64, u64) {
-    (
-        keep.count.map_or(-1, |c| c as i64),
-        keep.age.map_or(0, |a| a.as_secs()),
-    )
+/// What settled jobs of one call tend to share: the lock token, the action and its
+/// parameters. Each distinct shape is sent once and jobs refer to it by number, so settling a
+/// batch costs Redis 4 arguments per job instead of 11.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Shape<'a> {
+    token: &'a str,
+    code: &'static str,
+    attempts_made: u32,
+    x: String,
+    y: String,
+    z: String,
+    dedup: &'a str,
+    error_name: &'a str,
+}
+
+impl<'a> Shape<'a> {
+    /// The shape of `s`, and its value (return value JSON or failure reason).
+    fn of(s: &'a Settle) -> (Self, &'a str) {
+        let (code, value, x, y, z) = match &s.action {
+            Action::Completed {
+                return_value: v,
+                keep,
+                attempts,
+            } => (
+                "c",
+                v.as_str(),
+                keep_count(keep),
+                keep_age(keep),
+                attempts.to_string(),
+            ),
+            Action::Failed {
+                reason: v,
+                keep,
+                attempts,
+            } => (
+                "f",
+                v.as_str(),
+                keep_count(keep),
+                keep_age(keep),
+                attempts.to_string(),
+            ),
+            Action::RetryLater { reason, delay } => (
+                "d",
+                reason.as_str(),
+                delay.as_millis().to_string(),
+                String::new(),
+                String::new(),
+            ),
+            Action::RetryNow {
+                reason,
+                lifo,
+                priority,
+            } => (
+                "w",
+                reason.as_str(),
+                if *lifo { "1" } else { "0" }.to_owned(),
+                priority.to_string(),
+                String::new(),
+            ),
+            Action::Release => ("r", "", String::new(), String::new(), String::new()),
+        };
+        let shape = Shape {
+            token: &s.token,
+            code,
+            attempts_made: s.attempts_made,
+            x,
+            y,
+            z,
+            dedup: s.dedup_id.as_deref().unwrap_or(""),
+            error_name: s.error_name.as_deref().unwrap_or(""),
+        };
+        (shape, value)
+    }
+}
+
+/// Finished jobs of this kind to keep (-1: all).
+fn keep_count(keep: &KeepPolicy) -> String {
+    keep.count.map_or(-1, |c| c as i64).to_string()
+}
+
+/// Age in seconds after which finished jobs of this kind go (0: never).
+fn keep_age(keep: &KeepPolicy) -> String {
+    keep.age.map_or(0, |a| a.as_secs()).to_string()
 }
 
 pub async fn finish_and_fetch<C: ConnectionLike>(
@@ -107,67 +186,32 @@ pub async fn finish_and_fetch<C: ConnectionLike>(
         Some((max, window)) => inv.arg(max).arg(window.as_millis() as u64),
         None => inv.arg("").arg(""),
     };
-    inv.arg(settle.len());
-    for s in settle {
-        let code = match s.action {
-            Action::Completed { .. } => "c",
-            Action::Failed { .. } => "f",
-            Action::RetryLater { .. } => "d",
-            Action::RetryNow { .. } => "w",
-            Action::Release => "r",
-        };
-        inv.arg(&s.id).arg(&s.token).arg(code);
-        let stack = s.stacktrace.as_deref().unwrap_or("");
-        match &s.action {
-            Action::Completed {
-                return_value: v,
-                keep,
-                attempts,
-            }
-            | Action::Failed {
-                reason: v,
-                keep,
-                attempts,
-            } => {
-                let (count, age) = keep_args(keep);
-                inv.arg(v)
-                    .arg(stack)
-                    .arg(s.attempts_made)
-                    .arg(count)
-                    .arg(age)
-                    .arg(attempts);
-            }
-            Action::RetryLater { reason, delay } => {
-                inv.arg(reason)
-                    .arg(stack)
-                    .arg(s.attempts_made)
-                    .arg(delay.as_millis() as u64)
-                    .arg("")
-                    .arg("");
-            }
-            Action::RetryNow {
-                reason,
-                lifo,
-                priority,
-            } => {
-                inv.arg(reason)
-                    .arg(stack)
-                    .arg(s.attempts_made)
-                    .arg(if *lifo { "1" } else { "0" })
-                    .arg(priority)
-                    .arg("");
-            }
-            Action::Release => {
-                inv.arg("")
-                    .arg("")
-                    .arg(s.attempts_made)
-                    .arg("")
-                    .arg("")
-                    .arg("");
-            }
-        }
-        inv.arg(s.dedup_id.as_deref().unwrap_or(""))
-            .arg(s.error_name.as_deref().unwrap_or(""));
+    let mut shapes: Vec<Shape> = Vec::new();
+    let mut index: HashMap<Shape, usize> = HashMap::new();
+    let entries: Vec<(&str, &str, usize)> = settle
+        .iter()
+        .map(|s| {
+            let (shape, value) = Shape::of(s);
+            let n = *index.entry(shape.clone()).or_insert_with(|| {
+                shapes.push(shape);
+                shapes.len()
+            });
+            (value, s.stacktrace.as_deref().unwrap_or(""), n)
+        })
+        .collect();
+    inv.arg(settle.len()).arg(shapes.len());
+    for shape in &shapes {
+        inv.arg(shape.token)
+            .arg(shape.code)
+            .arg(shape.attempts_made)
+            .arg(&shape.x)
+            .arg(&shape.y)
+            .arg(&shape.z)
+            .arg(shape.dedup)
+            .arg(shape.error_name);
+    }
+    for (s, (value, stack, shape)) in settle.iter().zip(entries) {
+        inv.arg(&s.id).arg(value).arg(stack).arg(shape);
     }
     let m = fetch.metrics;
     inv.arg(fetch.metric_points)
