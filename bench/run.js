@@ -154,7 +154,7 @@ async function main() {
       ? [`process-c1 uses ${cfg.c1Jobs.toLocaleString('en-US')} jobs rather than ${cfg.jobs.toLocaleString('en-US')} to keep the run short (BENCH_C1_JOBS overrides).`]
       : []),
     `e2e-latency: ${cfg.latencyRate} jobs/s for ${cfg.latencySeconds} s into a concurrency-${LATENCY_CONCURRENCY} worker, enqueue to processor start.`,
-    `memory: 10,000 waiting jobs with 200-byte JSON data, (used_memory after − before) / jobs.`,
+    `memory: 10,000 waiting jobs with 200-byte JSON data; Redis memory = (used_memory after − before) / jobs, which also moves with the keyspace's hash table resizing (about ±25 B/job between runs); key bytes = sum of MEMORY USAGE (SAMPLES 0) over the peer's keys / jobs.`,
     `bee-queue retry uses .retries(1).backoff('immediate'): its backoff('fixed', 0) throws (delay must be > 0); 'immediate' retries with delay 0.`,
     `bee-queue producer: getEvents and storeJobs off (BullMQ's Queue keeps neither); worker at defaults.`,
     'CPU figures are per 1,000 jobs: Node = process.cpuUsage() of this process (native threads included), Redis = used_cpu_user + used_cpu_sys.',
