@@ -313,6 +313,50 @@ async fn by_default_a_worker_holds_one_job_ahead_only_while_jobs_are_short() {
 }
 
 #[tokio::test]
+async fn a_job_held_ahead_keeps_its_lock_while_a_long_job_runs() {
+    let t = common::queue().await;
+    let jobs: Vec<_> = (0..3).map(|_| common::request("a", json!({}))).collect();
+    t.queue().add(&jobs).await.unwrap();
+    let options = WorkerOptions {
+        lock_duration: Duration::from_millis(200),
+        stalled_interval: Duration::from_millis(100),
+        ..Default::default()
+    };
+    let (worker, channel, mut rx) = start(&t, options).await;
+    let first = rx.recv().await.unwrap();
+    worker.report(first.handle, Outcome::Completed("1".into()));
+    let second = rx.recv().await.unwrap();
+    let held = common::wait_for(Duration::from_secs(5), || async {
+        t.queue().counts().await.unwrap().active == 2
+    })
+    .await;
+    assert!(held, "job 3 is held while job 2 runs");
+    // job 2 works for three lock lifetimes; stalled checks run every 100 ms meanwhile
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let lock: Option<String> = t.cmd(&["GET", &format!("{}:lock", t.keys.job("3"))]).await;
+    assert!(lock.is_some(), "the held job's lock was renewed");
+    worker.report(second.handle, Outcome::Completed("2".into()));
+    let third = rx.recv().await.unwrap();
+    assert_eq!(third.job.id, "3");
+    assert_eq!(third.job.attempts_made, 0);
+    worker.report(third.handle, Outcome::Completed("3".into()));
+    let done = common::wait_for(Duration::from_secs(5), || async {
+        t.queue().counts().await.unwrap().completed == 3
+    })
+    .await;
+    assert!(done);
+    worker.close(Duration::from_secs(1)).await;
+    let stalled = channel
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| matches!(e, WorkerEvent::Stalled { .. }));
+    assert!(!stalled, "no job was taken for stalled");
+    t.cleanup().await;
+}
+
+#[tokio::test]
 async fn metrics_count_outcomes_by_job_type_and_time_them() {
     let t = common::queue().await;
     let jobs: Vec<_> = (0..6)
