@@ -227,21 +227,24 @@ class JobQueueCoordinator extends EventEmitter {
     batch.waiters.forEach((w, i) => {
       const entry = result.jobs[i];
       if (Array.isArray(entry)) {
-        this._added(queueName, entry, result.opts, w.part.name, w.data).then(w.resolve, w.reject);
+        const added = this._added(queueName, entry, result.opts, w.part.name, w.data);
+        if (added instanceof Promise) added.then(w.resolve, w.reject);
+        else w.resolve(added);
       } else {
         w.reject(fromReason(entry) || new Error(entry.message));
       }
     });
   }
 
-  /** The job an add returned: the new one, or for an existing custom id, the stored one. */
+  /** The job an add returned: the new one, or for an existing custom id a promise of the
+   * stored one. */
   _added(queueName, [id, created, timestamp, optsIndex], opts, name, data) {
     if (created) {
       const job = new AddedJob(id, name, data, opts[optsIndex], timestamp, queueName);
       if (this.listenerCount('waiting') + this.listenerCount('delayed') > 0) {
         this._emitLocal(job.opts.delay > 0 ? 'delayed' : 'waiting', { queueName, jobId: id, name });
       }
-      return Promise.resolve(job);
+      return job;
     }
     return this.getJob(queueName, id);
   }
@@ -260,9 +263,9 @@ class JobQueueCoordinator extends EventEmitter {
     if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
     const parts = jobs.map((j, i) => describeJob(j, queueName, i));
     const result = await this._send(queueName, parts.map((p) => p.json), true);
-    return Promise.all(
-      result.jobs.map((e, i) => this._added(queueName, e, result.opts, parts[i].name, jobs[i].data)),
-    );
+    const added = result.jobs.map((e, i) => this._added(queueName, e, result.opts, parts[i].name, jobs[i].data));
+    // only jobs that already existed are read back; the rest need no promise each
+    return added.some((a) => a instanceof Promise) ? Promise.all(added) : added;
   }
 
   /**

@@ -16,17 +16,19 @@ class Job {
 
 /** The job returned by enqueueJob / enqueueBulk: `{id, name, data, opts, timestamp, queueName}`. */
 class AddedJob {
+  #optsText; // parsed on first read of `opts`: most callers of enqueue never read it
+
   constructor(id, name, data, optsText, timestamp, queueName) {
     this.id = id;
     this.name = name;
     this.data = data;
     this.timestamp = timestamp;
     this.queueName = queueName;
-    Object.defineProperty(this, '_optsText', { value: optsText, writable: true });
+    this.#optsText = optsText;
   }
 
   get opts() {
-    const value = JSON.parse(this._optsText);
+    const value = JSON.parse(this.#optsText);
     Object.defineProperty(this, 'opts', { value, enumerable: true });
     return value;
   }
