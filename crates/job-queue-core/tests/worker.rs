@@ -83,10 +83,7 @@ async fn processes_jobs_with_retries_at_concurrency() {
         };
         worker.report(d.handle, outcome);
     }
-    let done = common::wait_for(Duration::from_secs(5), || async {
-        t.queue().counts().await.unwrap().completed == 50
-    })
-    .await;
+    let done = t.counts_until(|c| c.completed == 50).await;
     assert!(done);
     let job = t.queue().get_job("7").await.unwrap().unwrap();
     assert_eq!(job.attempts_made, 2);
@@ -132,10 +129,7 @@ async fn a_job_past_its_timeout_fails_with_timeout_error_and_follows_its_retries
         second.job.failed_reason.as_deref(),
         Some("job timed out after 100 ms")
     );
-    let failed = common::wait_for(Duration::from_secs(5), || async {
-        t.queue().counts().await.unwrap().failed == 1
-    })
-    .await;
+    let failed = t.counts_until(|c| c.failed == 1).await;
     assert!(failed, "the second timeout fails it for good");
     let job = t.queue().get_job(&first.job.id).await.unwrap().unwrap();
     assert_eq!(job.error_name.as_deref(), Some("TimeoutError"));
@@ -177,10 +171,7 @@ async fn an_unrecoverable_failure_skips_remaining_attempts() {
             unrecoverable: true,
         }),
     );
-    let failed = common::wait_for(Duration::from_secs(5), || async {
-        t.queue().counts().await.unwrap().failed == 1
-    })
-    .await;
+    let failed = t.counts_until(|c| c.failed == 1).await;
     assert!(failed);
     worker.close(Duration::from_secs(1)).await;
     t.cleanup().await;
@@ -246,10 +237,7 @@ async fn prefetched_jobs_wait_for_a_slot_and_go_back_on_close() {
     };
     let (worker, _, mut rx) = start(&t, options).await;
     let first = rx.recv().await.unwrap();
-    let prefetched = common::wait_for(Duration::from_secs(5), || async {
-        t.queue().counts().await.unwrap().active == 2
-    })
-    .await;
+    let prefetched = t.counts_until(|c| c.active == 2).await;
     assert!(
         prefetched,
         "one job runs and one waits locked in the worker"
@@ -290,20 +278,14 @@ async fn by_default_a_worker_holds_one_job_ahead_only_while_jobs_are_short() {
     );
     worker.report(first.handle, Outcome::Completed("1".into()));
     let second = rx.recv().await.unwrap();
-    let held = common::wait_for(Duration::from_secs(5), || async {
-        t.queue().counts().await.unwrap().active == 2
-    })
-    .await;
+    let held = t.counts_until(|c| c.active == 2).await;
     assert!(held, "after a short attempt, one job waits in the worker");
     // the second attempt is long (the processor's work, not a wait for the worker)
     tokio::time::sleep(Duration::from_millis(100)).await;
     worker.report(second.handle, Outcome::Completed("2".into()));
     let third = rx.recv().await.unwrap();
     assert_eq!(third.job.id, "3", "the held job starts next");
-    let settled = common::wait_for(Duration::from_secs(5), || async {
-        t.queue().counts().await.unwrap().completed == 2
-    })
-    .await;
+    let settled = t.counts_until(|c| c.completed == 2).await;
     assert!(settled);
     // the call that settled job 2 fetched nothing: jobs are long now
     assert_eq!(t.queue().counts().await.unwrap().active, 1);
@@ -326,10 +308,7 @@ async fn a_job_held_ahead_keeps_its_lock_while_a_long_job_runs() {
     let first = rx.recv().await.unwrap();
     worker.report(first.handle, Outcome::Completed("1".into()));
     let second = rx.recv().await.unwrap();
-    let held = common::wait_for(Duration::from_secs(5), || async {
-        t.queue().counts().await.unwrap().active == 2
-    })
-    .await;
+    let held = t.counts_until(|c| c.active == 2).await;
     assert!(held, "job 3 is held while job 2 runs");
     // job 2 works for three lock lifetimes; stalled checks run every 100 ms meanwhile
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -340,10 +319,7 @@ async fn a_job_held_ahead_keeps_its_lock_while_a_long_job_runs() {
     assert_eq!(third.job.id, "3");
     assert_eq!(third.job.attempts_made, 0);
     worker.report(third.handle, Outcome::Completed("3".into()));
-    let done = common::wait_for(Duration::from_secs(5), || async {
-        t.queue().counts().await.unwrap().completed == 3
-    })
-    .await;
+    let done = t.counts_until(|c| c.completed == 3).await;
     assert!(done);
     worker.close(Duration::from_secs(1)).await;
     let stalled = channel
@@ -399,11 +375,7 @@ async fn metrics_count_outcomes_by_job_type_and_time_them() {
         };
         worker.report(d.handle, outcome);
     }
-    let settled = common::wait_for(Duration::from_secs(5), || async {
-        let c = t.queue().counts().await.unwrap();
-        c.completed == 4 && c.failed == 2
-    })
-    .await;
+    let settled = t.counts_until(|c| c.completed == 4 && c.failed == 2).await;
     assert!(settled);
     worker.close(Duration::from_secs(1)).await;
     let m = t.queue().metrics(1).await.unwrap();

@@ -44,6 +44,18 @@ impl TestQueue {
         self.engine.queue(&self.keys.queue).unwrap()
     }
 
+    /// Polls the queue's job counts until `check` holds; false if 5 s pass first.
+    pub async fn counts_until(
+        &self,
+        check: impl Fn(&job_queue_core::queue::JobCounts) -> bool,
+    ) -> bool {
+        let check = &check;
+        wait_for(Duration::from_secs(5), || async move {
+            check(&self.queue().counts().await.unwrap())
+        })
+        .await
+    }
+
     pub async fn cmd<T: redis::FromRedisValue>(&self, args: &[&str]) -> T {
         let mut c = redis::cmd(args[0]);
         for a in &args[1..] {
