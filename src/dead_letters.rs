@@ -5,7 +5,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::errors::{to_js, validation};
-use crate::NativeEngine;
+use crate::{jobs_json, NativeEngine};
 
 #[napi]
 impl NativeEngine {
@@ -17,12 +17,11 @@ impl NativeEngine {
     /// Archived jobs, most recently archived first, as a JSON array.
     #[napi]
     pub async fn archived_jobs(&self, queue: String, start: i64, end: i64) -> Result<String> {
-        let jobs = self
-            .queue(&queue)?
-            .archived_jobs(start as isize, end as isize)
-            .await
-            .map_err(to_js)?;
-        Ok(serde_json::to_string(&jobs).expect("serialises"))
+        jobs_json(
+            self.queue(&queue)?
+                .archived_jobs(start as isize, end as isize)
+                .await,
+        )
     }
 
     /// Deletes failed jobs that failed at or before `until_ms` (all when absent).

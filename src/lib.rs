@@ -39,6 +39,11 @@ fn init() {
     napi::bindgen_prelude::create_custom_tokio_runtime(runtime);
 }
 
+/// A list of jobs as the JSON array the JS side parses.
+fn jobs_json(jobs: job_queue_core::Result<Vec<job_queue_core::job::Job>>) -> Result<String> {
+    Ok(serde_json::to_string(&jobs.map_err(to_js)?).expect("jobs serialise"))
+}
+
 /// Where Redis is and how keys are named.
 #[napi(object)]
 pub struct EngineConfig {
@@ -258,12 +263,11 @@ impl NativeEngine {
     /// Failed jobs, newest first, ranks `start..=end`, as a JSON array.
     #[napi]
     pub async fn failed_jobs(&self, queue: String, start: i64, end: i64) -> Result<String> {
-        let jobs = self
-            .queue(&queue)?
-            .failed_jobs(start as isize, end as isize)
-            .await
-            .map_err(to_js)?;
-        Ok(serde_json::to_string(&jobs).expect("jobs serialise"))
+        jobs_json(
+            self.queue(&queue)?
+                .failed_jobs(start as isize, end as isize)
+                .await,
+        )
     }
 
     #[napi]

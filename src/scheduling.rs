@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::errors::{to_js, validation};
-use crate::NativeEngine;
+use crate::{jobs_json, NativeEngine};
 
 #[derive(Deserialize)]
 struct SchedulerPayload<'a> {
@@ -72,12 +72,11 @@ impl NativeEngine {
     /// Delayed jobs, soonest due first, ranks `start..=end`, as a JSON array.
     #[napi]
     pub async fn delayed_jobs(&self, queue: String, start: i64, end: i64) -> Result<String> {
-        let jobs = self
-            .queue(&queue)?
-            .delayed_jobs(start as isize, end as isize)
-            .await
-            .map_err(to_js)?;
-        Ok(serde_json::to_string(&jobs).expect("serialises"))
+        jobs_json(
+            self.queue(&queue)?
+                .delayed_jobs(start as isize, end as isize)
+                .await,
+        )
     }
 
     #[napi]

@@ -168,7 +168,7 @@ for i = 0, m - 1 do
         redis.call("HDEL", key, "defa")
         if error_name ~= "" then redis.call("HSET", key, "errorName", error_name) end
       end
-      trims[set] = {keep, tonumber(y)}
+      trims[set] = shape -- its x and y: keep count and age
     end
     if action == "c" then
       emit_hot("completed", "jobId", id, "returnvalue", value, "prev", "active")
@@ -214,8 +214,8 @@ for set, scored in pairs(finished_ids) do
     redis.call("ZADD", K[set], unpack(scored, i, math.min(i + 999, #scored)))
   end
 end
-for set, policy in pairs(trims) do
-  trim_finished(set, policy[1], policy[2])
+for set, shape in pairs(trims) do
+  trim_finished(set, tonumber(shape[4]), tonumber(shape[5]))
 end
 if runnable and not paused_or_maxed() then wake_workers() end
 

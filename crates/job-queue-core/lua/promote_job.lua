@@ -5,11 +5,8 @@
   Returns 0, -1 when the job does not exist, -3 when it is not delayed.
 ]]
 local id = ARGV[2]
-local key = BASE .. id
-if redis.call("EXISTS", key) == 0 then return -1 end
+if redis.call("EXISTS", BASE .. id) == 0 then return -1 end
 if redis.call("ZREM", K.delayed, id) == 0 then return -3 end
-push_runnable(id, tonumber(redis.call("HGET", key, "priority") or "0") or 0, false)
-redis.call("HSET", key, "delay", 0)
-emit("waiting", "jobId", id, "prev", "delayed")
+make_runnable(id)
 if not paused_or_maxed() then wake_workers() end
 return 0

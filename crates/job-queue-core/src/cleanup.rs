@@ -55,12 +55,24 @@ impl Queue {
         older_than: Option<Duration>,
         keep: Option<u64>,
     ) -> Result<u64> {
-        let mut con = self.con.clone();
         let before = older_than.map(|age| now_ms().saturating_sub(age.as_millis() as u64));
+        self.clean_before(set, before, keep).await
+    }
+
+    /// [`Queue::clean`] by finishing time: jobs of `set` that finished at or before
+    /// `before_ms`, then the oldest beyond the newest `keep`, in batches. Returns how many.
+    pub(crate) async fn clean_before(
+        &self,
+        set: &str,
+        before_ms: Option<u64>,
+        keep: Option<u64>,
+    ) -> Result<u64> {
+        let mut con = self.con.clone();
         let mut total = 0;
         loop {
-            let n = scripts::clean_finished(&mut con, &self.keys, set, before, keep, CLEAN_BATCH)
-                .await?;
+            let n =
+                scripts::clean_finished(&mut con, &self.keys, set, before_ms, keep, CLEAN_BATCH)
+                    .await?;
             total += n;
             if n < CLEAN_BATCH {
                 return Ok(total);

@@ -101,15 +101,8 @@ impl Queue {
     /// Deletes failed jobs that failed at or before `until_ms` (all when `None`); returns
     /// how many.
     pub async fn purge_failed(&self, until_ms: Option<u64>) -> Result<u64> {
-        let mut con = self.con.clone();
-        let mut total = 0;
-        loop {
-            let n = scripts::purge_failed(&mut con, &self.keys, until_ms).await?;
-            total += n;
-            if n < 1000 {
-                return Ok(total);
-            }
-        }
+        self.clean_before("failed", Some(until_ms.unwrap_or(u64::MAX)), None)
+            .await
     }
 
     /// Counts of the dead letters by job name and error type, their age, and the recent rate.

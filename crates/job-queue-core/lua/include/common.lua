@@ -101,16 +101,22 @@ local function delete_job(id)
     key .. ":failed", key .. ":unsuccessful")
 end
 
+-- Queues a job that has left `delayed` by its stored priority, and announces it. The
+-- caller adds the marker.
+local function make_runnable(id)
+  local key = BASE .. id
+  local priority = tonumber(redis.call("HGET", key, "priority") or "0") or 0
+  push_runnable(id, priority, false)
+  redis.call("HSET", key, "delay", 0)
+  emit("waiting", "jobId", id, "prev", "delayed")
+end
+
 -- Moves due delayed jobs (at most 1000) to wait / prioritized. Returns how many moved.
 local function promote_due(now)
   local due = redis.call("ZRANGEBYSCORE", K.delayed, 0, (now + 1) * DELAY_SHIFT - 1,
     "LIMIT", 0, 1000)
   for _, id in ipairs(due) do
-    local key = BASE .. id
-    local priority = tonumber(redis.call("HGET", key, "priority") or "0") or 0
-    push_runnable(id, priority, false)
-    redis.call("HSET", key, "delay", 0)
-    emit("waiting", "jobId", id, "prev", "delayed")
+    make_runnable(id)
   end
   if #due > 0 then
     redis.call("ZREM", K.delayed, unpack(due))

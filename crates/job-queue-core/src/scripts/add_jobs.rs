@@ -1,10 +1,8 @@
 //! Wrapper of `lua/add_jobs.lua`.
 
-use std::collections::HashMap;
-
 use redis::aio::ConnectionLike;
 
-use super::{invocation, ADD_JOBS};
+use super::{invocation, number_shapes, ADD_JOBS};
 use crate::error::Result;
 use crate::keys::QueueKeys;
 use crate::options::AddOptions;
@@ -33,26 +31,17 @@ pub async fn add_jobs<C: ConnectionLike>(
     keys: &QueueKeys,
     jobs: &[AddRequest],
 ) -> Result<Vec<(String, bool)>> {
-    let mut shapes: Vec<Shape> = Vec::new();
-    let mut index: HashMap<Shape, usize> = HashMap::new();
-    let refs: Vec<usize> = jobs
-        .iter()
-        .map(|job| {
-            let o = &job.options;
-            let shape = (
-                job.name.as_str(),
-                o.stored.as_str(),
-                o.timestamp.unwrap_or(job.now_ms),
-                o.delay_ms,
-                o.priority,
-                o.lifo,
-            );
-            *index.entry(shape).or_insert_with(|| {
-                shapes.push(shape);
-                shapes.len()
-            })
-        })
-        .collect();
+    let (shapes, refs) = number_shapes(jobs.iter().map(|job| -> Shape {
+        let o = &job.options;
+        (
+            &job.name,
+            &o.stored,
+            o.timestamp.unwrap_or(job.now_ms),
+            o.delay_ms,
+            o.priority,
+            o.lifo,
+        )
+    }));
     let mut inv = invocation(&ADD_JOBS, keys);
     inv.arg(jobs.len()).arg(shapes.len());
     for (name, stored, timestamp, delay, priority, lifo) in &shapes {

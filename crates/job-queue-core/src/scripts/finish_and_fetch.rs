@@ -1,12 +1,11 @@
 //! Wrapper of `lua/finish_and_fetch.lua`: the worker's single round trip.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use redis::aio::ConnectionLike;
 use redis::{FromRedisValue, Value};
 
-use super::{invocation, FINISH_AND_FETCH};
+use super::{invocation, number_shapes, FINISH_AND_FETCH};
 use crate::error::{Error, Result};
 use crate::job::Job;
 use crate::keys::QueueKeys;
@@ -87,7 +86,7 @@ pub struct FetchResult {
 /// What settled jobs of one call tend to share: the lock token, the action and its
 /// parameters. Each distinct shape is sent once and jobs refer to it by number, so settling a
 /// batch costs Redis 4 arguments per job instead of 11.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(PartialEq, Eq, Hash)]
 struct Shape<'a> {
     token: &'a str,
     code: &'static str,
@@ -186,19 +185,8 @@ pub async fn finish_and_fetch<C: ConnectionLike>(
         Some((max, window)) => inv.arg(max).arg(window.as_millis() as u64),
         None => inv.arg("").arg(""),
     };
-    let mut shapes: Vec<Shape> = Vec::new();
-    let mut index: HashMap<Shape, usize> = HashMap::new();
-    let entries: Vec<(&str, &str, usize)> = settle
-        .iter()
-        .map(|s| {
-            let (shape, value) = Shape::of(s);
-            let n = *index.entry(shape.clone()).or_insert_with(|| {
-                shapes.push(shape);
-                shapes.len()
-            });
-            (value, s.stacktrace.as_deref().unwrap_or(""), n)
-        })
-        .collect();
+    let (parts, values): (Vec<Shape>, Vec<&str>) = settle.iter().map(Shape::of).unzip();
+    let (shapes, refs) = number_shapes(parts);
     inv.arg(settle.len()).arg(shapes.len());
     for shape in &shapes {
         inv.arg(shape.token)
@@ -210,8 +198,11 @@ pub async fn finish_and_fetch<C: ConnectionLike>(
             .arg(shape.dedup)
             .arg(shape.error_name);
     }
-    for (s, (value, stack, shape)) in settle.iter().zip(entries) {
-        inv.arg(&s.id).arg(value).arg(stack).arg(shape);
+    for ((s, value), shape) in settle.iter().zip(values).zip(refs) {
+        inv.arg(&s.id)
+            .arg(value)
+            .arg(s.stacktrace.as_deref().unwrap_or(""))
+            .arg(shape);
     }
     let m = fetch.metrics;
     inv.arg(fetch.metric_points)

@@ -9,6 +9,8 @@ mod queue_ops;
 mod schedule;
 mod single_job;
 
+use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::LazyLock;
 
 use redis::Script;
@@ -19,8 +21,8 @@ pub use locks::{check_stalled, extend_locks, StalledCheck};
 pub use queue_ops::{clean_finished, pause_queue, worker_heartbeat};
 pub use schedule::{next_iteration, remove_scheduler, upsert_scheduler, UpsertRequest};
 pub use single_job::{
-    add_log, archive_failed, change_delay, change_priority, promote_job, purge_failed, remove_job,
-    retry_job, update_progress,
+    add_log, archive_failed, change_delay, change_priority, promote_job, remove_job, retry_job,
+    update_progress,
 };
 
 use crate::error::Error;
@@ -55,7 +57,6 @@ scripts! {
     NEXT_ITERATION => "next_iteration.lua",
     REMOVE_SCHEDULER => "remove_scheduler.lua",
     ARCHIVE_FAILED => "archive_failed.lua",
-    PURGE_FAILED => "purge_failed.lua",
     PAUSE_QUEUE => "pause_queue.lua",
     CLEAN_FINISHED => "clean_finished.lua",
 }
@@ -91,6 +92,25 @@ pub(crate) fn invocation<'a>(script: &'a Script, keys: &QueueKeys) -> redis::Scr
     }
     inv.arg(&keys.base);
     inv
+}
+
+/// Numbers the distinct values of `items` from 1, in order of first appearance: returns them
+/// in that order, and each item's number. Scripts take what the items of a call share once
+/// ("shapes") and a number per item.
+pub(crate) fn number_shapes<S: Eq + Hash>(
+    items: impl IntoIterator<Item = S>,
+) -> (Vec<S>, Vec<usize>) {
+    let mut index: HashMap<S, usize> = HashMap::new();
+    let refs = items
+        .into_iter()
+        .map(|shape| {
+            let next = index.len() + 1;
+            *index.entry(shape).or_insert(next)
+        })
+        .collect();
+    let mut numbered: Vec<(S, usize)> = index.into_iter().collect();
+    numbered.sort_unstable_by_key(|(_, n)| *n);
+    (numbered.into_iter().map(|(shape, _)| shape).collect(), refs)
 }
 
 /// The negative codes scripts return, in one table.
@@ -150,6 +170,13 @@ pub(crate) fn check(
 mod tests {
     use super::*;
     use crate::error::ErrorCode;
+
+    #[test]
+    fn shapes_are_numbered_from_one_in_order_of_first_appearance() {
+        let (shapes, refs) = number_shapes(["b", "a", "b", "c", "a"]);
+        assert_eq!(shapes, ["b", "a", "c"]);
+        assert_eq!(refs, [1, 2, 1, 3, 2]);
+    }
 
     #[test]
     fn every_script_code_maps_to_its_error() {

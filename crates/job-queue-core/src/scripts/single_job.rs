@@ -1,12 +1,11 @@
 //! Wrappers of the scripts that change one job: `retry_job`, `update_progress`, `add_log`,
-//! `change_priority`, `promote_job`, `change_delay`, `remove_job`, `archive_failed`; and
-//! `purge_failed`, which deletes dead letters in batches.
+//! `change_priority`, `promote_job`, `change_delay`, `remove_job`, `archive_failed`.
 
 use redis::aio::ConnectionLike;
 
 use super::{
     check, invocation, ADD_LOG, ARCHIVE_FAILED, CHANGE_DELAY, CHANGE_PRIORITY, PROMOTE_JOB,
-    PURGE_FAILED, REMOVE_JOB, RETRY_JOB, UPDATE_PROGRESS,
+    REMOVE_JOB, RETRY_JOB, UPDATE_PROGRESS,
 };
 use crate::error::Result;
 use crate::keys::QueueKeys;
@@ -128,18 +127,4 @@ pub async fn archive_failed<C: ConnectionLike>(
         .invoke_async(con)
         .await?;
     check(code, keys, id, "failed")
-}
-
-/// Deletes up to 1000 failed jobs that failed at or before `until_ms` (`None`: all).
-/// Returns how many; fewer than 1000 means none are left.
-pub async fn purge_failed<C: ConnectionLike>(
-    con: &mut C,
-    keys: &QueueKeys,
-    until_ms: Option<u64>,
-) -> Result<u64> {
-    let until = until_ms.map_or_else(|| "+inf".to_owned(), |t| t.to_string());
-    Ok(invocation(&PURGE_FAILED, keys)
-        .arg(until)
-        .invoke_async(con)
-        .await?)
 }

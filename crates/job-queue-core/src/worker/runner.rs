@@ -79,6 +79,11 @@ impl Running {
         }
     }
 
+    /// How long an attempt may run: the job's own timeout, else the worker's.
+    fn timeout(&self, options: &WorkerOptions) -> Option<Duration> {
+        self.opts.timeout.or(options.timeout)
+    }
+
     /// The job id and the token its lock holds, for renewal.
     pub(super) fn lock(&self) -> (String, String) {
         (self.id.clone(), self.token.clone())
@@ -240,7 +245,7 @@ impl Runner {
             if may_call && (fetch || flush || !self.pending.is_empty()) {
                 // At most half the concurrency per trip, so two trips can overlap.
                 let count = want.min(self.options.concurrency.div_ceil(MAX_TRIPS));
-                self.start_trip(if fetch { count } else { 0 });
+                self.start_trip(if fetch { count } else { 0 }, flush);
                 continue;
             }
             if want > 0 && self.idle && !self.watching && self.trips.is_empty() {
@@ -327,7 +332,7 @@ impl Runner {
                 continue;
             };
             run.dispatched = Some(now);
-            if let Some(t) = run.opts.timeout.or(self.options.timeout) {
+            if let Some(t) = run.timeout(&self.options) {
                 self.deadlines.push(Reverse((now + t, d.handle)));
             }
         }
@@ -345,11 +350,7 @@ impl Runner {
             let run = self.running.lock().expect("running lock").remove(&handle);
             let Some(run) = run else { continue }; // finished in time
             self.processing -= 1;
-            let timeout = run
-                .opts
-                .timeout
-                .or(self.options.timeout)
-                .unwrap_or_default();
+            let timeout = run.timeout(&self.options).unwrap_or_default();
             tracing::warn!(queue = %self.keys.queue, job_id = %run.id, worker_id = %self.token_base,
                 timeout_ms = timeout.as_millis() as u64, "job timed out");
             aborted.push(WorkerEvent::TimedOut {
@@ -516,8 +517,9 @@ impl Runner {
         }
     }
 
-    /// Sends the pending outcomes and asks for `count` jobs, without waiting for the answer.
-    fn start_trip(&mut self, count: usize) {
+    /// Sends the pending outcomes (and the metric increments, when `flush`) and asks for
+    /// `count` jobs, without waiting for the answer.
+    fn start_trip(&mut self, count: usize, flush: bool) {
         self.seq += 1;
         let token = format!("{}:{}", self.token_base, self.seq);
         let (settle, events): (Vec<Settle>, Vec<Option<WorkerEvent>>) =
@@ -529,11 +531,6 @@ impl Runner {
         let worker_name = self.options.name.clone();
         let limiter = self.options.limiter;
         let metric_points = self.options.metric_points;
-        let now = Instant::now();
-        let flush = self
-            .metrics
-            .due_at()
-            .is_some_and(|at| now >= at || self.closing.is_some());
         let metrics = if flush {
             self.metrics.take()
         } else {
