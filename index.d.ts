@@ -665,3 +665,15 @@ export declare class TimeoutError extends JobQueueError {}
 export declare class UnrecoverableError extends Error {
   readonly code: 'ERR_UNRECOVERABLE';
 }
+
+/** The design's name of the coordinator class. */
+export declare const JobQueueCoordinatorImpl: typeof JobQueueCoordinator;
+export declare class QueueManagerImpl {}
+export declare class JobSchedulerImpl {}
+export declare class WorkerManagerImpl {}
+export declare class ManagedWorker {}
+export declare class WorkerPoolManagerImpl {}
+export declare class RetryHandlerImpl {}
+export declare class DeadLetterHandlerImpl {}
+export declare class JobQueueMetricsImpl {}
+export declare class QueueHealthCheckerImpl {}

@@ -7,12 +7,31 @@ const { createLogger } = require('./lib/logger');
 const errors = require('./lib/errors');
 const { Job, AddedJob, ActiveJob } = require('./lib/job');
 const { Worker } = require('./lib/worker');
+const { QueueManagerImpl } = require('./lib/managers/queue-manager');
+const { JobSchedulerImpl } = require('./lib/managers/job-scheduler');
+const { WorkerManagerImpl, ManagedWorker } = require('./lib/managers/worker-manager');
+const { WorkerPoolManagerImpl } = require('./lib/managers/worker-pool-manager');
+const { RetryHandlerImpl } = require('./lib/managers/retry-handler');
+const { DeadLetterHandlerImpl } = require('./lib/managers/dead-letter-handler');
+const { JobQueueMetricsImpl } = require('./lib/managers/metrics-collector');
+const { QueueHealthCheckerImpl } = require('./lib/managers/health-checker');
 
 /** The default coordinator, configured from the environment; it connects on first use. */
 const jobCoordinator = new JobQueueCoordinator();
 
 module.exports = {
   JobQueueCoordinator,
+  /** The design's name of the coordinator class. */
+  JobQueueCoordinatorImpl: JobQueueCoordinator,
+  QueueManagerImpl,
+  JobSchedulerImpl,
+  WorkerManagerImpl,
+  ManagedWorker,
+  WorkerPoolManagerImpl,
+  RetryHandlerImpl,
+  DeadLetterHandlerImpl,
+  JobQueueMetricsImpl,
+  QueueHealthCheckerImpl,
   QUEUE_TYPES,
   QueueEvents,
   createLogger,

@@ -232,7 +232,7 @@ test('getQueueStatus of an unknown queue is QueueNotFoundError and writes nothin
   assert.equal(err.queueName, 'nowhere');
 });
 
-test('retrying a job that is not failed is JobStateError and changes nothing; a missing job is JobNotFoundError', { timeout: 20000 }, async (t) => {
+test('retryJob of a job that is not failed or missing resolves false; requeueFailedJob refuses with JobStateError / JobNotFoundError; nothing changes', { timeout: 20000 }, async (t) => {
   const { c, keys, prefix, redis } = await setup(t);
   const waiting = await c.enqueueJob('state', { x: 1 });
   const delayed = await c.enqueueJob('state', { x: 2 }, { delay: 60000 });
@@ -253,7 +253,9 @@ test('retrying a job that is not failed is JobStateError and changes nothing; a 
   };
   const before = await snapshot();
   for (const [label, id] of [['waiting', waiting.id], ['delayed', delayed.id]]) {
-    const err = await rejectsCleanly(keys, `retry a ${label} job`, () => c.retryJob('state', id), {
+    assert.equal(await c.retryJob('state', id), false, `retry a ${label} job`);
+    // the dead-letter form keeps the typed refusal
+    const err = await rejectsCleanly(keys, `requeue a ${label} job`, () => c.requeueFailedJob('state', id), {
       Class: JobStateError,
       code: 'ERR_JOB_NOT_IN_STATE',
       expectedKeys: Object.keys(before).sort(),
@@ -271,12 +273,9 @@ test('retrying a job that is not failed is JobStateError and changes nothing; a 
   await waitFor(() => completed.includes(waiting.id));
   await worker.close();
   const afterRun = await snapshot();
-  await rejectsCleanly(keys, 'retry a completed job', () => c.retryJob('state', waiting.id), {
-    Class: JobStateError,
-    code: 'ERR_JOB_NOT_IN_STATE',
-    expectedKeys: Object.keys(afterRun).sort(),
-  });
-  await rejectsCleanly(keys, 'retry a completed job by id alone', () => c.retryJob(waiting.id), {
+  assert.equal(await c.retryJob('state', waiting.id), false, 'retry a completed job');
+  assert.equal(await c.retryJob(waiting.id), false, 'retry a completed job by id alone');
+  await rejectsCleanly(keys, 'requeue a completed job', () => c.requeueFailedJob('state', waiting.id), {
     Class: JobStateError,
     code: 'ERR_JOB_NOT_IN_STATE',
     expectedKeys: Object.keys(afterRun).sort(),
@@ -284,7 +283,8 @@ test('retrying a job that is not failed is JobStateError and changes nothing; a 
   assert.deepEqual(await snapshot(), afterRun, 'no key changed');
   assert.equal((await c.getJob('state', waiting.id)).returnvalue, 'done');
 
-  await rejectsCleanly(keys, 'retry a missing job', () => c.retryJob('state', 'missing'), {
+  assert.equal(await c.retryJob('state', 'missing'), false, 'retry a missing job');
+  await rejectsCleanly(keys, 'requeue a missing job', () => c.requeueFailedJob('state', 'missing'), {
     Class: JobNotFoundError,
     code: 'ERR_JOB_NOT_FOUND',
     expectedKeys: Object.keys(afterRun).sort(),

@@ -29,12 +29,13 @@ test('createQueue stores the whole config for every process; presets apply by na
   await assert.rejects(env.c.createQueue(config), QueueExistsError);
   await env.c.createQueue('photo-processing', {});
   const other = env.make();
-  const all = await other.getAllQueues();
+  const all = await other.refreshQueues();
+  assert.deepEqual([...other.getAllQueues().keys()], [...all.keys()], 'getAllQueues gives the refreshed view at once');
   assert.deepEqual([...all.keys()], ['orders', 'photo-processing']);
   assert.deepEqual(all.get('orders').config.rateLimit, { max: 10, duration: 1000 });
   const photo = all.get('photo-processing').config;
   assert.equal(photo.type, 'photo-processing');
-  assert.deepEqual(photo.defaultJobOptions, QUEUE_TYPES['photo-processing'].defaultJobOptions);
+  assert.deepEqual(photo.defaultJobOptions, QUEUE_TYPES['photo-processing'].defaultOptions.defaultJobOptions);
   assert.equal(photo.stalledInterval, 30000);
   const job = await env.c.enqueueJob('photo-processing', 'process-photo', {});
   assert.equal(job.opts.removeOnComplete, 100, 'the preset’s job defaults apply');
@@ -43,7 +44,7 @@ test('createQueue stores the whole config for every process; presets apply by na
   const bull = new Queue('legacy', { prefix: env.prefix, connection: { url: REDIS_URL } });
   t.after(() => bull.close());
   await bull.add('j', {});
-  assert.ok((await other.getAllQueues()).has('legacy'));
+  assert.ok((await other.refreshQueues()).has('legacy'));
 });
 
 test('pauseQueue pauses BullMQ workers too; resumeQueue lets everyone go on', async (t) => {
@@ -85,7 +86,8 @@ test('periodic cleanup removes old finished jobs; destroyQueue removes every key
   await env.c.destroyQueue('tidy');
   assert.deepEqual(await redis.keys(`${env.prefix}:tidy:*`), []);
   assert.equal(env.c.getWorkers('tidy').length, 0, 'its workers are closed');
-  assert.ok(!(await env.c.getAllQueues()).has('tidy'));
+  assert.ok(!env.c.getAllQueues().has('tidy'));
+  assert.ok(!(await env.c.refreshQueues()).has('tidy'));
 });
 
 test('workers are visible, paused and resumed across processes; unregisterWorker closes one', async (t) => {

@@ -1,11 +1,12 @@
 'use strict';
-// The design's RetryHandler and DeadLetterHandler (seed 003 §7.1, §7.2), as methods of
-// JobQueueCoordinator. Dead letters are BullMQ's failed jobs (so BullMQ and dashboards see
-// them); the archive, the error name and the retry counters are our own keys and fields.
+// The design's DeadLetterHandler. Dead letters are BullMQ's failed jobs (so BullMQ and
+// dashboards see them); the archive, the error name and the retry counters are our own keys
+// and fields. It also watches failures for patterns (one job name failing again and again).
 
-const { Job } = require('./job');
-const { ValidationError } = require('./errors');
-const { call, checkQueueName, checkJobId } = require('./input');
+const { Job } = require('../job');
+const { ValidationError } = require('../errors');
+const { call, checkQueueName, checkJobId, positiveInt } = require('../input');
+const { FailurePatterns } = require('../failure-patterns');
 
 /** `olderThan` as the latest failure time to purge, in ms: a Date, or an age in ms. */
 function purgeUntil(olderThan) {
@@ -20,28 +21,59 @@ const dates = (s, fields) => {
   return s;
 };
 
-module.exports = {
+class DeadLetterHandlerImpl {
+  constructor(ctx) {
+    this._ctx = ctx;
+    this._patterns = new FailurePatterns(ctx.config.monitoring?.failurePatterns, (p) => {
+      ctx.logger.warn('failure pattern: a job keeps failing', p);
+      ctx.emit('failurePattern', p);
+    });
+  }
+
+  /** Counts a failed attempt of `jobName` on the queue towards the failure patterns. */
+  recordFailure(queueName, jobName) {
+    this._patterns.record(queueName, jobName);
+  }
+
+  /** Failed jobs, newest first: `getFailedJobs(q, {start, end})` or `getFailedJobs(q, limit)`. */
+  async getFailedJobs(queueName, range = {}) {
+    checkQueueName(queueName);
+    let start = 0;
+    let end = 99;
+    if (typeof range === 'number') {
+      end = positiveInt(range, 'limit') - 1;
+    } else if (range) {
+      start = range.start ?? 0;
+      end = range.end ?? start + 99;
+      if (!Number.isInteger(start) || start < 0) throw new ValidationError('start', 'must be a non-negative integer');
+      if (!Number.isInteger(end) || end < start) throw new ValidationError('end', 'must be an integer ≥ start');
+    }
+    const native = await this._ctx.engine();
+    const jobs = JSON.parse(await call(native.failedJobs(queueName, start, end)));
+    return jobs.map((j) => new Job(j, queueName));
+  }
+
   /** Moves a dead letter back to waiting with fresh attempts. */
   async requeueFailedJob(queueName, jobId) {
     checkQueueName(queueName);
-    const native = await this._engine();
+    const native = await this._ctx.engine();
     await call(native.retryJob(queueName, checkJobId(jobId)));
-  },
+  }
 
   /** Keeps a dead letter but takes it off the failed list (see getArchivedJobs). */
   async archiveFailedJob(queueName, jobId) {
     checkQueueName(queueName);
-    const native = await this._engine();
+    const native = await this._ctx.engine();
     await call(native.archiveFailed(queueName, checkJobId(jobId)));
-  },
+  }
 
   /** Archived dead letters, most recently archived first. */
   async getArchivedJobs(queueName, { start = 0, end = 99 } = {}) {
     checkQueueName(queueName);
-    const native = await this._engine();
+    const native = await this._ctx.engine();
     const jobs = JSON.parse(await call(native.archivedJobs(queueName, start, end)));
     return jobs.map((j) => new Job(j, queueName));
-  },
+  }
 
   /**
    * Deletes dead letters: all, or those that failed before `olderThan` (a Date, or an age in
@@ -50,9 +82,9 @@ module.exports = {
   async purgeFailedJobs(queueName, olderThan) {
     checkQueueName(queueName);
     const until = purgeUntil(olderThan);
-    const native = await this._engine();
+    const native = await this._ctx.engine();
     return call(native.purgeFailed(queueName, until));
-  },
+  }
 
   /**
    * `{ total, sampled, byJobName, byErrorType, oldestFailure, newestFailure, recentFailures,
@@ -61,30 +93,10 @@ module.exports = {
    */
   async getFailedJobStatistics(queueName) {
     checkQueueName(queueName);
-    const native = await this._engine();
+    const native = await this._ctx.engine();
     const s = JSON.parse(await call(native.failedStats(queueName)));
     return dates(s, ['oldestFailure', 'newestFailure']);
-  },
+  }
+}
 
-  /**
-   * `{ totalRetries, byAttempt, byErrorType, averageRetryDelay, retriedSucceeded,
-   * retriedFailed, retrySuccessRate }`, counted in Redis as retries happen, by every worker.
-   */
-  async getRetryStatistics(queueName) {
-    checkQueueName(queueName);
-    const native = await this._engine();
-    return JSON.parse(await call(native.retryStats(queueName)));
-  },
-
-  /**
-   * Marks an error class (or class name) as not worth retrying: a processor that throws it
-   * fails the job at once, in every worker of this coordinator.
-   */
-  registerNonRetryableError(errorClassOrName) {
-    const name = typeof errorClassOrName === 'function' ? errorClassOrName.name : errorClassOrName;
-    if (typeof name !== 'string' || name === '') {
-      throw new ValidationError('error', 'must be an error class or its name');
-    }
-    this._nonRetryable.add(name);
-  },
-};
+module.exports = { DeadLetterHandlerImpl };

@@ -1,9 +1,10 @@
 'use strict';
-// Worker pools (seed 003 §6.1): a queue's workers in this process, scaled by hand or by an
-// auto-scaling policy driven by the queue's real depth and processing rate, read from Redis.
+// The design's WorkerPoolManager: pools of a queue's workers in this process, scaled by hand
+// or by an auto-scaling policy driven by the queue's real depth and processing rate, read
+// from Redis.
 
-const { ValidationError } = require('./errors');
-const { positiveInt, nonNegativeInt } = require('./input');
+const { ValidationError } = require('../errors');
+const { checkQueueName, positiveInt, nonNegativeInt } = require('../input');
 
 /** The design's AutoScalingPolicy defaults. */
 const POLICY_DEFAULTS = {
@@ -29,18 +30,30 @@ function recommendedWorkers({ waiting, processingRate, workers }, policy) {
   return Math.ceil(required * policy.scalingFactor);
 }
 
-class WorkerPools {
+class WorkerPoolManagerImpl {
   /** `register(queueName, processor, options)` and `unregister(worker)` manage one worker;
    * `status(queueName)` reads the queue's counts and rate. */
-  constructor({ register, unregister, status, logger }) {
+  constructor(ctx, { register, unregister, status }) {
     this._register = register;
     this._unregister = unregister;
     this._status = status;
-    this._logger = logger;
+    this._logger = ctx.logger;
+    // the coordinator's performance.autoScaling settings are the defaults of every policy
+    const a = ctx.config.performance?.autoScaling ?? {};
+    this._policyDefaults = {
+      ...POLICY_DEFAULTS,
+      ...(a.checkInterval !== undefined ? { checkInterval: a.checkInterval } : {}),
+      ...(a.cooldownPeriod !== undefined ? { scaleUpCooldown: a.cooldownPeriod, scaleDownCooldown: a.cooldownPeriod } : {}),
+    };
     this._pools = new Map(); // queue -> pool state
   }
 
-  async create(queueName, config = {}) {
+  /**
+   * Creates a pool of `initialWorkers` workers running `processor`, bounded by
+   * `minWorkers`/`maxWorkers`; with `autoScaling` (an AutoScalingPolicy) it scales itself.
+   */
+  async createWorkerPool(queueName, config = {}) {
+    checkQueueName(queueName);
     if (this._pools.has(queueName)) throw new ValidationError('queueName', `a worker pool for ${queueName} exists already`);
     if (typeof config.processor !== 'function') throw new ValidationError('processor', 'must be a function');
     const minWorkers = nonNegativeInt(config.minWorkers ?? 1, 'minWorkers');
@@ -66,12 +79,19 @@ class WorkerPools {
       history: [],
     };
     this._pools.set(queueName, pool);
-    await this._resize(pool, initialWorkers);
-    return this.describe(queueName);
+    try {
+      await this._resize(pool, initialWorkers);
+      if (config.autoScaling) this._startAutoScaling(queueName, config.autoScaling === true ? {} : config.autoScaling);
+    } catch (err) {
+      this._pools.delete(queueName);
+      await Promise.all(pool.workers.map((w) => this._unregister(w)));
+      throw err;
+    }
+    return this.getWorkerPool(queueName);
   }
 
   /** The design's WorkerPool view of a pool, or null. */
-  describe(queueName) {
+  getWorkerPool(queueName) {
     const p = this._pools.get(queueName);
     if (!p) return null;
     return {
@@ -88,8 +108,8 @@ class WorkerPools {
     };
   }
 
-  all() {
-    return new Map([...this._pools.keys()].map((q) => [q, this.describe(q)]));
+  getAllWorkerPools() {
+    return new Map([...this._pools.keys()].map((q) => [q, this.getWorkerPool(q)]));
   }
 
   has(queueName) {
@@ -103,7 +123,7 @@ class WorkerPools {
   }
 
   /** Scales to `target`, clamped to the pool's bounds; resolves to a ScalingResult. */
-  scale(queueName, target, reason = 'manual') {
+  async scaleWorkerPool(queueName, target, reason = 'manual') {
     const pool = this._pool(queueName);
     nonNegativeInt(target, 'targetWorkers');
     return this._resize(pool, Math.max(pool.minWorkers, Math.min(pool.maxWorkers, target)), reason);
@@ -129,16 +149,24 @@ class WorkerPools {
   }
 
   /** Starts checking the queue every `policy.checkInterval` ms and scaling as it says. */
-  enableAutoScaling(queueName, policy = {}) {
+  async enableAutoScaling(queueName, policy = {}) {
+    this._startAutoScaling(queueName, policy);
+  }
+
+  async disableAutoScaling(queueName) {
+    this._stopAutoScaling(queueName);
+  }
+
+  _startAutoScaling(queueName, policy = {}) {
     const pool = this._pool(queueName);
-    const p = { ...POLICY_DEFAULTS, ...policy };
+    const p = { ...this._policyDefaults, ...policy };
     for (const f of ['targetProcessingTime', 'scalingFactor', 'checkInterval']) {
       if (!(typeof p[f] === 'number' && p[f] > 0)) throw new ValidationError(f, 'must be a positive number');
     }
     for (const f of ['scaleUpCooldown', 'scaleDownCooldown', 'maxScaleUpStep', 'maxScaleDownStep']) {
       if (!(typeof p[f] === 'number' && p[f] >= 0)) throw new ValidationError(f, 'must be a non-negative number');
     }
-    this.disableAutoScaling(queueName);
+    this._stopAutoScaling(queueName);
     pool.policy = p;
     const tick = async () => {
       try {
@@ -155,7 +183,7 @@ class WorkerPools {
     pool.timer.unref();
   }
 
-  disableAutoScaling(queueName) {
+  _stopAutoScaling(queueName) {
     const pool = this._pool(queueName);
     clearTimeout(pool.timer);
     pool.timer = null;
@@ -187,7 +215,7 @@ class WorkerPools {
 
   /** Stops every pool's auto-scaling and forgets the pools (their workers close elsewhere). */
   clear() {
-    for (const q of this._pools.keys()) this.disableAutoScaling(q);
+    for (const q of this._pools.keys()) this._stopAutoScaling(q);
     this._pools.clear();
   }
 
@@ -200,4 +228,4 @@ class WorkerPools {
   }
 }
 
-module.exports = { WorkerPools, recommendedWorkers, POLICY_DEFAULTS };
+module.exports = { WorkerPoolManagerImpl, recommendedWorkers, POLICY_DEFAULTS };

@@ -1,0 +1,352 @@
+'use strict';
+// The design's WorkerManager: starts workers on queues, tracks this process's workers, and
+// reports, pauses and resumes workers of every process through the registry in Redis.
+
+const { Worker } = require('../worker');
+const { ValidationError, WorkerNotFoundError } = require('../errors');
+const { call, checkQueueName, positiveInt, nonNegativeInt } = require('../input');
+const { engineConfig, acquireEngine } = require('../connection');
+
+function nonNegativeMs(value, field) {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ValidationError(field, 'must be a non-negative number of ms');
+  }
+  return value;
+}
+
+function fraction(value, field) {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    throw new ValidationError(field, 'must be a number between 0 and 1');
+  }
+  return value;
+}
+
+function keepText(value, field) {
+  if (value === undefined) return undefined;
+  const ok =
+    typeof value === 'boolean' ||
+    (Number.isInteger(value) && value >= 0) ||
+    (value !== null && typeof value === 'object');
+  if (!ok) throw new ValidationError(field, 'must be a boolean, a count, or {age, count}');
+  return JSON.stringify(value);
+}
+
+/** A worker's status from the registry (any process) in the design's WorkerStatus shape. */
+function fromRegistry(w) {
+  return {
+    id: w.id,
+    queueName: w.queue,
+    name: w.name ?? undefined,
+    status: w.status,
+    processedJobs: w.processedJobs,
+    failedJobs: w.failedJobs,
+    registeredAt: new Date(w.startedAt),
+    uptime: Date.now() - w.startedAt,
+    lastActivity: new Date(w.lastActivity || w.startedAt),
+    lastHeartbeat: new Date(w.lastHeartbeat),
+    concurrency: w.concurrency,
+    pid: w.pid,
+    host: w.host,
+  };
+}
+
+/**
+ * The design's ManagedWorker: a worker of this process with what it was registered with.
+ * `status`, `lastActivity`, `processedJobs` and `failedJobs` are read live.
+ */
+class ManagedWorker {
+  constructor(worker, processor, options) {
+    this.worker = worker;
+    this.processor = processor;
+    this.options = options;
+  }
+
+  get id() {
+    return this.worker.id;
+  }
+
+  get queueName() {
+    return this.worker.queueName;
+  }
+
+  get registeredAt() {
+    return this.worker.registeredAt;
+  }
+
+  /** `active`, `paused`, `error` (its last round trip to Redis failed) or `closed`. */
+  get status() {
+    return this.worker.state;
+  }
+
+  /** When it last finished a job (its registration until it has). */
+  get lastActivity() {
+    const ms = this.worker.stats().lastActivityMs;
+    return ms ? new Date(ms) : this.worker.registeredAt;
+  }
+
+  get processedJobs() {
+    return this.worker.stats().completed;
+  }
+
+  get failedJobs() {
+    return this.worker.stats().failed;
+  }
+
+  toJSON() {
+    const { id, queueName, options, status, registeredAt, lastActivity, processedJobs, failedJobs } = this;
+    return { id, queueName, options, status, registeredAt, lastActivity, processedJobs, failedJobs };
+  }
+}
+
+class WorkerManagerImpl {
+  /**
+   * `queues` is the queue manager (declared configs, known queues); `retry` the retry
+   * handler (error names that are not retried); `failures(queueName, jobName)` is told of
+   * every failed attempt (the failure-pattern watch).
+   */
+  constructor(ctx, { queues, retry, failures }) {
+    this._ctx = ctx;
+    this._queues = queues;
+    this._retry = retry;
+    this._failures = failures;
+    this._managed = new Map(); // id -> ManagedWorker
+    this.onWorkerClosed = null; // set by the coordinator: forget a closed worker elsewhere
+  }
+
+  /**
+   * Starts a worker, in either of the design's forms:
+   * - `registerWorker(queue, processor, options?)` → the Worker;
+   * - `registerWorker({ queueName, processor, ...options })` (a WorkerConfig, whose options
+   *   may also sit under `options`) → the ManagedWorker.
+   * `processor(job, context)` returns a promise; its value becomes the job's return value, a
+   * thrown error its failure.
+   */
+  async registerWorker(queueOrConfig, processor, options = {}) {
+    if (queueOrConfig !== null && typeof queueOrConfig === 'object') {
+      const { queueName, processor: fn, options: nested, ...rest } = queueOrConfig;
+      const worker = await this._start(queueName, fn, { ...rest, ...nested });
+      return this._managed.get(worker.id);
+    }
+    return this._start(queueOrConfig, processor, options);
+  }
+
+  async _start(queueName, processor, options = {}) {
+    checkQueueName(queueName);
+    if (typeof processor !== 'function') {
+      throw new ValidationError('processor', 'must be a function');
+    }
+    if (options === null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
+    const d = this._ctx.config.defaultWorkerOptions;
+    const q = this._queues.declaredConfig(queueName) || {};
+    const o = { ...options, settings: { ...d.settings, ...options.settings } };
+    const limiter = o.limiter || o.rateLimiter || q.rateLimit || d.limiter;
+    const config = {
+      concurrency: positiveInt(o.concurrency ?? q.concurrency ?? d.concurrency, 'concurrency'),
+      lockDurationMs: positiveInt(o.lockDuration ?? d.lockDuration, 'lockDuration'),
+      stalledIntervalMs: positiveInt(o.stalledInterval ?? q.stalledInterval ?? o.settings.stalledInterval, 'stalledInterval'),
+      maxStalledCount: o.maxStalledCount ?? q.maxStalledCount ?? o.settings.maxStalledCount,
+      name: o.name,
+      limiterMax: limiter ? positiveInt(limiter.max, 'limiter.max') : undefined,
+      limiterDurationMs: limiter ? positiveInt(limiter.duration, 'limiter.duration') : undefined,
+      drainDelayMs: o.drainDelay,
+      prefetch: o.prefetch === undefined ? undefined : nonNegativeInt(o.prefetch, 'prefetch'),
+      timeoutMs: nonNegativeMs(o.timeoutMs ?? o.timeout, 'timeoutMs'),
+      retryMaxDelayMs: nonNegativeMs(o.retry?.maxDelay, 'retry.maxDelay'),
+      retryJitter: fraction(o.retry?.jitter, 'retry.jitter'),
+      removeOnComplete: keepText(o.removeOnComplete, 'removeOnComplete'),
+      removeOnFail: keepText(o.removeOnFail, 'removeOnFail'),
+    };
+    if (!Number.isInteger(config.maxStalledCount) || config.maxStalledCount < 0) {
+      throw new ValidationError('maxStalledCount', 'must be a non-negative integer');
+    }
+    const nonRetryable = new Set(this._retry.nonRetryableNames());
+    for (const e of o.nonRetryableErrors || []) nonRetryable.add(typeof e === 'function' ? e.name : String(e));
+    // A worker given its own connection runs on an engine connected there.
+    let release = () => {};
+    let native;
+    if (o.connection !== undefined) {
+      const r = this._ctx.config.redis;
+      const own = await acquireEngine(engineConfig(o.connection, r.keyPrefix, { maxJobDataSize: this._ctx.config.security.maxJobDataSize }));
+      native = own.native;
+      release = own.release;
+    } else {
+      native = await this._ctx.engine();
+    }
+    const worker = new Worker(queueName, processor, native, { nonRetryable, timeoutMs: config.timeoutMs, logger: this._ctx.logger });
+    try {
+      worker._attach(
+        await call(
+          native.createWorker(
+            queueName,
+            config,
+            (text) => worker._onJobs(text),
+            (text) => worker._onEvents(text),
+          ),
+        ),
+      );
+    } catch (err) {
+      release();
+      throw err;
+    }
+    this._forwardEvents(worker);
+    this._managed.set(worker.id, new ManagedWorker(worker, processor, options));
+    this._queues.markKnown(queueName);
+    worker.once('closed', () => {
+      this._managed.delete(worker.id);
+      release();
+      this.onWorkerClosed?.(worker);
+    });
+    this._ctx.logger.info('worker registered', { workerId: worker.id, queue: queueName, concurrency: config.concurrency });
+    return worker;
+  }
+
+  /** Re-emits a worker's events on the coordinator, with the queue name, and reports its
+   * failures to the failure-pattern watch. */
+  _forwardEvents(worker) {
+    const queueName = worker.queueName;
+    const ctx = this._ctx;
+    worker.on('failed', (_jobId, _err, info) => this._failures(queueName, info.name));
+    for (const event of ['completed', 'failed', 'stalled', 'progress']) {
+      worker.on(event, (jobId, detail) => {
+        if (ctx.listening(event)) ctx.emit(event, { queueName, jobId, detail });
+      });
+    }
+    worker.on('active', (job) => ctx.emit('active', { queueName, jobId: job.id, name: job.name }));
+    worker.on('drained', () => ctx.emit('drained', { queueName }));
+    worker.on('error', (err) => ctx.emit('error', err));
+  }
+
+  /** Workers of this process, optionally of one queue. */
+  getWorkers(queueName) {
+    const all = [...this._managed.values()].map((m) => m.worker);
+    return queueName ? all.filter((w) => w.queueName === queueName) : all;
+  }
+
+  /** The ManagedWorker of this process with that id, or undefined. */
+  getWorker(workerId) {
+    return this._managed.get(workerId);
+  }
+
+  /** This process's ManagedWorkers of the queue. */
+  getWorkersByQueue(queueName) {
+    return [...this._managed.values()].filter((m) => m.queueName === queueName);
+  }
+
+  /** Closes one of this process's workers (its running jobs finish first, up to `timeoutMs`). */
+  async unregisterWorker(workerId, { timeoutMs = 30000 } = {}) {
+    const managed = this._managed.get(workerId);
+    if (!managed) {
+      const remote = await this._registryEntry(workerId);
+      if (remote) {
+        throw new ValidationError('workerId', `worker ${workerId} runs in process ${remote.pid} on ${remote.host}; close it there, or pauseWorker it`);
+      }
+      throw new WorkerNotFoundError(workerId);
+    }
+    await managed.worker.close(timeoutMs);
+  }
+
+  /** The design's other name of unregisterWorker. */
+  closeWorker(workerId, options) {
+    return this.unregisterWorker(workerId, options);
+  }
+
+  /** Closes this process's workers of the queue. */
+  async closeQueueWorkers(queueName) {
+    await Promise.all(this.getWorkers(queueName).map((w) => this.unregisterWorker(w.id)));
+  }
+
+  /** Closes every worker of this process, each waiting up to `timeoutMs` for running jobs. */
+  async closeAll(timeoutMs) {
+    await Promise.all(this.getWorkers().map((w) => w.close(timeoutMs)));
+  }
+
+  /**
+   * `{id, queueName, status, processedJobs, failedJobs, uptime, lastActivity, registeredAt,
+   * ...}` of a worker in any process; status is active, paused, error, closed, or stale (its
+   * process stopped sending heartbeats). `lastActivity` is its last finished job, else its
+   * registration.
+   */
+  async getWorkerStatus(workerId) {
+    const local = this._managed.get(workerId);
+    if (local) {
+      const s = local.worker.stats();
+      return {
+        id: workerId,
+        queueName: local.queueName,
+        status: local.status,
+        processedJobs: s.completed,
+        failedJobs: s.failed,
+        registeredAt: local.registeredAt,
+        uptime: s.uptimeMs,
+        lastActivity: s.lastActivityMs ? new Date(s.lastActivityMs) : local.registeredAt,
+        pid: process.pid,
+      };
+    }
+    const remote = await this._registryEntry(workerId);
+    if (!remote) throw new WorkerNotFoundError(workerId);
+    return fromRegistry(remote);
+  }
+
+  /** WorkerStatus of the workers of every process (from the registry in Redis), optionally
+   * of one queue. */
+  async getAllWorkers(queueName) {
+    const native = await this._ctx.engine();
+    const list = JSON.parse(await call(native.workers()));
+    return list.filter((w) => !queueName || w.queue === queueName).map(fromRegistry);
+  }
+
+  /** The design's name: WorkerStatus of every worker of every process. */
+  getAllWorkerStatus() {
+    return this.getAllWorkers();
+  }
+
+  /** Pauses a worker of this or any other process (there, at its next heartbeat, ≤ 2 s). */
+  async pauseWorker(workerId) {
+    await this._setWorkerPaused(workerId, true);
+  }
+
+  async resumeWorker(workerId) {
+    await this._setWorkerPaused(workerId, false);
+  }
+
+  async _setWorkerPaused(workerId, paused) {
+    const local = this._managed.get(workerId);
+    if (local) {
+      if (paused) local.worker.pause();
+      else local.worker.resume();
+      return;
+    }
+    const native = await this._ctx.engine();
+    if (!(await call(native.requestWorkerPause(String(workerId), paused)))) throw new WorkerNotFoundError(workerId);
+  }
+
+  async _registryEntry(workerId) {
+    const native = await this._ctx.engine();
+    return JSON.parse(await call(native.workers())).find((w) => w.id === workerId);
+  }
+
+  /**
+   * Scales the queue's workers in this process to `targetCount`: more workers like the first
+   * one registered (or fewer). A ScalingResult. (The coordinator's scaleWorkers sends a queue
+   * with a worker pool to the pool instead.)
+   */
+  async scaleWorkers(queueName, targetCount) {
+    checkQueueName(queueName);
+    nonNegativeInt(targetCount, 'targetCount');
+    const managed = this.getWorkersByQueue(queueName);
+    const previousCount = managed.length;
+    if (targetCount > previousCount && previousCount === 0) {
+      throw new ValidationError('queueName', `no worker on ${queueName} to copy; registerWorker or createWorkerPool first`);
+    }
+    const model = managed[0];
+    for (let n = previousCount; n < targetCount; n++) await this._start(queueName, model.processor, model.options);
+    await Promise.all(managed.slice(targetCount).map((m) => m.worker.close()));
+    const actualCount = this.getWorkers(queueName).length;
+    const action = actualCount > previousCount ? 'scaled_up' : actualCount < previousCount ? 'scaled_down' : 'no_change';
+    return { queueName, previousCount, targetCount, actualCount, action };
+  }
+}
+
+module.exports = { WorkerManagerImpl, ManagedWorker };
