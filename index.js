@@ -7,6 +7,7 @@ const { createLogger } = require('./lib/logger');
 const errors = require('./lib/errors');
 const { Job, AddedJob, ActiveJob } = require('./lib/job');
 const { Worker } = require('./lib/worker');
+const { Queue } = require('./lib/queue');
 
 /** The default coordinator, configured from the environment; it connects on first use. */
 const jobCoordinator = new JobQueueCoordinator();
@@ -21,6 +22,7 @@ module.exports = {
   AddedJob,
   ActiveJob,
   Worker,
+  Queue,
   JobQueueError: errors.JobQueueError,
   ValidationError: errors.ValidationError,
   JobStateError: errors.JobStateError,
