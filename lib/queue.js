@@ -157,9 +157,12 @@ class Queue extends EventEmitter {
     return this._engine;
   }
 
-  /** Resolves when connected (to the engine, as BullMQ's resolves to its client). */
+  /** Resolves to the engine when connected and the queue's meta is declared (BullMQ's
+   * resolves to its client). */
   async waitUntilReady() {
-    return this.native();
+    const native = await this.native();
+    await this._meta;
+    return native;
   }
 
   /** The Redis key of `type` in this queue (`<prefix>:<name>:<type>`). */
