@@ -74,14 +74,15 @@ else
     if not locked and not pending_iteration(id) then
       local t = job_time(id, {"finishedOn", "processedOn", "timestamp"})
       if not t or t <= cutoff then
-        -- mark in place, then drop every mark with one LREM
+        -- mark in place, then drop the marks with one LREM
         redis.call("LSET", source, base_index + i - 1, "")
         forget_job(id)
         removed[#removed + 1] = id
       end
     end
   end
-  if #removed > 0 then redis.call("LREM", source, 0, "") end
+  -- from the right, stopping after the last mark: no more than offset + window entries
+  if #removed > 0 then redis.call("LREM", source, -#removed, "") end
 end
 
 if #removed > 0 and state ~= "wait" and state ~= "paused" and state ~= "active" then
