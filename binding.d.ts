@@ -54,6 +54,33 @@ export declare class NativeEngine {
   workers(): Promise<string>
   /** Asks a worker of any process to pause or resume; false if it is not registered. */
   requestWorkerPause(id: string, paused: boolean): Promise<boolean>
+  /** Jobs of the given BullMQ states, ranks `start..=end` of each, as a JSON array. */
+  jobsByState(queue: string, types: Array<string>, start: number, end: number, asc: boolean): Promise<string>
+  /** How many jobs each of the given states holds, in the order given. */
+  countsByState(queue: string, types: Array<string>): Promise<Array<number>>
+  /**
+   * Removes the jobs that have not started (and with `delayed` the delayed ones) except
+   * schedulers' pending iterations; returns how many.
+   */
+  drainQueue(queue: string, delayed: boolean): Promise<number>
+  /**
+   * One batch of clean: ids of up to `limit` (≤ 1000) jobs of `state` older than
+   * `grace_ms`, removed.
+   */
+  cleanJobs(queue: string, state: string, graceMs: number, limit: number): Promise<Array<string>>
+  /**
+   * One batch of retryJobs (failed / completed, finished at or before `before_ms`) or
+   * promoteJobs (delayed): returns how many jobs moved.
+   */
+  moveJobsToWait(queue: string, state: string, countPerCall: number, beforeMs: number): Promise<number>
+  /** Trims the events stream to about `max_len` entries; returns how many went. */
+  trimEvents(queue: string, maxLen: number): Promise<number>
+  /** Writes the events stream cap and a version label into the queue's meta. */
+  setQueueMeta(queue: string, maxLenEvents?: number | undefined | null, version?: string | undefined | null): Promise<void>
+  /** BullMQ's getMetrics result for `completed` or `failed`, as JSON. */
+  metricsSeries(queue: string, kind: string, start: number, end: number): Promise<string>
+  /** The queue's worker connections from CLIENT LIST, as a JSON array of field maps. */
+  workerClients(queue: string): Promise<string>
   /**
    * Creates or replaces a job scheduler. `payload` is `{defaults, id, name, data, opts,
    * repeat}` (repeat in BullMQ's shape: `pattern` or `every`, `tz`, `startDate`, `endDate`,

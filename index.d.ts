@@ -2,6 +2,7 @@
 // The native layer's generated types are in binding.d.ts; __test__/types checks both.
 
 import { EventEmitter } from 'node:events';
+import type { NativeEngine } from './binding';
 
 export interface BackoffOptions {
   type: 'fixed' | 'exponential';
@@ -298,6 +299,123 @@ export declare class Worker extends EventEmitter {
   on(event: 'drained', listener: () => void): this;
   on(event: 'error', listener: (error: Error) => void): this;
   on(event: 'closed', listener: () => void): this;
+}
+
+/** A job state by BullMQ's name (`wait` is `waiting`; `paused` is BullMQ 5's paused list). */
+export type JobType =
+  | 'active'
+  | 'completed'
+  | 'delayed'
+  | 'failed'
+  | 'prioritized'
+  | 'waiting'
+  | 'wait'
+  | 'paused'
+  | 'waiting-children';
+
+/** A BullMQ `connection`: a URL, ioredis-style options, or an ioredis instance. */
+export type QueueConnection =
+  | string
+  | { url?: string; host?: string; port?: number; username?: string; password?: string; db?: number; tls?: boolean | object }
+  | { options: object };
+
+export interface QueueOptions {
+  connection?: QueueConnection;
+  /** Key prefix, default `bull`. */
+  prefix?: string;
+  defaultJobOptions?: JobOptions;
+  streams?: { events?: { maxLen?: number } };
+}
+
+export interface RepeatOptions {
+  pattern?: string;
+  every?: number;
+  tz?: string;
+  startDate?: Date | number | string;
+  endDate?: Date | number | string;
+  limit?: number;
+  immediately?: boolean;
+}
+
+export interface JobSchedulerJson<T = any> {
+  key: string;
+  name: string;
+  next?: number;
+  iterationCount?: number;
+  limit?: number;
+  startDate?: number;
+  endDate?: number;
+  tz?: string;
+  pattern?: string;
+  every?: number;
+  offset?: number;
+  template?: { data?: T; opts?: JobOptions };
+}
+
+export interface QueueMetricsSeries {
+  meta: { count: number; prevTS: number; prevCount: number };
+  /** Jobs finished per minute, newest minute first. */
+  data: number[];
+  count: number;
+}
+
+/** BullMQ 6's Queue on this package's engine; it shares queues with BullMQ. */
+export declare class Queue<T = any> extends EventEmitter {
+  constructor(name: string, opts?: QueueOptions);
+  readonly name: string;
+  readonly prefix: string;
+  readonly qualifiedName: string;
+  readonly opts: QueueOptions;
+  readonly defaultJobOptions: JobOptions;
+  /** The engine this queue talks through (the queue handle of jobs). */
+  native(): Promise<NativeEngine>;
+  waitUntilReady(): Promise<NativeEngine>;
+  toKey(type: string): string;
+  add(name: string, data?: T, opts?: JobOptions): Promise<Job<T>>;
+  addBulk(jobs: { name: string; data?: T; opts?: JobOptions }[]): Promise<Job<T>[]>;
+  getJob(jobId: string): Promise<Job<T> | undefined>;
+  getJobs(types?: JobType | JobType[], start?: number, end?: number, asc?: boolean): Promise<Job<T>[]>;
+  getJobCounts(...types: JobType[]): Promise<Record<string, number>>;
+  getJobCountByTypes(...types: JobType[]): Promise<number>;
+  count(): Promise<number>;
+  getWaiting(start?: number, end?: number): Promise<Job<T>[]>;
+  getActive(start?: number, end?: number): Promise<Job<T>[]>;
+  getDelayed(start?: number, end?: number): Promise<Job<T>[]>;
+  getPrioritized(start?: number, end?: number): Promise<Job<T>[]>;
+  getWaitingChildren(start?: number, end?: number): Promise<Job<T>[]>;
+  getCompleted(start?: number, end?: number): Promise<Job<T>[]>;
+  getFailed(start?: number, end?: number): Promise<Job<T>[]>;
+  getWaitingCount(): Promise<number>;
+  getActiveCount(): Promise<number>;
+  getDelayedCount(): Promise<number>;
+  getPrioritizedCount(): Promise<number>;
+  getWaitingChildrenCount(): Promise<number>;
+  getCompletedCount(): Promise<number>;
+  getFailedCount(): Promise<number>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  isPaused(): Promise<boolean>;
+  drain(delayed?: boolean): Promise<void>;
+  clean(grace: number, limit: number, type?: 'completed' | 'failed' | 'delayed' | 'prioritized' | 'wait' | 'waiting' | 'paused' | 'active'): Promise<string[]>;
+  obliterate(opts?: { force?: boolean; count?: number }): Promise<void>;
+  remove(jobId: string, opts?: { removeChildren?: boolean }): Promise<number>;
+  retryJobs(opts?: { count?: number; state?: 'failed' | 'completed'; timestamp?: number }): Promise<void>;
+  promoteJobs(opts?: { count?: number }): Promise<void>;
+  upsertJobScheduler(jobSchedulerId: string, repeatOpts: RepeatOptions, jobTemplate?: { name?: string; data?: T; opts?: JobOptions }): Promise<Job<T> | undefined>;
+  getJobSchedulers(start?: number, end?: number, asc?: boolean): Promise<JobSchedulerJson<T>[]>;
+  getJobScheduler(id: string): Promise<JobSchedulerJson<T> | undefined>;
+  getJobSchedulersCount(): Promise<number>;
+  removeJobScheduler(jobSchedulerId: string): Promise<boolean>;
+  getWorkers(): Promise<Record<string, string>[]>;
+  getWorkersCount(): Promise<number>;
+  getMetrics(type: 'completed' | 'failed', start?: number, end?: number): Promise<QueueMetricsSeries>;
+  trimEvents(maxLength: number): Promise<number>;
+  close(): Promise<void>;
+  on(event: 'waiting', listener: (job: Job<T>) => void): this;
+  on(event: 'paused' | 'resumed', listener: () => void): this;
+  on(event: 'cleaned', listener: (jobs: string[], type: string) => void): this;
+  on(event: 'removed', listener: (jobId: string) => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
 }
 
 export interface JobCounts {

@@ -15,6 +15,7 @@ const { RetryHandlerImpl } = require('./lib/managers/retry-handler');
 const { DeadLetterHandlerImpl } = require('./lib/managers/dead-letter-handler');
 const { JobQueueMetricsImpl } = require('./lib/managers/metrics-collector');
 const { QueueHealthCheckerImpl } = require('./lib/managers/health-checker');
+const { Queue } = require('./lib/queue');
 
 /** The default coordinator, configured from the environment; it connects on first use. */
 const jobCoordinator = new JobQueueCoordinator();
@@ -40,6 +41,7 @@ module.exports = {
   AddedJob,
   ActiveJob,
   Worker,
+  Queue,
   JobQueueError: errors.JobQueueError,
   ValidationError: errors.ValidationError,
   JobStateError: errors.JobStateError,

@@ -9,6 +9,7 @@ mod dispatch;
 mod errors;
 mod observability;
 mod operations;
+mod queue;
 mod scheduling;
 
 use std::sync::{Arc, Mutex};
@@ -112,6 +113,9 @@ struct AddPayload<'a> {
     defaults: Vec<Map<String, Value>>,
     #[serde(borrow)]
     jobs: Vec<JobInput<'a>>,
+    /// Accept any JSON as data, as BullMQ's Queue does (the coordinator sends objects only).
+    #[serde(default, rename = "anyData")]
+    any_data: bool,
 }
 
 #[derive(Deserialize)]
@@ -196,7 +200,8 @@ impl NativeEngine {
             input.defaults,
             self.max_data,
             job_queue_core::time::now_ms(),
-        );
+        )
+        .allow_any_data(input.any_data);
         let mut requests = Vec::with_capacity(input.jobs.len());
         let mut outcomes = Vec::with_capacity(input.jobs.len());
         for job in input.jobs {

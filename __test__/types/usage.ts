@@ -1,6 +1,7 @@
 // Compiled with `tsc --noEmit` (npm run typecheck): the public types accept the design's
 // usage and reject what they should.
 import {
+  Queue,
   jobCoordinator,
   JobQueueCoordinator,
   UnrecoverableError,
@@ -138,5 +139,21 @@ async function native(): Promise<void> {
   void removed;
   void text;
 }
+// BullMQ 6's Queue, as services and the design's test utilities use it.
+async function queueUsage(): Promise<void> {
+  const queue = new Queue<{ photoId: string }>('photos', { connection: { host: '127.0.0.1', port: 6379 } });
+  const job = await queue.add('process-photo', { photoId: 'p1' }, { attempts: 3 });
+  const id: string = job.id;
+  const found = await queue.getJob(id);
+  const photo: string | undefined = found?.data.photoId;
+  const counts: Record<string, number> = await queue.getJobCounts('waiting', 'failed');
+  const ids: string[] = await queue.clean(1000, 10, 'completed');
+  await queue.obliterate({ force: true });
+  await queue.close();
+  void photo;
+  void counts;
+  void ids;
+}
 void usage;
+void queueUsage;
 void native;

@@ -30,6 +30,7 @@ pub mod metrics;
 pub mod options;
 pub mod producer;
 pub mod queue;
+pub mod queue_admin;
 pub mod registry;
 mod scan;
 pub mod schedule;

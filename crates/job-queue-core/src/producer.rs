@@ -10,7 +10,7 @@ use crate::scripts::AddRequest;
 #[derive(Debug, Clone)]
 pub struct NewJob<'a> {
     pub name: String,
-    /// The payload as JSON text; must be an object.
+    /// The payload as JSON text; must be an object unless the preparer allows any JSON.
     pub data: &'a str,
     /// The job's own options, over the defaults.
     pub opts: Map<String, Value>,
@@ -24,6 +24,7 @@ pub struct Preparer {
     default_options: Result<AddOptions>,
     max_data: usize,
     now_ms: u64,
+    any_data: bool,
 }
 
 impl Preparer {
@@ -35,12 +36,19 @@ impl Preparer {
             default_options,
             max_data,
             now_ms,
+            any_data: false,
         }
+    }
+
+    /// Accepts any JSON value as job data (BullMQ's Queue does), not only objects.
+    pub fn allow_any_data(mut self, allow: bool) -> Self {
+        self.any_data = allow;
+        self
     }
 
     /// The validated request for `job`, and whether it uses the defaults unchanged.
     pub fn prepare(&self, job: NewJob<'_>) -> Result<(AddRequest, bool)> {
-        if !job.data.trim_start().starts_with('{') {
+        if !self.any_data && !job.data.trim_start().starts_with('{') {
             return Err(Error::validation("data", "must be a JSON object"));
         }
         if job.data.len() > self.max_data {

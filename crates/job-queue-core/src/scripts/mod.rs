@@ -5,6 +5,7 @@
 mod add_jobs;
 mod finish_and_fetch;
 mod locks;
+mod queue_admin;
 mod queue_ops;
 mod schedule;
 mod single_job;
@@ -18,6 +19,7 @@ use redis::Script;
 pub use add_jobs::{add_jobs, AddRequest};
 pub use finish_and_fetch::{finish_and_fetch, Action, Fetch, FetchResult, Settle};
 pub use locks::{check_stalled, extend_locks, StalledCheck};
+pub use queue_admin::{clean_jobs, move_jobs_to_wait, set_queue_meta, trim_events, CleanBatch};
 pub use queue_ops::{clean_finished, pause_queue, worker_heartbeat};
 pub use schedule::{next_iteration, remove_scheduler, upsert_scheduler, UpsertRequest};
 pub use single_job::{
@@ -59,6 +61,10 @@ scripts! {
     ARCHIVE_FAILED => "archive_failed.lua",
     PAUSE_QUEUE => "pause_queue.lua",
     CLEAN_FINISHED => "clean_finished.lua",
+    CLEAN_JOBS => "clean_jobs.lua",
+    MOVE_JOBS_TO_WAIT => "move_jobs_to_wait.lua",
+    TRIM_EVENTS => "trim_events.lua",
+    SET_QUEUE_META => "set_queue_meta.lua",
 }
 
 /// Scripts outside any queue (no queue keys, no shared prelude).

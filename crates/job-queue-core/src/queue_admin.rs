@@ -1,0 +1,365 @@
+//! What the BullMQ-style Queue needs beyond the producer and admin operations of
+//! [`crate::queue`]: jobs and counts by state, draining, cleaning by age with a limit, moving
+//! finished or delayed jobs back to wait in batches, metrics lists, events trimming and the
+//! queue's worker connections.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::job::Job;
+use crate::queue::Queue;
+use crate::scripts;
+use crate::time::now_ms;
+
+/// Jobs a `clean_jobs` or `move_jobs_to_wait` call handles at most: one call never blocks
+/// Redis for long.
+pub const BATCH: u64 = 1000;
+
+/// A job state as BullMQ names it, with where its ids live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    Wait,
+    Paused,
+    Active,
+    Prioritized,
+    Delayed,
+    Completed,
+    Failed,
+    WaitingChildren,
+}
+
+impl JobState {
+    /// The state of a BullMQ type name (`waiting` is `wait`).
+    pub fn parse(name: &str) -> Result<Self> {
+        Ok(match name {
+            "wait" | "waiting" => Self::Wait,
+            "paused" => Self::Paused,
+            "active" => Self::Active,
+            "prioritized" => Self::Prioritized,
+            "delayed" => Self::Delayed,
+            "completed" => Self::Completed,
+            "failed" => Self::Failed,
+            "waiting-children" => Self::WaitingChildren,
+            other => {
+                return Err(Error::validation(
+                    "type",
+                    format!(
+                        "unknown job state {other:?} (known: waiting, paused, active, \
+                         prioritized, delayed, completed, failed, waiting-children)"
+                    ),
+                ))
+            }
+        })
+    }
+
+    /// The key suffix of the list or set holding the state's ids.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Wait => "wait",
+            Self::Paused => "paused",
+            Self::Active => "active",
+            Self::Prioritized => "prioritized",
+            Self::Delayed => "delayed",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::WaitingChildren => "waiting-children",
+        }
+    }
+
+    fn is_list(self) -> bool {
+        matches!(self, Self::Wait | Self::Paused | Self::Active)
+    }
+}
+
+/// A metrics series as BullMQ's `getMetrics` returns it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metrics {
+    pub meta: MetricsMeta,
+    /// Jobs finished per minute, newest minute first.
+    pub data: Vec<u64>,
+    /// How many points the series holds.
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricsMeta {
+    pub count: u64,
+    #[serde(rename = "prevTS")]
+    pub prev_ts: u64,
+    pub prev_count: u64,
+}
+
+/// HMGET of the series' meta fields, its points, and how many points it has.
+type MetricsReply = (
+    (Option<String>, Option<String>, Option<String>),
+    Vec<String>,
+    u64,
+);
+
+fn number(v: Option<String>) -> u64 {
+    v.and_then(|s| s.parse::<f64>().ok())
+        .map(|f| f as u64)
+        .unwrap_or(0)
+}
+
+impl Queue {
+    /// Ids of jobs in `states`, each state's ranks `start..=end` (negative counts from the
+    /// end), newest first or with `asc` oldest first; ids in several states appear once.
+    /// Jobs whose hash vanished are skipped.
+    pub async fn jobs_by_state(
+        &self,
+        states: &[JobState],
+        start: isize,
+        end: isize,
+        asc: bool,
+    ) -> Result<Vec<Job>> {
+        let mut con = self.con.clone();
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for state in states {
+            let key = self.keys.key(state.key());
+            if state.is_list() {
+                // lists take new jobs at the left: oldest first reads from the right
+                if asc {
+                    let from = if end == -1 { 0 } else { -(end + 1) };
+                    let to = if start == -1 { -1 } else { -(start + 1) };
+                    pipe.lrange(key, from, to);
+                } else {
+                    pipe.lrange(key, start, end);
+                }
+            } else if asc {
+                pipe.zrange(key, start, end);
+            } else {
+                pipe.zrevrange(key, start, end);
+            }
+        }
+        let lists: Vec<Vec<String>> = pipe.query_async(&mut con).await?;
+        let mut seen = std::collections::HashSet::new();
+        let mut ids = Vec::new();
+        for (state, mut list) in states.iter().zip(lists) {
+            if asc && state.is_list() {
+                list.reverse();
+            }
+            for id in list {
+                if seen.insert(id.clone()) {
+                    ids.push(id);
+                }
+            }
+        }
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for id in &ids {
+            pipe.hgetall(self.keys.job(id));
+        }
+        let hashes: Vec<Vec<(String, String)>> = pipe.query_async(&mut con).await?;
+        ids.into_iter()
+            .zip(hashes)
+            .filter(|(_, h)| !h.is_empty())
+            .map(|(id, h)| Job::from_hash(id, h))
+            .collect()
+    }
+
+    /// How many jobs each of `states` holds, read at one instant.
+    pub async fn counts_by_state(&self, states: &[JobState]) -> Result<Vec<u64>> {
+        if states.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for state in states {
+            let key = self.keys.key(state.key());
+            if state.is_list() {
+                pipe.llen(key);
+            } else {
+                pipe.zcard(key);
+            }
+        }
+        Ok(pipe.query_async(&mut self.con.clone()).await?)
+    }
+
+    /// Removes every job that has not started (wait, the legacy paused list, prioritized,
+    /// and with `delayed` the delayed set), except each job scheduler's pending iteration.
+    /// Runs in batches of [`BATCH`]; returns how many jobs went.
+    pub async fn drain(&self, delayed: bool) -> Result<u64> {
+        let mut states = vec!["wait", "paused", "prioritized"];
+        if delayed {
+            states.push("delayed");
+        }
+        let mut con = self.con.clone();
+        let mut total = 0;
+        for state in states {
+            let mut offset = 0;
+            loop {
+                let batch = scripts::clean_jobs(
+                    &mut con,
+                    &self.keys,
+                    state,
+                    u64::MAX >> 11,
+                    BATCH,
+                    offset,
+                    false,
+                )
+                .await?;
+                total += batch.removed.len() as u64;
+                offset += batch.looked - batch.removed.len() as u64;
+                if batch.looked < BATCH {
+                    break;
+                }
+            }
+        }
+        Ok(total)
+    }
+
+    /// One batch of BullMQ's `clean`: removes up to `limit` (at most [`BATCH`]) jobs of
+    /// `state` whose time is `grace_ms` or more ago, among that many oldest ones, and emits
+    /// `cleaned` with the count. Returns the ids removed.
+    pub async fn clean_batch(
+        &self,
+        state: JobState,
+        grace_ms: u64,
+        limit: u64,
+    ) -> Result<Vec<String>> {
+        if state == JobState::WaitingChildren {
+            return Err(Error::validation(
+                "type",
+                "waiting-children jobs cannot be cleaned",
+            ));
+        }
+        let limit = limit.clamp(1, BATCH);
+        let cutoff = now_ms().saturating_sub(grace_ms);
+        let batch = scripts::clean_jobs(
+            &mut self.con.clone(),
+            &self.keys,
+            state.key(),
+            cutoff,
+            limit,
+            0,
+            true,
+        )
+        .await?;
+        Ok(batch.removed)
+    }
+
+    /// One batch of `retryJobs` (state failed or completed, finished at or before
+    /// `before_ms`) or `promoteJobs` (state delayed): up to `count` (at most [`BATCH`]) jobs
+    /// become runnable. Returns how many moved.
+    pub async fn move_to_wait(&self, state: JobState, count: u64, before_ms: u64) -> Result<u64> {
+        if !matches!(
+            state,
+            JobState::Failed | JobState::Completed | JobState::Delayed
+        ) {
+            return Err(Error::validation(
+                "state",
+                "must be failed, completed or delayed",
+            ));
+        }
+        scripts::move_jobs_to_wait(
+            &mut self.con.clone(),
+            &self.keys,
+            state.key(),
+            count.clamp(1, BATCH),
+            before_ms,
+        )
+        .await
+    }
+
+    /// Trims the events stream to about `max_len` entries; returns how many went.
+    pub async fn trim_events(&self, max_len: u64) -> Result<u64> {
+        scripts::trim_events(&mut self.con.clone(), &self.keys, max_len).await
+    }
+
+    /// Declares the events stream cap (and a version label) in the queue's meta.
+    pub async fn set_meta(&self, max_len_events: Option<u64>, version: Option<&str>) -> Result<()> {
+        let mut fields = Vec::new();
+        if let Some(n) = max_len_events {
+            fields.push(("opts.maxLenEvents", n.to_string()));
+        }
+        if let Some(v) = version {
+            fields.push(("version", v.to_owned()));
+        }
+        if !fields.is_empty() {
+            scripts::set_queue_meta(&mut self.con.clone(), &self.keys, &fields).await?;
+        }
+        Ok(())
+    }
+
+    /// The `completed` or `failed` metrics series (written by workers with metrics on),
+    /// points `start..=end`.
+    pub async fn metrics_series(&self, kind: &str, start: isize, end: isize) -> Result<Metrics> {
+        if kind != "completed" && kind != "failed" {
+            return Err(Error::validation("type", "must be completed or failed"));
+        }
+        let key = self.keys.key(&format!("metrics:{kind}"));
+        let data_key = format!("{key}:data");
+        let ((count, prev_ts, prev_count), data, points): MetricsReply = redis::pipe()
+            .atomic()
+            .cmd("HMGET")
+            .arg(&key)
+            .arg("count")
+            .arg("prevTS")
+            .arg("prevCount")
+            .lrange(&data_key, start, end)
+            .llen(&data_key)
+            .query_async(&mut self.con.clone())
+            .await?;
+        Ok(Metrics {
+            meta: MetricsMeta {
+                count: number(count),
+                prev_ts: number(prev_ts),
+                prev_count: number(prev_count),
+            },
+            data: data.into_iter().map(|p| number(Some(p))).collect(),
+            count: points,
+        })
+    }
+
+    /// The Redis connections of this queue's workers (ours and BullMQ's, found by their
+    /// connection names), each as CLIENT LIST's fields with `name` set to the queue's name
+    /// and the connection's own name in `rawname`, as BullMQ's getWorkers returns them.
+    pub async fn worker_clients(&self) -> Result<Vec<BTreeMap<String, String>>> {
+        let list: String = redis::cmd("CLIENT")
+            .arg("LIST")
+            .query_async(&mut self.con.clone())
+            .await?;
+        let exact = self.keys.worker_client_name(None);
+        let named = format!("{exact}:w:");
+        Ok(list
+            .lines()
+            .filter_map(|line| {
+                let mut client: BTreeMap<String, String> = line
+                    .split(' ')
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                    .collect();
+                let name = client.get("name")?.clone();
+                if name != exact && !name.starts_with(&named) {
+                    return None;
+                }
+                client.insert("name".to_owned(), self.keys.queue.clone());
+                client.insert("rawname".to_owned(), name);
+                Some(client)
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_parse_by_bullmq_names() {
+        assert_eq!(JobState::parse("waiting").unwrap(), JobState::Wait);
+        assert_eq!(JobState::parse("wait").unwrap().key(), "wait");
+        assert_eq!(
+            JobState::parse("waiting-children").unwrap().key(),
+            "waiting-children"
+        );
+        assert!(JobState::parse("meta").is_err());
+    }
+}

@@ -1,0 +1,171 @@
+//! The BullMQ-style Queue's engine operations against a real Redis: bounded batches of
+//! clean, drain, and moving jobs back to wait; lists and counts by state.
+
+mod common;
+
+use job_queue_core::queue_admin::JobState;
+use job_queue_core::scripts::{clean_jobs, finish_and_fetch};
+use job_queue_core::time::now_ms;
+use serde_json::json;
+
+/// Adds `n` plain jobs; returns their ids in order of adding.
+async fn add(t: &common::TestQueue, n: usize, opts: serde_json::Value) -> Vec<String> {
+    let jobs: Vec<_> = (0..n).map(|_| common::request("a", opts.clone())).collect();
+    let added = t.queue().add(&jobs).await.unwrap();
+    added.into_iter().map(|(id, _)| id).collect()
+}
+
+#[tokio::test]
+async fn one_clean_call_looks_at_its_window_of_oldest_jobs_only() {
+    let t = common::queue().await;
+    let ids = add(&t, 5, json!({})).await;
+    let batch = clean_jobs(&mut t.con.clone(), &t.keys, "wait", now_ms(), 2, 0, true)
+        .await
+        .unwrap();
+    let mut removed = batch.removed;
+    removed.sort();
+    assert_eq!(removed, ids[..2], "the two oldest");
+    assert_eq!(batch.looked, 2);
+    // stepping over one more leaves the third alone
+    let batch = clean_jobs(&mut t.con.clone(), &t.keys, "wait", now_ms(), 10, 1, false)
+        .await
+        .unwrap();
+    let mut removed = batch.removed;
+    removed.sort();
+    assert_eq!(removed, ids[3..]);
+    assert_eq!(batch.looked, 2, "three left, one stepped over");
+    let left: Vec<String> = t.cmd(&["LRANGE", &t.keys.key("wait"), "0", "-1"]).await;
+    assert_eq!(left, [ids[2].clone()]);
+    let gone: bool = t.cmd(&["EXISTS", &t.keys.job(&ids[0])]).await;
+    assert!(!gone, "job hash deleted");
+    let cleaned: Vec<_> = t
+        .events()
+        .await
+        .into_iter()
+        .filter(|(e, _)| e == "cleaned")
+        .collect();
+    assert_eq!(cleaned.len(), 1, "only the announced call emits");
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn clean_spares_young_jobs_and_locked_active_ones() {
+    let t = common::queue().await;
+    let ids = add(&t, 2, json!({})).await;
+    let batch = clean_jobs(
+        &mut t.con.clone(),
+        &t.keys,
+        "wait",
+        now_ms() - 60_000,
+        10,
+        0,
+        true,
+    )
+    .await
+    .unwrap();
+    assert!(batch.removed.is_empty(), "added just now");
+    finish_and_fetch(&mut t.con.clone(), &t.keys, now_ms(), &[], common::fetch(2))
+        .await
+        .unwrap();
+    // one of the two loses its lock (its worker is gone)
+    let _: i64 = t
+        .cmd(&["DEL", &format!("{}:lock", t.keys.job(&ids[0]))])
+        .await;
+    let batch = clean_jobs(
+        &mut t.con.clone(),
+        &t.keys,
+        "active",
+        now_ms() + 1,
+        10,
+        0,
+        true,
+    )
+    .await
+    .unwrap();
+    assert_eq!(batch.removed, [ids[0].clone()]);
+    let active: Vec<String> = t.cmd(&["LRANGE", &t.keys.key("active"), "0", "-1"]).await;
+    assert_eq!(active, [ids[1].clone()]);
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn drain_keeps_the_pending_iteration_of_a_scheduler() {
+    let t = common::queue().await;
+    let ids = add(&t, 3, json!({})).await;
+    add(&t, 2, json!({"delay": 60_000})).await;
+    // a scheduler "s" whose next iteration (due at 123) is waiting
+    let iteration = "repeat:s:123";
+    let _: i64 = t
+        .cmd(&[
+            "HSET",
+            &t.keys.job(iteration),
+            "name",
+            "s",
+            "data",
+            "{}",
+            "opts",
+            "{}",
+            "timestamp",
+            "1",
+        ])
+        .await;
+    let _: i64 = t.cmd(&["LPUSH", &t.keys.key("wait"), iteration]).await;
+    let _: i64 = t.cmd(&["ZADD", &t.keys.key("repeat"), "123", "s"]).await;
+    let q = t.queue();
+    assert_eq!(q.drain(false).await.unwrap(), 3);
+    let wait: Vec<String> = t.cmd(&["LRANGE", &t.keys.key("wait"), "0", "-1"]).await;
+    assert_eq!(wait, [iteration]);
+    assert_eq!(q.counts_by_state(&[JobState::Delayed]).await.unwrap(), [2]);
+    assert_eq!(q.drain(true).await.unwrap(), 2);
+    assert_eq!(
+        q.counts_by_state(&[JobState::Wait, JobState::Delayed])
+            .await
+            .unwrap(),
+        [1, 0]
+    );
+    let gone: bool = t.cmd(&["EXISTS", &t.keys.job(&ids[0])]).await;
+    assert!(!gone);
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn moving_delayed_jobs_to_wait_is_bounded_by_count() {
+    let t = common::queue().await;
+    add(&t, 3, json!({"delay": 60_000})).await;
+    let q = t.queue();
+    assert_eq!(q.move_to_wait(JobState::Delayed, 2, 0).await.unwrap(), 2);
+    assert_eq!(
+        q.counts_by_state(&[JobState::Delayed, JobState::Wait])
+            .await
+            .unwrap(),
+        [1, 2]
+    );
+    assert_eq!(q.move_to_wait(JobState::Delayed, 2, 0).await.unwrap(), 1);
+    assert_eq!(q.move_to_wait(JobState::Delayed, 2, 0).await.unwrap(), 0);
+    assert!(q.move_to_wait(JobState::Active, 2, 0).await.is_err());
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn lists_by_state_read_oldest_first_when_ascending() {
+    let t = common::queue().await;
+    let ids = add(&t, 3, json!({})).await;
+    let q = t.queue();
+    let asc: Vec<String> = q
+        .jobs_by_state(&[JobState::Wait], 0, -1, true)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.id)
+        .collect();
+    assert_eq!(asc, ids);
+    let newest: Vec<String> = q
+        .jobs_by_state(&[JobState::Wait], 0, 0, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.id)
+        .collect();
+    assert_eq!(newest, [ids[2].clone()]);
+    t.cleanup().await;
+}

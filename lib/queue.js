@@ -1,0 +1,532 @@
+'use strict';
+// Queue: BullMQ 6's Queue class on our engine. Same constructor, method names, arguments and
+// results, and the same Redis layout, so code written for BullMQ's Queue runs unchanged and a
+// queue can be shared with BullMQ producers, workers and Bull Board.
+//
+// A Queue is also a queue handle for jobs: `{ name, prefix, native() }`, where native()
+// resolves to the engine it talks through.
+
+const { EventEmitter } = require('node:events');
+const { Job } = require('./job');
+const { engineConfig, acquireEngine, DEFAULT_PREFIX } = require('./connection');
+const { ValidationError, ClosedError, JobStateError, JobNotFoundError } = require('./errors');
+const { call, checkQueueName, checkJobId, keepBadNumbers } = require('./input');
+
+/** The states getJobs and getJobCounts use when none are given (BullMQ's list). */
+const DEFAULT_TYPES = ['active', 'completed', 'delayed', 'failed', 'prioritized', 'waiting', 'waiting-children'];
+const KNOWN_TYPES = new Set([...DEFAULT_TYPES, 'wait', 'paused']);
+/** States clean accepts, by BullMQ's names. */
+const CLEAN_TYPES = new Set(['completed', 'failed', 'delayed', 'prioritized', 'wait', 'waiting', 'paused', 'active']);
+/** Most jobs one engine call cleans, retries or promotes; methods loop over batches. */
+const BATCH = 1000;
+/** BullMQ's default cap of the events stream. */
+const DEFAULT_MAX_LEN_EVENTS = 10000;
+
+function plainObject(value, field) {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new ValidationError(field, 'must be an object');
+  return value;
+}
+
+function integer(value, field, { min = -Infinity } = {}) {
+  if (!Number.isInteger(value) || value < min) {
+    throw new ValidationError(field, min === 0 ? 'must be a non-negative integer' : 'must be an integer');
+  }
+  return value;
+}
+
+function nonNegativeNumber(value, field) {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ValidationError(field, 'must be a non-negative number');
+  }
+  return value;
+}
+
+/** Job types as BullMQ takes them: a name, an array of names, or several names; none means
+ * every state. Duplicates go; unknown names are a ValidationError. */
+function jobTypes(types) {
+  const list = types.flat().filter((t) => t !== undefined);
+  if (list.length === 0) return [...DEFAULT_TYPES];
+  for (const t of list) {
+    if (typeof t !== 'string' || !KNOWN_TYPES.has(t)) {
+      throw new ValidationError('types', `unknown job type ${JSON.stringify(t)} (known: ${[...KNOWN_TYPES].join(', ')})`);
+    }
+  }
+  return [...new Set(list)];
+}
+
+/** JSON text of job data: any JSON value, as BullMQ stores it (undefined is `{}`). */
+function dataText(data) {
+  if (data === undefined) return '{}';
+  let text;
+  try {
+    text = JSON.stringify(data);
+  } catch (err) {
+    throw new ValidationError('data', `is not JSON-serialisable (${err.message})`);
+  }
+  if (text === undefined) throw new ValidationError('data', 'is not JSON-serialisable');
+  return text;
+}
+
+/** One job of add / addBulk as the engine's add payload entry. */
+function jobText(name, data, opts, field) {
+  if (typeof name !== 'string') throw new ValidationError(`${field}name`, 'must be a string');
+  const o = plainObject(opts, `${field}opts`);
+  if (o.jobId !== undefined) {
+    const id = String(o.jobId);
+    if (id === '0' || id.startsWith('0:')) throw new ValidationError(`${field}opts.jobId`, "cannot be '0' or start with '0:'");
+  }
+  return `{"name":${JSON.stringify(name)},"data":${dataText(data)},"opts":${JSON.stringify(o, keepBadNumbers)}}`;
+}
+
+/** A date of repeat options as ms (Date, ms, or date text). */
+function dateMs(value, field) {
+  if (value === undefined || value === null) return undefined;
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : value;
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new ValidationError(field, 'must be a Date, ms since the epoch, or a date string');
+  return ms;
+}
+
+/** A scheduler as the engine lists it → BullMQ's JobSchedulerJson. */
+function schedulerJson(s) {
+  const out = { key: s.key, name: s.name, next: s.next ?? undefined };
+  if (s.iterationCount) out.iterationCount = s.iterationCount;
+  if (s.limit) out.limit = s.limit;
+  if (s.startDate) out.startDate = s.startDate;
+  if (s.endDate) out.endDate = s.endDate;
+  if (s.tz) out.tz = s.tz;
+  if (s.pattern) out.pattern = s.pattern;
+  if (s.every) out.every = s.every;
+  if (s.offset) out.offset = s.offset;
+  const data = s.data && Object.keys(s.data).length > 0 ? s.data : undefined;
+  const opts = s.opts && Object.keys(s.opts).length > 0 ? s.opts : undefined;
+  if (data !== undefined || opts !== undefined) {
+    out.template = {};
+    if (data !== undefined) out.template.data = data;
+    if (opts !== undefined) out.template.opts = opts;
+  }
+  return out;
+}
+
+class Queue extends EventEmitter {
+  /**
+   * `new Queue(name, { connection, prefix = 'bull', defaultJobOptions, streams: { events:
+   * { maxLen } } })`. Connects at once (as BullMQ does); `waitUntilReady()` resolves when
+   * connected. A connection failure is emitted as `error` (when listened to) and rejects
+   * every call.
+   */
+  constructor(name, opts = {}) {
+    super();
+    checkQueueName(name);
+    const o = plainObject(opts, 'opts');
+    const prefix = o.prefix ?? DEFAULT_PREFIX;
+    const config = engineConfig(o.connection, prefix);
+    const maxLen = o.streams?.events?.maxLen ?? DEFAULT_MAX_LEN_EVENTS;
+    integer(maxLen, 'streams.events.maxLen', { min: 0 });
+    this.name = name;
+    this.opts = { ...o, prefix };
+    this.prefix = prefix;
+    this.qualifiedName = `${config.prefix}:${name}`;
+    this.jobsOpts = { ...plainObject(o.defaultJobOptions, 'defaultJobOptions') };
+    this.closing = undefined;
+    this._release = null;
+    this._engine = acquireEngine(config).then(({ native, release }) => {
+      this._release = release;
+      if (this.closing) release();
+      return native;
+    });
+    this._engine.catch((err) => {
+      if (this.listenerCount('error') > 0) this.emit('error', err);
+    });
+    // BullMQ's Queue declares the events stream cap in the queue's meta when it starts
+    this._meta = this._engine
+      .then((native) => call(native.setQueueMeta(name, maxLen, undefined)))
+      .catch((err) => {
+        if (this.listenerCount('error') > 0) this.emit('error', err);
+      });
+  }
+
+  /** The job options every add starts from. */
+  get defaultJobOptions() {
+    return { ...this.jobsOpts };
+  }
+
+  /** The engine this queue talks through (the queue handle contract). */
+  native() {
+    if (this.closing) return Promise.reject(new ClosedError(`queue ${this.name} is closed`, 'ERR_CLOSED'));
+    return this._engine;
+  }
+
+  /** Resolves to the engine when connected and the queue's meta is declared (BullMQ's
+   * resolves to its client). */
+  async waitUntilReady() {
+    const native = await this.native();
+    await this._meta;
+    return native;
+  }
+
+  /** The Redis key of `type` in this queue (`<prefix>:<name>:<type>`). */
+  toKey(type) {
+    return `${this.qualifiedName}:${type}`;
+  }
+
+  /** A job object for stored fields, through the one place jobs are made. */
+  _toJob(fields) {
+    return typeof Job.fromStored === 'function' ? Job.fromStored(this, fields) : new Job(fields, this.name);
+  }
+
+  /** Adds the jobs (payload entries); all are validated before anything is written. */
+  async _addTexts(texts) {
+    const native = await this.native();
+    const payload = `{"defaults":[${JSON.stringify(this.jobsOpts, keepBadNumbers)}],"anyData":true,"jobs":[${texts.join(',')}]}`;
+    return JSON.parse(await call(native.addJobs(this.name, payload, true)));
+  }
+
+  /** The job an add returned: the new one, or the stored one for an existing custom id. */
+  async _added([id, created, timestamp, optsIndex], optsTexts, name, data) {
+    if (!created) return this.getJob(id);
+    const opts = JSON.parse(optsTexts[optsIndex]);
+    return this._toJob({
+      id,
+      name,
+      data: data === undefined ? {} : JSON.parse(JSON.stringify(data)),
+      opts,
+      timestamp,
+      delay: opts.delay ?? 0,
+      priority: opts.priority ?? 0,
+      attemptsMade: 0,
+      attemptsStarted: 0,
+      stalledCounter: 0,
+      progress: 0,
+      stacktrace: [],
+    });
+  }
+
+  /** Adds a job (`data` any JSON value) and emits `waiting` with it. */
+  async add(name, data, opts) {
+    const text = jobText(name, data, opts, '');
+    const result = await this._addTexts([text]);
+    const job = await this._added(result.jobs[0], result.opts, name, data);
+    this.emit('waiting', job);
+    return job;
+  }
+
+  /** Adds `[{ name, data, opts }]` atomically: all or none. */
+  async addBulk(jobs) {
+    if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
+    const texts = jobs.map((j, i) => {
+      if (!j || typeof j !== 'object') throw new ValidationError(`jobs[${i}]`, 'must be an object');
+      return jobText(j.name, j.data, j.opts, `jobs[${i}].`);
+    });
+    if (texts.length === 0) return [];
+    const result = await this._addTexts(texts);
+    return Promise.all(result.jobs.map((entry, i) => this._added(entry, result.opts, jobs[i].name, jobs[i].data)));
+  }
+
+  /** The job, or undefined when there is none. */
+  async getJob(jobId) {
+    const id = checkJobId(jobId);
+    const native = await this.native();
+    const text = await call(native.getJob(this.name, id));
+    return text === null ? undefined : this._toJob(JSON.parse(text));
+  }
+
+  /**
+   * Jobs in the given states (a name or an array; default every state), ranks `start..end`
+   * of each state, newest first or with `asc` oldest first.
+   */
+  async getJobs(types, start = 0, end = -1, asc = false) {
+    const list = jobTypes(types === undefined ? [] : [types]);
+    integer(start, 'start');
+    integer(end, 'end');
+    const native = await this.native();
+    const jobs = JSON.parse(await call(native.jobsByState(this.name, list, start, end, Boolean(asc))));
+    return jobs.map((f) => this._toJob(f));
+  }
+
+  /** `{ [type]: count }` for the given types (default every state), read at one instant. */
+  async getJobCounts(...types) {
+    const list = jobTypes(types);
+    const native = await this.native();
+    const counts = await call(native.countsByState(this.name, list));
+    return Object.fromEntries(list.map((t, i) => [t, counts[i]]));
+  }
+
+  /** The sum of the counts of the given types. */
+  async getJobCountByTypes(...types) {
+    const counts = await this.getJobCounts(...types);
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  }
+
+  /** Jobs not started yet: waiting (with BullMQ 5's paused list), delayed, prioritized and
+   * waiting for children. */
+  count() {
+    return this.getJobCountByTypes('waiting', 'paused', 'delayed', 'prioritized', 'waiting-children');
+  }
+
+  getWaitingCount() {
+    return this.getJobCountByTypes('waiting');
+  }
+
+  getActiveCount() {
+    return this.getJobCountByTypes('active');
+  }
+
+  getCompletedCount() {
+    return this.getJobCountByTypes('completed');
+  }
+
+  getFailedCount() {
+    return this.getJobCountByTypes('failed');
+  }
+
+  getDelayedCount() {
+    return this.getJobCountByTypes('delayed');
+  }
+
+  getPrioritizedCount() {
+    return this.getJobCountByTypes('prioritized');
+  }
+
+  getWaitingChildrenCount() {
+    return this.getJobCountByTypes('waiting-children');
+  }
+
+  getWaiting(start = 0, end = -1) {
+    return this.getJobs(['waiting'], start, end, true);
+  }
+
+  getActive(start = 0, end = -1) {
+    return this.getJobs(['active'], start, end, true);
+  }
+
+  getDelayed(start = 0, end = -1) {
+    return this.getJobs(['delayed'], start, end, true);
+  }
+
+  getPrioritized(start = 0, end = -1) {
+    return this.getJobs(['prioritized'], start, end, true);
+  }
+
+  getWaitingChildren(start = 0, end = -1) {
+    return this.getJobs(['waiting-children'], start, end, true);
+  }
+
+  getCompleted(start = 0, end = -1) {
+    return this.getJobs(['completed'], start, end, false);
+  }
+
+  getFailed(start = 0, end = -1) {
+    return this.getJobs(['failed'], start, end, false);
+  }
+
+  /** Pauses the queue for every worker (ours and BullMQ's); emits `paused`. */
+  async pause() {
+    const native = await this.native();
+    await call(native.pauseQueue(this.name));
+    this.emit('paused');
+  }
+
+  /** Resumes the queue; emits `resumed`. */
+  async resume() {
+    const native = await this.native();
+    await call(native.resumeQueue(this.name));
+    this.emit('resumed');
+  }
+
+  async isPaused() {
+    const native = await this.native();
+    return call(native.isPaused(this.name));
+  }
+
+  /**
+   * Removes every job that has not started: waiting and prioritized, and with `delayed`
+   * the delayed ones too. Job schedulers keep their next iteration.
+   */
+  async drain(delayed = false) {
+    const native = await this.native();
+    await call(native.drainQueue(this.name, Boolean(delayed)));
+  }
+
+  /**
+   * Removes up to `limit` jobs (0 = no limit) of state `type` (default completed) older than
+   * `grace` ms, in batches; emits `cleaned` (ids, type) per batch; returns the removed ids.
+   * A job's age counts from when it finished, else started, else was added; active jobs
+   * whose lock is held and schedulers' next iterations stay.
+   */
+  async clean(grace, limit, type = 'completed') {
+    nonNegativeNumber(grace, 'grace');
+    const max = limit === undefined || limit === 0 ? Infinity : integer(limit, 'limit', { min: 0 });
+    if (!CLEAN_TYPES.has(type)) {
+      throw new ValidationError('type', `must be one of ${[...CLEAN_TYPES].join(', ')}`);
+    }
+    const state = type === 'waiting' ? 'wait' : type;
+    const native = await this.native();
+    const removed = [];
+    while (removed.length < max) {
+      const perCall = Math.min(BATCH, max - removed.length);
+      const ids = await call(native.cleanJobs(this.name, state, Math.floor(grace), perCall));
+      this.emit('cleaned', ids, state);
+      removed.push(...ids);
+      if (ids.length < perCall) break;
+    }
+    return removed;
+  }
+
+  /**
+   * Deletes the queue and all its keys (pausing it first). Refused while jobs are active,
+   * unless `force`.
+   */
+  async obliterate(opts = {}) {
+    const { force = false } = plainObject(opts, 'opts');
+    await this.pause();
+    const native = await this.native();
+    await call(native.obliterate(this.name, Boolean(force)));
+  }
+
+  /** Removes a job that is not running. Returns 1 when removed (emits `removed`), 0 when it
+   * is running or does not exist. */
+  async remove(jobId, _opts) {
+    const id = checkJobId(jobId);
+    const native = await this.native();
+    try {
+      await call(native.removeJob(this.name, id));
+    } catch (err) {
+      if (err instanceof JobStateError || err instanceof JobNotFoundError) return 0;
+      throw err;
+    }
+    this.emit('removed', id);
+    return 1;
+  }
+
+  /**
+   * Moves failed (or, with `state: 'completed'`, completed) jobs that finished at or before
+   * `timestamp` (default now) back to wait, `count` per call (default 1000) until none are
+   * left.
+   */
+  async retryJobs(opts = {}) {
+    const o = plainObject(opts, 'opts');
+    const state = o.state ?? 'failed';
+    if (state !== 'failed' && state !== 'completed') throw new ValidationError('state', "must be 'failed' or 'completed'");
+    const count = Math.min(o.count === undefined ? BATCH : integer(o.count, 'count', { min: 1 }), BATCH);
+    const timestamp = o.timestamp === undefined ? Date.now() : nonNegativeNumber(o.timestamp, 'timestamp');
+    const native = await this.native();
+    let moved;
+    do {
+      moved = await call(native.moveJobsToWait(this.name, state, count, Math.floor(timestamp)));
+    } while (moved === count);
+  }
+
+  /** Makes every delayed job runnable now, `count` per call (default 1000). */
+  async promoteJobs(opts = {}) {
+    const o = plainObject(opts, 'opts');
+    const count = Math.min(o.count === undefined ? BATCH : integer(o.count, 'count', { min: 1 }), BATCH);
+    const native = await this.native();
+    let moved;
+    do {
+      moved = await call(native.moveJobsToWait(this.name, 'delayed', count, 0));
+    } while (moved === count);
+  }
+
+  /**
+   * Creates or updates job scheduler `id`: `repeatOpts` is `{ pattern }` (cron) or
+   * `{ every }` (ms) with `tz`, `startDate`, `endDate`, `limit`, `immediately`;
+   * `jobTemplate` is `{ name, data, opts }` of its jobs (name defaults to the id).
+   * Returns the scheduler's next job.
+   */
+  async upsertJobScheduler(jobSchedulerId, repeatOpts, jobTemplate = {}) {
+    if (typeof jobSchedulerId !== 'string' || jobSchedulerId === '') {
+      throw new ValidationError('jobSchedulerId', 'must be a non-empty string');
+    }
+    const r = { ...plainObject(repeatOpts, 'repeatOpts') };
+    const t = plainObject(jobTemplate, 'jobTemplate');
+    r.startDate = dateMs(r.startDate, 'repeatOpts.startDate');
+    r.endDate = dateMs(r.endDate, 'repeatOpts.endDate');
+    if (r.endDate !== undefined && r.endDate < Date.now()) {
+      throw new ValidationError('repeatOpts.endDate', 'must be later than now');
+    }
+    const name = t.name ?? jobSchedulerId;
+    if (typeof name !== 'string') throw new ValidationError('jobTemplate.name', 'must be a string');
+    const payload =
+      `{"defaults":[${JSON.stringify(this.jobsOpts, keepBadNumbers)}],"id":${JSON.stringify(jobSchedulerId)},` +
+      `"name":${JSON.stringify(name)},"data":${dataText(t.data)},` +
+      `"opts":${JSON.stringify(plainObject(t.opts, 'jobTemplate.opts'), keepBadNumbers)},` +
+      `"repeat":${JSON.stringify(r, keepBadNumbers)}}`;
+    const native = await this.native();
+    const { jobId } = JSON.parse(await call(native.upsertScheduler(this.name, payload)));
+    return this.getJob(jobId);
+  }
+
+  /** Job schedulers by next run (`asc`: soonest first), ranks `start..end`. */
+  async getJobSchedulers(start = 0, end = -1, asc = false) {
+    integer(start, 'start');
+    integer(end, 'end');
+    const native = await this.native();
+    const list = JSON.parse(await call(native.schedulers(this.name))).map(schedulerJson);
+    if (!asc) list.reverse();
+    const from = start < 0 ? Math.max(list.length + start, 0) : start;
+    const to = end < 0 ? list.length + end : end;
+    return list.slice(from, to + 1);
+  }
+
+  /** One job scheduler, or undefined. */
+  async getJobScheduler(id) {
+    return (await this.getJobSchedulers(0, -1, true)).find((s) => s.key === id);
+  }
+
+  async getJobSchedulersCount() {
+    return (await this.getJobSchedulers()).length;
+  }
+
+  /** Removes a job scheduler and its pending iteration; true when there was one. */
+  async removeJobScheduler(jobSchedulerId) {
+    const id = checkJobId(jobSchedulerId);
+    const native = await this.native();
+    return call(native.removeScheduler(this.name, id));
+  }
+
+  /** The Redis connections of this queue's workers (any process, BullMQ's too), as CLIENT
+   * LIST fields with `name` the queue's name and `rawname` the connection's. */
+  async getWorkers() {
+    const native = await this.native();
+    return JSON.parse(await call(native.workerClients(this.name)));
+  }
+
+  async getWorkersCount() {
+    return (await this.getWorkers()).length;
+  }
+
+  /**
+   * Jobs finished per minute, `type` 'completed' or 'failed' (kept by workers with metrics
+   * on): `{ meta: { count, prevTS, prevCount }, data, count }`, data newest minute first.
+   */
+  async getMetrics(type, start = 0, end = -1) {
+    if (type !== 'completed' && type !== 'failed') throw new ValidationError('type', "must be 'completed' or 'failed'");
+    integer(start, 'start');
+    integer(end, 'end');
+    const native = await this.native();
+    return JSON.parse(await call(native.metricsSeries(this.name, type, start, end)));
+  }
+
+  /** Trims the events stream to about `maxLength` entries; returns how many went. */
+  async trimEvents(maxLength) {
+    integer(maxLength, 'maxLength', { min: 0 });
+    const native = await this.native();
+    return call(native.trimEvents(this.name, maxLength));
+  }
+
+  /** Closes the queue, releasing its connection (shared with other objects of the same
+   * connection until the last of them closes). */
+  close() {
+    if (!this.closing) {
+      this.closing = (async () => {
+        await this._meta;
+        await this._engine.catch(() => {});
+        if (this._release) this._release();
+      })();
+    }
+    return this.closing;
+  }
+}
+
+module.exports = { Queue };

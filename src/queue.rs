@@ -1,0 +1,157 @@
+//! Methods of `NativeEngine` behind the BullMQ-style `Queue` class (lib/queue.js): jobs and
+//! counts by state, drain, clean, retryJobs / promoteJobs batches, metrics, events trimming,
+//! meta and worker connections. Each converts its arguments and forwards to the engine.
+
+use job_queue_core::queue_admin::JobState;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::errors::{to_js, validation};
+use crate::{jobs_json, NativeEngine};
+
+fn states(names: &[String]) -> Result<Vec<JobState>> {
+    names
+        .iter()
+        .map(|n| JobState::parse(n).map_err(to_js))
+        .collect()
+}
+
+fn count(v: f64, field: &str) -> Result<u64> {
+    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 {
+        Ok(v as u64)
+    } else {
+        Err(validation(field, "must be a non-negative integer"))
+    }
+}
+
+#[napi]
+impl NativeEngine {
+    /// Jobs of the given BullMQ states, ranks `start..=end` of each, as a JSON array.
+    #[napi]
+    pub async fn jobs_by_state(
+        &self,
+        queue: String,
+        types: Vec<String>,
+        start: i64,
+        end: i64,
+        asc: bool,
+    ) -> Result<String> {
+        let q = self.queue(&queue)?;
+        let states = states(&types)?;
+        jobs_json(
+            q.jobs_by_state(&states, start as isize, end as isize, asc)
+                .await,
+        )
+    }
+
+    /// How many jobs each of the given states holds, in the order given.
+    #[napi]
+    pub async fn counts_by_state(&self, queue: String, types: Vec<String>) -> Result<Vec<f64>> {
+        let q = self.queue(&queue)?;
+        let states = states(&types)?;
+        let counts = q.counts_by_state(&states).await.map_err(to_js)?;
+        Ok(counts.into_iter().map(|n| n as f64).collect())
+    }
+
+    /// Removes the jobs that have not started (and with `delayed` the delayed ones) except
+    /// schedulers' pending iterations; returns how many.
+    #[napi]
+    pub async fn drain_queue(&self, queue: String, delayed: bool) -> Result<f64> {
+        let n = self.queue(&queue)?.drain(delayed).await.map_err(to_js)?;
+        Ok(n as f64)
+    }
+
+    /// One batch of clean: ids of up to `limit` (≤ 1000) jobs of `state` older than
+    /// `grace_ms`, removed.
+    #[napi]
+    pub async fn clean_jobs(
+        &self,
+        queue: String,
+        state: String,
+        grace_ms: f64,
+        limit: f64,
+    ) -> Result<Vec<String>> {
+        let q = self.queue(&queue)?;
+        let state = JobState::parse(&state).map_err(to_js)?;
+        q.clean_batch(
+            state,
+            count(grace_ms.floor(), "grace")?,
+            count(limit, "limit")?,
+        )
+        .await
+        .map_err(to_js)
+    }
+
+    /// One batch of retryJobs (failed / completed, finished at or before `before_ms`) or
+    /// promoteJobs (delayed): returns how many jobs moved.
+    #[napi]
+    pub async fn move_jobs_to_wait(
+        &self,
+        queue: String,
+        state: String,
+        count_per_call: f64,
+        before_ms: f64,
+    ) -> Result<f64> {
+        let q = self.queue(&queue)?;
+        let state = JobState::parse(&state).map_err(to_js)?;
+        let n = q
+            .move_to_wait(
+                state,
+                count(count_per_call, "count")?,
+                count(before_ms.floor(), "timestamp")?,
+            )
+            .await
+            .map_err(to_js)?;
+        Ok(n as f64)
+    }
+
+    /// Trims the events stream to about `max_len` entries; returns how many went.
+    #[napi]
+    pub async fn trim_events(&self, queue: String, max_len: f64) -> Result<f64> {
+        let q = self.queue(&queue)?;
+        let n = q
+            .trim_events(count(max_len, "maxLength")?)
+            .await
+            .map_err(to_js)?;
+        Ok(n as f64)
+    }
+
+    /// Writes the events stream cap and a version label into the queue's meta.
+    #[napi]
+    pub async fn set_queue_meta(
+        &self,
+        queue: String,
+        max_len_events: Option<f64>,
+        version: Option<String>,
+    ) -> Result<()> {
+        let q = self.queue(&queue)?;
+        let max_len = max_len_events
+            .map(|n| count(n, "streams.events.maxLen"))
+            .transpose()?;
+        q.set_meta(max_len, version.as_deref()).await.map_err(to_js)
+    }
+
+    /// BullMQ's getMetrics result for `completed` or `failed`, as JSON.
+    #[napi]
+    pub async fn metrics_series(
+        &self,
+        queue: String,
+        kind: String,
+        start: i64,
+        end: i64,
+    ) -> Result<String> {
+        let q = self.queue(&queue)?;
+        let m = q
+            .metrics_series(&kind, start as isize, end as isize)
+            .await
+            .map_err(to_js)?;
+        Ok(serde_json::to_string(&m).expect("metrics serialise"))
+    }
+
+    /// The queue's worker connections from CLIENT LIST, as a JSON array of field maps.
+    #[napi]
+    pub async fn worker_clients(&self, queue: String) -> Result<String> {
+        let list = self.queue(&queue)?.worker_clients().await.map_err(to_js)?;
+        Ok(serde_json::to_string(&list).expect("clients serialise"))
+    }
+}
