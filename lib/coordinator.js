@@ -4,7 +4,7 @@
 
 const { EventEmitter } = require('node:events');
 const { NativeEngine } = require('../binding');
-const { resolveConfig } = require('./config');
+const { resolveConfig, retrySettings } = require('./config');
 const { Job, AddedJob } = require('./job');
 const { Worker } = require('./worker');
 const { ValidationError, QueueNotFoundError, QueueExistsError, JobNotFoundError, fromReason } = require('./errors');
@@ -111,6 +111,7 @@ class JobQueueCoordinator extends EventEmitter {
           tls: r.tls === true || (r.tls !== undefined && r.tls !== false),
           prefix: r.keyPrefix,
           maxJobDataSize: this.config.security.maxJobDataSize,
+          ...retrySettings(r),
         }),
       ).then((native) => {
         this._native = native;
@@ -293,7 +294,12 @@ class JobQueueCoordinator extends EventEmitter {
       limiterMax: limiter ? positiveInt(limiter.max, 'limiter.max') : undefined,
       limiterDurationMs: limiter ? positiveInt(limiter.duration, 'limiter.duration') : undefined,
       drainDelayMs: o.drainDelay,
-      prefetch: o.prefetch === undefined ? undefined : nonNegativeInt(o.prefetch, 'prefetch'),
+      prefetch: o.prefetch === undefined || o.prefetch === 'auto' ? undefined : nonNegativeInt(o.prefetch, 'prefetch'),
+      prefetchAuto: o.prefetch === 'auto' || undefined,
+      retryProcessDelayMs: nonNegativeMs(
+        options.settings?.retryProcessDelay ?? q.retryProcessDelay ?? d.settings.retryProcessDelay,
+        'retryProcessDelay',
+      ),
       timeoutMs: nonNegativeMs(o.timeoutMs ?? o.timeout, 'timeoutMs'),
       retryMaxDelayMs: nonNegativeMs(o.retry?.maxDelay, 'retry.maxDelay'),
       retryJitter: fraction(o.retry?.jitter, 'retry.jitter'),
