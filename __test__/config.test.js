@@ -240,3 +240,18 @@ test('bad retry settings in the config object are ValidationErrors at constructi
     });
   }
 });
+
+test("a BullMQ-style connection's ioredis retry options reach the engine config, checked", () => {
+  const { engineConfig } = require('../lib/connection');
+  const waiting = engineConfig({ host: '127.0.0.1', maxRetriesPerRequest: null, retryDelayOnFailover: 50 });
+  assert.strictEqual(waiting.retryUntilConnected, true);
+  assert.strictEqual(waiting.retryDelayOnFailover, 50);
+  const counted = engineConfig('redis://127.0.0.1:6379');
+  assert.strictEqual(counted.retryUntilConnected, undefined, 'unset: the engine default (20 retries)');
+  assert.strictEqual(engineConfig({ maxRetriesPerRequest: 3 }).maxRetriesPerRequest, 3);
+  assert.throws(() => engineConfig({ maxRetriesPerRequest: 'lots' }), (err) => {
+    assert.ok(err instanceof ValidationError);
+    assert.strictEqual(err.field, 'connection.maxRetriesPerRequest');
+    return true;
+  });
+});
