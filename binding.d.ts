@@ -185,6 +185,15 @@ export interface EngineConfig {
   prefix?: string
   /** Largest accepted job data, in bytes of JSON (default 1 MiB). */
   maxJobDataSize?: number
+  /** Retries of a command while the connection is down before it fails (default 20). */
+  maxRetriesPerRequest?: number
+  /**
+   * Retry such commands until the connection is back (ioredis' `maxRetriesPerRequest:
+   * null`); wins over `max_retries_per_request`.
+   */
+  retryUntilConnected?: boolean
+  /** ms between those retries (default 100). */
+  retryDelayOnFailover?: number
 }
 
 /** Worker settings, in milliseconds at this boundary. */
@@ -200,8 +209,12 @@ export interface WorkerConfig {
   /** JSON of the worker-level `removeOnComplete` (bool, count or `{age, count}`). */
   removeOnComplete?: string
   removeOnFail?: string
-  /** Jobs fetched ahead of free processing slots (default: one while attempts are short). */
+  /** Jobs fetched ahead of free processing slots (default 0: none, as BullMQ). */
   prefetch?: number
+  /** Hold one job ahead while attempts are short (`prefetch: 'auto'`); wins over `prefetch`. */
+  prefetchAuto?: boolean
+  /** Wait before the next round trip after one to Redis failed (default 5000). */
+  retryProcessDelayMs?: number
   /** Cap on backoff delays for jobs whose backoff sets none (default 5 minutes). */
   retryMaxDelayMs?: number
   /** Jitter for jobs whose backoff sets none, in [0, 1] (default 0.1). */

@@ -141,10 +141,10 @@ export interface WorkerOptions {
   /**
    * Jobs fetched ahead of free processing slots and held locked in Rust, so the next job
    * starts without a Redis round trip. `active` then counts up to concurrency + prefetch, and
-   * a held job is not overtaken by a later higher-priority one. Default: one job while
-   * attempts average under 5 ms and the worker has no limiter, none otherwise; 0 turns it off.
+   * a held job is not overtaken by a later higher-priority one. Default 0: none, as BullMQ.
+   * `'auto'`: one job while attempts average under 5 ms and the worker has no limiter.
    */
-  prefetch?: number;
+  prefetch?: number | 'auto';
   /** Attempt timeout for jobs that set no timeoutMs; the processor's context.signal aborts. */
   timeoutMs?: number;
   /** For stored backoffs that set none (BullMQ-added jobs): cap in ms (default 300000) and
@@ -152,10 +152,13 @@ export interface WorkerOptions {
   retry?: { maxDelay?: number; jitter?: number };
   /** Error classes (or names) that fail a job at once, besides UnrecoverableError. */
   nonRetryableErrors?: Array<string | (abstract new (...args: any[]) => Error)>;
+  /** `retryProcessDelay`: ms to wait after a failed round trip to Redis before the next
+   * (else the queue's, else the coordinator's default, 5000). */
   settings?: { stalledInterval?: number; retryProcessDelay?: number; maxStalledCount?: number };
 }
 
-/** The design's JobQueueCoordinatorConfig; every field optional. */
+/** The design's JobQueueCoordinatorConfig; every field optional. A field left out comes from
+ * the environment (the design's variable names), else from the design's default. */
 export interface JobQueueCoordinatorConfig {
   redis?:
     | string
@@ -168,7 +171,10 @@ export interface JobQueueCoordinatorConfig {
         db?: number;
         tls?: boolean | object;
         keyPrefix?: string;
+        /** Retries of a command while the connection is down before it fails with
+         * ConnectionError (default 20); null waits until Redis is back (as ioredis). */
         maxRetriesPerRequest?: number | null;
+        /** ms between those retries (default 100). */
         retryDelayOnFailover?: number;
       };
   defaultJobOptions?: Partial<JobOptions>;

@@ -378,7 +378,7 @@ test('our getQueueStatus().jobCounts equals BullMQ getJobCounts() on a queue wit
     if (job.data.kind === 'fail') throw new Error('no');
     if (job.data.kind === 'hold') await held;
     return job.data.kind;
-  }, { concurrency: 1, prefetch: 0 }); // no job held ahead: exactly one is active below
+  }, { concurrency: 1 }); // no job is held ahead by default: exactly one is active below
 
   // completed ×2 (one each), failed ×1
   await c.enqueueJob('mixed', 'ok', { kind: 'ok' }, { attempts: 1 });

@@ -1,47 +1,171 @@
 'use strict';
-// The design's JobQueueCoordinatorConfig (seed 003 §11): every field optional, defaults from
-// the environment (§11.2) and then from the design.
+// The design's JobQueueCoordinatorConfig: every field optional. A field the caller leaves out
+// comes from the environment (the design's variable names, listed in ENVIRONMENT below) and
+// otherwise from the design's default. A variable that is set but cannot be read (a number
+// that is not a number, a flag that is not a boolean) is a ValidationError naming the
+// variable, thrown when the coordinator is built, before anything connects.
 
-const env = process.env;
+const { ValidationError } = require('./errors');
 
-function num(name, fallback) {
+/**
+ * Every variable read, with the config field it fills and its default. Where the design
+ * names one setting twice (its architecture document uses WORKER_CONCURRENCY and
+ * MAX_JOB_RETRIES, its full configuration DEFAULT_WORKER_CONCURRENCY and
+ * DEFAULT_JOB_ATTEMPTS), the full configuration's name wins when both are set.
+ * MAX_JOB_RETRIES means the same as the job option `maxRetries`: the job's attempts.
+ */
+const ENVIRONMENT = {
+  REDIS_URL: 'redis.url',
+  REDIS_HOST: 'redis.host (127.0.0.1)',
+  REDIS_PORT: 'redis.port (6379)',
+  REDIS_PASSWORD: 'redis.password',
+  REDIS_DB: 'redis.db (0)',
+  REDIS_KEY_PREFIX: 'redis.keyPrefix (bull, as BullMQ)',
+  DEFAULT_JOB_ATTEMPTS: 'defaultJobOptions.attempts (3)',
+  MAX_JOB_RETRIES: 'defaultJobOptions.attempts, when DEFAULT_JOB_ATTEMPTS is unset',
+  DEFAULT_JOB_BACKOFF_DELAY: 'defaultJobOptions.backoff.delay (2000, exponential)',
+  DEFAULT_JOB_PRIORITY: 'defaultJobOptions.priority (0)',
+  DEFAULT_WORKER_CONCURRENCY: 'defaultWorkerOptions.concurrency (1)',
+  WORKER_CONCURRENCY: 'defaultWorkerOptions.concurrency, when DEFAULT_WORKER_CONCURRENCY is unset',
+  WORKER_STALLED_INTERVAL: 'defaultWorkerOptions.settings.stalledInterval (30000)',
+  WORKER_RETRY_PROCESS_DELAY: 'defaultWorkerOptions.settings.retryProcessDelay (5000)',
+  MAX_JOB_DATA_SIZE: 'security.maxJobDataSize (1048576)',
+  MAX_JOB_AGE: 'security.maxJobAge (3600000)',
+  ENABLE_RATE_LIMITING: 'security.rateLimiting.enabled (true)',
+  MAX_JOBS_PER_MINUTE: 'security.rateLimiting.maxJobsPerMinute (1000)',
+  ENABLE_METRICS_COLLECTION: 'monitoring.metricsCollection.enabled (true)',
+  METRICS_COLLECTION_INTERVAL: 'monitoring.metricsCollection.interval (30000)',
+  ENABLE_HEALTH_CHECKS: 'monitoring.healthChecks.enabled (true)',
+  HEALTH_CHECK_INTERVAL: 'monitoring.healthChecks.interval (60000)',
+  ENABLE_AUTO_SCALING: 'performance.autoScaling.enabled (true)',
+  AUTO_SCALING_CHECK_INTERVAL: 'performance.autoScaling.checkInterval (30000)',
+  SCALING_COOLDOWN_PERIOD: 'performance.autoScaling.cooldownPeriod (300000)',
+  LOG_LEVEL: 'level of the built-in logger (info); read by lib/logger.js',
+};
+
+/** The variable's text, or undefined when unset or empty. */
+function text(env, name) {
   const v = env[name];
-  if (v === undefined || v === '') return fallback;
-  const n = Number(v);
-  return Number.isFinite(n) ? n : fallback;
+  return v === undefined || v === '' ? undefined : v;
 }
 
-function fromEnvironment() {
+/** A number variable: finite, ≥ 0, and an integer when `integer`. */
+function num(env, name, fallback, { integer = false, min = 0 } = {}) {
+  const v = text(env, name);
+  if (v === undefined) return fallback;
+  const n = Number(v.trim());
+  if (v.trim() === '' || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+    const what = integer ? `an integer ≥ ${min}` : `a number ≥ ${min}`;
+    throw new ValidationError(name, `must be ${what}, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+/** A flag variable: true/false, 1/0, yes/no, on/off (any case). */
+function flag(env, name, fallback) {
+  const v = text(env, name);
+  if (v === undefined) return fallback;
+  const t = v.trim().toLowerCase();
+  if (TRUE.has(t)) return true;
+  if (FALSE.has(t)) return false;
+  throw new ValidationError(name, `must be true or false, got ${JSON.stringify(v)}`);
+}
+
+/** The first of the named variables that is set, read as `read` reads it. */
+function first(env, names, read) {
+  const name = names.find((n) => text(env, n) !== undefined) ?? names[0];
+  return read(name);
+}
+
+/** The config the environment describes, with the design's defaults for the rest. */
+function fromEnvironment(env = process.env) {
+  const int = (name, fallback, min = 0) => num(env, name, fallback, { integer: true, min });
   return {
     redis: {
-      url: env.REDIS_URL || undefined,
-      host: env.REDIS_HOST || '127.0.0.1',
-      port: num('REDIS_PORT', 6379),
-      password: env.REDIS_PASSWORD || undefined,
-      db: num('REDIS_DB', 0),
-      keyPrefix: env.REDIS_KEY_PREFIX || 'bull',
+      url: text(env, 'REDIS_URL'),
+      host: text(env, 'REDIS_HOST') ?? '127.0.0.1',
+      port: int('REDIS_PORT', 6379, 1),
+      password: text(env, 'REDIS_PASSWORD'),
+      db: int('REDIS_DB', 0),
+      keyPrefix: text(env, 'REDIS_KEY_PREFIX') ?? 'bull',
+      maxRetriesPerRequest: 20,
+      retryDelayOnFailover: 100,
     },
     defaultJobOptions: {
-      attempts: num('DEFAULT_JOB_ATTEMPTS', 3),
-      backoff: { type: 'exponential', delay: num('DEFAULT_JOB_BACKOFF_DELAY', 2000) },
-      priority: num('DEFAULT_JOB_PRIORITY', 0),
+      attempts: first(env, ['DEFAULT_JOB_ATTEMPTS', 'MAX_JOB_RETRIES'], (n) => int(n, 3, 1)),
+      backoff: { type: 'exponential', delay: num(env, 'DEFAULT_JOB_BACKOFF_DELAY', 2000) },
+      priority: int('DEFAULT_JOB_PRIORITY', 0),
     },
     defaultWorkerOptions: {
-      concurrency: num('DEFAULT_WORKER_CONCURRENCY', 1),
+      concurrency: first(env, ['DEFAULT_WORKER_CONCURRENCY', 'WORKER_CONCURRENCY'], (n) => int(n, 1, 1)),
       settings: {
-        stalledInterval: num('WORKER_STALLED_INTERVAL', 30000),
+        stalledInterval: int('WORKER_STALLED_INTERVAL', 30000, 1),
+        retryProcessDelay: num(env, 'WORKER_RETRY_PROCESS_DELAY', 5000),
         maxStalledCount: 1,
       },
     },
     security: {
-      maxJobDataSize: num('MAX_JOB_DATA_SIZE', 1048576),
+      maxJobDataSize: int('MAX_JOB_DATA_SIZE', 1048576, 1),
+      maxJobAge: num(env, 'MAX_JOB_AGE', 3600000),
+      enableJobValidation: true,
+      rateLimiting: {
+        enabled: flag(env, 'ENABLE_RATE_LIMITING', true),
+        maxJobsPerMinute: int('MAX_JOBS_PER_MINUTE', 1000, 1),
+      },
+    },
+    monitoring: {
+      metricsCollection: {
+        enabled: flag(env, 'ENABLE_METRICS_COLLECTION', true),
+        interval: int('METRICS_COLLECTION_INTERVAL', 30000, 1),
+      },
+      healthChecks: {
+        enabled: flag(env, 'ENABLE_HEALTH_CHECKS', true),
+        interval: int('HEALTH_CHECK_INTERVAL', 60000, 1),
+      },
+    },
+    performance: {
+      autoScaling: {
+        enabled: flag(env, 'ENABLE_AUTO_SCALING', true),
+        checkInterval: int('AUTO_SCALING_CHECK_INTERVAL', 30000, 1),
+        cooldownPeriod: num(env, 'SCALING_COOLDOWN_PERIOD', 300000),
+      },
+      // no variable in the design: off unless the config turns it on
+      optimization: { enabled: false, analysisInterval: 300000 },
     },
   };
 }
 
-/** Merges a user config over the environment defaults, one level into each section. */
-function resolveConfig(user = {}) {
-  const base = fromEnvironment();
+/** Checks a setting given in the config object (the environment's are checked on reading). */
+function checkMs(value, field) {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ValidationError(field, 'must be a non-negative number of ms');
+  }
+}
+
+/** Checks ioredis' `maxRetriesPerRequest` and `retryDelayOnFailover` as `field.<name>`. */
+function checkRetry(r, field = 'redis') {
+  const retries = r.maxRetriesPerRequest;
+  if (retries !== null && !(Number.isInteger(retries) && retries >= 0 && retries <= 0xffffffff)) {
+    throw new ValidationError(`${field}.maxRetriesPerRequest`, 'must be a non-negative integer, or null to wait for the connection');
+  }
+  if (!Number.isInteger(r.retryDelayOnFailover) || r.retryDelayOnFailover < 0 || r.retryDelayOnFailover > 0xffffffff) {
+    throw new ValidationError(`${field}.retryDelayOnFailover`, 'must be a non-negative integer of ms');
+  }
+}
+
+/** Validates the settings this module adds meaning to. */
+function check(config) {
+  checkRetry(config.redis);
+  checkMs(config.defaultWorkerOptions.settings.retryProcessDelay, 'defaultWorkerOptions.settings.retryProcessDelay');
+}
+
+/** Merges a user config over the environment defaults: each section, and each of its
+ * sub-sections, field by field. */
+function resolveConfig(user = {}, env = process.env) {
+  const base = fromEnvironment(env);
   const redis = typeof user.redis === 'string' ? { url: user.redis } : user.redis || {};
   const out = { ...base, ...user };
   out.redis = { ...base.redis, ...redis };
@@ -54,8 +178,50 @@ function resolveConfig(user = {}) {
     ...w,
     settings: { ...base.defaultWorkerOptions.settings, ...w.settings },
   };
-  out.security = { ...base.security, ...user.security };
+  const s = user.security || {};
+  out.security = { ...base.security, ...s, rateLimiting: { ...base.security.rateLimiting, ...s.rateLimiting } };
+  const m = user.monitoring || {};
+  out.monitoring = {
+    ...base.monitoring,
+    ...m,
+    metricsCollection: { ...base.monitoring.metricsCollection, ...m.metricsCollection },
+    healthChecks: { ...base.monitoring.healthChecks, ...m.healthChecks },
+  };
+  const p = user.performance || {};
+  out.performance = {
+    ...base.performance,
+    ...p,
+    autoScaling: { ...base.performance.autoScaling, ...p.autoScaling },
+    optimization: { ...base.performance.optimization, ...p.optimization },
+  };
+  // a setting given as undefined means "not set"
+  for (const key of ['maxRetriesPerRequest', 'retryDelayOnFailover']) {
+    if (out.redis[key] === undefined) out.redis[key] = base.redis[key];
+  }
+  const settings = out.defaultWorkerOptions.settings;
+  if (settings.retryProcessDelay === undefined) settings.retryProcessDelay = base.defaultWorkerOptions.settings.retryProcessDelay;
+  check(out);
   return out;
 }
 
-module.exports = { resolveConfig };
+/**
+ * What the engine's connection takes from `config.redis` (or ioredis-style connection
+ * options) about riding out an outage: unset fields keep the engine's defaults (20 retries,
+ * 100 ms apart).
+ */
+function retrySettings(redis, field = 'redis') {
+  checkRetry({ maxRetriesPerRequest: 20, retryDelayOnFailover: 100, ...stripUndefined(redis) }, field);
+  return {
+    maxRetriesPerRequest: redis.maxRetriesPerRequest ?? undefined,
+    retryUntilConnected: redis.maxRetriesPerRequest === null || undefined,
+    retryDelayOnFailover: redis.retryDelayOnFailover,
+  };
+}
+
+function stripUndefined(o) {
+  return Object.fromEntries(
+    ['maxRetriesPerRequest', 'retryDelayOnFailover'].filter((k) => o[k] !== undefined).map((k) => [k, o[k]]),
+  );
+}
+
+module.exports = { resolveConfig, retrySettings, ENVIRONMENT };

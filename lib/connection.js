@@ -8,6 +8,7 @@
 const { NativeEngine } = require('../binding');
 const { ValidationError } = require('./errors');
 const { call } = require('./input');
+const { retrySettings } = require('./config');
 
 /** BullMQ's default key prefix. */
 const DEFAULT_PREFIX = 'bull';
@@ -15,8 +16,9 @@ const DEFAULT_PREFIX = 'bull';
 /**
  * The engine config for a BullMQ `connection` and `prefix`:
  * - a `redis://` / `rediss://` URL string;
- * - ioredis-style options `{ host, port, username, password, db, tls, url }` (`tls` may be
- *   `true` or an object of TLS options: either turns TLS on);
+ * - ioredis-style options `{ host, port, username, password, db, tls, url,
+ *   maxRetriesPerRequest, retryDelayOnFailover }` (`tls` may be `true` or an object of TLS
+ *   options: either turns TLS on; the last two act as in ioredis for non-blocking commands);
  * - an ioredis instance (or anything with `.options` of that shape): its options are read
  *   and our own clients connect the same way.
  * Without a connection, 127.0.0.1:6379 as BullMQ does.
@@ -40,6 +42,8 @@ function engineConfig(connection, prefix = DEFAULT_PREFIX, extra = {}) {
     db: c.db === undefined ? undefined : Number(c.db),
     tls: tls || undefined,
     prefix: prefix.endsWith(':') ? prefix.slice(0, -1) : prefix,
+    // ioredis' maxRetriesPerRequest (null: wait for the connection) and retryDelayOnFailover
+    ...retrySettings(c, 'connection'),
     ...extra,
   };
 }

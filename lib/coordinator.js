@@ -5,7 +5,7 @@
 
 const { EventEmitter } = require('node:events');
 const { NativeEngine } = require('../binding');
-const { resolveConfig } = require('./config');
+const { resolveConfig, retrySettings } = require('./config');
 const { call, checkQueueName } = require('./input');
 const { createLogger } = require('./logger');
 const { QueueEvents } = require('./queue-events');
@@ -76,6 +76,7 @@ class JobQueueCoordinator extends EventEmitter {
           tls: r.tls === true || (r.tls !== undefined && r.tls !== false),
           prefix: r.keyPrefix,
           maxJobDataSize: this.config.security.maxJobDataSize,
+          ...retrySettings(r),
         }),
       ).then((native) => {
         this._native = native;

@@ -18,7 +18,7 @@ use std::time::Duration;
 use job_queue_core::options::{KeepPolicy, RetryDefaults};
 use job_queue_core::producer::{NewJob, Preparer};
 use job_queue_core::worker::{Failure, Outcome, Prefetch, Worker, WorkerOptions};
-use job_queue_core::{Engine, Queue, RedisConfig};
+use job_queue_core::{Engine, Queue, RedisConfig, RetryPolicy};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde::Deserialize;
@@ -60,6 +60,13 @@ pub struct EngineConfig {
     pub prefix: Option<String>,
     /// Largest accepted job data, in bytes of JSON (default 1 MiB).
     pub max_job_data_size: Option<u32>,
+    /// Retries of a command while the connection is down before it fails (default 20).
+    pub max_retries_per_request: Option<u32>,
+    /// Retry such commands until the connection is back (ioredis' `maxRetriesPerRequest:
+    /// null`); wins over `max_retries_per_request`.
+    pub retry_until_connected: Option<bool>,
+    /// ms between those retries (default 100).
+    pub retry_delay_on_failover: Option<u32>,
 }
 
 /// Worker settings, in milliseconds at this boundary.
@@ -76,8 +83,12 @@ pub struct WorkerConfig {
     /// JSON of the worker-level `removeOnComplete` (bool, count or `{age, count}`).
     pub remove_on_complete: Option<String>,
     pub remove_on_fail: Option<String>,
-    /// Jobs fetched ahead of free processing slots (default: one while attempts are short).
+    /// Jobs fetched ahead of free processing slots (default 0: none, as BullMQ).
     pub prefetch: Option<u32>,
+    /// Hold one job ahead while attempts are short (`prefetch: 'auto'`); wins over `prefetch`.
+    pub prefetch_auto: Option<bool>,
+    /// Wait before the next round trip after one to Redis failed (default 5000).
+    pub retry_process_delay_ms: Option<f64>,
     /// Cap on backoff delays for jobs whose backoff sets none (default 5 minutes).
     pub retry_max_delay_ms: Option<f64>,
     /// Jitter for jobs whose backoff sets none, in [0, 1] (default 0.1).
@@ -146,6 +157,23 @@ fn ms_f64(v: f64) -> Duration {
     Duration::from_millis(v.max(0.0) as u64)
 }
 
+/// The shared connection's retry policy from the engine config (defaults where unset).
+fn retry_policy(
+    max_retries: Option<u32>,
+    until_connected: Option<bool>,
+    delay_ms: Option<u32>,
+) -> RetryPolicy {
+    let defaults = RetryPolicy::default();
+    RetryPolicy {
+        max_retries: if until_connected == Some(true) {
+            None
+        } else {
+            max_retries.or(defaults.max_retries)
+        },
+        delay: ms(delay_ms, defaults.delay),
+    }
+}
+
 #[napi]
 impl NativeEngine {
     /// Connects to Redis (fails fast with a connection error when it does not answer).
@@ -159,6 +187,11 @@ impl NativeEngine {
             password: config.password,
             db: config.db.map(i64::from),
             tls: config.tls.unwrap_or(false),
+            retry: retry_policy(
+                config.max_retries_per_request,
+                config.retry_until_connected,
+                config.retry_delay_on_failover,
+            ),
         };
         let prefix = config.prefix.unwrap_or_else(|| "bull".to_owned());
         let engine = Engine::connect(&redis, &prefix).await.map_err(to_js)?;
@@ -364,9 +397,11 @@ impl NativeEngine {
             )?,
             remove_on_fail: parse_keep(config.remove_on_fail.as_deref(), "removeOnFail")?,
             drain_delay: ms(config.drain_delay_ms, defaults.drain_delay),
-            prefetch: config
-                .prefetch
-                .map_or(defaults.prefetch, |p| Prefetch::Jobs(p as usize)),
+            prefetch: match (config.prefetch_auto, config.prefetch) {
+                (Some(true), _) => Prefetch::Auto,
+                (_, Some(p)) => Prefetch::Jobs(p as usize),
+                _ => defaults.prefetch,
+            },
             retry: RetryDefaults {
                 max_delay: config
                     .retry_max_delay_ms
@@ -379,6 +414,9 @@ impl NativeEngine {
             },
             timeout: config.timeout_ms.filter(|t| *t > 0.0).map(ms_f64),
             metric_points: config.metric_points.unwrap_or(defaults.metric_points),
+            retry_process_delay: config
+                .retry_process_delay_ms
+                .map_or(defaults.retry_process_delay, ms_f64),
         };
         let dispatcher = Arc::new(JsDispatcher::new(process, events));
         let worker = engine

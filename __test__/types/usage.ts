@@ -77,6 +77,10 @@ async function usage(): Promise<void> {
     ctx.signal?.throwIfAborted();
     return job.errorName;
   }, { timeoutMs: 1000, retry: { maxDelay: 60_000, jitter: 0 }, nonRetryableErrors: [TypeError, 'PaymentDeclined'] });
+  await c.registerWorker('q', async () => null, { prefetch: 'auto', settings: { retryProcessDelay: 1000 } });
+  // @ts-expect-error prefetch is a count or 'auto'
+  await c.registerWorker('q', async () => null, { prefetch: 'always' });
+  new JobQueueCoordinator({ redis: { maxRetriesPerRequest: null, retryDelayOnFailover: 50 } });
   c.registerNonRetryableError(RangeError);
   const stats: RetryStatistics = await c.getRetryStatistics('q');
   stats.byAttempt['1'];

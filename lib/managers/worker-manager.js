@@ -151,7 +151,12 @@ class WorkerManagerImpl {
       limiterMax: limiter ? positiveInt(limiter.max, 'limiter.max') : undefined,
       limiterDurationMs: limiter ? positiveInt(limiter.duration, 'limiter.duration') : undefined,
       drainDelayMs: o.drainDelay,
-      prefetch: o.prefetch === undefined ? undefined : nonNegativeInt(o.prefetch, 'prefetch'),
+      prefetch: o.prefetch === undefined || o.prefetch === 'auto' ? undefined : nonNegativeInt(o.prefetch, 'prefetch'),
+      prefetchAuto: o.prefetch === 'auto' || undefined,
+      retryProcessDelayMs: nonNegativeMs(
+        options.settings?.retryProcessDelay ?? q.retryProcessDelay ?? d.settings.retryProcessDelay,
+        'retryProcessDelay',
+      ),
       timeoutMs: nonNegativeMs(o.timeoutMs ?? o.timeout, 'timeoutMs'),
       retryMaxDelayMs: nonNegativeMs(o.retry?.maxDelay, 'retry.maxDelay'),
       retryJitter: fraction(o.retry?.jitter, 'retry.jitter'),

@@ -1,10 +1,21 @@
 //! Connections to Redis: one multiplexed, self-reconnecting connection shared by every
 //! non-blocking call, and a dedicated connection per worker for the blocking marker wait.
+//!
+//! A non-blocking command that meets a connection that is down is retried, as ioredis does:
+//! up to [`RetryPolicy::max_retries`] times (or until the connection is back), waiting
+//! [`RetryPolicy::delay`] between tries, each try being one reconnection attempt. Like
+//! ioredis, a command cut off by a connection that drops while it is in flight is sent again
+//! too: the worker's scripts are safe to replay (settling is keyed by the job's lock token),
+//! while an add with a generated id may, in that rare case, be stored twice (give such jobs
+//! a custom `jobId` when that matters).
 
+use std::future::Future;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
-use redis::{AsyncConnectionConfig, Client};
+use redis::aio::{
+    ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection,
+};
+use redis::{AsyncConnectionConfig, Client, Cmd, Pipeline, RedisFuture, Value};
 
 use crate::error::{Error, Result};
 
@@ -18,6 +29,33 @@ pub struct RedisConfig {
     pub password: Option<String>,
     pub db: Option<i64>,
     pub tls: bool,
+    /// How non-blocking commands ride out a connection that is down.
+    pub retry: RetryPolicy,
+}
+
+/// ioredis' `maxRetriesPerRequest` and `retryDelayOnFailover` for the shared connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries of a command while the connection is down before it fails with a connection
+    /// error (default 20); `None` retries until the connection is back.
+    pub max_retries: Option<u32>,
+    /// Wait between those retries (default 100 ms).
+    pub delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: Some(20),
+            delay: Duration::from_millis(100),
+        }
+    }
+}
+
+impl RetryPolicy {
+    fn allows(&self, retries_made: u32) -> bool {
+        self.max_retries.is_none_or(|max| retries_made < max)
+    }
 }
 
 impl RedisConfig {
@@ -58,15 +96,83 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-/// The shared connection. It reconnects by itself; a call made while Redis is down fails
-/// with a connection error and the next one tries again.
-pub async fn shared(client: &Client) -> Result<ConnectionManager> {
+/// The shared connection: reconnects by itself, and retries a command while the connection
+/// is down as `retry` says. Cheap to clone; clones share the one connection.
+#[derive(Clone)]
+pub struct SharedConnection {
+    inner: ConnectionManager,
+    retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for SharedConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedConnection")
+            .field("retry", &self.retry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether the error says the connection is down (refused, reset, closed), not that Redis
+/// answered with an error or was too slow to answer.
+fn connection_down(e: &redis::RedisError) -> bool {
+    e.is_connection_refusal() || e.is_connection_dropped()
+}
+
+impl SharedConnection {
+    /// Runs `send` on the connection until it succeeds, fails for a reason other than a
+    /// connection that is down, or the retries allowed are spent.
+    async fn with_retries<T, F, Fut>(&self, send: F) -> redis::RedisResult<T>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
+        let mut retries = 0;
+        loop {
+            match send(self.inner.clone()).await {
+                Err(e) if connection_down(&e) && self.retry.allows(retries) => {
+                    retries += 1;
+                    tracing::debug!(error = %e, retries, "connection down; retrying the command");
+                    tokio::time::sleep(self.retry.delay).await;
+                }
+                result => return result,
+            }
+        }
+    }
+}
+
+impl ConnectionLike for SharedConnection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        Box::pin(
+            self.with_retries(move |mut con| async move { con.send_packed_command(cmd).await }),
+        )
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        Box::pin(self.with_retries(move |mut con| async move {
+            con.send_packed_commands(pipeline, offset, count).await
+        }))
+    }
+
+    fn get_db(&self) -> i64 {
+        self.inner.get_db()
+    }
+}
+
+/// Opens the shared connection. The first connection is tried once, so a wrong address or
+/// a Redis that is down fails at once; after that the connection reconnects by itself, one
+/// attempt per retry of a waiting command (see [`RetryPolicy`]).
+pub async fn shared(client: &Client, retry: RetryPolicy) -> Result<SharedConnection> {
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(Duration::from_secs(5)))
         .set_response_timeout(Some(Duration::from_secs(30)))
-        .set_number_of_retries(3)
-        .set_max_delay(Duration::from_secs(2));
-    Ok(ConnectionManager::new_with_config(client.clone(), config).await?)
+        .set_number_of_retries(0);
+    let inner = ConnectionManager::new_with_config(client.clone(), config).await?;
+    Ok(SharedConnection { inner, retry })
 }
 
 /// A connection for blocking commands: no response timeout (redis-rs would otherwise cut a
@@ -101,5 +207,25 @@ mod tests {
         };
         assert_eq!(c.to_url(), "redis://:p%40ss%20word@h:7000/2");
         assert_eq!(RedisConfig::default().to_url(), "redis://127.0.0.1:6379/0");
+    }
+
+    #[test]
+    fn retry_policy_counts_retries_or_waits_forever() {
+        let p = RetryPolicy::default();
+        assert_eq!(
+            (p.max_retries, p.delay),
+            (Some(20), Duration::from_millis(100))
+        );
+        assert!(p.allows(19) && !p.allows(20));
+        let none = RetryPolicy {
+            max_retries: Some(0),
+            ..p
+        };
+        assert!(!none.allows(0), "0: fail at the first connection error");
+        let forever = RetryPolicy {
+            max_retries: None,
+            ..p
+        };
+        assert!(forever.allows(u32::MAX));
     }
 }

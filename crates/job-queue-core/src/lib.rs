@@ -40,10 +40,10 @@ pub mod worker;
 
 use std::sync::Arc;
 
-use redis::aio::ConnectionManager;
+use crate::connection::SharedConnection;
 use redis::Client;
 
-pub use connection::RedisConfig;
+pub use connection::{RedisConfig, RetryPolicy};
 pub use error::{Error, ErrorCode, Result};
 pub use queue::Queue;
 pub use worker::{Prefetch, Worker, WorkerOptions};
@@ -52,14 +52,14 @@ pub use worker::{Prefetch, Worker, WorkerOptions};
 #[derive(Clone)]
 pub struct Engine {
     client: Client,
-    con: ConnectionManager,
+    con: SharedConnection,
     prefix: String,
 }
 
 impl Engine {
     pub async fn connect(config: &RedisConfig, prefix: &str) -> Result<Self> {
         let client = config.client()?;
-        let con = connection::shared(&client).await?;
+        let con = connection::shared(&client, config.retry).await?;
         Ok(Self {
             client,
             con,
@@ -111,7 +111,7 @@ impl Engine {
         Ok(start.elapsed())
     }
 
-    pub fn connection(&self) -> ConnectionManager {
+    pub fn connection(&self) -> SharedConnection {
         self.con.clone()
     }
 }

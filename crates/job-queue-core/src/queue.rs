@@ -1,6 +1,6 @@
 //! Producer and admin operations on one queue.
 
-use redis::aio::ConnectionManager;
+use crate::connection::SharedConnection;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -38,11 +38,11 @@ const STATS_SAMPLE: isize = 100;
 #[derive(Clone)]
 pub struct Queue {
     pub(crate) keys: QueueKeys,
-    pub(crate) con: ConnectionManager,
+    pub(crate) con: SharedConnection,
 }
 
 impl Queue {
-    pub fn new(con: ConnectionManager, keys: QueueKeys) -> Self {
+    pub fn new(con: SharedConnection, keys: QueueKeys) -> Self {
         Self { keys, con }
     }
 

@@ -265,11 +265,54 @@ async fn prefetched_jobs_wait_for_a_slot_and_go_back_on_close() {
 }
 
 #[tokio::test]
-async fn by_default_a_worker_holds_one_job_ahead_only_while_jobs_are_short() {
+async fn by_default_no_job_is_held_and_a_later_higher_priority_job_goes_first() {
+    let t = common::queue().await;
+    let jobs: Vec<_> = (0..4)
+        .map(|_| common::request("a", json!({"priority": 5})))
+        .collect();
+    t.queue().add(&jobs).await.unwrap();
+    let (worker, _, mut rx) = start(&t, WorkerOptions::default()).await;
+    // two short attempts: what made the old default hold a job ahead
+    for _ in 0..2 {
+        let d = rx.recv().await.unwrap();
+        worker.report(d.handle, Outcome::Completed("null".into()));
+    }
+    let running = rx.recv().await.unwrap();
+    assert_eq!(running.job.id, "3");
+    let over = common::wait_for(Duration::from_millis(500), || async {
+        t.queue().counts().await.unwrap().active > 1
+    })
+    .await;
+    assert!(!over, "active never exceeds the concurrency of 1");
+    t.queue()
+        .add(&[common::request("urgent", json!({"priority": 1}))])
+        .await
+        .unwrap();
+    worker.report(running.handle, Outcome::Completed("null".into()));
+    let next = rx.recv().await.unwrap();
+    assert_eq!(
+        next.job.name, "urgent",
+        "no job held ahead for the urgent one to wait behind"
+    );
+    worker.report(next.handle, Outcome::Completed("null".into()));
+    let last = rx.recv().await.unwrap();
+    assert_eq!(last.job.id, "4");
+    worker.report(last.handle, Outcome::Completed("null".into()));
+    assert!(t.counts_until(|c| c.completed == 5).await);
+    worker.close(Duration::from_secs(1)).await;
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn auto_prefetch_holds_one_job_ahead_only_while_jobs_are_short() {
     let t = common::queue().await;
     let jobs: Vec<_> = (0..5).map(|_| common::request("a", json!({}))).collect();
     t.queue().add(&jobs).await.unwrap();
-    let (worker, _, mut rx) = start(&t, WorkerOptions::default()).await;
+    let options = WorkerOptions {
+        prefetch: Prefetch::Auto,
+        ..Default::default()
+    };
+    let (worker, _, mut rx) = start(&t, options).await;
     let first = rx.recv().await.unwrap();
     assert_eq!(
         t.queue().counts().await.unwrap().active,
@@ -302,6 +345,7 @@ async fn a_job_held_ahead_keeps_its_lock_while_a_long_job_runs() {
     let options = WorkerOptions {
         lock_duration: Duration::from_millis(200),
         stalled_interval: Duration::from_millis(100),
+        prefetch: Prefetch::Auto,
         ..Default::default()
     };
     let (worker, channel, mut rx) = start(&t, options).await;

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use redis::aio::ConnectionManager;
+use crate::connection::SharedConnection;
 use redis::Client;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio::sync::oneshot;
@@ -30,6 +30,9 @@ use crate::marker::watch_marker;
 use crate::options::{KeepPolicy, RetryDefaults};
 pub use prefetch::Prefetch;
 use runner::{Msg, Runner, RunningMap};
+
+/// Longest a closing worker waits to remove its worker registry entry.
+const LEAVE_REGISTRY_WITHIN: Duration = Duration::from_secs(2);
 
 /// Worker settings. Durations inside the engine; `...Ms` numbers only at the JS boundary.
 #[derive(Debug, Clone)]
@@ -54,7 +57,8 @@ pub struct WorkerOptions {
     /// Jobs fetched ahead and held (locked, in `active`) until a processing slot frees, so the
     /// next job starts without waiting for Redis. Visible: `active` counts them, and a held
     /// job is not overtaken by a later higher-priority one. Given back to the queue on pause
-    /// and close. Default [`Prefetch::Auto`]: one while attempts are short.
+    /// and close. Default none, as BullMQ: `active` never exceeds the concurrency.
+    /// [`Prefetch::Auto`] holds one while attempts are short.
     pub prefetch: Prefetch,
     /// Backoff cap and jitter for jobs whose `backoff` does not set them.
     pub retry: RetryDefaults,
@@ -64,6 +68,10 @@ pub struct WorkerOptions {
     pub timeout: Option<Duration>,
     /// Per-minute points kept in BullMQ's metrics keys (default one day; 0 writes none).
     pub metric_points: u32,
+    /// How long the worker waits before its next round trip after one to Redis failed
+    /// (default 5 s, the design's `retryProcessDelay`). Outcomes waiting to be settled are
+    /// kept and sent with that next trip.
+    pub retry_process_delay: Duration,
 }
 
 impl Default for WorkerOptions {
@@ -78,10 +86,11 @@ impl Default for WorkerOptions {
             remove_on_complete: KeepPolicy::KEEP_ALL,
             remove_on_fail: KeepPolicy::KEEP_ALL,
             drain_delay: Duration::from_secs(5),
-            prefetch: Prefetch::Auto,
+            prefetch: Prefetch::NONE,
             retry: RetryDefaults::default(),
             timeout: None,
             metric_points: crate::metrics::DEFAULT_POINTS,
+            retry_process_delay: Duration::from_secs(5),
         }
     }
 }
@@ -181,7 +190,7 @@ pub struct WorkerStats {
 /// A running worker. Dropping it does not stop it; call [`Worker::close`].
 pub struct Worker {
     id: String,
-    con: ConnectionManager,
+    con: SharedConnection,
     keys: QueueKeys,
     tx: UnboundedSender<Msg>,
     paused: Arc<AtomicBool>,
@@ -196,7 +205,7 @@ impl Worker {
     /// worker's own blocking connection.
     pub async fn start(
         client: Client,
-        con: ConnectionManager,
+        con: SharedConnection,
         keys: QueueKeys,
         options: WorkerOptions,
         dispatcher: Arc<dyn Dispatcher>,
@@ -323,14 +332,16 @@ impl Worker {
             task.abort();
         }
         // leave the registry; if Redis is unreachable the entry goes stale and is forgotten
-        let _ = crate::scripts::worker_heartbeat(
-            &mut self.con.clone(),
+        // (bounded: the connection may be set to wait for Redis forever)
+        let mut con = self.con.clone();
+        let leave = crate::scripts::worker_heartbeat(
+            &mut con,
             &self.keys.prefix,
             &self.id,
             crate::time::now_ms(),
             None,
             crate::registry::FORGET_AFTER,
-        )
-        .await;
+        );
+        let _ = tokio::time::timeout(LEAVE_REGISTRY_WITHIN, leave).await;
     }
 }

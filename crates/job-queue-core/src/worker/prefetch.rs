@@ -3,9 +3,11 @@
 //! With no job held ahead, a worker at concurrency 1 idles for a whole round trip (settle the
 //! finished job, fetch the next) between jobs: for short jobs that round trip, not the job,
 //! sets the pace. One job held ahead lets the next start at once while Redis settles the last.
-//! Holding a job has a cost too: it shows as `active`, and while it waits for a slot another
-//! idle worker cannot take it. So by default a worker holds one job ahead only while its jobs
-//! are short, where that wait is shorter than the round trips it saves.
+//! Holding a job has a cost too: it shows as `active` beyond the worker's concurrency, a later
+//! higher-priority job cannot overtake it, and while it waits for a slot another idle worker
+//! cannot take it. BullMQ never holds jobs, so by default neither do we; [`Prefetch::Auto`]
+//! holds one job ahead only while jobs are short, where that wait is shorter than the round
+//! trips it saves.
 
 use std::time::Duration;
 
@@ -17,15 +19,25 @@ pub(super) const AUTO_BELOW: Duration = Duration::from_millis(5);
 /// Weight of the newest attempt in the running mean of attempt times.
 const NEWEST_WEIGHT: f64 = 0.125;
 
-/// The worker option.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// The worker option. The default is [`Prefetch::NONE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Prefetch {
     /// One job ahead while attempts average under [`AUTO_BELOW`] and the worker has no rate
     /// limiter (a held job would spend a limiter slot before it starts); none otherwise.
-    #[default]
     Auto,
     /// Exactly this many jobs ahead (0: none).
     Jobs(usize),
+}
+
+impl Prefetch {
+    /// No job held ahead: the worker fetches only for free processing slots, as BullMQ does.
+    pub const NONE: Prefetch = Prefetch::Jobs(0);
+}
+
+impl Default for Prefetch {
+    fn default() -> Self {
+        Self::NONE
+    }
 }
 
 /// The option and what the worker has seen of its attempts' lengths.
@@ -102,6 +114,15 @@ mod tests {
     fn auto_never_holds_a_job_under_a_rate_limiter() {
         let mut p = PrefetchPolicy::new(Prefetch::Auto, true);
         p.record(SHORT);
+        assert_eq!(p.ahead(), 0);
+    }
+
+    #[test]
+    fn the_default_holds_nothing_whatever_the_attempts() {
+        let mut p = PrefetchPolicy::new(Prefetch::default(), false);
+        for _ in 0..10 {
+            p.record(SHORT);
+        }
         assert_eq!(p.ahead(), 0);
     }
 

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use redis::aio::ConnectionManager;
+use crate::connection::SharedConnection;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::sync::oneshot;
 
@@ -129,7 +129,7 @@ pub(super) struct Runner {
     token_base: String,
     seq: u64,
     next_handle: u64,
-    con: ConnectionManager,
+    con: SharedConnection,
     keys: Arc<QueueKeys>,
     options: WorkerOptions,
     dispatcher: Arc<dyn Dispatcher>,
@@ -159,9 +159,8 @@ pub(super) struct Runner {
     idle: bool,
     next_delayed_ms: Option<u64>,
     rate_until: Option<Instant>,
-    /// After a failed call, no new one before this.
+    /// After a failed call, no new one before this (`retry_process_delay` after the failure).
     retry_at: Option<Instant>,
-    retry_backoff: Duration,
     closing: Option<(Instant, Vec<oneshot::Sender<()>>)>,
     paused: Arc<AtomicBool>,
     stats: Arc<WorkerStats>,
@@ -171,7 +170,7 @@ impl Runner {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         token_base: String,
-        con: ConnectionManager,
+        con: SharedConnection,
         keys: QueueKeys,
         options: WorkerOptions,
         dispatcher: Arc<dyn Dispatcher>,
@@ -206,7 +205,6 @@ impl Runner {
             next_delayed_ms: None,
             rate_until: None,
             retry_at: None,
-            retry_backoff: Duration::from_millis(50),
             closing: None,
             paused,
             stats,
@@ -628,7 +626,8 @@ impl Runner {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(queue = %self.keys.queue, worker_id = %self.token_base, error = %e,
-                    "worker round trip failed; retrying with backoff");
+                    retry_ms = self.options.retry_process_delay.as_millis() as u64,
+                    "worker round trip failed; retrying after retryProcessDelay");
                 self.stats.errored.store(true, Ordering::Relaxed);
                 // Keep the outcomes and try again later: a settle whose first attempt did
                 // reach Redis comes back as a lock error, never as a second completion.
@@ -638,12 +637,10 @@ impl Runner {
                 self.dispatcher.events(vec![WorkerEvent::Error {
                     message: e.to_string(),
                 }]);
-                self.retry_at = Some(Instant::now() + self.retry_backoff);
-                self.retry_backoff = (self.retry_backoff * 2).min(Duration::from_secs(2));
+                self.retry_at = Some(Instant::now() + self.options.retry_process_delay);
                 return;
             }
         };
-        self.retry_backoff = Duration::from_millis(50);
         self.stats.errored.store(false, Ordering::Relaxed);
         let token = trip.token;
         let mut out = Vec::with_capacity(result.settled.len());

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use crate::connection::SharedConnection;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::runner::{Msg, RunningMap};
@@ -18,7 +18,7 @@ use crate::time::now_ms;
 /// Renews the locks of running jobs every half lock duration, from Rust, so a blocked JS
 /// event loop cannot let them expire.
 pub(super) async fn renew_locks(
-    mut con: ConnectionManager,
+    mut con: SharedConnection,
     keys: QueueKeys,
     lock: Duration,
     running: RunningMap,
@@ -59,7 +59,7 @@ pub(super) async fn renew_locks(
 
 /// Runs the queue's stalled check now and every `stalled_interval`.
 pub(super) async fn check_stalled(
-    mut con: ConnectionManager,
+    mut con: SharedConnection,
     keys: QueueKeys,
     options: WorkerOptions,
     dispatcher: Arc<dyn Dispatcher>,
@@ -103,7 +103,7 @@ pub(super) async fn check_stalled(
 /// applies a pause or resume another process asked for. Only a change of the request is
 /// applied, so a local pause or resume stands until someone asks otherwise.
 pub(super) async fn heartbeat(
-    mut con: ConnectionManager,
+    mut con: SharedConnection,
     keys: QueueKeys,
     id: String,
     options: WorkerOptions,

@@ -4,17 +4,17 @@
 
 use std::time::{Duration, Instant};
 
+use job_queue_core::connection::SharedConnection;
 use job_queue_core::keys::QueueKeys;
 use job_queue_core::options::{merge, AddOptions};
 use job_queue_core::scripts::AddRequest;
 use job_queue_core::time::now_ms;
 use job_queue_core::{Engine, RedisConfig};
-use redis::aio::ConnectionManager;
 
 pub struct TestQueue {
     pub engine: Engine,
     pub keys: QueueKeys,
-    pub con: ConnectionManager,
+    pub con: SharedConnection,
 }
 
 pub fn redis_url() -> String {
