@@ -4,6 +4,7 @@
 
 mod add_jobs;
 mod finish_and_fetch;
+mod job_control;
 mod locks;
 mod queue_ops;
 mod schedule;
@@ -17,6 +18,7 @@ use redis::Script;
 
 pub use add_jobs::{add_jobs, AddRequest};
 pub use finish_and_fetch::{finish_and_fetch, Action, Fetch, FetchResult, Settle};
+pub use job_control::{move_to_delayed, retry_finished, update_data, AttemptCounter};
 pub use locks::{check_stalled, extend_locks, StalledCheck};
 pub use queue_ops::{clean_finished, pause_queue, worker_heartbeat};
 pub use schedule::{next_iteration, remove_scheduler, upsert_scheduler, UpsertRequest};
@@ -59,6 +61,8 @@ scripts! {
     ARCHIVE_FAILED => "archive_failed.lua",
     PAUSE_QUEUE => "pause_queue.lua",
     CLEAN_FINISHED => "clean_finished.lua",
+    UPDATE_DATA => "update_data.lua",
+    MOVE_TO_DELAYED => "move_to_delayed.lua",
 }
 
 /// Scripts outside any queue (no queue keys, no shared prelude).
@@ -120,6 +124,8 @@ pub enum ScriptCode {
     LockMissing = -2,
     NotActive = -3,
     LockMismatch = -6,
+    /// The job is the pending iteration of a job scheduler.
+    SchedulerJob = -8,
 }
 
 impl ScriptCode {
@@ -129,6 +135,7 @@ impl ScriptCode {
             -2 => Some(Self::LockMissing),
             -3 => Some(Self::NotActive),
             -6 => Some(Self::LockMismatch),
+            -8 => Some(Self::SchedulerJob),
             _ => None,
         }
     }
@@ -145,6 +152,10 @@ impl ScriptCode {
             Self::LockMissing => Error::LockMissing { id },
             Self::NotActive => Error::JobNotInState { id, expected },
             Self::LockMismatch => Error::LockMismatch { id },
+            Self::SchedulerJob => Error::JobNotInState {
+                id,
+                expected: "removable: it is a job scheduler's next run (remove the scheduler)",
+            },
         }
     }
 }
@@ -186,6 +197,7 @@ mod tests {
             (-2, ErrorCode::LockMissing),
             (-3, ErrorCode::JobNotInState),
             (-6, ErrorCode::LockMismatch),
+            (-8, ErrorCode::JobNotInState),
         ];
         for (code, expected) in cases {
             let err = check(code, &k, "1", "active").unwrap_err();
