@@ -134,6 +134,16 @@ class JobQueueCoordinator extends EventEmitter {
     return this._native;
   }
 
+  /** The queue handle the jobs of `queueName` carry (see lib/job.js). */
+  _queueHandle(queueName) {
+    let handle = this._handles?.get(queueName);
+    if (!handle) {
+      handle = { name: queueName, prefix: this.config.redis.keyPrefix, native: () => this._engine() };
+      (this._handles ??= new Map()).set(queueName, handle);
+    }
+    return handle;
+  }
+
   /**
    * Stops every worker (each waits up to `timeoutMs` for its running jobs, then gives the
    * rest back to the queue) and closes the connection so the process can exit.
@@ -240,7 +250,7 @@ class JobQueueCoordinator extends EventEmitter {
    * stored one. */
   _added(queueName, [id, created, timestamp, optsIndex], opts, name, data) {
     if (created) {
-      const job = new AddedJob(id, name, data, opts[optsIndex], timestamp, queueName);
+      const job = new AddedJob(id, name, data, opts[optsIndex], timestamp, queueName, this._queueHandle(queueName));
       if (this.listenerCount('waiting') + this.listenerCount('delayed') > 0) {
         this._emitLocal(job.opts.delay > 0 ? 'delayed' : 'waiting', { queueName, jobId: id, name });
       }
@@ -406,7 +416,7 @@ class JobQueueCoordinator extends EventEmitter {
       if (!Number.isInteger(end) || end < start) throw new ValidationError('end', 'must be an integer ≥ start');
     }
     const jobs = JSON.parse(await call(native.failedJobs(queueName, start, end)));
-    return jobs.map((j) => new Job(j, queueName));
+    return jobs.map((j) => Job.fromStored(this._queueHandle(queueName), j));
   }
 
   /** The job with its current fields, or null. */
@@ -414,7 +424,7 @@ class JobQueueCoordinator extends EventEmitter {
     checkQueueName(queueName);
     const native = await this._engine();
     const text = await call(native.getJob(queueName, String(jobId)));
-    return text === null ? null : new Job(JSON.parse(text), queueName);
+    return text === null ? null : Job.fromStored(this._queueHandle(queueName), JSON.parse(text));
   }
 
   /** The job's log lines. */

@@ -40,7 +40,7 @@ module.exports = {
     checkQueueName(queueName);
     const native = await this._engine();
     const jobs = JSON.parse(await call(native.archivedJobs(queueName, start, end)));
-    return jobs.map((j) => new Job(j, queueName));
+    return jobs.map((j) => Job.fromStored(this._queueHandle(queueName), j));
   },
 
   /**

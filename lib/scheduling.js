@@ -151,7 +151,7 @@ module.exports = {
     checkQueueName(queueName);
     const native = await this._engine();
     const jobs = JSON.parse(await call(native.delayedJobs(queueName, start, end)));
-    return jobs.map((j) => Object.assign(new Job(j, queueName), { runAt: new Date(j.timestamp + j.delay) }));
+    return jobs.map((j) => Object.assign(Job.fromStored(this._queueHandle(queueName), j), { runAt: new Date(j.timestamp + j.delay) }));
   },
 
   /**
