@@ -29,21 +29,30 @@ const PRIORITY_LIMIT = 2 ** 21 - 1;
 
 const STATES = new Set(['completed', 'failed']);
 
+/** A backoff option as BullMQ keeps it on a job: a number n is `{type: 'fixed', delay: n}`. */
+function normaliseBackoff(backoff) {
+  if (Number.isFinite(backoff)) return { type: 'fixed', delay: backoff };
+  return backoff || undefined;
+}
+
 /**
  * Options as BullMQ's Job exposes them: stored short keys under their public names, the
- * telemetry pair folded into `telemetry`, `attempts` defaulting to 0, and `repeatJobKey`
- * moved out (it is a field of the job).
+ * telemetry pair folded into `telemetry`, `attempts` defaulting to 0, `backoff` normalised
+ * (present, possibly undefined, as in BullMQ), and `repeatJobKey` moved out (it is a field
+ * of the job).
  */
 function publicOpts(stored) {
   const opts = { attempts: 0 };
-  if (!stored || typeof stored !== 'object') return opts;
-  for (const key of Object.keys(stored)) {
-    const value = stored[key];
-    if (key === 'repeatJobKey') continue;
-    if (key === 'tm') opts.telemetry = { ...opts.telemetry, metadata: value };
-    else if (key === 'omc') opts.telemetry = { ...opts.telemetry, omitContext: value };
-    else opts[LONG_NAMES[key] ?? key] = value;
+  if (stored && typeof stored === 'object') {
+    for (const key of Object.keys(stored)) {
+      const value = stored[key];
+      if (key === 'repeatJobKey') continue;
+      if (key === 'tm') opts.telemetry = { ...opts.telemetry, metadata: value };
+      else if (key === 'omc') opts.telemetry = { ...opts.telemetry, omitContext: value };
+      else opts[LONG_NAMES[key] ?? key] = value;
+    }
   }
+  opts.backoff = normaliseBackoff(opts.backoff);
   return opts;
 }
 
@@ -135,6 +144,7 @@ class Job {
     this.name = name;
     this.data = data;
     this.opts = { attempts: 0, ...rest };
+    this.opts.backoff = normaliseBackoff(rest.backoff);
     this.progress = 0;
     this.returnvalue = null;
     this.failedReason = undefined;
