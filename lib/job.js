@@ -56,12 +56,16 @@ function publicOpts(stored) {
   return opts;
 }
 
-/** `job.queue` is the handle, kept out of enumeration and JSON as BullMQ keeps it. */
-function attach(job, queue) {
+/** A queue handle, checked as far as a job needs it. */
+function checkHandle(queue) {
   if (!queue || typeof queue !== 'object' || typeof queue.name !== 'string' || queue.name === '') {
     throw new ValidationError('queue', 'must be a queue handle: an object with a non-empty `name`, `prefix` and `native()`');
   }
-  Object.defineProperty(job, 'queue', { value: queue, enumerable: false, writable: true, configurable: true });
+  return queue;
+}
+
+function attach(job, queue) {
+  job.queue = checkHandle(queue);
 }
 
 /** Stacktrace text (a JSON array) as an array, leniently as BullMQ reads it. */
@@ -124,6 +128,18 @@ function fillStored(job, queue, f) {
 }
 
 class Job {
+  // the queue handle: behind an accessor, so it stays out of enumeration and JSON as
+  // BullMQ keeps it, at no per-job property definition cost
+  #queue;
+
+  get queue() {
+    return this.#queue;
+  }
+
+  set queue(queue) {
+    this.#queue = queue;
+  }
+
   /**
    * BullMQ's form: `new Job(queue, name, data, opts?, id?)` builds a job object without
    * adding it (`Queue.add` adds). `queue` is a queue handle.
@@ -495,11 +511,7 @@ class AddedJob extends Job {
 
   constructor(id, name, data, optsText, timestamp, queueName, queue) {
     super(BARE);
-    if (queue !== undefined) {
-      attach(this, queue);
-    } else {
-      Object.defineProperty(this, 'queue', { value: { name: queueName }, enumerable: false, writable: true, configurable: true });
-    }
+    this.queue = queue === undefined ? { name: queueName } : checkHandle(queue);
     this.id = id;
     this.name = name;
     this.data = data;
