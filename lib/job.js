@@ -195,7 +195,7 @@ class Job {
     } catch (err) {
       throw new ValidationError('json.data', `is not JSON (${err.message})`);
     }
-    const job = new this(queue, json.name, data, publicOpts(json.opts), json.id || jobId);
+    const job = Reflect.construct(Job, [queue, json.name, data, publicOpts(json.opts), json.id || jobId], this);
     job.progress = json.progress ?? 0;
     job.delay = json.delay ?? 0;
     job.priority = json.priority ?? 0;
