@@ -17,6 +17,33 @@ export declare class NativeEngine {
   /** `RetryStats` as JSON. */
   retryStats(queue: string): Promise<string>
   /**
+   * The job's state as BullMQ names it: completed, failed, delayed, prioritized, active,
+   * waiting, waiting-children or unknown.
+   */
+  jobState(queue: string, id: string): Promise<string>
+  /**
+   * Whether the job finished, as JSON `[status, result]`: status -1 missing, 0 not
+   * finished, 1 completed (result: the stored return value's JSON text, or null), 2 failed
+   * (result: the failure reason, or null).
+   */
+  jobFinished(queue: string, id: string): Promise<string>
+  /** Replaces the job's data (JSON text of an object). */
+  updateData(queue: string, id: string, data: string): Promise<void>
+  /** Renews the job's lock for `duration_ms` if `token` holds it: 1 if renewed, else 0. */
+  extendLock(queue: string, id: string, token: string, durationMs: number): Promise<number>
+  /**
+   * Moves an active job to delayed until `timestamp_ms`; with `token`, only if it holds
+   * the job's lock. Returns the delay stored, in ms.
+   */
+  moveToDelayed(queue: string, id: string, timestampMs: number, token?: string | undefined | null): Promise<number>
+  /** Moves a job of the finished set `state` ('completed' or 'failed') back to waiting. */
+  retryFinished(queue: string, id: string, state: string, resetAttemptsMade: boolean, resetAttemptsStarted: boolean): Promise<void>
+  /**
+   * Gives the job a new priority; a waiting job moves at once, first among its peers with
+   * `lifo`.
+   */
+  changeJobPriority(queue: string, id: string, priority: number, lifo: boolean): Promise<void>
+  /**
    * The queue's metrics (counts, per-minute series, rates, latencies, counters by job
    * type), as JSON.
    */

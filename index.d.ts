@@ -214,34 +214,124 @@ export interface Logger {
   error(fields: object, msg: string): void;
 }
 
-/** A job as stored. */
-export declare class Job<T = any> {
+/**
+ * What a job needs of its queue: the queue name, the key prefix and the connected engine.
+ * Queue and Worker objects are handles; so is the coordinator's per-queue handle.
+ */
+export interface JobQueueHandle {
+  name: string;
+  prefix?: string;
+  native(): Promise<unknown>;
+  /** When present, `updateProgress` emits `progress` (job, progress) and `remove` emits `removed` (job). */
+  emit?(event: string, ...args: any[]): boolean;
+}
+
+export type JobState = 'completed' | 'failed' | 'delayed' | 'active' | 'waiting' | 'waiting-children' | 'prioritized' | 'unknown';
+export type JobProgress = number | object | string | boolean;
+
+/** BullMQ's job JSON as its `Job.fromJSON` takes it: `data`, `returnvalue` and `stacktrace` as JSON text. */
+export interface JobJson {
+  id?: string;
+  name: string;
+  data: string;
+  opts?: JobOptions & Record<string, any>;
+  progress?: JobProgress;
+  attemptsMade?: number;
+  attemptsStarted?: number;
+  stalledCounter?: number;
+  finishedOn?: number;
+  processedOn?: number;
+  timestamp: number;
+  failedReason?: string;
+  stacktrace?: string;
+  returnvalue?: string;
+  repeatJobKey?: string;
+  deduplicationId?: string;
+  deferredFailure?: string;
+  processedBy?: string;
+  delay?: number;
+  priority?: number;
+}
+
+/** A waiter's view of a QueueEvents: BullMQ's, or this package's. */
+export interface QueueEventsLike {
+  on(event: 'completed', listener: (args: { jobId: string; returnvalue: any; prev?: string }) => void): any;
+  on(event: 'failed', listener: (args: { jobId: string; failedReason: string; prev?: string }) => void): any;
+  removeListener(event: string, listener: (...args: any[]) => void): any;
+  waitUntilReady?(): Promise<unknown>;
+}
+
+/** BullMQ 6's Job, on this package's engine. */
+export declare class Job<T = any, R = any> {
+  /** BullMQ's form: builds a job object without adding it. */
+  constructor(queue: JobQueueHandle, name: string, data: T, opts?: JobOptions & Record<string, any>, id?: string);
+  /** The stored job, or undefined. */
+  static fromId<T = any, R = any>(queue: JobQueueHandle, jobId: string | number | undefined): Promise<Job<T, R> | undefined>;
+  static fromJSON<T = any, R = any>(queue: JobQueueHandle, json: JobJson, jobId?: string): Job<T, R>;
+  /** A job from the engine's job JSON (internal: what the engine's getJob returns, parsed). */
+  static fromStored<T = any, R = any>(queue: JobQueueHandle, fields: object): Job<T, R>;
+
+  /** The queue handle (not enumerable, not in JSON). */
+  queue: JobQueueHandle;
+  readonly prefix?: string;
   id: string;
   name: string;
   data: T;
-  opts: JobOptions;
+  opts: JobOptions & Record<string, any>;
   timestamp: number;
   delay: number;
   priority: number;
   attemptsMade: number;
   attemptsStarted: number;
   stalledCounter: number;
-  processedOn?: number;
-  finishedOn?: number;
+  processedOn?: number | null;
+  finishedOn?: number | null;
   processedBy?: string;
-  progress: number | object | string | boolean;
-  returnvalue?: unknown;
-  failedReason?: string;
-  stacktrace: string[];
+  progress: JobProgress;
+  /** The processor's result; null until it completes. */
+  returnvalue: R | null;
+  failedReason?: string | null;
+  stacktrace: string[] | null;
   queueName: string;
-  /** The recurring job this job is a run of. */
+  /** The job scheduler (recurring job) this job is a run of. */
   repeatJobKey?: string;
+  deduplicationId?: string;
+  deferredFailure?: string;
+  /** The lock token, set by the worker running the job. */
+  token?: string;
+  /** Set by discard(): a failure of the running attempt is final. */
+  discarded?: boolean;
   /** The trace id it was scheduled with (scheduleJob). */
   readonly traceId?: string;
   /** Class name of the error that failed it for good. */
   errorName?: string;
   /** When it was archived (archiveFailedJob), ms. */
   archivedOn?: number;
+
+  updateProgress(progress: JobProgress): Promise<void>;
+  updateData(data: T): Promise<void>;
+  /** Appends a row to the job's log (kept to `opts.keepLogs`); resolves to the row count. */
+  log(logRow: string): Promise<number>;
+  getState(): Promise<JobState>;
+  isCompleted(): Promise<boolean>;
+  isFailed(): Promise<boolean>;
+  isActive(): Promise<boolean>;
+  isWaiting(): Promise<boolean>;
+  isDelayed(): Promise<boolean>;
+  isWaitingChildren(): Promise<boolean>;
+  /** Refused (JobStateError) while a worker holds the job, or for a scheduler's next run. */
+  remove(opts?: { removeChildren?: boolean }): Promise<void>;
+  retry(state?: 'completed' | 'failed', opts?: { resetAttemptsMade?: boolean; resetAttemptsStarted?: boolean }): Promise<void>;
+  promote(): Promise<void>;
+  changeDelay(delay: number): Promise<void>;
+  changePriority(opts: { priority?: number; lifo?: boolean }): Promise<void>;
+  /** 1 if the lock was renewed, 0 if `token` does not hold it. */
+  extendLock(token: string, duration: number): Promise<number>;
+  moveToDelayed(timestamp: number, token?: string): Promise<void>;
+  discard(): void;
+  waitUntilFinished(queueEvents: QueueEventsLike, ttl?: number): Promise<R>;
+  toJSON(): Record<string, any>;
+  asJSON(): Record<string, any>;
 }
 
 /** A job waiting for its time (getScheduledJobs). */
@@ -250,22 +340,13 @@ export interface ScheduledJob<T = any> extends Job<T> {
   runAt: Date;
 }
 
-/** What enqueueJob / enqueueBulk return. */
-export declare class AddedJob<T = any> {
-  id: string;
-  name: string;
-  data: T;
-  readonly opts: JobOptions;
-  timestamp: number;
-  queueName: string;
-  readonly traceId?: string;
+/** What enqueueJob / enqueueBulk return: a Job whose options are parsed on first read. */
+export declare class AddedJob<T = any> extends Job<T> {
+  constructor(id: string, name: string, data: T, optsText: string, timestamp: number, queueName: string, queue?: JobQueueHandle);
 }
 
-/** The job a processor receives. */
-export declare class ActiveJob<T = any> extends Job<T> {
-  updateProgress(progress: number | object): Promise<void>;
-  log(text: string): Promise<number>;
-}
+/** The job a processor of the coordinator's worker receives. */
+export declare class ActiveJob<T = any> extends Job<T> {}
 
 export interface JobProcessingContext {
   workerId: string;

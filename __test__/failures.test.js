@@ -256,5 +256,5 @@ test('a job that stalled more than maxStalledCount times fails with the reason, 
   assert.deepEqual(failed, [{ id: job.id, message: 'job stalled more than allowable limit', retrying: false }]);
   const stored = await c.getJob('stall', job.id);
   assert.equal(stored.failedReason, 'job stalled more than allowable limit');
-  assert.equal(stored.returnvalue, undefined, 'the processor never ran it');
+  assert.equal(stored.returnvalue, null, 'the processor never ran it (null, BullMQ\'s default)');
 });

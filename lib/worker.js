@@ -108,7 +108,7 @@ class Worker extends EventEmitter {
       },
       (err) => {
         // A retried attempt is routine (debug); the last one is worth a warning.
-        const final = isUnrecoverable(err, this._nonRetryable) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        const final = job.discarded === true || isUnrecoverable(err, this._nonRetryable) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         const level = final ? 'warn' : 'debug';
         if (this._logger?.enabled(level)) {
           this._logger[level](final ? 'job failed' : 'job attempt failed, will retry', {
@@ -121,7 +121,7 @@ class Worker extends EventEmitter {
             error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
           });
         }
-        this._fail(handle, err);
+        this._fail(handle, err, job.discarded === true);
       },
     );
   }
@@ -134,7 +134,7 @@ class Worker extends EventEmitter {
     this._done.values.push(text);
   }
 
-  _fail(handle, err) {
+  _fail(handle, err, discarded = false) {
     const error = err instanceof Error ? err : new Error(String(err));
     if (this._aborts.size > 0) this._aborts.delete(handle);
     this._schedule();
@@ -143,7 +143,7 @@ class Worker extends EventEmitter {
     f.names.push(typeof error.name === 'string' ? error.name : null);
     f.messages.push(String(error.message));
     f.stacks.push(typeof error.stack === 'string' ? error.stack : null);
-    f.unrecoverable.push(isUnrecoverable(error, this._nonRetryable));
+    f.unrecoverable.push(discarded || isUnrecoverable(error, this._nonRetryable));
   }
 
   _schedule() {

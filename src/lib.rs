@@ -7,6 +7,7 @@
 mod dead_letters;
 mod dispatch;
 mod errors;
+mod job;
 mod observability;
 mod operations;
 mod queue;

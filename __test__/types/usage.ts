@@ -30,6 +30,18 @@ async function usage(): Promise<void> {
     { type: 'process-photo', photoId: 1 },
   );
   photo.opts.attempts;
+  // the returned job is BullMQ's Job
+  const state: 'completed' | 'failed' | 'delayed' | 'active' | 'waiting' | 'waiting-children' | 'prioritized' | 'unknown' = await photo.getState();
+  const done: boolean = await photo.isCompleted();
+  await photo.changePriority({ priority: 2, lifo: true });
+  await photo.retry('completed', { resetAttemptsMade: true });
+  const renewed: number = await photo.extendLock('token', 1000);
+  const { Job } = await import('../..');
+  const again = await Job.fromId({ name: 'photo-processing', prefix: 'bull', native: async () => null }, photo.id);
+  if (again) await again.moveToDelayed(Date.now() + 1000);
+  void state;
+  void done;
+  void renewed;
   await jobCoordinator.enqueueJob('q', 'name', { a: 1 }, { delayMs: 5, maxRetries: 3, backoffStrategy: { type: 'fixed', delay: 1 } });
   const worker = await jobCoordinator.registerWorker('q', async (job, ctx) => {
     await job.updateProgress({ pct: 50 });

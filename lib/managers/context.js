@@ -13,6 +13,20 @@ class ManagerContext {
     this.logger = logger;
     this.engine = engine;
     this._emitter = emitter;
+    this._handles = new Map(); // queue name -> the queue handle jobs of that queue carry
+  }
+
+  /**
+   * What a Job of the queue holds to act on itself (`job.remove()`, `job.getState()`...):
+   * the queue's name, the key prefix and the engine. One per queue name.
+   */
+  queueHandle(queueName) {
+    let handle = this._handles.get(queueName);
+    if (!handle) {
+      handle = { name: queueName, prefix: this.config.redis.keyPrefix, native: () => this.engine() };
+      this._handles.set(queueName, handle);
+    }
+    return handle;
   }
 
   /** True when someone listens to the coordinator's `event`. */

@@ -50,7 +50,7 @@ class DeadLetterHandlerImpl {
     }
     const native = await this._ctx.engine();
     const jobs = JSON.parse(await call(native.failedJobs(queueName, start, end)));
-    return jobs.map((j) => new Job(j, queueName));
+    return jobs.map((j) => Job.fromStored(this._ctx.queueHandle(queueName), j));
   }
 
   /** Moves a dead letter back to waiting with fresh attempts. */
@@ -72,7 +72,7 @@ class DeadLetterHandlerImpl {
     checkQueueName(queueName);
     const native = await this._ctx.engine();
     const jobs = JSON.parse(await call(native.archivedJobs(queueName, start, end)));
-    return jobs.map((j) => new Job(j, queueName));
+    return jobs.map((j) => Job.fromStored(this._ctx.queueHandle(queueName), j));
   }
 
   /**

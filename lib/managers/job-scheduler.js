@@ -132,7 +132,7 @@ class JobSchedulerImpl {
    * stored one. */
   _added(queueName, [id, created, timestamp, optsIndex], opts, name, data) {
     if (created) {
-      const job = new AddedJob(id, name, data, opts[optsIndex], timestamp, queueName);
+      const job = new AddedJob(id, name, data, opts[optsIndex], timestamp, queueName, this._ctx.queueHandle(queueName));
       if (this._ctx.listening('waiting') || this._ctx.listening('delayed')) {
         this._ctx.emit(job.opts.delay > 0 ? 'delayed' : 'waiting', { queueName, jobId: id, name });
       }
@@ -277,7 +277,7 @@ class JobSchedulerImpl {
     checkQueueName(queueName);
     const native = await this._ctx.engine();
     const jobs = JSON.parse(await call(native.delayedJobs(queueName, start, end)));
-    return jobs.map((j) => Object.assign(new Job(j, queueName), { runAt: new Date(j.timestamp + j.delay) }));
+    return jobs.map((j) => Object.assign(Job.fromStored(this._ctx.queueHandle(queueName), j), { runAt: new Date(j.timestamp + j.delay) }));
   }
 
   /**
@@ -345,7 +345,7 @@ class JobSchedulerImpl {
     const id = checkJobId(jobId);
     const native = await this._ctx.engine();
     const text = await call(native.getJob(queueName, id));
-    return text === null ? null : new Job(JSON.parse(text), queueName);
+    return text === null ? null : Job.fromStored(this._ctx.queueHandle(queueName), JSON.parse(text));
   }
 
   /** The job's log lines. */

@@ -1,7 +1,8 @@
 --[[ retry_job: move a finished job back to waiting (spec §6.8 job.retry).
 
   KEYS: the queue keys (include/common.lua)
-  ARGV[1] base  [2] job id  [3] from: 'failed' or 'completed'  [4] reset attempts ('1'/'0')
+  ARGV[1] base  [2] job id  [3] from: 'failed' or 'completed'
+  [4..] attempt counters to reset (hash fields among atm, ats, stc; none keeps them)
   Returns 0, -1 when the job does not exist, -3 when it is not in the `from` set.
 ]]
 local id, from = ARGV[2], ARGV[3]
@@ -10,7 +11,7 @@ if redis.call("EXISTS", key) == 0 then return -1 end
 if redis.call("ZREM", K[from], id) == 0 then return -3 end
 local result_field = from == "failed" and "failedReason" or "returnvalue"
 redis.call("HDEL", key, "finishedOn", "processedOn", result_field)
-if ARGV[4] == "1" then redis.call("HDEL", key, "atm", "stc") end
+for i = 4, #ARGV do redis.call("HDEL", key, ARGV[i]) end
 local fields = redis.call("HMGET", key, "priority", "opts")
 local lifo = false
 local ok, opts = pcall(cjson.decode, fields[2] or "{}")

@@ -43,10 +43,10 @@ pub struct Job {
     pub repeat_job_key: Option<String>,
     /// A failure decided while the job was not running (stalled too often): the worker fails
     /// the job with this reason instead of running it.
-    #[serde(skip)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub deferred_failure: Option<String>,
     /// The deduplication id (`deid`) the job owns, if any.
-    #[serde(skip)]
+    #[serde(rename = "deduplicationId", skip_serializing_if = "Option::is_none")]
     pub dedup_id: Option<String>,
 }
 

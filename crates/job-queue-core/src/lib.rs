@@ -24,6 +24,7 @@ pub mod dead_letters;
 pub mod error;
 pub mod events;
 pub mod job;
+pub mod job_control;
 pub mod keys;
 mod marker;
 pub mod metrics;

@@ -156,7 +156,7 @@ impl Queue {
                 format!("must be between 0 and {}", crate::options::MAX_PRIORITY),
             ));
         }
-        scripts::change_priority(&mut self.con.clone(), &self.keys, id, priority).await
+        scripts::change_priority(&mut self.con.clone(), &self.keys, id, priority, false).await
     }
 
     /// Makes a delayed job runnable now.

@@ -4,6 +4,7 @@
 
 mod add_jobs;
 mod finish_and_fetch;
+mod job_control;
 mod locks;
 mod queue_admin;
 mod queue_ops;
@@ -18,6 +19,7 @@ use redis::Script;
 
 pub use add_jobs::{add_jobs, AddRequest};
 pub use finish_and_fetch::{finish_and_fetch, Action, Fetch, FetchResult, Settle};
+pub use job_control::{move_to_delayed, retry_finished, update_data, AttemptCounter};
 pub use locks::{check_stalled, extend_locks, StalledCheck};
 pub use queue_admin::{clean_jobs, move_jobs_to_wait, set_queue_meta, trim_events, CleanBatch};
 pub use queue_ops::{clean_finished, pause_queue, worker_heartbeat};
@@ -65,6 +67,8 @@ scripts! {
     MOVE_JOBS_TO_WAIT => "move_jobs_to_wait.lua",
     TRIM_EVENTS => "trim_events.lua",
     SET_QUEUE_META => "set_queue_meta.lua",
+    UPDATE_DATA => "update_data.lua",
+    MOVE_TO_DELAYED => "move_to_delayed.lua",
 }
 
 /// Scripts outside any queue (no queue keys, no shared prelude).
@@ -126,6 +130,8 @@ pub enum ScriptCode {
     LockMissing = -2,
     NotActive = -3,
     LockMismatch = -6,
+    /// The job is the pending iteration of a job scheduler.
+    SchedulerJob = -8,
 }
 
 impl ScriptCode {
@@ -135,6 +141,7 @@ impl ScriptCode {
             -2 => Some(Self::LockMissing),
             -3 => Some(Self::NotActive),
             -6 => Some(Self::LockMismatch),
+            -8 => Some(Self::SchedulerJob),
             _ => None,
         }
     }
@@ -151,6 +158,10 @@ impl ScriptCode {
             Self::LockMissing => Error::LockMissing { id },
             Self::NotActive => Error::JobNotInState { id, expected },
             Self::LockMismatch => Error::LockMismatch { id },
+            Self::SchedulerJob => Error::JobNotInState {
+                id,
+                expected: "removable: it is a job scheduler's next run (remove the scheduler)",
+            },
         }
     }
 }
@@ -192,6 +203,7 @@ mod tests {
             (-2, ErrorCode::LockMissing),
             (-3, ErrorCode::JobNotInState),
             (-6, ErrorCode::LockMismatch),
+            (-8, ErrorCode::JobNotInState),
         ];
         for (code, expected) in cases {
             let err = check(code, &k, "1", "active").unwrap_err();

@@ -17,12 +17,12 @@ pub async fn retry_job<C: ConnectionLike>(
     id: &str,
     reset_attempts: bool,
 ) -> Result<()> {
-    let code: i64 = invocation(&RETRY_JOB, keys)
-        .arg(id)
-        .arg("failed")
-        .arg(if reset_attempts { "1" } else { "0" })
-        .invoke_async(con)
-        .await?;
+    let mut inv = invocation(&RETRY_JOB, keys);
+    inv.arg(id).arg("failed");
+    if reset_attempts {
+        inv.arg("atm").arg("stc");
+    }
+    let code: i64 = inv.invoke_async(con).await?;
     check(code, keys, id, "failed")
 }
 
@@ -59,16 +59,19 @@ pub async fn add_log<C: ConnectionLike>(
     Ok(count as u64)
 }
 
-/// Gives the job a new priority; a waiting job moves to its new place at once.
+/// Gives the job a new priority; a waiting job moves to its new place at once, first among
+/// its peers with `lifo`, else last.
 pub async fn change_priority<C: ConnectionLike>(
     con: &mut C,
     keys: &QueueKeys,
     id: &str,
     priority: u64,
+    lifo: bool,
 ) -> Result<()> {
     let code: i64 = invocation(&CHANGE_PRIORITY, keys)
         .arg(id)
         .arg(priority)
+        .arg(if lifo { "1" } else { "0" })
         .invoke_async(con)
         .await?;
     check(code, keys, id, "present")
@@ -110,7 +113,7 @@ pub async fn remove_job<C: ConnectionLike>(con: &mut C, keys: &QueueKeys, id: &s
         code,
         keys,
         id,
-        "waiting, delayed or finished (it is running)",
+        "waiting, delayed or finished (it is running: locked by a worker)",
     )
 }
 

@@ -1,0 +1,126 @@
+//! `NativeEngine` methods behind BullMQ's `Job` class (lib/job.js): state, finished result,
+//! data updates, lock renewal, moving back to delayed, retries from either finished set and
+//! priority changes with `lifo`.
+
+use std::time::Duration;
+
+use job_queue_core::job_control::{Finished, FinishedSet};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::errors::{to_js, validation};
+use crate::NativeEngine;
+
+/// A JS number of ms that must be finite and non-negative.
+fn checked_ms(v: f64, field: &str) -> Result<u64> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(v.round() as u64)
+    } else {
+        Err(validation(field, "must be a non-negative number of ms"))
+    }
+}
+
+#[napi]
+impl NativeEngine {
+    /// The job's state as BullMQ names it: completed, failed, delayed, prioritized, active,
+    /// waiting, waiting-children or unknown.
+    #[napi]
+    pub async fn job_state(&self, queue: String, id: String) -> Result<String> {
+        let state = self.queue(&queue)?.job_state(&id).await.map_err(to_js)?;
+        Ok(state.as_str().to_owned())
+    }
+
+    /// Whether the job finished, as JSON `[status, result]`: status -1 missing, 0 not
+    /// finished, 1 completed (result: the stored return value's JSON text, or null), 2 failed
+    /// (result: the failure reason, or null).
+    #[napi]
+    pub async fn job_finished(&self, queue: String, id: String) -> Result<String> {
+        let finished = self.queue(&queue)?.finished(&id).await.map_err(to_js)?;
+        let pair = match finished {
+            Finished::Missing => serde_json::json!([-1, null]),
+            Finished::No => serde_json::json!([0, null]),
+            Finished::Completed(v) => serde_json::json!([1, v]),
+            Finished::Failed(r) => serde_json::json!([2, r]),
+        };
+        Ok(pair.to_string())
+    }
+
+    /// Replaces the job's data (JSON text of an object).
+    #[napi]
+    pub async fn update_data(&self, queue: String, id: String, data: String) -> Result<()> {
+        self.queue(&queue)?
+            .update_data(&id, &data, self.max_data)
+            .await
+            .map_err(to_js)
+    }
+
+    /// Renews the job's lock for `duration_ms` if `token` holds it: 1 if renewed, else 0.
+    #[napi]
+    pub async fn extend_lock(
+        &self,
+        queue: String,
+        id: String,
+        token: String,
+        duration_ms: f64,
+    ) -> Result<u32> {
+        let ms = checked_ms(duration_ms, "duration")?;
+        let renewed = self
+            .queue(&queue)?
+            .extend_lock(&id, &token, Duration::from_millis(ms))
+            .await
+            .map_err(to_js)?;
+        Ok(renewed.into())
+    }
+
+    /// Moves an active job to delayed until `timestamp_ms`; with `token`, only if it holds
+    /// the job's lock. Returns the delay stored, in ms.
+    #[napi]
+    pub async fn move_to_delayed(
+        &self,
+        queue: String,
+        id: String,
+        timestamp_ms: f64,
+        token: Option<String>,
+    ) -> Result<f64> {
+        let at = checked_ms(timestamp_ms, "timestamp")?;
+        let delay = self
+            .queue(&queue)?
+            .move_to_delayed(&id, at, token.as_deref())
+            .await
+            .map_err(to_js)?;
+        Ok(delay as f64)
+    }
+
+    /// Moves a job of the finished set `state` ('completed' or 'failed') back to waiting.
+    #[napi]
+    pub async fn retry_finished(
+        &self,
+        queue: String,
+        id: String,
+        state: String,
+        reset_attempts_made: bool,
+        reset_attempts_started: bool,
+    ) -> Result<()> {
+        let from = FinishedSet::parse(&state).map_err(to_js)?;
+        self.queue(&queue)?
+            .retry_finished(&id, from, reset_attempts_made, reset_attempts_started)
+            .await
+            .map_err(to_js)
+    }
+
+    /// Gives the job a new priority; a waiting job moves at once, first among its peers with
+    /// `lifo`.
+    #[napi]
+    pub async fn change_job_priority(
+        &self,
+        queue: String,
+        id: String,
+        priority: u32,
+        lifo: bool,
+    ) -> Result<()> {
+        self.queue(&queue)?
+            .change_priority_lifo(&id, priority.into(), lifo)
+            .await
+            .map_err(to_js)
+    }
+}
