@@ -1,17 +1,17 @@
-// Compiled with `tsc --noEmit` (npm run typecheck): the public types accept the design's
-// usage and reject what they should.
+// Compiled with `tsc --noEmit` (npm run typecheck): the public types accept this package's own
+// usage and reject what they should. (The design's own code is in design-*.ts / *.mts.)
 import {
   jobCoordinator,
   JobQueueCoordinator,
   UnrecoverableError,
   ValidationError,
   type QueueStatus,
-  type AddedJob,
+  type Job,
   TimeoutError,
   QUEUE_TYPES,
   QueueEvents,
   createLogger,
-  type QueueMetrics,
+  type QueueMetricsReport,
   type QueueHealthStatus,
   type WorkerPool,
   type ScalingResult,
@@ -20,11 +20,11 @@ import {
   type RetryStatistics,
   type FailedJobStatistics,
   type ScheduledJob,
-} from '../..';
+} from '@shared-infra/job-queue';
 import type { NativeEngine, NativeWorker } from '../../binding';
 
 async function usage(): Promise<void> {
-  const photo: AddedJob<{ type: string; photoId: number }> = await jobCoordinator.enqueueJob(
+  const photo: Job<{ type: string; photoId: number }> = await jobCoordinator.enqueueJob(
     'photo-processing',
     { type: 'process-photo', photoId: 1 },
   );
@@ -36,7 +36,8 @@ async function usage(): Promise<void> {
     if (!job.data) throw new UnrecoverableError('no data');
     return { ok: true };
   }, { concurrency: 5, lockDuration: 30000 });
-  worker.on('failed', (jobId: string, err: Error, info) => info.retrying);
+  worker.on('failed', (job, err: Error, prev: string) => job?.attemptsMade);
+  worker.on('completed', (job, result) => job.returnvalue === result);
   const status: QueueStatus = await jobCoordinator.getQueueStatus('q');
   status.jobCounts.prioritized;
   await jobCoordinator.retryJob('q', '1');
@@ -78,7 +79,7 @@ async function usage(): Promise<void> {
   }, { timeoutMs: 1000, retry: { maxDelay: 60_000, jitter: 0 }, nonRetryableErrors: [TypeError, 'PaymentDeclined'] });
   c.registerNonRetryableError(RangeError);
   const stats: RetryStatistics = await c.getRetryStatistics('q');
-  stats.byAttempt['1'];
+  stats.retriesByAttempt['1'];
   const dead: FailedJobStatistics = await c.getFailedJobStatistics('q');
   dead.oldestFailure?.getTime();
   const purged: number = await c.purgeFailedJobs('q', new Date());
@@ -90,7 +91,7 @@ async function usage(): Promise<void> {
   void purged;
 
   await c.createQueue('orders', { concurrency: 2, cleanup: { enabled: true, interval: 60_000 } });
-  (await c.getAllQueues()).get('orders')?.config?.concurrency;
+  c.getAllQueues().get('orders')?.name;
   await c.pauseQueue('orders');
   await c.resumeQueue('orders');
   const pool: WorkerPool = await c.createWorkerPool('orders', { minWorkers: 1, maxWorkers: 4, processor: async () => 1 });
@@ -105,7 +106,7 @@ async function usage(): Promise<void> {
   QUEUE_TYPES['photo-processing']?.scaling.maxWorkers;
   void scaled;
 
-  const m: QueueMetrics = await c.getQueueMetrics('orders');
+  const m: QueueMetricsReport = await c.getQueueMetrics('orders');
   m.processingTime.p99 + m.waitTime.p50 + m.errorRate;
   const text: string = await c.exportPrometheusMetrics();
   const health: QueueHealthStatus = await c.checkQueueHealth('orders', { maxWaiting: 10 });
