@@ -3,7 +3,7 @@
 // here is imported from 'bullmq', which is not a dependency.
 
 import { EventEmitter } from 'node:events';
-import type { BackoffOptions, JobProcessor, JobProcessingContext } from './design';
+import type { BackoffOptions, JobProcessingContext, WorkerProcessor } from './design';
 
 // ---------------------------------------------------------------------------------------------
 // Connections
@@ -452,7 +452,7 @@ export interface WorkerStats {
 /** BullMQ 6's Worker on this package's engine. The processor receives the job and the design's
  * processing context. */
 export declare class Worker<DataType = any, ResultType = any, NameType extends string = string> extends EventEmitter {
-  constructor(name: string, processor?: JobProcessor<DataType, ResultType, NameType> | null, opts?: WorkerOptions);
+  constructor(name: string, processor?: WorkerProcessor<DataType, ResultType, NameType> | null, opts?: WorkerOptions);
   /** The error a processor throws (after `worker.rateLimit(ms)`) to put its job back without
    * counting an attempt. */
   static RateLimitError(): Error;

@@ -46,6 +46,7 @@ import type {
   WorkerMetricsSnapshot,
   WorkerPool,
   WorkerPoolConfig,
+  WorkerProcessor,
   WorkerStatus,
 } from './design';
 
@@ -219,7 +220,7 @@ export declare class JobSchedulerImpl implements JobScheduler {
 
 export declare class WorkerManagerImpl implements WorkerManager {
   private constructor();
-  registerWorker<T = any, R = any>(queueName: string, processor: JobProcessor<T, R>, options?: WorkerOptions): Promise<Worker<T, R>>;
+  registerWorker<T = any, R = any>(queueName: string, processor: WorkerProcessor<T, R>, options?: WorkerOptions): Promise<Worker<T, R>>;
   registerWorker<T = any, R = any>(config: WorkerConfig<T, R>): Promise<ManagedWorker<T, R>>;
   /** Closes the worker, waiting up to timeoutMs for its active jobs. */
   unregisterWorker(workerId: string, options?: { timeoutMs?: number }): Promise<void>;
@@ -397,7 +398,7 @@ export declare class JobQueueCoordinator extends EventEmitter {
   changeDelay(queueName: string, jobId: string, delayMs: number): Promise<void>;
 
   // Workers
-  registerWorker<T = any, R = any>(queueName: string, processor: JobProcessor<T, R>, options?: WorkerOptions): Promise<Worker<T, R>>;
+  registerWorker<T = any, R = any>(queueName: string, processor: WorkerProcessor<T, R>, options?: WorkerOptions): Promise<Worker<T, R>>;
   registerWorker<T = any, R = any>(config: WorkerConfig<T, R>): Promise<ManagedWorker<T, R>>;
   unregisterWorker(workerId: string, options?: { timeoutMs?: number }): Promise<void>;
   closeWorker(workerId: string): Promise<void>;

@@ -273,9 +273,16 @@ export interface JobProcessingContext {
   signal?: AbortSignal;
 }
 
-/** A job's processor: gets the job and the design's processing context; what it returns (or
- * resolves to) is the job's return value. */
+/** A job's processor, as the design types it: gets the job and the processing context; what it
+ * returns (or resolves to) is the job's return value. */
 export type JobProcessor<T = any, R = any, N extends string = string> = (
+  job: Job<T, R, N>,
+  context?: JobProcessingContext,
+) => Promise<R> | R;
+
+/** The processor registerWorker and `new Worker` take: a JobProcessor, and the context is always
+ * passed (so an inline processor may use it without a check). */
+export type WorkerProcessor<T = any, R = any, N extends string = string> = (
   job: Job<T, R, N>,
   context: JobProcessingContext,
 ) => Promise<R> | R;
@@ -305,8 +312,8 @@ export interface ManagedWorker<T = any, R = any> {
 export interface WorkerStatus {
   id: string;
   queueName: string;
-  /** `closed` once unregistered (its heartbeat may outlive it briefly). */
-  status: 'active' | 'paused' | 'error' | 'stale' | 'closed';
+  /** `stale` when its process stopped sending heartbeats. */
+  status: 'active' | 'paused' | 'error' | 'stale';
   processedJobs: number;
   failedJobs: number;
   /** ms since it started. */
