@@ -220,7 +220,8 @@ export declare class Job<DataType = any, ResultType = any, NameType extends stri
   promote(): Promise<void>;
   /** Makes a delayed job due `delay` ms from now. */
   changeDelay(delay: number): Promise<void>;
-  changePriority(opts: { priority?: number; lifo?: boolean }): Promise<void>;
+  /** BullMQ's `{ priority, lifo }`, or the new priority as a number (as the design calls it). */
+  changePriority(opts: { priority?: number; lifo?: boolean } | number): Promise<void>;
   /** Extends the lock held with `token` by `duration` ms; resolves to 1, or 0 when not held. */
   extendLock(token: string, duration: number): Promise<number>;
   /** Moves an active job to delayed until `timestamp` (ms since the epoch). */
