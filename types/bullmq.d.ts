@@ -474,7 +474,7 @@ export declare class Worker<DataType = any, ResultType = any, NameType extends s
   run(): Promise<void>;
   /** Stops taking jobs; waits for active jobs unless doNotWaitActive. */
   pause(doNotWaitActive?: boolean): Promise<void>;
-  resume(): void;
+  resume(): Promise<void>;
   isPaused(): boolean;
   isRunning(): boolean;
   /** Waits for active jobs unless force. */

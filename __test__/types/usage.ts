@@ -202,7 +202,7 @@ async function bullmq(): Promise<void> {
   worker.concurrency = 8;
   void worker.run();
   await worker.pause(true);
-  worker.resume();
+  await worker.resume();
   worker.isPaused() && worker.isRunning();
   await worker.rateLimit(1000);
   const limited: Error = Worker.RateLimitError();
