@@ -245,7 +245,8 @@ export interface QueueOptions {
   defaultJobOptions?: JobsOptions;
   streams?: { events: { maxLen: number } };
   skipVersionCheck?: boolean;
-  /** Worker timings of the design's presets (used by the queue's workers). */
+  /** The design's worker timings for the queue (its queue-type presets carry them); BullMQ's
+   * own `settings` are repeat options, which this package does not take here. */
   settings?: {
     stalledInterval?: number;
     retryProcessDelay?: number;
@@ -423,7 +424,7 @@ export interface WorkerOptions {
     retryProcessDelay?: number;
     maxStalledCount?: number;
     /** Custom backoff: ms before the next attempt. */
-    backoffStrategy?: (attemptsMade: number, type?: string, err?: Error, job?: Job) => number;
+    backoffStrategy?: (attemptsMade: number, type?: string, err?: Error, job?: Job) => number | Promise<number>;
   };
 }
 
