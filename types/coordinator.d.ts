@@ -190,16 +190,16 @@ export declare class JobSchedulerImpl implements JobScheduler {
     cronExpression: string,
     options?: RecurringJobOptions,
   ): Promise<RepeatableJob>;
-  /** An `{ every: ms }` schedule. */
+  /** An `{ every: ms }` schedule (pass the options, even `{}`, to get a RepeatableJob). */
   scheduleRecurringJob<T>(
     queueName: string,
     jobName: string,
     data: T,
     every: { every: number },
-    options?: RecurringJobOptions,
+    options: RecurringJobOptions,
   ): Promise<RepeatableJob>;
-  /** The four-argument form: the schedule is in the options (`cronExpression` or `every`);
-   * resolves to the job waiting for the first run. */
+  /** The four-argument form (an object as the fourth argument and no fifth): the schedule is
+   * in the options (`cronExpression` or `every`); resolves to the job waiting for the first run. */
   scheduleRecurringJob<T>(queueName: string, jobName: string, data: T, options: RecurringJobOptions): Promise<Job<T>>;
   /** Recurring jobs of the queue (ours and BullMQ's job schedulers), soonest first. */
   getRecurringJobs(queueName: string): Promise<RepeatableJob[]>;
@@ -387,8 +387,8 @@ export declare class JobQueueCoordinator extends EventEmitter {
     every: { every: number },
     options: RecurringJobOptions,
   ): Promise<RepeatableJob>;
-  /** The four-argument form: the schedule is in the options (`cronExpression` or `every`);
-   * resolves to the job waiting for the first run. */
+  /** The four-argument form (an object as the fourth argument and no fifth): the schedule is
+   * in the options (`cronExpression` or `every`); resolves to the job waiting for the first run. */
   scheduleRecurringJob<T extends object>(queueName: string, jobName: string, data: T, options: RecurringJobOptions): Promise<Job<T>>;
   getRecurringJobs(queueName: string): Promise<RepeatableJob[]>;
   getScheduledJobs(queueName: string, range?: ListRange): Promise<ScheduledJob[]>;
