@@ -252,6 +252,9 @@ async function designTypes(c: JobQueueCoordinator): Promise<void> {
   const rep = await c.scheduleRecurringJob('q', 'tick', {}, '*/5 * * * *');
   rep.nextRun.getTime() + rep.cronExpression.length;
   const run: JobClass<{ n: number }> = await c.scheduleRecurringJob('q', 'tick', { n: 1 }, { every: 1000 });
+  const everyRep: RepeatableJob = await c.jobScheduler.scheduleRecurringJob('q', 'tick', { n: 1 }, { every: 1000 }, {});
+  const everyRun: JobClass = await c.jobScheduler.scheduleRecurringJob('q', 'tick', { n: 1 }, { every: 1000 });
+  void everyRep; void everyRun;
   const failed: FailedJob[] = await c.getFailedJobs('q', 10);
   failed.map((f) => f.error.name + f.error.message + f.attempts + f.failedAt.getTime() + f.originalJobOptions);
   const stats = await c.getFailedJobStatistics('q');
