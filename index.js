@@ -1,58 +1,59 @@
 'use strict';
 // @shared-infra/job-queue: a Redis job queue coordinator with a Rust engine, wire-compatible
 // with BullMQ 6.
+//
+// Every export is one `exports.Name = ...;` line. Node's ESM loader finds CommonJS exports by
+// reading this file's text (it does not run it), and it recognises exactly this form, so
+// `import { Name } from '@shared-infra/job-queue'` works for each of them. To add an export, add
+// one such line; do not build `module.exports` from a computed object.
 
-const { JobQueueCoordinator, QUEUE_TYPES, QueueEvents } = require('./lib/coordinator');
-const { createLogger } = require('./lib/logger');
 const errors = require('./lib/errors');
-const { Job, AddedJob, ActiveJob } = require('./lib/job');
-const { Worker } = require('./lib/worker');
-const { QueueManagerImpl } = require('./lib/managers/queue-manager');
-const { JobSchedulerImpl } = require('./lib/managers/job-scheduler');
-const { WorkerManagerImpl, ManagedWorker } = require('./lib/managers/worker-manager');
-const { WorkerPoolManagerImpl } = require('./lib/managers/worker-pool-manager');
-const { RetryHandlerImpl } = require('./lib/managers/retry-handler');
-const { DeadLetterHandlerImpl } = require('./lib/managers/dead-letter-handler');
-const { JobQueueMetricsImpl } = require('./lib/managers/metrics-collector');
-const { QueueHealthCheckerImpl } = require('./lib/managers/health-checker');
-const { Queue } = require('./lib/queue');
+
+exports.JobQueueCoordinator = require('./lib/coordinator').JobQueueCoordinator;
+exports.QUEUE_TYPES = require('./lib/coordinator').QUEUE_TYPES;
+exports.QueueEvents = require('./lib/coordinator').QueueEvents;
+exports.createLogger = require('./lib/logger').createLogger;
+exports.Job = require('./lib/job').Job;
+exports.AddedJob = require('./lib/job').AddedJob;
+exports.ActiveJob = require('./lib/job').ActiveJob;
+exports.Worker = require('./lib/worker').Worker;
+exports.Queue = require('./lib/queue').Queue;
+
+/** The design's names of the coordinator and its managers' classes. */
+exports.JobQueueCoordinatorImpl = exports.JobQueueCoordinator;
+exports.QueueManagerImpl = require('./lib/managers/queue-manager').QueueManagerImpl;
+exports.JobSchedulerImpl = require('./lib/managers/job-scheduler').JobSchedulerImpl;
+exports.WorkerManagerImpl = require('./lib/managers/worker-manager').WorkerManagerImpl;
+exports.ManagedWorker = require('./lib/managers/worker-manager').ManagedWorker;
+exports.WorkerPoolManagerImpl = require('./lib/managers/worker-pool-manager').WorkerPoolManagerImpl;
+exports.RetryHandlerImpl = require('./lib/managers/retry-handler').RetryHandlerImpl;
+exports.DeadLetterHandlerImpl = require('./lib/managers/dead-letter-handler').DeadLetterHandlerImpl;
+exports.JobQueueMetricsImpl = require('./lib/managers/metrics-collector').JobQueueMetricsImpl;
+exports.QueueHealthCheckerImpl = require('./lib/managers/health-checker').QueueHealthCheckerImpl;
+
+/** The design's job states (a string enum). */
+exports.JobStatus = Object.freeze({
+  WAITING: 'waiting',
+  ACTIVE: 'active',
+  COMPLETED: 'completed',
+  FAILED: 'failed',
+  DELAYED: 'delayed',
+  PAUSED: 'paused',
+});
+
+exports.JobQueueError = errors.JobQueueError;
+exports.ValidationError = errors.ValidationError;
+exports.JobStateError = errors.JobStateError;
+exports.QueueNotFoundError = errors.QueueNotFoundError;
+exports.QueueExistsError = errors.QueueExistsError;
+exports.JobNotFoundError = errors.JobNotFoundError;
+exports.WorkerNotFoundError = errors.WorkerNotFoundError;
+exports.ConnectionError = errors.ConnectionError;
+exports.LockError = errors.LockError;
+exports.CorruptJobError = errors.CorruptJobError;
+exports.ClosedError = errors.ClosedError;
+exports.UnrecoverableError = errors.UnrecoverableError;
+exports.TimeoutError = errors.TimeoutError;
 
 /** The default coordinator, configured from the environment; it connects on first use. */
-const jobCoordinator = new JobQueueCoordinator();
-
-module.exports = {
-  JobQueueCoordinator,
-  /** The design's name of the coordinator class. */
-  JobQueueCoordinatorImpl: JobQueueCoordinator,
-  QueueManagerImpl,
-  JobSchedulerImpl,
-  WorkerManagerImpl,
-  ManagedWorker,
-  WorkerPoolManagerImpl,
-  RetryHandlerImpl,
-  DeadLetterHandlerImpl,
-  JobQueueMetricsImpl,
-  QueueHealthCheckerImpl,
-  QUEUE_TYPES,
-  QueueEvents,
-  createLogger,
-  jobCoordinator,
-  Job,
-  AddedJob,
-  ActiveJob,
-  Worker,
-  Queue,
-  JobQueueError: errors.JobQueueError,
-  ValidationError: errors.ValidationError,
-  JobStateError: errors.JobStateError,
-  QueueNotFoundError: errors.QueueNotFoundError,
-  QueueExistsError: errors.QueueExistsError,
-  JobNotFoundError: errors.JobNotFoundError,
-  WorkerNotFoundError: errors.WorkerNotFoundError,
-  ConnectionError: errors.ConnectionError,
-  LockError: errors.LockError,
-  CorruptJobError: errors.CorruptJobError,
-  ClosedError: errors.ClosedError,
-  UnrecoverableError: errors.UnrecoverableError,
-  TimeoutError: errors.TimeoutError,
-};
+exports.jobCoordinator = new exports.JobQueueCoordinator();

@@ -1,18 +1,17 @@
-// Compiled with `tsc --noEmit` (npm run typecheck): the public types accept the design's
-// usage and reject what they should.
+// Compiled with `tsc --noEmit` (npm run typecheck): the public types accept this package's own
+// usage and reject what they should. (The design's own code is in design-*.ts / *.mts.)
 import {
-  Queue,
   jobCoordinator,
   JobQueueCoordinator,
   UnrecoverableError,
   ValidationError,
   type QueueStatus,
-  type AddedJob,
+  type Job,
   TimeoutError,
   QUEUE_TYPES,
   QueueEvents,
   createLogger,
-  type QueueMetrics,
+  type QueueMetricsReport,
   type QueueHealthStatus,
   type WorkerPool,
   type ScalingResult,
@@ -21,27 +20,28 @@ import {
   type RetryStatistics,
   type FailedJobStatistics,
   type ScheduledJob,
-} from '../..';
+  Queue,
+  Worker,
+  Job as JobClass,
+  QueueEvents as BullQueueEvents,
+  JobStatus,
+  DelayedError,
+  RateLimitError,
+  WaitingChildrenError,
+  type AutoScalingPolicy,
+  type RecurringJobOptions,
+  type JobStateName,
+  type FailedJob,
+  type ManagedWorker,
+} from '@shared-infra/job-queue';
 import type { NativeEngine, NativeWorker } from '../../binding';
 
 async function usage(): Promise<void> {
-  const photo: AddedJob<{ type: string; photoId: number }> = await jobCoordinator.enqueueJob(
+  const photo: Job<{ type: string; photoId: number }> = await jobCoordinator.enqueueJob(
     'photo-processing',
     { type: 'process-photo', photoId: 1 },
   );
   photo.opts.attempts;
-  // the returned job is BullMQ's Job
-  const state: 'completed' | 'failed' | 'delayed' | 'active' | 'waiting' | 'waiting-children' | 'prioritized' | 'unknown' = await photo.getState();
-  const done: boolean = await photo.isCompleted();
-  await photo.changePriority({ priority: 2, lifo: true });
-  await photo.retry('completed', { resetAttemptsMade: true });
-  const renewed: number = await photo.extendLock('token', 1000);
-  const { Job } = await import('../..');
-  const again = await Job.fromId({ name: 'photo-processing', prefix: 'bull', native: async () => null }, photo.id);
-  if (again) await again.moveToDelayed(Date.now() + 1000);
-  void state;
-  void done;
-  void renewed;
   await jobCoordinator.enqueueJob('q', 'name', { a: 1 }, { delayMs: 5, maxRetries: 3, backoffStrategy: { type: 'fixed', delay: 1 } });
   const worker = await jobCoordinator.registerWorker('q', async (job, ctx) => {
     await job.updateProgress({ pct: 50 });
@@ -49,7 +49,8 @@ async function usage(): Promise<void> {
     if (!job.data) throw new UnrecoverableError('no data');
     return { ok: true };
   }, { concurrency: 5, lockDuration: 30000 });
-  worker.on('failed', (jobId: string, err: Error, info) => info.retrying);
+  worker.on('failed', (job, err: Error, prev: string) => job?.attemptsMade);
+  worker.on('completed', (job, result) => job.returnvalue === result);
   const status: QueueStatus = await jobCoordinator.getQueueStatus('q');
   status.jobCounts.prioritized;
   await jobCoordinator.retryJob('q', '1');
@@ -89,13 +90,9 @@ async function usage(): Promise<void> {
     ctx.signal?.throwIfAborted();
     return job.errorName;
   }, { timeoutMs: 1000, retry: { maxDelay: 60_000, jitter: 0 }, nonRetryableErrors: [TypeError, 'PaymentDeclined'] });
-  await c.registerWorker('q', async () => null, { prefetch: 'auto', settings: { retryProcessDelay: 1000 } });
-  // @ts-expect-error prefetch is a count or 'auto'
-  await c.registerWorker('q', async () => null, { prefetch: 'always' });
-  new JobQueueCoordinator({ redis: { maxRetriesPerRequest: null, retryDelayOnFailover: 50 } });
   c.registerNonRetryableError(RangeError);
   const stats: RetryStatistics = await c.getRetryStatistics('q');
-  stats.byAttempt['1'];
+  stats.retriesByAttempt['1'];
   const dead: FailedJobStatistics = await c.getFailedJobStatistics('q');
   dead.oldestFailure?.getTime();
   const purged: number = await c.purgeFailedJobs('q', new Date());
@@ -107,7 +104,7 @@ async function usage(): Promise<void> {
   void purged;
 
   await c.createQueue('orders', { concurrency: 2, cleanup: { enabled: true, interval: 60_000 } });
-  (await c.getAllQueues()).get('orders')?.config?.concurrency;
+  c.getAllQueues().get('orders')?.name;
   await c.pauseQueue('orders');
   await c.resumeQueue('orders');
   const pool: WorkerPool = await c.createWorkerPool('orders', { minWorkers: 1, maxWorkers: 4, processor: async () => 1 });
@@ -122,7 +119,7 @@ async function usage(): Promise<void> {
   QUEUE_TYPES['photo-processing']?.scaling.maxWorkers;
   void scaled;
 
-  const m: QueueMetrics = await c.getQueueMetrics('orders');
+  const m: QueueMetricsReport = await c.getQueueMetrics('orders');
   m.processingTime.p99 + m.waitTime.p50 + m.errorRate;
   const text: string = await c.exportPrometheusMetrics();
   const health: QueueHealthStatus = await c.checkQueueHealth('orders', { maxWaiting: 10 });
@@ -155,21 +152,149 @@ async function native(): Promise<void> {
   void removed;
   void text;
 }
-// BullMQ 6's Queue, as services and the design's test utilities use it.
-async function queueUsage(): Promise<void> {
-  const queue = new Queue<{ photoId: string }>('photos', { connection: { host: '127.0.0.1', port: 6379 } });
-  const job = await queue.add('process-photo', { photoId: 'p1' }, { attempts: 3 });
-  const id: string = job.id;
-  const found = await queue.getJob(id);
-  const photo: string | undefined = found?.data.photoId;
-  const counts: Record<string, number> = await queue.getJobCounts('waiting', 'failed');
-  const ids: string[] = await queue.clean(1000, 10, 'completed');
+// BullMQ's classes, typed by data, result and name.
+interface Photo { photoId: string }
+async function bullmq(): Promise<void> {
+  const queue = new Queue<Photo, { ok: boolean }, 'resize' | 'crop'>('photos', { connection: 'redis://127.0.0.1:6379', prefix: 'bull' });
+  await queue.waitUntilReady();
+  const job = await queue.add('resize', { photoId: '1' }, { attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 3600, count: 10 } });
+  const photoId: string = job.data.photoId;
+  // @ts-expect-error the name is one of NameType
+  await queue.add('rotate', { photoId: '1' });
+  // @ts-expect-error the data is DataType
+  await queue.add('crop', { id: 1 });
+  await queue.addBulk([{ name: 'crop', data: { photoId: '2' } }]);
+  const counts = await queue.getJobCounts();
+  counts.waiting + counts.prioritized;
+  const some: { [state: string]: number } = await queue.getJobCounts('wait', 'failed');
+  await queue.getJobCountByTypes('delayed', 'waiting');
+  const jobs = await queue.getJobs(['completed', 'failed'], 0, 10, true);
+  jobs[0]?.returnvalue?.ok;
+  await queue.getWaiting(0, 1); await queue.getActiveCount(); await queue.getPrioritized();
+  const removed: string[] = await queue.clean(60_000, 100, 'completed');
+  await queue.drain(true);
+  await queue.retryJobs({ count: 100, state: 'failed' });
+  await queue.promoteJobs({ count: 10 });
+  const schedulerJob = await queue.upsertJobScheduler('nightly', { pattern: '0 3 * * *', tz: 'UTC' }, { name: 'crop', data: { photoId: 'x' } });
+  (await queue.getJobSchedulers()).map((s) => s.next);
+  const gone: boolean = await queue.removeJobScheduler('nightly');
+  (await queue.getMetrics('completed')).meta.prevTS;
+  (await queue.getWorkers()).map((w) => w['name']);
+  await queue.trimEvents(1000);
+  queue.on('waiting', (j) => j.data.photoId);
+  queue.on('cleaned', (ids, type) => ids.length + type.length);
   await queue.obliterate({ force: true });
   await queue.close();
-  void photo;
-  void counts;
-  void ids;
+
+  const worker = new Worker<Photo, { ok: boolean }>('photos', async (j, ctx) => {
+    await j.updateProgress(50);
+    await j.log(`attempt ${ctx.attemptNumber}`);
+    return { ok: j.data.photoId.length > 0 };
+  }, { connection: { host: '127.0.0.1', port: 6379 }, concurrency: 4, autorun: false, limiter: { max: 10, duration: 1000 } });
+  worker.on('completed', (j, result, prev) => result.ok && j.returnvalue.ok && prev.length);
+  worker.on('failed', (j, err) => j?.failedReason ?? err.message);
+  worker.on('active', (j, prev) => j.processedOn);
+  worker.on('progress', (j, progress) => progress);
+  worker.on('stalled', (jobId: string, prev: string) => jobId + prev);
+  worker.on('closing', (msg: string) => msg);
+  // @ts-expect-error not a worker event
+  worker.on('finished', () => {});
+  worker.concurrency = 8;
+  void worker.run();
+  await worker.pause(true);
+  await worker.resume();
+  worker.isPaused() && worker.isRunning();
+  await worker.rateLimit(1000);
+  const limited: Error = Worker.RateLimitError();
+  await worker.close(true);
+
+  const events = new BullQueueEvents('photos', { connection: 'redis://127.0.0.1:6379', autorun: true });
+  events.on('completed', ({ jobId, returnvalue }, id) => jobId + id + String(returnvalue));
+  events.on('failed', ({ failedReason }) => failedReason);
+  events.on('progress', ({ data }) => data);
+  events.on('retries-exhausted', ({ attemptsMade }) => attemptsMade);
+  const stored = await JobClass.fromId<Photo>(queue, job.id);
+  const state: JobStateName | 'unknown' = (await stored?.getState()) ?? 'unknown';
+  const result = await job.waitUntilFinished(events, 5000);
+  result.ok;
+  await job.changePriority({ priority: 3 });
+  await job.changeDelay(100);
+  await job.promote();
+  await job.retry('failed');
+  await job.extendLock(job.token ?? '', 30_000);
+  await job.moveToDelayed(Date.now() + 1000, job.token);
+  await job.isCompleted(); await job.isFailed(); await job.remove();
+  job.asJSON().data.length;
+  await events.close();
+  new UnrecoverableError('bad input');
+  new DelayedError(); new RateLimitError(); new WaitingChildrenError();
+  void photoId; void some; void removed; void schedulerJob; void gone; void limited; void state;
 }
+
+// The design's types where it types them, and the traps of the former declarations.
+async function designTypes(c: JobQueueCoordinator): Promise<void> {
+  // a design-style AutoScalingPolicy (its six fields) needs no checkInterval
+  const policy: AutoScalingPolicy = {
+    targetProcessingTime: 60_000,
+    scalingFactor: 1.2,
+    scaleUpCooldown: 300_000,
+    scaleDownCooldown: 300_000,
+    maxScaleUpStep: 2,
+    maxScaleDownStep: 1,
+  };
+  await c.workerPoolManager.enableAutoScaling('q', policy);
+  // recurring options read back with their types (no index signature turning them unknown)
+  const options: RecurringJobOptions = { priority: 2, maxRetries: 3, backoffStrategy: { type: 'fixed', delay: 10 } };
+  const priority: number = (options.priority ?? 0) + 1;
+  const delay: number = options.backoffStrategy?.delay ?? 0;
+  // @ts-expect-error a misspelt option is an error
+  await c.enqueueJob('q', {}, { priorty: 1 });
+  const rep = await c.scheduleRecurringJob('q', 'tick', {}, '*/5 * * * *');
+  rep.nextRun.getTime() + rep.cronExpression.length;
+  const run: JobClass<{ n: number }> = await c.scheduleRecurringJob('q', 'tick', { n: 1 }, { every: 1000 });
+  const everyRep: RepeatableJob = await c.jobScheduler.scheduleRecurringJob('q', 'tick', { n: 1 }, { every: 1000 }, {});
+  const everyRun: JobClass = await c.jobScheduler.scheduleRecurringJob('q', 'tick', { n: 1 }, { every: 1000 });
+  void everyRep; void everyRun;
+  const failed: FailedJob[] = await c.getFailedJobs('q', 10);
+  failed.map((f) => f.error.name + f.error.message + f.attempts + f.failedAt.getTime() + f.originalJobOptions);
+  const stats = await c.getFailedJobStatistics('q');
+  stats.totalFailedJobs + (stats.failuresByJobType['a'] ?? 0) + (stats.failuresByErrorType['TypeError'] ?? 0);
+  stats.oldestFailure?.getTime();
+  const retries = await c.getRetryStatistics('q');
+  retries.queueName + retries.retriesByErrorType['Error'];
+  const ws = await c.getWorkerStatus('w');
+  ws.lastActivity.getTime();
+  const byQueue: Map<string, Queue> = c.getAllQueues();
+  for (const [name, q] of c.getAllQueues()) await q.getJobCounts().then((n) => n.waiting + name.length);
+  const names: string[] = c.getQueueNames();
+  const managed: ManagedWorker = await c.registerWorker({ queueName: 'q', processor: async (job) => job.id });
+  const retried: boolean = await c.retryJob('q', '1');
+  const cancelled: boolean = await c.cancelJob('q', '1');
+  await c.createQueue('orders', { name: 'orders', concurrency: 2 });
+  const status = await c.getQueueStatus('q');
+  status.health.metrics.errorRate + status.counts.waiting;
+  const m = await c.metricsCollector.getQueueMetrics('q');
+  m.jobCounts.waiting + m.processingTime.p95;
+  (await c.metricsCollector.getWorkerMetrics('w')).totalWorkers;
+  c.metricsCollector.incrementCounter('jobs_total', { queue: 'q' });
+  c.metricsCollector.setGauge('depth', 3, { queue: 'q' });
+  c.metricsCollector.recordHistogram('duration_ms', 12, { queue: 'q' });
+  (await c.performanceOptimizer.optimizeQueue('q')).recommendations.map((r) => r.expectedImpact);
+  (await c.performanceOptimizer.analyzeBottlenecks('q')).cpuUsage;
+  (await c.performanceOptimizer.recommendScaling('q')).recommendedWorkers;
+  (await c.healthChecker.checkQueueHealth('q')).issues.map((i) => i.severity);
+  c.retryHandler.calculateRetryDelay(2, { type: 'exponential', delay: 1000 });
+  c.retryHandler.shouldRetry(new Error('x'), 1, 3);
+  const decision = await c.retryHandler.handleJobRetry(run, new Error('x'));
+  decision.action === 'retry' ? decision.delay : 0;
+  await c.deadLetterHandler.handleFailedJob(run, new Error('x'));
+  const waiting: JobStatus = JobStatus.WAITING;
+  QUEUE_TYPES['photo-processing']?.defaultOptions.settings?.stalledInterval;
+  QUEUE_TYPES['photo-processing']?.defaultOptions.defaultJobOptions?.attempts;
+  void priority; void delay; void byQueue; void names; void managed; void retried; void cancelled; void waiting;
+}
+
 void usage;
-void queueUsage;
 void native;
+void bullmq;
+void designTypes;

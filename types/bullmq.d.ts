@@ -1,0 +1,564 @@
+// BullMQ 6's public classes (Queue, Worker, Job, QueueEvents) as this package provides them on
+// its own engine, with the option and event types they use. Written for this package: nothing
+// here is imported from 'bullmq', which is not a dependency.
+
+import { EventEmitter } from 'node:events';
+import type { BackoffOptions, JobProcessingContext, WorkerProcessor } from './design';
+
+// ---------------------------------------------------------------------------------------------
+// Connections
+
+/** ioredis-style connection options (the subset the engine reads; other keys are accepted). */
+export interface RedisOptions {
+  /** `redis://` or `rediss://` URL; wins over host/port. */
+  url?: string;
+  host?: string;
+  port?: number;
+  family?: number;
+  db?: number;
+  username?: string;
+  password?: string;
+  connectionName?: string;
+  keyPrefix?: string;
+  enableOfflineQueue?: boolean;
+  maxRetriesPerRequest?: number | null;
+  retryStrategy?: (times: number) => number | void | null;
+  lazyConnect?: boolean;
+  /** `true` or TLS options: either turns TLS on. */
+  tls?: boolean | object;
+  [key: string]: any;
+}
+
+/** An ioredis client (or anything keeping its connection options in `.options`): the engine
+ * connects its own clients the same way. */
+export interface RedisClientLike {
+  options: RedisOptions;
+  connect?(...args: any[]): any;
+  sendCommand?(...args: any[]): any;
+  [key: string]: any;
+}
+
+/** What BullMQ accepts as `connection`: ioredis options, a URL string, or an ioredis instance.
+ * Without one, 127.0.0.1:6379. */
+export type ConnectionOptions = RedisOptions | RedisClientLike | string;
+
+// ---------------------------------------------------------------------------------------------
+// Job options
+
+/** How many finished jobs to keep: `true` removes at once, `false` keeps all, a number keeps
+ * that many, or `{ age (seconds), count, limit }`. */
+export type KeepJobs = boolean | number | { age?: number; count?: number; limit?: number };
+
+/** BullMQ's deduplication: while the job owning `id` is alive (or for `ttl` ms), adds with the
+ * same id return that job and add nothing. */
+export interface DeduplicationOptions {
+  id: string;
+  /** ms the id stays claimed; without it, until the owning job finishes. */
+  ttl?: number;
+  /** A dropped add restarts the ttl. */
+  extend?: boolean;
+  /** A new add replaces the owning job while that job is still delayed. */
+  replace?: boolean;
+}
+
+/** BullMQ's repeat options (also the design's `repeat` job option, whose `cron` is BullMQ's
+ * `pattern`). */
+export interface RepeatOptions {
+  /** Cron pattern (5 fields, or 6 with seconds). */
+  pattern?: string;
+  /** The design's name for `pattern`. */
+  cron?: string;
+  /** Interval in ms. */
+  every?: number;
+  /** IANA time zone of the pattern. */
+  tz?: string;
+  startDate?: Date | string | number;
+  endDate?: Date | string | number;
+  /** Stop after this many runs. */
+  limit?: number;
+  /** Run the first time now instead of at the first fire time. */
+  immediately?: boolean;
+  count?: number;
+  offset?: number;
+  prevMillis?: number;
+  key?: string;
+  jobId?: string;
+}
+
+/** BullMQ 6's job options (`queue.add(name, data, opts)`). */
+export interface JobsOptions {
+  /** Custom id; adding an existing id returns the existing job and adds nothing. */
+  jobId?: string;
+  /** 0 (none) to 2,097,151; lower numbers run first. */
+  priority?: number;
+  /** ms before the job becomes runnable. */
+  delay?: number;
+  /** Total attempts. */
+  attempts?: number;
+  /** A fixed delay in ms, or a backoff policy. */
+  backoff?: number | BackoffOptions;
+  lifo?: boolean;
+  removeOnComplete?: KeepJobs;
+  removeOnFail?: KeepJobs;
+  /** Log lines kept per job. */
+  keepLogs?: number;
+  stackTraceLimit?: number;
+  sizeLimit?: number;
+  timestamp?: number;
+  repeatJobKey?: string;
+  deduplication?: DeduplicationOptions;
+  /** Repeat the job (BullMQ's repeatable jobs). */
+  repeat?: RepeatOptions;
+  prevMillis?: number;
+}
+
+/** Options of one job of `addBulk`. */
+export type BulkJobOptions = Omit<JobsOptions, 'repeat'>;
+
+/** The options of the jobs a job scheduler makes. */
+export type JobSchedulerTemplateOptions = Omit<JobsOptions, 'jobId' | 'repeat' | 'delay' | 'deduplication'>;
+
+// ---------------------------------------------------------------------------------------------
+// Jobs
+
+/** A job's progress: what the processor last passed to `updateProgress`. */
+export type JobProgress = string | boolean | number | object;
+
+/** Where a job is (BullMQ's `JobState`; the design's `JobState` is a record, see design.d.ts). */
+export type JobStateName = 'completed' | 'failed' | 'active' | 'delayed' | 'prioritized' | 'waiting' | 'waiting-children';
+export type FinishedStatus = 'completed' | 'failed';
+/** A state name as the job listing methods take it (`wait` is `waiting`, `paused` the waiting
+ * list of a paused queue). */
+export type JobType = JobStateName | 'paused' | 'repeat' | 'wait';
+
+/** BullMQ's string-encoded form of a job (`job.asJSON()`, `Job.fromJSON`). */
+export interface JobJson {
+  id: string;
+  name: string;
+  /** JSON text. */
+  data: string;
+  opts: JobsOptions;
+  progress: JobProgress;
+  attemptsMade: number;
+  attemptsStarted: number;
+  finishedOn?: number;
+  processedOn?: number;
+  timestamp: number;
+  delay?: number;
+  priority?: number;
+  failedReason: string;
+  /** JSON text of an array of stack traces. */
+  stacktrace?: string;
+  /** JSON text. */
+  returnvalue: string;
+  parentKey?: string;
+  repeatJobKey?: string;
+  deduplicationId?: string;
+  processedBy?: string;
+  stalledCounter: number;
+}
+
+/** A job: BullMQ 6's `Job`, read from and written to the same Redis hash BullMQ uses. */
+export declare class Job<DataType = any, ResultType = any, NameType extends string = string> {
+  constructor(queue: Queue, name: NameType, data: DataType, opts?: JobsOptions, id?: string);
+  /** The job, or undefined when there is none with that id. */
+  static fromId<T = any, R = any, N extends string = string>(queue: Queue, jobId: string): Promise<Job<T, R, N> | undefined>;
+  static fromJSON<T = any, R = any, N extends string = string>(queue: Queue, json: JobJson, jobId?: string): Job<T, R, N>;
+
+  /** Always set on jobs this package hands out (it assigns ids when adding). */
+  id: string;
+  name: NameType;
+  data: DataType;
+  opts: JobsOptions;
+  progress: JobProgress;
+  returnvalue: ResultType;
+  failedReason: string;
+  stacktrace: string[];
+  attemptsMade: number;
+  attemptsStarted: number;
+  stalledCounter: number;
+  /** When it was added, ms since the epoch. */
+  timestamp: number;
+  processedOn?: number;
+  finishedOn?: number;
+  delay: number;
+  priority: number;
+  readonly queueName: string;
+  /** `<prefix>:<queue>`. */
+  readonly queueQualifiedName: string;
+  /** The job scheduler (recurring job) this job is a run of. */
+  repeatJobKey?: string;
+  deduplicationId?: string;
+  /** The lock token while a worker holds the job. */
+  token?: string;
+  /** The name of the worker that processed it. */
+  processedBy?: string;
+  parentKey?: string;
+  /** The trace id it was scheduled with (scheduleJob). */
+  readonly traceId?: string;
+  /** Class name of the error that failed it for good. */
+  errorName?: string;
+  /** When it was archived (archiveFailedJob), ms since the epoch. */
+  archivedOn?: number;
+
+  updateProgress(progress: JobProgress): Promise<void>;
+  updateData(data: DataType): Promise<void>;
+  /** Appends a line to the job's log; resolves to the number of lines. */
+  log(logRow: string): Promise<number>;
+  getState(): Promise<JobStateName | 'unknown'>;
+  isCompleted(): Promise<boolean>;
+  isFailed(): Promise<boolean>;
+  isActive(): Promise<boolean>;
+  isWaiting(): Promise<boolean>;
+  isDelayed(): Promise<boolean>;
+  isWaitingChildren(): Promise<boolean>;
+  /** Deletes the job; refused while a worker holds it. */
+  remove(opts?: { removeChildren?: boolean }): Promise<void>;
+  /** Moves a failed (or completed) job back to waiting. */
+  retry(state?: FinishedStatus, opts?: { resetAttemptsMade?: boolean; resetAttemptsStarted?: boolean }): Promise<void>;
+  /** Makes a delayed job runnable now. */
+  promote(): Promise<void>;
+  /** Makes a delayed job due `delay` ms from now. */
+  changeDelay(delay: number): Promise<void>;
+  /** BullMQ's `{ priority, lifo }`, or the new priority as a number (as the design calls it). */
+  changePriority(opts: { priority?: number; lifo?: boolean } | number): Promise<void>;
+  /** Extends the lock held with `token` by `duration` ms; resolves to 1, or 0 when not held. */
+  extendLock(token: string, duration: number): Promise<number>;
+  /** Moves an active job to delayed until `timestamp` (ms since the epoch). */
+  moveToDelayed(timestamp: number, token?: string): Promise<void>;
+  /** The current attempt is not retried when it fails. */
+  discard(): void;
+  /** Resolves with the return value when the job completes; rejects with its failed reason. */
+  waitUntilFinished(queueEvents: QueueEvents, ttl?: number): Promise<ResultType>;
+  toJSON(): Record<string, unknown>;
+  asJSON(): JobJson;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queue
+
+/** BullMQ's QueueOptions, plus the design's queue `settings` (its queue-type presets). */
+export interface QueueOptions {
+  connection?: ConnectionOptions;
+  /** Key prefix; default 'bull'. */
+  prefix?: string;
+  defaultJobOptions?: JobsOptions;
+  streams?: { events: { maxLen: number } };
+  skipVersionCheck?: boolean;
+  /** The design's worker timings for the queue (its queue-type presets carry them); BullMQ's
+   * own `settings` are repeat options, which this package does not take here. */
+  settings?: {
+    stalledInterval?: number;
+    retryProcessDelay?: number;
+    maxStalledCount?: number;
+  };
+}
+
+/** The events a Queue emits. */
+export interface QueueListener<JobBase extends Job = Job> {
+  cleaned: (jobs: string[], type: string) => void;
+  error: (err: Error) => void;
+  paused: () => void;
+  progress: (jobId: string, progress: JobProgress) => void;
+  removed: (jobId: string) => void;
+  resumed: () => void;
+  waiting: (job: JobBase) => void;
+}
+
+/** Counts of every state (what `getJobCounts()` without arguments resolves to). */
+export interface JobCounts {
+  waiting: number;
+  active: number;
+  completed: number;
+  failed: number;
+  delayed: number;
+  prioritized: number;
+  paused?: number;
+  'waiting-children'?: number;
+}
+
+/** A job scheduler as BullMQ lists it. */
+export interface JobSchedulerJson<D = any> {
+  key: string;
+  name: string;
+  id?: string | null;
+  iterationCount?: number;
+  limit?: number;
+  startDate?: number;
+  endDate?: number;
+  tz?: string;
+  pattern?: string;
+  every?: number;
+  /** When the next run is due, ms since the epoch. */
+  next?: number;
+  offset?: number;
+  template?: { data?: D; opts?: JobSchedulerTemplateOptions };
+}
+
+/** BullMQ's per-minute metrics (`queue.getMetrics`). */
+export interface Metrics {
+  meta: { count: number; prevTS: number; prevCount: number };
+  data: number[];
+  count: number;
+}
+
+/** BullMQ 6's Queue on this package's engine. */
+export declare class Queue<DataType = any, ResultType = any, NameType extends string = string> extends EventEmitter {
+  constructor(name: string, opts?: QueueOptions);
+  readonly name: string;
+  /** `<prefix>:<name>`. */
+  readonly qualifiedName: string;
+  readonly opts: QueueOptions;
+  readonly defaultJobOptions: JobsOptions;
+
+  on<U extends keyof QueueListener<Job<DataType, ResultType, NameType>>>(event: U, listener: QueueListener<Job<DataType, ResultType, NameType>>[U]): this;
+  /** Any other event name (EventEmitter's form). */
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  once<U extends keyof QueueListener<Job<DataType, ResultType, NameType>>>(event: U, listener: QueueListener<Job<DataType, ResultType, NameType>>[U]): this;
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
+  off<U extends keyof QueueListener<Job<DataType, ResultType, NameType>>>(event: U, listener: QueueListener<Job<DataType, ResultType, NameType>>[U]): this;
+  off(event: string | symbol, listener: (...args: any[]) => void): this;
+
+  /** Resolves once connected. */
+  waitUntilReady(): Promise<void>;
+  close(): Promise<void>;
+
+  add(name: NameType, data: DataType, opts?: JobsOptions): Promise<Job<DataType, ResultType, NameType>>;
+  addBulk(jobs: { name: NameType; data: DataType; opts?: BulkJobOptions }[]): Promise<Job<DataType, ResultType, NameType>[]>;
+  getJob(jobId: string): Promise<Job<DataType, ResultType, NameType> | undefined>;
+  getJobs(types?: JobType[] | JobType, start?: number, end?: number, asc?: boolean): Promise<Job<DataType, ResultType, NameType>[]>;
+  getJobCounts(): Promise<JobCounts>;
+  getJobCounts(...types: JobType[]): Promise<{ [index: string]: number }>;
+  getJobCountByTypes(...types: JobType[]): Promise<number>;
+  /** Jobs waiting to run: waiting, paused, delayed and prioritized. */
+  count(): Promise<number>;
+  getWaiting(start?: number, end?: number): Promise<Job<DataType, ResultType, NameType>[]>;
+  getActive(start?: number, end?: number): Promise<Job<DataType, ResultType, NameType>[]>;
+  getCompleted(start?: number, end?: number): Promise<Job<DataType, ResultType, NameType>[]>;
+  getFailed(start?: number, end?: number): Promise<Job<DataType, ResultType, NameType>[]>;
+  getDelayed(start?: number, end?: number): Promise<Job<DataType, ResultType, NameType>[]>;
+  getPrioritized(start?: number, end?: number): Promise<Job<DataType, ResultType, NameType>[]>;
+  getWaitingCount(): Promise<number>;
+  getActiveCount(): Promise<number>;
+  getCompletedCount(): Promise<number>;
+  getFailedCount(): Promise<number>;
+  getDelayedCount(): Promise<number>;
+  getPrioritizedCount(): Promise<number>;
+
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  isPaused(): Promise<boolean>;
+  /** Removes waiting (and with `delayed`, delayed) jobs. */
+  drain(delayed?: boolean): Promise<void>;
+  /** Removes up to `limit` jobs of `type` finished (or added) more than `grace` ms ago;
+   * resolves to their ids and emits `cleaned`. */
+  clean(grace: number, limit: number, type?: 'completed' | 'wait' | 'waiting' | 'active' | 'paused' | 'prioritized' | 'delayed' | 'failed'): Promise<string[]>;
+  /** Deletes the queue and all its keys; refused while jobs are active unless `force`. */
+  obliterate(opts?: { force?: boolean; count?: number }): Promise<void>;
+  /** Deletes a job; resolves to 1, or 0 when it was not removed. */
+  remove(jobId: string, opts?: { removeChildren?: boolean }): Promise<number>;
+  retryJobs(opts?: { count?: number; state?: FinishedStatus; timestamp?: number }): Promise<void>;
+  promoteJobs(opts?: { count?: number }): Promise<void>;
+
+  upsertJobScheduler(
+    jobSchedulerId: string,
+    repeatOpts: Omit<RepeatOptions, 'key'>,
+    jobTemplate?: { name?: NameType; data?: DataType; opts?: JobSchedulerTemplateOptions },
+  ): Promise<Job<DataType, ResultType, NameType>>;
+  getJobSchedulers(start?: number, end?: number, asc?: boolean): Promise<JobSchedulerJson<DataType>[]>;
+  removeJobScheduler(jobSchedulerId: string): Promise<boolean>;
+
+  /** Connected workers of this queue (from any process), as Redis' CLIENT LIST shows them. */
+  getWorkers(): Promise<{ [index: string]: string }[]>;
+  getMetrics(type: 'completed' | 'failed', start?: number, end?: number): Promise<Metrics>;
+  /** Trims the events stream to about `maxLength` entries; resolves to the number removed. */
+  trimEvents(maxLength: number): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker
+
+/** BullMQ's rate limiter: at most `max` jobs per `duration` ms. */
+export interface RateLimiterOptions {
+  max: number;
+  duration: number;
+}
+
+/**
+ * Worker options: the design's (concurrency, connection, rateLimiter, stalledInterval,
+ * maxStalledCount), BullMQ 6's, and this package's.
+ */
+export interface WorkerOptions {
+  concurrency?: number;
+  connection?: ConnectionOptions;
+  /** The design's name for `limiter`. */
+  rateLimiter?: RateLimiterOptions;
+  limiter?: RateLimiterOptions;
+  stalledInterval?: number;
+  maxStalledCount?: number;
+  /** Key prefix of `new Worker(...)`; default 'bull'. */
+  prefix?: string;
+  /** `new Worker(...)` starts at once unless false (then call `run()`). */
+  autorun?: boolean;
+  /** ms a job's lock lives without renewal (renewed every half of it). */
+  lockDuration?: number;
+  /** Shown by getWorkers and stored as the job's processedBy. */
+  name?: string;
+  removeOnComplete?: KeepJobs;
+  removeOnFail?: KeepJobs;
+  drainDelay?: number;
+  /**
+   * Jobs fetched ahead of free processing slots and held locked, so the next job starts
+   * without a Redis round trip (`active` then counts up to concurrency + prefetch).
+   */
+  prefetch?: number | 'auto';
+  /** Attempt timeout for jobs that set no timeoutMs; the processor's context.signal aborts. */
+  timeoutMs?: number;
+  /** For stored backoffs that set none (BullMQ-added jobs): cap in ms (default 300000) and
+   * jitter in [0, 1] (default 0, as BullMQ). */
+  retry?: { maxDelay?: number; jitter?: number };
+  /** Error classes (or names) that fail a job at once, besides UnrecoverableError. */
+  nonRetryableErrors?: Array<string | (abstract new (...args: any[]) => Error)>;
+  settings?: {
+    stalledInterval?: number;
+    retryProcessDelay?: number;
+    maxStalledCount?: number;
+    /** Custom backoff: ms before the next attempt. */
+    backoffStrategy?: (attemptsMade: number, type?: string, err?: Error, job?: Job) => number | Promise<number>;
+  };
+}
+
+/** The events a Worker emits, with BullMQ's arguments. */
+export interface WorkerListener<DataType = any, ResultType = any, NameType extends string = string> {
+  active: (job: Job<DataType, ResultType, NameType>, prev: string) => void;
+  closed: () => void;
+  closing: (msg: string) => void;
+  completed: (job: Job<DataType, ResultType, NameType>, result: ResultType, prev: string) => void;
+  drained: () => void;
+  error: (failedReason: Error) => void;
+  failed: (job: Job<DataType, ResultType, NameType> | undefined, error: Error, prev: string) => void;
+  paused: () => void;
+  progress: (job: Job<DataType, ResultType, NameType>, progress: JobProgress) => void;
+  ready: () => void;
+  resumed: () => void;
+  stalled: (jobId: string, prev: string) => void;
+}
+
+export interface WorkerStats {
+  completed: number;
+  failed: number;
+  lastActivityMs: number;
+  uptimeMs: number;
+}
+
+/** BullMQ 6's Worker on this package's engine. The processor receives the job and the design's
+ * processing context. */
+export declare class Worker<DataType = any, ResultType = any, NameType extends string = string> extends EventEmitter {
+  constructor(name: string, processor?: WorkerProcessor<DataType, ResultType, NameType> | null, opts?: WorkerOptions);
+  /** The error a processor throws (after `worker.rateLimit(ms)`) to put its job back without
+   * counting an attempt. */
+  static RateLimitError(): Error;
+  readonly id: string;
+  /** The queue's name. */
+  readonly name: string;
+  /** The queue's name (the design reads it from registered workers). */
+  readonly queueName: string;
+  readonly opts: WorkerOptions;
+  /** Jobs processed at once; setting it acts at once. */
+  concurrency: number;
+  registeredAt: Date;
+  /** active, paused (here or by another process), error (its last Redis call failed) or closed. */
+  readonly state: 'active' | 'paused' | 'error' | 'closed';
+  stats(): WorkerStats;
+
+  /** Starts processing (when made with autorun: false); resolves when the worker closes. */
+  run(): Promise<void>;
+  /** Stops taking jobs; waits for active jobs unless doNotWaitActive. */
+  pause(doNotWaitActive?: boolean): Promise<void>;
+  resume(): Promise<void>;
+  isPaused(): boolean;
+  isRunning(): boolean;
+  /** Waits for active jobs unless force. */
+  close(force?: boolean): Promise<void>;
+  waitUntilReady(): Promise<void>;
+  /** Takes no job for `expireTimeMs`. */
+  rateLimit(expireTimeMs: number): Promise<void>;
+
+  on<U extends keyof WorkerListener<DataType, ResultType, NameType>>(event: U, listener: WorkerListener<DataType, ResultType, NameType>[U]): this;
+  once<U extends keyof WorkerListener<DataType, ResultType, NameType>>(event: U, listener: WorkerListener<DataType, ResultType, NameType>[U]): this;
+  off<U extends keyof WorkerListener<DataType, ResultType, NameType>>(event: U, listener: WorkerListener<DataType, ResultType, NameType>[U]): this;
+  emit<U extends keyof WorkerListener<DataType, ResultType, NameType>>(event: U, ...args: Parameters<WorkerListener<DataType, ResultType, NameType>[U]>): boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// QueueEvents
+
+export interface QueueEventsOptions {
+  connection?: ConnectionOptions;
+  prefix?: string;
+  /** Starts reading at once unless false (then call `run()`). */
+  autorun?: boolean;
+  /** Stream id to read after; default '$' (new events only). */
+  lastEventId?: string;
+  blockingTimeout?: number;
+}
+
+/** A queue's events (read from its Redis events stream, so every process's, BullMQ's too),
+ * with BullMQ's argument objects; the second argument is the event's stream id. */
+export interface QueueEventsListener<ResultType = any> {
+  active: (args: { jobId: string; prev?: string }, id: string) => void;
+  added: (args: { jobId: string; name: string }, id: string) => void;
+  cleaned: (args: { count: string }, id: string) => void;
+  completed: (args: { jobId: string; returnvalue: ResultType; prev?: string }, id: string) => void;
+  deduplicated: (args: { jobId: string; deduplicationId: string; deduplicatedJobId: string }, id: string) => void;
+  delayed: (args: { jobId: string; delay: number }, id: string) => void;
+  drained: (id: string) => void;
+  duplicated: (args: { jobId: string }, id: string) => void;
+  error: (args: Error) => void;
+  failed: (args: { jobId: string; failedReason: string; prev?: string }, id: string) => void;
+  paused: (args: object, id: string) => void;
+  progress: (args: { jobId: string; data: JobProgress }, id: string) => void;
+  removed: (args: { jobId: string; prev: string }, id: string) => void;
+  resumed: (args: object, id: string) => void;
+  'retries-exhausted': (args: { jobId: string; attemptsMade: string }, id: string) => void;
+  stalled: (args: { jobId: string }, id: string) => void;
+  waiting: (args: { jobId: string; prev?: string }, id: string) => void;
+  'waiting-children': (args: { jobId: string }, id: string) => void;
+}
+
+/** BullMQ 6's QueueEvents on this package's engine. */
+export declare class QueueEvents<ResultType = any> extends EventEmitter {
+  constructor(name: string, opts?: QueueEventsOptions);
+  /** The queue's name. */
+  readonly name: string;
+  readonly queueName: string;
+  run(): Promise<void>;
+  waitUntilReady(): Promise<void>;
+  close(): Promise<void>;
+  on<U extends keyof QueueEventsListener<ResultType>>(event: U, listener: QueueEventsListener<ResultType>[U]): this;
+  once<U extends keyof QueueEventsListener<ResultType>>(event: U, listener: QueueEventsListener<ResultType>[U]): this;
+  off<U extends keyof QueueEventsListener<ResultType>>(event: U, listener: QueueEventsListener<ResultType>[U]): this;
+}
+
+// ---------------------------------------------------------------------------------------------
+// BullMQ's processor errors
+
+/** Throw from a processor to fail the job at once, without retries. */
+export declare class UnrecoverableError extends Error {
+  constructor(message?: string);
+  readonly code: 'ERR_UNRECOVERABLE';
+}
+/** Throw after `job.moveToDelayed(...)`: the job stays delayed instead of failing. */
+export declare class DelayedError extends Error {
+  constructor(message?: string);
+}
+/** Throw after moving the job to waiting-children. */
+export declare class WaitingChildrenError extends Error {
+  constructor(message?: string);
+}
+/** Throw after `worker.rateLimit(ms)`: the job goes back to waiting without an attempt. */
+export declare class RateLimitError extends Error {
+  constructor(message?: string);
+}
+
+export type { JobProcessingContext };

@@ -1,0 +1,29 @@
+// This package's error classes, each with a stable `code`. (BullMQ's processor errors, such as
+// UnrecoverableError, are declared with the BullMQ classes.)
+
+export declare class JobQueueError extends Error {
+  readonly code: string;
+}
+/** Bad input: nothing was written to Redis. */
+export declare class ValidationError extends JobQueueError {
+  /** The option or argument that was rejected. */
+  readonly field?: string;
+}
+/** The job is not in a state the operation applies to. */
+export declare class JobStateError extends ValidationError {}
+export declare class QueueNotFoundError extends JobQueueError {
+  readonly queueName: string;
+}
+export declare class QueueExistsError extends JobQueueError {
+  readonly queueName: string;
+}
+export declare class JobNotFoundError extends JobQueueError {}
+export declare class WorkerNotFoundError extends JobQueueError {
+  readonly workerId: string;
+}
+export declare class ConnectionError extends JobQueueError {}
+export declare class LockError extends JobQueueError {}
+export declare class CorruptJobError extends JobQueueError {}
+export declare class ClosedError extends JobQueueError {}
+/** What an attempt that ran past its timeout fails with (code ERR_TIMEOUT). */
+export declare class TimeoutError extends JobQueueError {}
