@@ -24,7 +24,6 @@ exports.JobQueueCoordinatorImpl = exports.JobQueueCoordinator;
 exports.QueueManagerImpl = require('./lib/managers/queue-manager').QueueManagerImpl;
 exports.JobSchedulerImpl = require('./lib/managers/job-scheduler').JobSchedulerImpl;
 exports.WorkerManagerImpl = require('./lib/managers/worker-manager').WorkerManagerImpl;
-exports.ManagedWorker = require('./lib/managers/worker-manager').ManagedWorker;
 exports.WorkerPoolManagerImpl = require('./lib/managers/worker-pool-manager').WorkerPoolManagerImpl;
 exports.RetryHandlerImpl = require('./lib/managers/retry-handler').RetryHandlerImpl;
 exports.DeadLetterHandlerImpl = require('./lib/managers/dead-letter-handler').DeadLetterHandlerImpl;

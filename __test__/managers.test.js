@@ -14,11 +14,11 @@ const {
   JobSchedulerImpl,
   WorkerManagerImpl,
   WorkerPoolManagerImpl,
-  ManagedWorker,
   QUEUE_TYPES,
   ValidationError,
 } = require('..');
 const { REDIS_URL, waitFor, setupCoordinators } = require('./helpers');
+const { ManagedWorker } = require('../lib/managers/worker-manager');
 
 const setup = (t, config) => setupCoordinators(t, 'jqt-mgr', config);
 
