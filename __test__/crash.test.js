@@ -109,7 +109,9 @@ test('1,000 jobs all complete although two worker processes are SIGKILLed mid-ru
   // `concurrency` jobs per killed process, none of the healthy workers' jobs.
   assert.ok(recovered.length >= 1, 'the stalled check recovered the jobs of a killed process');
   assert.ok(recovered.length <= 2 * 2, `recovered ${recovered.length} jobs from 2 killed processes of concurrency 2`);
-  assert.deepEqual([...stalledEvents].sort(), [...recovered].sort(), 'one stalled event per recovered job');
+  // A job in flight at both kills is recovered twice (two stalled events for one id).
+  assert.deepEqual([...new Set(stalledEvents)].sort(), [...recovered].sort(), 'stalled events name exactly the recovered jobs');
+  assert.ok(stalledEvents.length <= lostA.length + lostB.length, 'at most one stalled event per job in flight at a kill');
 
   // Only the two processes we killed died; the others close cleanly.
   for (const s of [a2, b2]) assert.deepEqual(await s.close(), { code: 0, signal: null });
