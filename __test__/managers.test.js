@@ -16,6 +16,7 @@ const {
   WorkerPoolManagerImpl,
   QUEUE_TYPES,
   ValidationError,
+  Queue,
 } = require('..');
 const { REDIS_URL, waitFor, setupCoordinators } = require('./helpers');
 const { ManagedWorker } = require('../lib/managers/worker-manager');
@@ -43,6 +44,13 @@ test('queueManager: createQueue (both forms), getQueue, getAllQueues (sync Map),
   // 001's form: (config)
   await qm.createQueue({ name: 'photo-processing' });
   assert.equal(qm.getQueue('orders'), orders, 'getQueue returns the queue createQueue returned');
+  // it is a BullMQ Queue on the coordinator's connection, with the queue's job defaults
+  assert.ok(orders instanceof Queue);
+  const direct = await orders.add('direct', { a: 1 });
+  assert.equal(direct.priority, 3, "the queue's defaultJobOptions apply to Queue.add");
+  assert.equal(await direct.getState(), 'prioritized');
+  assert.deepEqual(await orders.getJobCounts('prioritized', 'waiting'), { prioritized: 1, waiting: 0 });
+  await direct.remove();
   assert.equal(qm.getQueue('nope'), null);
 
   const all = qm.getAllQueues();

@@ -9,6 +9,7 @@ const { resolveConfig, retrySettings } = require('./config');
 const { call, checkQueueName } = require('./input');
 const { createLogger } = require('./logger');
 const { QueueEvents } = require('./queue-events');
+const { Queue, ON_ENGINE } = require('./queue');
 const { ManagerContext } = require('./managers/context');
 const { QueueManagerImpl, QUEUE_TYPES } = require('./managers/queue-manager');
 const { JobSchedulerImpl } = require('./managers/job-scheduler');
@@ -37,7 +38,7 @@ class JobQueueCoordinator extends EventEmitter {
     this.retryHandler = new RetryHandlerImpl(ctx);
     this.deadLetterHandler = new DeadLetterHandlerImpl(ctx);
     this.queueManager = new QueueManagerImpl(ctx, {
-      queueFor: (name, queueConfig) => ({ name, config: queueConfig }),
+      queueFor: (name, queueConfig) => this._queueObject(name, queueConfig),
       health: (name) => this.healthChecker.checkQueueHealth(name),
       closeWorkers: (name) => this.workerManager.closeQueueWorkers(name),
     });
@@ -59,6 +60,22 @@ class JobQueueCoordinator extends EventEmitter {
       metrics: this.metricsCollector,
       ping: () => this.ping(),
     });
+  }
+
+  /**
+   * The BullMQ Queue that createQueue/getQueue/getAllQueues hand out for a queue: on this
+   * coordinator's connection, adding jobs with the coordinator's and the queue's job
+   * defaults. `config` is the QueueConfig it was declared with (null if declared elsewhere
+   * or not at all).
+   */
+  _queueObject(name, queueConfig) {
+    const queue = new Queue(name, {
+      prefix: this.config.redis.keyPrefix,
+      defaultJobOptions: { ...this.config.defaultJobOptions, ...queueConfig?.defaultJobOptions },
+      [ON_ENGINE]: () => this._engine(),
+    });
+    queue.config = queueConfig;
+    return queue;
   }
 
   /** Connects to Redis. Every method calls it, so calling it yourself is optional. */

@@ -22,6 +22,13 @@ const BATCH = 1000;
 /** BullMQ's default cap of the events stream. */
 const DEFAULT_MAX_LEN_EVENTS = 10000;
 
+/**
+ * Option key (not part of BullMQ's options) by which the coordinator makes a Queue on its own
+ * engine: a function resolving to the connected engine. Such a queue shares the coordinator's
+ * connection, leaves the queue's meta as it is, and does not close the engine on close().
+ */
+const ON_ENGINE = Symbol('onEngine');
+
 function plainObject(value, field) {
   if (value === undefined || value === null) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw new ValidationError(field, 'must be an object');
@@ -120,16 +127,23 @@ class Queue extends EventEmitter {
     checkQueueName(name);
     const o = plainObject(opts, 'opts');
     const prefix = o.prefix ?? DEFAULT_PREFIX;
-    const config = engineConfig(o.connection, prefix);
     const maxLen = o.streams?.events?.maxLen ?? DEFAULT_MAX_LEN_EVENTS;
     integer(maxLen, 'streams.events.maxLen', { min: 0 });
     this.name = name;
     this.opts = { ...o, prefix };
+    delete this.opts[ON_ENGINE];
     this.prefix = prefix;
-    this.qualifiedName = `${config.prefix}:${name}`;
+    this.qualifiedName = `${prefix.endsWith(':') ? prefix.slice(0, -1) : prefix}:${name}`;
     this.jobsOpts = { ...plainObject(o.defaultJobOptions, 'defaultJobOptions') };
     this.closing = undefined;
     this._release = null;
+    if (typeof o[ON_ENGINE] === 'function') {
+      this._engineFn = o[ON_ENGINE];
+      this._engine = Promise.resolve();
+      this._meta = Promise.resolve();
+      return;
+    }
+    const config = engineConfig(o.connection, prefix);
     this._engine = acquireEngine(config).then(({ native, release }) => {
       this._release = release;
       if (this.closing) release();
@@ -154,7 +168,7 @@ class Queue extends EventEmitter {
   /** The engine this queue talks through (the queue handle contract). */
   native() {
     if (this.closing) return Promise.reject(new ClosedError(`queue ${this.name} is closed`, 'ERR_CLOSED'));
-    return this._engine;
+    return this._engineFn ? this._engineFn() : this._engine;
   }
 
   /** Resolves to the engine when connected and the queue's meta is declared (BullMQ's
@@ -172,7 +186,7 @@ class Queue extends EventEmitter {
 
   /** A job object for stored fields, through the one place jobs are made. */
   _toJob(fields) {
-    return typeof Job.fromStored === 'function' ? Job.fromStored(this, fields) : new Job(fields, this.name);
+    return Job.fromStored(this, fields);
   }
 
   /** Adds the jobs (payload entries); all are validated before anything is written. */
@@ -529,4 +543,4 @@ class Queue extends EventEmitter {
   }
 }
 
-module.exports = { Queue };
+module.exports = { ON_ENGINE, Queue };
