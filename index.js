@@ -15,6 +15,8 @@ const { RetryHandlerImpl } = require('./lib/managers/retry-handler');
 const { DeadLetterHandlerImpl } = require('./lib/managers/dead-letter-handler');
 const { JobQueueMetricsImpl } = require('./lib/managers/metrics-collector');
 const { QueueHealthCheckerImpl } = require('./lib/managers/health-checker');
+const { PerformanceOptimizerImpl } = require('./lib/managers/performance-optimizer');
+const { FailedJob } = require('./lib/managers/dead-letter-handler');
 
 /** The default coordinator, configured from the environment; it connects on first use. */
 const jobCoordinator = new JobQueueCoordinator();
@@ -32,6 +34,8 @@ module.exports = {
   DeadLetterHandlerImpl,
   JobQueueMetricsImpl,
   QueueHealthCheckerImpl,
+  PerformanceOptimizerImpl,
+  FailedJob,
   QUEUE_TYPES,
   QueueEvents,
   createLogger,
