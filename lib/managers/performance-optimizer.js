@@ -210,7 +210,8 @@ class PerformanceOptimizerImpl {
    * pool's bounds, else the queue type's scaling bounds, else [1, ∞). `forecast` is the
    * finished-jobs trend `{perMinute, slope}` from the metrics lists. `confidence` (0–1)
    * grows with the minutes of history that had jobs (5 or more: full) and with two or more
-   * depth samples; it is 0.2 when the queue has never finished a job.
+   * depth samples; it is 0.2 when no job has finished (no histogram count, no minute of
+   * history with jobs).
    */
   async recommendScaling(queueName) {
     checkQueueName(queueName);
@@ -227,7 +228,8 @@ class PerformanceOptimizerImpl {
     const f = forecastLoad(m, policy);
     const series = m.completedPerMinute.slice(1, policy.historyMinutes + 1).map((c, i) => c + (m.failedPerMinute[i + 1] ?? 0));
     const activeMinutes = series.filter((n) => n > 0).length;
-    const everFinished = m.processingTime.count > 0;
+    // BullMQ's workers fill the per-minute lists but not our histograms: either shows jobs ran
+    const everFinished = activeMinutes > 0 || m.processingTime.count > 0;
     const depthSamples = this._samples.get(queueName).length;
     const confidence = everFinished ? Math.min(1, 0.4 + 0.1 * Math.min(5, activeMinutes) + (depthSamples >= 2 ? 0.1 : 0)) : 0.2;
     return {
