@@ -163,8 +163,12 @@ test('performance.autoScaling: registered workers scale within sane or queue-typ
   await c.enqueueBulk('grow', bulk(301));
   await c.enqueueBulk('typed', bulk(301));
   await off.enqueueBulk('still', bulk(301));
-  // reactive: 300 waiting at 1 job/s per worker within 60 s → 5 × 1.2 → 6 (bounds 1–10)
-  await waitFor(() => c.getWorkersByQueue('grow').length === 6, { message: 'grow has 6 workers' });
+  // reactive: ~300 waiting at 1 job/s per worker within 60 s → 5 × 1.2 → 6 (bounds 1–10);
+  // jobs the new workers hold ahead lower the backlog a little, so 5 is possible too
+  const sizes = [];
+  c.on('scaled', (e) => e.queueName === 'grow' && sizes.push(e.actualCount));
+  await waitFor(() => c.getWorkersByQueue('grow').length >= 5, { message: 'grow has 5 or 6 workers' });
+  assert.ok(c.getWorkersByQueue('grow').length <= 6);
   // the maintenance type scales 1–2
   await waitFor(() => c.getWorkersByQueue('typed').length === 2, { message: 'typed has 2 workers' });
   assert.equal(off.getWorkersByQueue('still').length, 1, 'no auto-scaling when disabled');
@@ -172,6 +176,8 @@ test('performance.autoScaling: registered workers scale within sane or queue-typ
   await waitFor(async () => (await c.getQueueStatus('grow')).jobCounts.completed === 301);
   // nothing waiting: 70% per check, never below one
   await waitFor(() => c.getWorkersByQueue('grow').length === 1, { message: 'grow shrinks back to 1' });
+  assert.ok(sizes.every((n) => n >= 1 && n <= 10), JSON.stringify(sizes));
+  assert.ok(sizes.length >= 3, `down gradually: ${JSON.stringify(sizes)}`);
   await c.shutdown({ timeoutMs: 2000 });
   await assert.rejects(async () => env.make({ performance: { autoScaling: { enabled: true, checkInterval: 0 } } }), ValidationError);
 });
