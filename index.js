@@ -16,7 +16,6 @@ const { DeadLetterHandlerImpl } = require('./lib/managers/dead-letter-handler');
 const { JobQueueMetricsImpl } = require('./lib/managers/metrics-collector');
 const { QueueHealthCheckerImpl } = require('./lib/managers/health-checker');
 const { PerformanceOptimizerImpl } = require('./lib/managers/performance-optimizer');
-const { FailedJob } = require('./lib/managers/dead-letter-handler');
 
 /** The default coordinator, configured from the environment; it connects on first use. */
 const jobCoordinator = new JobQueueCoordinator();
@@ -35,7 +34,6 @@ module.exports = {
   JobQueueMetricsImpl,
   QueueHealthCheckerImpl,
   PerformanceOptimizerImpl,
-  FailedJob,
   QUEUE_TYPES,
   QueueEvents,
   createLogger,

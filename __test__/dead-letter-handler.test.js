@@ -5,7 +5,8 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { ValidationError, JobStateError, Job, FailedJob } = require('..');
+const { ValidationError, JobStateError, Job } = require('..');
+const { FailedJob } = require('../lib/managers/dead-letter-handler');
 const { waitFor, setupCoordinators } = require('./helpers');
 
 const setup = (t, config) => setupCoordinators(t, 'jqt-dlh', config);
