@@ -63,3 +63,25 @@ test('monitoring.healthChecks: periodic health events of every queue; unhealthy 
   assert.throws(() => env.make({ monitoring: { healthChecks: { enabled: true, interval: -5 } } }), ValidationError);
   assert.throws(() => env.make({ monitoring: { healthChecks: { enabled: 'yes' } } }), ValidationError);
 });
+
+test('the design’s environment variables enable the checks when the config says nothing', async (t) => {
+  const saved = { e: process.env.ENABLE_HEALTH_CHECKS, i: process.env.HEALTH_CHECK_INTERVAL };
+  const restore = () => {
+    for (const [k, v] of [['ENABLE_HEALTH_CHECKS', saved.e], ['HEALTH_CHECK_INTERVAL', saved.i]]) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  };
+  t.after(restore);
+  process.env.ENABLE_HEALTH_CHECKS = 'true';
+  process.env.HEALTH_CHECK_INTERVAL = '25';
+  const env = setup(t);
+  const off = env.make({ monitoring: { healthChecks: { enabled: false } } }); // the config wins
+  restore();
+  let heard = 0;
+  let offHeard = 0;
+  env.c.on('health', () => heard++);
+  off.on('health', () => offHeard++);
+  await waitFor(() => heard >= 2);
+  assert.equal(offHeard, 0);
+});

@@ -55,7 +55,10 @@ class QueueHealthCheckerImpl {
     this._queues = queues;
     this._metrics = metrics;
     this._ping = ping;
-    const interval = periodOf(ctx.config.monitoring?.healthChecks, 'monitoring.healthChecks', { interval: 60_000 });
+    const interval = periodOf(ctx.config.monitoring?.healthChecks, 'monitoring.healthChecks', { interval: 60_000 }, {
+      enabled: 'ENABLE_HEALTH_CHECKS',
+      interval: 'HEALTH_CHECK_INTERVAL',
+    });
     this._checker = interval === null ? null : new Periodic(interval, () => this._checkAll(), (err) => ctx.logger.error('health check failed', { error: err.message }));
   }
 

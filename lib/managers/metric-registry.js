@@ -74,7 +74,7 @@ class MetricRegistry {
 
   _family(name, type, field = 'name') {
     if (typeof name !== 'string' || !NAME.test(name)) throw new ValidationError(field, `${JSON.stringify(name)} is not a valid Prometheus metric name`);
-    if (RESERVED.has(name)) throw new ValidationError(field, `${name} is exported from Redis by exportPrometheusMetrics; choose another name`);
+    if (RESERVED.has(name) || SUFFIXES.some((x) => name.endsWith(x) && RESERVED.has(name.slice(0, -x.length)))) throw new ValidationError(field, `${name} is exported from Redis by exportPrometheusMetrics; choose another name`);
     let f = this._families.get(name);
     if (!f) {
       // a histogram's sample names must not collide with another family

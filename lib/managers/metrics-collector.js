@@ -16,7 +16,10 @@ class JobQueueMetricsImpl {
     this._queues = queues;
     this._workers = workers;
     this.registry = registry;
-    const interval = periodOf(ctx.config.monitoring?.metricsCollection, 'monitoring.metricsCollection', { interval: 30_000 });
+    const interval = periodOf(ctx.config.monitoring?.metricsCollection, 'monitoring.metricsCollection', { interval: 30_000 }, {
+      enabled: 'ENABLE_METRICS_COLLECTION',
+      interval: 'METRICS_COLLECTION_INTERVAL',
+    });
     this._collector = interval === null ? null : new Periodic(interval, () => this._collectAndEmit(), (err) => ctx.logger.error('metrics collection failed', { error: err.message }));
   }
 

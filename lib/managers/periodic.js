@@ -6,17 +6,33 @@
 
 const { ValidationError } = require('../errors');
 
-/** `{enabled, interval}` of a setting, checked: the interval in ms, or null when disabled. */
-function periodOf(setting, field, fallback) {
-  if (setting === undefined || setting === null) return null;
-  if (typeof setting !== 'object') throw new ValidationError(field, 'must be an object {enabled, interval}');
-  if (setting.enabled !== undefined && typeof setting.enabled !== 'boolean') throw new ValidationError(`${field}.enabled`, 'must be a boolean');
+/** A boolean or number from the environment (the design's variables), or undefined. */
+function fromEnv(name, kind) {
+  const v = name ? process.env[name] : undefined;
+  if (v === undefined || v === '') return undefined;
+  if (kind === 'boolean') return v === 'true' || v === '1';
+  const n = Number(v);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/**
+ * `{enabled, interval}` of a setting, checked: the interval in ms, or null when disabled.
+ * `fallback` names the interval field and its default; `env` the environment variables
+ * (`{enabled, interval}`) that stand in for fields the config leaves out.
+ */
+function periodOf(setting, field, fallback, env = {}) {
+  if (setting === null || (setting !== undefined && typeof setting !== 'object')) {
+    throw new ValidationError(field, 'must be an object {enabled, interval}');
+  }
+  const s = setting ?? {};
+  const enabled = s.enabled ?? fromEnv(env.enabled, 'boolean');
+  if (enabled !== undefined && typeof enabled !== 'boolean') throw new ValidationError(`${field}.enabled`, 'must be a boolean');
   const intervalField = Object.keys(fallback)[0];
-  const interval = setting[intervalField] ?? fallback[intervalField];
+  const interval = s[intervalField] ?? fromEnv(env.interval) ?? fallback[intervalField];
   if (typeof interval !== 'number' || !Number.isFinite(interval) || interval <= 0) {
     throw new ValidationError(`${field}.${intervalField}`, 'must be a positive number of ms');
   }
-  return setting.enabled ? interval : null;
+  return enabled ? interval : null;
 }
 
 class Periodic {
@@ -62,4 +78,4 @@ class Periodic {
   }
 }
 
-module.exports = { Periodic, periodOf };
+module.exports = { Periodic, periodOf, fromEnv };

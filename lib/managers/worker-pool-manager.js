@@ -8,7 +8,7 @@
 const { ValidationError } = require('../errors');
 const { checkQueueName, positiveInt, nonNegativeInt } = require('../input');
 const { wantedWorkers, checkPattern, PATTERN_DEFAULTS } = require('./scaling-patterns');
-const { Periodic } = require('./periodic');
+const { Periodic, fromEnv } = require('./periodic');
 
 /** The design's AutoScalingPolicy defaults. */
 const POLICY_DEFAULTS = {
@@ -49,8 +49,15 @@ class WorkerPoolManagerImpl {
     this._logger = ctx.logger;
     this._ctx = ctx;
     // the coordinator's performance.autoScaling settings are the defaults of every policy
-    const a = ctx.config.performance?.autoScaling ?? {};
-    if (a === null || typeof a !== 'object') throw new ValidationError('performance.autoScaling', 'must be an object');
+    // (the design's environment variables stand in for fields the config leaves out)
+    const given = ctx.config.performance?.autoScaling ?? {};
+    if (given === null || typeof given !== 'object') throw new ValidationError('performance.autoScaling', 'must be an object');
+    const a = {
+      ...given,
+      enabled: given.enabled ?? fromEnv('ENABLE_AUTO_SCALING', 'boolean'),
+      checkInterval: given.checkInterval ?? fromEnv('AUTO_SCALING_CHECK_INTERVAL'),
+      cooldownPeriod: given.cooldownPeriod ?? fromEnv('SCALING_COOLDOWN_PERIOD'),
+    };
     if (a.enabled !== undefined && typeof a.enabled !== 'boolean') throw new ValidationError('performance.autoScaling.enabled', 'must be a boolean');
     this._policyDefaults = {
       ...POLICY_DEFAULTS,
