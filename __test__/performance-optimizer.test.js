@@ -145,6 +145,9 @@ test('scheduled pattern: the matching schedule entry sets the pool size', async 
     scaleDownCooldown: 0,
   });
   await waitFor(() => c.getWorkerPool('sched').currentWorkers === 2);
+  const text = await c.exportPrometheusMetrics();
+  assert.match(text, /worker_scaling_events_count\{queue="sched"\} 3\n/, 'each scaling is in the design’s histogram');
+  assert.match(text, /worker_scaling_events_sum\{queue="sched"\} 2\n/, 'the pool’s first worker, +2, then −1');
   for (const bad of [[], [{ cron: 'every day', workers: 1 }], [{ hours: [25, 3], workers: 1 }], [{ hours: [1, 2] }]]) {
     await assert.rejects(c.enableAutoScaling('sched', { pattern: 'scheduled', schedule: bad }), ValidationError, JSON.stringify(bad));
   }

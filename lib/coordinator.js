@@ -59,6 +59,7 @@ class JobQueueCoordinator extends EventEmitter {
       metrics: (queueName) => this.metricsCollector.getQueueMetrics(queueName),
       workers: this.workerManager,
       bounds: (queueName) => this._typeScaling(queueName),
+      registry,
     });
     this.workerManager.onWorkerClosed = (worker) => this.workerPoolManager.forget(worker);
     this.metricsCollector = new JobQueueMetricsImpl(ctx, { queues: this.queueManager, workers: this.workerManager, registry });

@@ -175,8 +175,18 @@ class MetricRegistry {
   }
 }
 
+/** HELP texts of the metrics the managers record themselves. */
+const HELP = {
+  job_retries_exhausted_total: 'Retry decisions (handleJobRetry) that failed the job.',
+  job_retry_decisions_total: 'Retry decisions (handleJobRetry) that retry the job.',
+  job_retry_delay_ms: 'Retry delays decided by handleJobRetry, in ms.',
+  dead_letters_handled_total: 'Jobs failed for good recorded by this process (handleFailedJob, its own workers).',
+  failed_jobs_requeued_total: 'Dead letters requeued by this process.',
+  worker_scaling_events: 'Worker count changes by this process: workers added (positive) or removed (negative).',
+};
+
 function defaultHelp(name, type) {
-  return `Application ${type} ${name}.`;
+  return HELP[name] ?? `Application ${type} ${name}.`;
 }
 
 module.exports = { MetricRegistry, RESERVED, DEFAULT_BUCKETS };

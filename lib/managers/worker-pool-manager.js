@@ -39,8 +39,9 @@ class WorkerPoolManagerImpl {
   /** `register(queueName, processor, options)` and `unregister(worker)` manage one worker;
    * `metrics(queueName)` reads the queue's metrics (getQueueMetrics); `workers` is the
    * worker manager and `bounds(queueName)` the `{minWorkers, maxWorkers}` of the queue's
-   * type, if any (for queues scaled without a pool). */
-  constructor(ctx, { register, unregister, metrics, workers, bounds }) {
+   * type, if any (for queues scaled without a pool); `registry` the application metrics. */
+  constructor(ctx, { register, unregister, metrics, workers, bounds, registry }) {
+    this._registry = registry; // application metrics: the design's worker_scaling_events
     this._register = register;
     this._unregister = unregister;
     this._metrics = metrics;
@@ -122,6 +123,9 @@ class WorkerPoolManagerImpl {
       const result = await this._workers.scaleWorkers(queueName, target.count);
       this._logger.info('workers auto-scaled', { queue: queueName, from: result.previousCount, to: result.actualCount, reason: target.reason, detail: target.detail });
       this._ctx.emit('scaled', { queueName, previousCount: result.previousCount, actualCount: result.actualCount, reason: target.reason, detail: target.detail });
+      if (result.actualCount !== result.previousCount) {
+        this._registry?.recordHistogram('worker_scaling_events', result.actualCount - result.previousCount, { queue: queueName });
+      }
     }
     for (const q of this._unpooled.keys()) if (!queues.has(q)) this._unpooled.delete(q);
   }
@@ -232,6 +236,7 @@ class WorkerPoolManagerImpl {
       pool.history.push({ at: pool.lastScalingEvent, from: previousCount, to: actualCount, reason, ...(detail ? { detail } : {}) });
       this._logger.info('worker pool scaled', { queue: pool.queueName, from: previousCount, to: actualCount, reason, detail });
       this._ctx.emit('scaled', { queueName: pool.queueName, previousCount, actualCount, reason, detail });
+      this._registry?.recordHistogram('worker_scaling_events', actualCount - previousCount, { queue: pool.queueName });
     }
     const action = actualCount > previousCount ? 'scaled_up' : actualCount < previousCount ? 'scaled_down' : 'no_change';
     return { queueName: pool.queueName, previousCount, targetCount: target, actualCount, action };
