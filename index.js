@@ -29,6 +29,7 @@ exports.RetryHandlerImpl = require('./lib/managers/retry-handler').RetryHandlerI
 exports.DeadLetterHandlerImpl = require('./lib/managers/dead-letter-handler').DeadLetterHandlerImpl;
 exports.JobQueueMetricsImpl = require('./lib/managers/metrics-collector').JobQueueMetricsImpl;
 exports.QueueHealthCheckerImpl = require('./lib/managers/health-checker').QueueHealthCheckerImpl;
+exports.PerformanceOptimizerImpl = require('./lib/managers/performance-optimizer').PerformanceOptimizerImpl;
 
 /** The design's job states (a string enum). */
 exports.JobStatus = Object.freeze({

@@ -47,7 +47,7 @@ test('exponential backoff waits 100, 200, then the 250 ms cap between attempts',
   assert.ok(gaps[2] < 400, `the cap applies: gap 3 is ${gaps[2]} ms, uncapped it would be 400`);
   const stats = await c.getRetryStatistics('exp');
   assert.equal(stats.averageRetryDelay, (100 + 200 + 250) / 3);
-  assert.deepEqual(stats.byAttempt, { 1: 1, 2: 1, 3: 1 });
+  assert.deepEqual(stats.retriesByAttempt, { 1: 1, 2: 1, 3: 1 });
 });
 
 test('jitter keeps each retry delay within [delay × (1 − jitter), delay]', async (t) => {
@@ -132,7 +132,7 @@ test('a job past its timeout fails with TimeoutError, its signal aborts, and it 
   assert.equal(reasons[0].code, 'ERR_TIMEOUT');
   const stored = await c.getJob('slow', job.id);
   assert.equal(stored.attemptsMade, 2);
-  assert.equal((await c.getRetryStatistics('slow')).byErrorType.TimeoutError, 1);
+  assert.equal((await c.getRetryStatistics('slow')).retriesByErrorType.TimeoutError, 1);
 });
 
 test('a processor that hangs and ignores its signal cannot keep the job: it fails, and the slot frees', async (t) => {
@@ -186,7 +186,7 @@ test('dead letters: fail → listed with everything → archived; another requeu
   assert.deepEqual(await c.getFailedJobs('dlq', 10), []);
   const retry = await c.getRetryStatistics('dlq');
   assert.equal(retry.retriedFailed, 2, 'both needed a retry and failed for good');
-  assert.equal(retry.byErrorType.PaymentDeclined, 2);
+  assert.equal(retry.retriesByErrorType.PaymentDeclined, 2);
 });
 
 test('purgeFailedJobs deletes by age and counts; statistics describe the dead letters', async (t) => {
@@ -201,15 +201,15 @@ test('purgeFailedJobs deletes by age and counts; statistics describe the dead le
   ]);
   await waitFor(async () => (await c.getQueueStatus('purge')).jobCounts.failed === 3);
   const stats = await c.getFailedJobStatistics('purge');
-  assert.equal(stats.total, 3);
-  assert.deepEqual(stats.byJobName, { email: 2, resize: 1 });
-  assert.deepEqual(stats.byErrorType, { TypeError: 2, RangeError: 1 });
+  assert.equal(stats.totalFailedJobs, 3);
+  assert.deepEqual(stats.failuresByJobType, { email: 2, resize: 1 });
+  assert.deepEqual(stats.failuresByErrorType, { TypeError: 2, RangeError: 1 });
   assert.ok(stats.oldestFailure instanceof Date && stats.oldestFailure <= stats.newestFailure);
   assert.equal(stats.recentFailures, 3);
 
   assert.equal(await c.purgeFailedJobs('purge', 60_000), 0, 'none is a minute old');
   assert.equal(await c.purgeFailedJobs('purge', new Date(Date.now() + 1)), 3);
-  assert.equal((await c.getFailedJobStatistics('purge')).total, 0);
+  assert.equal((await c.getFailedJobStatistics('purge')).totalFailedJobs, 0);
   await assert.rejects(c.purgeFailedJobs('purge', 'yesterday'), ValidationError);
 });
 

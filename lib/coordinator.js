@@ -19,6 +19,8 @@ const { RetryHandlerImpl } = require('./managers/retry-handler');
 const { DeadLetterHandlerImpl } = require('./managers/dead-letter-handler');
 const { JobQueueMetricsImpl } = require('./managers/metrics-collector');
 const { QueueHealthCheckerImpl } = require('./managers/health-checker');
+const { PerformanceOptimizerImpl } = require('./managers/performance-optimizer');
+const { MetricRegistry } = require('./managers/metric-registry');
 
 class JobQueueCoordinator extends EventEmitter {
   constructor(config = {}) {
@@ -35,8 +37,9 @@ class JobQueueCoordinator extends EventEmitter {
       engine: () => this._engine(),
       emitter: this,
     });
-    this.retryHandler = new RetryHandlerImpl(ctx);
-    this.deadLetterHandler = new DeadLetterHandlerImpl(ctx);
+    const registry = new MetricRegistry(); // application metrics (the design's MetricsCollector)
+    this.retryHandler = new RetryHandlerImpl(ctx, { metrics: registry });
+    this.deadLetterHandler = new DeadLetterHandlerImpl(ctx, { metrics: registry });
     this.queueManager = new QueueManagerImpl(ctx, {
       queueFor: (name, queueConfig) => this._queueObject(name, queueConfig),
       health: (name) => this.healthChecker.checkQueueHealth(name),
@@ -46,20 +49,41 @@ class JobQueueCoordinator extends EventEmitter {
     this.workerManager = new WorkerManagerImpl(ctx, {
       queues: this.queueManager,
       retry: this.retryHandler,
-      failures: (queueName, jobName) => this.deadLetterHandler.recordFailure(queueName, jobName),
+      failures: (queueName, jobName, jobId, error, retrying) => {
+        this.deadLetterHandler.recordFailure(queueName, jobName);
+        if (retrying === false) this.deadLetterHandler.noteWorkerDeadLetter(queueName, jobId, error, jobName);
+      },
     });
     this.workerPoolManager = new WorkerPoolManagerImpl(ctx, {
       register: (queueName, processor, options) => this.workerManager.registerWorker(queueName, processor, options),
       unregister: (worker) => worker.close(),
-      status: (queueName) => this.queueManager.getQueueStatus(queueName),
+      metrics: (queueName) => this.metricsCollector.getQueueMetrics(queueName),
+      workers: this.workerManager,
+      bounds: (queueName) => this._typeScaling(queueName),
+      registry,
     });
     this.workerManager.onWorkerClosed = (worker) => this.workerPoolManager.forget(worker);
-    this.metricsCollector = new JobQueueMetricsImpl(ctx, { queues: this.queueManager, workers: this.workerManager });
+    this.metricsCollector = new JobQueueMetricsImpl(ctx, { queues: this.queueManager, workers: this.workerManager, registry });
     this.healthChecker = new QueueHealthCheckerImpl(ctx, {
       queues: this.queueManager,
       metrics: this.metricsCollector,
       ping: () => this.ping(),
     });
+    this.performanceOptimizer = new PerformanceOptimizerImpl(ctx, {
+      metrics: this.metricsCollector,
+      queues: this.queueManager,
+      pools: this.workerPoolManager,
+      bounds: (queueName) => this._typeScaling(queueName),
+    });
+    // the monitoring and performance settings' timers (each starts only when enabled)
+    this._periodic = [this.metricsCollector, this.healthChecker, this.performanceOptimizer, this.workerPoolManager];
+    for (const m of this._periodic) m.start();
+  }
+
+  /** `{minWorkers, maxWorkers}` of the queue's type (QUEUE_TYPES), if it has one. */
+  _typeScaling(queueName) {
+    const type = this.queueManager.declaredConfig(queueName)?.type ?? (QUEUE_TYPES[queueName] ? queueName : undefined);
+    return type ? QUEUE_TYPES[type]?.scaling : undefined;
   }
 
   /**
@@ -122,6 +146,7 @@ class JobQueueCoordinator extends EventEmitter {
    * rest back to the queue) and closes the connection so the process can exit.
    */
   async shutdown({ timeoutMs = 30000 } = {}) {
+    await Promise.all(this._periodic.map((m) => m.stop()));
     this.workerPoolManager.clear();
     for (const watch of [...this._watches]) watch.close();
     await this.queueManager.close();
@@ -247,6 +272,7 @@ const DELEGATED = {
   deadLetterHandler: ['getFailedJobs', 'requeueFailedJob', 'archiveFailedJob', 'getArchivedJobs', 'purgeFailedJobs', 'getFailedJobStatistics'],
   metricsCollector: ['collectMetrics', 'getQueueMetrics', 'getWorkerMetrics', 'exportPrometheusMetrics'],
   healthChecker: ['checkQueueHealth', 'getAllQueuesHealth', 'getHealthRecommendations', 'getHealth'],
+  performanceOptimizer: ['optimizeQueue', 'analyzeBottlenecks', 'recommendScaling'],
 };
 
 for (const [manager, methods] of Object.entries(DELEGATED)) {

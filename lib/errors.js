@@ -87,14 +87,22 @@ const NON_RETRYABLE = new Set([
   'BadRequestError',
 ]);
 
+/** Markers in an error message that mean "retrying cannot help", as the design has them. */
+const NON_RETRYABLE_MARKERS = ['INVALID_DATA', 'PERMISSION_DENIED'];
+
 /**
- * Whether `err` fails its job at once: an UnrecoverableError, a design non-retryable name,
- * a name in `extra` (registered by the user), or an error carrying `retryable: false`.
+ * Whether `err` fails its job at once: an UnrecoverableError, a design non-retryable name
+ * (its `name` or its class name), a name in `extra` (registered by the user), an error
+ * carrying `retryable: false`, or a message with one of the design's markers.
  */
 function isUnrecoverable(err, extra) {
   if (err instanceof UnrecoverableError) return true;
   if (err == null) return false;
-  return NON_RETRYABLE.has(err.name) || (extra !== undefined && extra.has(err.name)) || err.retryable === false;
+  const names = [err.name, err.constructor?.name];
+  if (names.some((n) => NON_RETRYABLE.has(n) || (extra !== undefined && extra.has(n)))) return true;
+  if (err.retryable === false) return true;
+  const message = err.message;
+  return typeof message === 'string' && NON_RETRYABLE_MARKERS.some((m) => message.includes(m));
 }
 
 const BY_CODE = {

@@ -3,6 +3,7 @@
 // error rate, paused, long waits) with recommendations, and the coordinator's overall health.
 
 const { checkQueueName } = require('../input');
+const { Periodic, periodOf } = require('./periodic');
 
 /** The design's thresholds; `monitoring.health` in the config overrides them. */
 const HEALTH_DEFAULTS = {
@@ -54,6 +55,38 @@ class QueueHealthCheckerImpl {
     this._queues = queues;
     this._metrics = metrics;
     this._ping = ping;
+    const interval = periodOf(ctx.config.monitoring?.healthChecks, 'monitoring.healthChecks', { interval: 60_000 }, {
+      enabled: 'ENABLE_HEALTH_CHECKS',
+      interval: 'HEALTH_CHECK_INTERVAL',
+    });
+    this._checker = interval === null ? null : new Periodic(interval, () => this._checkAll(), (err) => ctx.logger.error('health check failed', { error: err.message }));
+  }
+
+  /** Starts the periodic checks when `monitoring.healthChecks.enabled`. */
+  start() {
+    this._checker?.start();
+  }
+
+  /** Stops the periodic checks (and waits for one in progress). */
+  async stop() {
+    await this._checker?.stop();
+  }
+
+  /**
+   * One periodic round: every queue of the prefix is checked; degraded and unhealthy ones
+   * are logged at warn; the coordinator emits `health` with `{ checkedAt: Date, status
+   * (the worst queue's, healthy when none), queues: Map<name, QueueHealthStatus> }`.
+   */
+  async _checkAll() {
+    const queues = await this.getAllQueuesHealth();
+    let status = 'healthy';
+    for (const [name, h] of queues) {
+      if (h.status === 'degraded' || h.status === 'unhealthy') {
+        this._ctx.logger.warn(`queue ${h.status}`, { queue: name, issues: h.issues.map((i) => i.message) });
+      }
+      if (h.status === 'unhealthy' || (h.status === 'degraded' && status === 'healthy')) status = h.status;
+    }
+    this._ctx.emit('health', { checkedAt: new Date(), status, queues });
   }
 
   /**

@@ -1,36 +1,106 @@
 'use strict';
 // The design's JobQueueMetrics (its metricsCollector): metrics read from Redis, so they count
-// every process's workers, and their Prometheus exposition.
+// every process's workers, and their Prometheus exposition; and the design's MetricsCollector
+// (incrementCounter, setGauge, recordHistogram) for application metrics of this process.
 
 const { call, checkQueueName } = require('../input');
+const { WorkerNotFoundError } = require('../errors');
+const { MetricRegistry } = require('./metric-registry');
+const { Periodic, periodOf } = require('./periodic');
 
 class JobQueueMetricsImpl {
-  /** `queues` is the queue manager (the queue list); `workers` the worker manager. */
-  constructor(ctx, { queues, workers }) {
+  /** `queues` is the queue manager (the queue list); `workers` the worker manager;
+   * `registry` the application metrics (a MetricRegistry shared with the other managers). */
+  constructor(ctx, { queues, workers, registry = new MetricRegistry() }) {
     this._ctx = ctx;
     this._queues = queues;
     this._workers = workers;
+    this.registry = registry;
+    const interval = periodOf(ctx.config.monitoring?.metricsCollection, 'monitoring.metricsCollection', { interval: 30_000 }, {
+      enabled: 'ENABLE_METRICS_COLLECTION',
+      interval: 'METRICS_COLLECTION_INTERVAL',
+    });
+    this._collector = interval === null ? null : new Periodic(interval, () => this._collectAndEmit(), (err) => ctx.logger.error('metrics collection failed', { error: err.message }));
+  }
+
+  /** Starts the periodic collection when `monitoring.metricsCollection.enabled`. */
+  start() {
+    this._collector?.start();
+  }
+
+  /** Stops the periodic collection (and waits for one in progress). */
+  async stop() {
+    await this._collector?.stop();
+  }
+
+  /** One periodic round: collectMetrics, emitted as the coordinator's `metrics` event. */
+  async _collectAndEmit() {
+    const snapshot = await this.collectMetrics();
+    this._ctx.emit('metrics', snapshot);
   }
 
   /**
-   * The queue's metrics from Redis: `{ name, isPaused, jobCounts, processingRate, throughput,
-   * averageProcessingTime, errorRate }` plus `processingTime` and `waitTime` (`{average, p50,
-   * p95, p99, count}` in ms), `completedPerMinute`/`failedPerMinute` (the current minute
-   * first), `byJobType`, `workers`, `stalled`, `oldestWaitingMs`.
+   * Adds `value` (default 1, ≥ 0) to the counter `name` with `labels`. Application metrics
+   * live in this process and appear in exportPrometheusMetrics; names must be valid
+   * Prometheus names and not one of the families read from Redis (ValidationError).
+   */
+  incrementCounter(name, labels, value = 1) {
+    this.registry.incrementCounter(name, labels, value);
+  }
+
+  /** Sets the gauge `name` with `labels` to `value`. */
+  setGauge(name, value, labels) {
+    this.registry.setGauge(name, value, labels);
+  }
+
+  /** Records `value` in the histogram `name` with `labels` (default buckets suit ms; see
+   * describeMetric). */
+  recordHistogram(name, value, labels) {
+    this.registry.recordHistogram(name, value, labels);
+  }
+
+  /** Sets a metric's HELP text and, for a histogram not yet recorded, its bucket bounds:
+   * `describeMetric(name, {type: 'counter'|'gauge'|'histogram', help?, buckets?})`. */
+  describeMetric(name, options) {
+    this.registry.describe(name, options);
+  }
+
+  /**
+   * The queue's metrics from Redis, the design's QueueMetricsSnapshot `{ name, isPaused,
+   * jobCounts, processingRate, throughput, averageProcessingTime, errorRate }` with the
+   * design's flat QueueMetrics fields `waiting` (prioritized included), `active`,
+   * `completed`, `failed`, `delayed`, `activeWorkers`; plus `processingTime` and `waitTime`
+   * (`{average, p50, p95, p99, count}` in ms), `completedPerMinute`/`failedPerMinute` (the
+   * current minute first), `byJobType`, `workers`, `stalled`, `oldestWaitingMs`.
    */
   async getQueueMetrics(queueName) {
     checkQueueName(queueName);
     const native = await this._ctx.engine();
     const m = JSON.parse(await call(native.queueMetrics(queueName)));
     m.averageProcessingTime = m.processingTime.average;
+    const c = m.jobCounts;
+    m.waiting = c.waiting + c.prioritized;
+    m.active = c.active;
+    m.completed = c.completed;
+    m.failed = c.failed;
+    m.delayed = c.delayed;
+    m.activeWorkers = m.workers;
     return m;
   }
 
-  /** Workers of every process (registry in Redis): totals, by queue, and each one. With an
-   * id, that worker's status. */
+  /**
+   * The design's WorkerMetricsSnapshot `{ totalWorkers, activeWorkers, workersByQueue,
+   * averageJobsPerWorker }` plus `workers` (their WorkerStatus), over the workers of every
+   * process (the registry in Redis; workers whose process stopped its heartbeats are
+   * listed but not counted). With a `workerId`, the same shape restricted to that worker
+   * (WorkerNotFoundError when no process has it).
+   */
   async getWorkerMetrics(workerId) {
-    if (workerId !== undefined) return this._workers.getWorkerStatus(workerId);
-    const workers = await this._workers.getAllWorkers();
+    let workers = await this._workers.getAllWorkers();
+    if (workerId !== undefined) {
+      workers = workers.filter((w) => w.id === workerId);
+      if (workers.length === 0) throw new WorkerNotFoundError(workerId);
+    }
     const live = workers.filter((w) => w.status !== 'stale');
     const workersByQueue = {};
     for (const w of live) workersByQueue[w.queueName] = (workersByQueue[w.queueName] || 0) + 1;
@@ -63,7 +133,8 @@ class JobQueueMetricsImpl {
     };
   }
 
-  /** Prometheus text exposition of every queue's metrics, and this process's. */
+  /** Prometheus text exposition of every queue's metrics (from Redis), this process's, and
+   * the application metrics recorded here. */
   async exportPrometheusMetrics() {
     const native = await this._ctx.engine();
     const names = await this._queues.getQueueNames();
@@ -75,7 +146,8 @@ class JobQueueMetricsImpl {
       `process_resident_memory_bytes ${process.memoryUsage().rss}\n` +
       '# HELP process_cpu_seconds_total CPU time of this process.\n' +
       '# TYPE process_cpu_seconds_total counter\n' +
-      `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}\n`
+      `process_cpu_seconds_total ${(cpu.user + cpu.system) / 1e6}\n` +
+      this.registry.render()
     );
   }
 }

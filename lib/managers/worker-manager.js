@@ -103,8 +103,8 @@ class ManagedWorker {
 class WorkerManagerImpl {
   /**
    * `queues` is the queue manager (declared configs, known queues); `retry` the retry
-   * handler (error names that are not retried); `failures(queueName, jobName)` is told of
-   * every failed attempt (the failure-pattern watch).
+   * handler (error names that are not retried); `failures(queueName, jobName, jobId, error,
+   * retrying)` is told of every failed attempt (the failure-pattern watch, dead letters).
    */
   constructor(ctx, { queues, retry, failures }) {
     this._ctx = ctx;
@@ -212,7 +212,7 @@ class WorkerManagerImpl {
   _forwardEvents(worker) {
     const queueName = worker.queueName;
     const ctx = this._ctx;
-    worker.on('failed', (_jobId, _err, info) => this._failures(queueName, info.name));
+    worker.on('failed', (jobId, err, info) => this._failures(queueName, info.name, jobId, err, info.retrying));
     for (const event of ['completed', 'failed', 'stalled', 'progress']) {
       worker.on(event, (jobId, detail) => {
         if (ctx.listening(event)) ctx.emit(event, { queueName, jobId, detail });

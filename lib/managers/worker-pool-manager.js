@@ -1,10 +1,14 @@
 'use strict';
 // The design's WorkerPoolManager: pools of a queue's workers in this process, scaled by hand
 // or by an auto-scaling policy driven by the queue's real depth and processing rate, read
-// from Redis.
+// from Redis, with one of the design's scaling patterns (scaling-patterns.js). With
+// `performance.autoScaling.enabled` it also scales, every `checkInterval`, the workers of
+// every queue this coordinator runs workers for (see startAutoScaling).
 
 const { ValidationError } = require('../errors');
 const { checkQueueName, positiveInt, nonNegativeInt } = require('../input');
+const { wantedWorkers, checkPattern, PATTERN_DEFAULTS } = require('./scaling-patterns');
+const { Periodic, fromEnv } = require('./periodic');
 
 /** The design's AutoScalingPolicy defaults. */
 const POLICY_DEFAULTS = {
@@ -18,34 +22,112 @@ const POLICY_DEFAULTS = {
 };
 
 /**
- * How many workers the queue wants: enough to drain `waiting` within
+ * How many workers the queue wants by the reactive pattern: enough to drain `waiting` within
  * `targetProcessingTime` at the rate each worker achieves now, times `scalingFactor`; with
  * nothing waiting, 70% of the current count (the design's gradual scale-down).
  */
 function recommendedWorkers({ waiting, processingRate, workers }, policy) {
-  if (waiting === 0) return Math.floor(workers * 0.7);
-  // jobs/s per worker now; before any job finished, assume one job per second per worker
-  const perWorker = workers > 0 && processingRate > 0 ? processingRate / workers : 1;
-  const required = Math.ceil(waiting / (perWorker * (policy.targetProcessingTime / 1000)));
-  return Math.ceil(required * policy.scalingFactor);
+  const m = { jobCounts: { waiting, prioritized: 0 }, processingRate };
+  return wantedWorkers(m, workers, { ...POLICY_DEFAULTS, ...PATTERN_DEFAULTS, ...policy, pattern: 'reactive' }).workers;
 }
+
+/** Bounds of a queue scaled without a pool when its type sets none. */
+const UNPOOLED_MIN = 1;
+const UNPOOLED_MAX = 10;
 
 class WorkerPoolManagerImpl {
   /** `register(queueName, processor, options)` and `unregister(worker)` manage one worker;
-   * `status(queueName)` reads the queue's counts and rate. */
-  constructor(ctx, { register, unregister, status }) {
+   * `metrics(queueName)` reads the queue's metrics (getQueueMetrics); `workers` is the
+   * worker manager and `bounds(queueName)` the `{minWorkers, maxWorkers}` of the queue's
+   * type, if any (for queues scaled without a pool); `registry` the application metrics. */
+  constructor(ctx, { register, unregister, metrics, workers, bounds, registry }) {
+    this._registry = registry; // application metrics: the design's worker_scaling_events
     this._register = register;
     this._unregister = unregister;
-    this._status = status;
+    this._metrics = metrics;
+    this._workers = workers;
+    this._bounds = bounds;
     this._logger = ctx.logger;
+    this._ctx = ctx;
     // the coordinator's performance.autoScaling settings are the defaults of every policy
-    const a = ctx.config.performance?.autoScaling ?? {};
+    // (the design's environment variables stand in for fields the config leaves out)
+    const given = ctx.config.performance?.autoScaling ?? {};
+    if (given === null || typeof given !== 'object') throw new ValidationError('performance.autoScaling', 'must be an object');
+    const a = {
+      ...given,
+      enabled: given.enabled ?? fromEnv('ENABLE_AUTO_SCALING', 'boolean'),
+      checkInterval: given.checkInterval ?? fromEnv('AUTO_SCALING_CHECK_INTERVAL'),
+      cooldownPeriod: given.cooldownPeriod ?? fromEnv('SCALING_COOLDOWN_PERIOD'),
+    };
+    if (a.enabled !== undefined && typeof a.enabled !== 'boolean') throw new ValidationError('performance.autoScaling.enabled', 'must be a boolean');
     this._policyDefaults = {
       ...POLICY_DEFAULTS,
+      ...PATTERN_DEFAULTS,
       ...(a.checkInterval !== undefined ? { checkInterval: a.checkInterval } : {}),
       ...(a.cooldownPeriod !== undefined ? { scaleUpCooldown: a.cooldownPeriod, scaleDownCooldown: a.cooldownPeriod } : {}),
+      ...(a.pattern !== undefined ? { pattern: a.pattern } : {}),
+      ...(a.schedule !== undefined ? { schedule: a.schedule } : {}),
     };
     this._pools = new Map(); // queue -> pool state
+    this._unpooled = new Map(); // queue -> {lastScaleUp, lastScaleDown, maxWorkers} for coordinator-wide scaling
+    this._global = null;
+    if (a.enabled) {
+      const policy = this._checkPolicy({});
+      this._globalPolicy = policy;
+      this._global = new Periodic(policy.checkInterval, () => this._autoScaleAll(), (err) => this._logger.error('auto-scaling check failed', { error: err.message }));
+    }
+  }
+
+  /** Starts the coordinator-wide auto-scaling when `performance.autoScaling.enabled`. */
+  start() {
+    this._global?.start();
+  }
+
+  /** Stops the coordinator-wide auto-scaling (and waits for a check in progress). */
+  async stop() {
+    await this._global?.stop();
+  }
+
+  /**
+   * One coordinator-wide round (`performance.autoScaling.enabled`), with the default policy
+   * (`cooldownPeriod` as both cooldowns, `pattern` reactive unless set):
+   * - every pool without a policy of its own scales within its min/max;
+   * - every queue with workers registered in this process but no pool scales between its
+   *   queue type's `scaling.minWorkers`/`maxWorkers` (QUEUE_TYPES, by the type the queue was
+   *   created with), else between 1 and 10 (or the count it had when first seen, if more);
+   *   new workers copy the first one registered (scaleWorkers).
+   */
+  async _autoScaleAll() {
+    const policy = this._globalPolicy;
+    for (const pool of this._pools.values()) {
+      if (pool.policy === null) await this._autoScale(pool, policy);
+    }
+    const queues = new Set(this._workers.getWorkers().map((w) => w.queueName));
+    for (const queueName of queues) {
+      if (this._pools.has(queueName)) continue;
+      let state = this._unpooled.get(queueName);
+      if (!state) {
+        const count = this._workers.getWorkersByQueue(queueName).length;
+        const b = this._bounds(queueName);
+        state = {
+          minWorkers: b?.minWorkers ?? UNPOOLED_MIN,
+          maxWorkers: b?.maxWorkers ?? Math.max(UNPOOLED_MAX, count),
+          lastScaleUp: 0,
+          lastScaleDown: 0,
+        };
+        this._unpooled.set(queueName, state);
+      }
+      const current = this._workers.getWorkersByQueue(queueName).length;
+      const target = await this._decide(queueName, current, state, policy);
+      if (target === null) continue;
+      const result = await this._workers.scaleWorkers(queueName, target.count);
+      this._logger.info('workers auto-scaled', { queue: queueName, from: result.previousCount, to: result.actualCount, reason: target.reason, detail: target.detail });
+      this._ctx.emit('scaled', { queueName, previousCount: result.previousCount, actualCount: result.actualCount, reason: target.reason, detail: target.detail });
+      if (result.actualCount !== result.previousCount) {
+        this._registry?.recordHistogram('worker_scaling_events', result.actualCount - result.previousCount, { queue: queueName });
+      }
+    }
+    for (const q of this._unpooled.keys()) if (!queues.has(q)) this._unpooled.delete(q);
   }
 
   /**
@@ -116,6 +198,16 @@ class WorkerPoolManagerImpl {
     return this._pools.has(queueName);
   }
 
+  /** The auto-scaling policy of the queue's pool, or null. */
+  policyOf(queueName) {
+    return this._pools.get(queueName)?.policy ?? null;
+  }
+
+  /** The default policy (the design's defaults under the coordinator's performance.autoScaling). */
+  defaultPolicy() {
+    return { ...this._policyDefaults };
+  }
+
   _pool(queueName) {
     const pool = this._pools.get(queueName);
     if (!pool) throw new ValidationError('queueName', `no worker pool for ${queueName}`);
@@ -129,7 +221,7 @@ class WorkerPoolManagerImpl {
     return this._resize(pool, Math.max(pool.minWorkers, Math.min(pool.maxWorkers, target)), reason);
   }
 
-  async _resize(pool, target, reason = 'initial') {
+  async _resize(pool, target, reason = 'initial', detail = undefined) {
     const previousCount = pool.workers.length;
     pool.targetWorkers = target;
     while (pool.workers.length < target) {
@@ -141,8 +233,10 @@ class WorkerPoolManagerImpl {
     const actualCount = pool.workers.length;
     if (actualCount !== previousCount) {
       pool.lastScalingEvent = new Date();
-      pool.history.push({ at: pool.lastScalingEvent, from: previousCount, to: actualCount, reason });
-      this._logger.info('worker pool scaled', { queue: pool.queueName, from: previousCount, to: actualCount, reason });
+      pool.history.push({ at: pool.lastScalingEvent, from: previousCount, to: actualCount, reason, ...(detail ? { detail } : {}) });
+      this._logger.info('worker pool scaled', { queue: pool.queueName, from: previousCount, to: actualCount, reason, detail });
+      this._ctx.emit('scaled', { queueName: pool.queueName, previousCount, actualCount, reason, detail });
+      this._registry?.recordHistogram('worker_scaling_events', actualCount - previousCount, { queue: pool.queueName });
     }
     const action = actualCount > previousCount ? 'scaled_up' : actualCount < previousCount ? 'scaled_down' : 'no_change';
     return { queueName: pool.queueName, previousCount, targetCount: target, actualCount, action };
@@ -157,8 +251,9 @@ class WorkerPoolManagerImpl {
     this._stopAutoScaling(queueName);
   }
 
-  _startAutoScaling(queueName, policy = {}) {
-    const pool = this._pool(queueName);
+  /** The policy merged over the defaults, checked. */
+  _checkPolicy(policy) {
+    if (policy === null || typeof policy !== 'object') throw new ValidationError('policy', 'must be an AutoScalingPolicy object');
     const p = { ...this._policyDefaults, ...policy };
     for (const f of ['targetProcessingTime', 'scalingFactor', 'checkInterval']) {
       if (!(typeof p[f] === 'number' && p[f] > 0)) throw new ValidationError(f, 'must be a positive number');
@@ -166,6 +261,12 @@ class WorkerPoolManagerImpl {
     for (const f of ['scaleUpCooldown', 'scaleDownCooldown', 'maxScaleUpStep', 'maxScaleDownStep']) {
       if (!(typeof p[f] === 'number' && p[f] >= 0)) throw new ValidationError(f, 'must be a non-negative number');
     }
+    return checkPattern(p);
+  }
+
+  _startAutoScaling(queueName, policy = {}) {
+    const pool = this._pool(queueName);
+    const p = this._checkPolicy(policy);
     this._stopAutoScaling(queueName);
     pool.policy = p;
     const tick = async () => {
@@ -190,27 +291,35 @@ class WorkerPoolManagerImpl {
     pool.policy = null;
   }
 
-  /** One auto-scaling decision, within min/max, step sizes and cooldowns. */
-  async _autoScale(pool) {
-    const p = pool.policy;
-    const status = await this._status(pool.queueName);
-    const current = pool.workers.length;
-    const wanted = recommendedWorkers(
-      { waiting: status.jobCounts.waiting + status.jobCounts.prioritized, processingRate: status.processingRate, workers: current },
-      p,
-    );
+  /**
+   * The count to scale to, within the bounds of `state` ({minWorkers, maxWorkers,
+   * lastScaleUp, lastScaleDown}), the policy's steps and cooldowns; null for no change.
+   */
+  async _decide(queueName, current, state, p) {
+    const m = await this._metrics(queueName);
+    const want = wantedWorkers(m, current, p);
     const now = Date.now();
     let target = current;
-    if (wanted > current && now - pool.lastScaleUp >= p.scaleUpCooldown) {
-      target = Math.min(wanted, current + p.maxScaleUpStep);
-    } else if (wanted < current && now - pool.lastScaleDown >= p.scaleDownCooldown) {
-      target = Math.max(wanted, current - p.maxScaleDownStep);
+    if (want.workers > current && now - state.lastScaleUp >= p.scaleUpCooldown) {
+      target = Math.min(want.workers, current + p.maxScaleUpStep);
+    } else if (want.workers < current && now - state.lastScaleDown >= p.scaleDownCooldown) {
+      target = Math.max(want.workers, current - p.maxScaleDownStep);
     }
-    target = Math.max(pool.minWorkers, Math.min(pool.maxWorkers, target));
-    if (target === current || pool.policy !== p) return;
-    if (target > current) pool.lastScaleUp = now;
-    else pool.lastScaleDown = now;
-    await this._resize(pool, target, 'auto');
+    target = Math.max(state.minWorkers, Math.min(state.maxWorkers, target));
+    if (target === current) return null;
+    if (target > current) state.lastScaleUp = now;
+    else state.lastScaleDown = now;
+    return { count: target, reason: 'auto', detail: `${p.pattern}: ${want.reason}` };
+  }
+
+  /** One auto-scaling decision for a pool, by its own policy or `policy`. */
+  async _autoScale(pool, policy = pool.policy) {
+    const p = policy;
+    const own = p === pool.policy;
+    const target = await this._decide(pool.queueName, pool.workers.length, pool, p);
+    // the pool's policy changed meanwhile: its own timer decides
+    if (target === null || (own ? pool.policy !== p : pool.policy !== null)) return;
+    await this._resize(pool, target.count, target.reason, target.detail);
   }
 
   /** Stops every pool's auto-scaling and forgets the pools (their workers close elsewhere). */
