@@ -9,7 +9,9 @@ mod dispatch;
 mod errors;
 mod observability;
 mod operations;
+mod queue_events;
 mod scheduling;
+mod worker_control;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

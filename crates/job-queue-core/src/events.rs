@@ -99,3 +99,20 @@ pub fn watch(
     });
     EventWatch { task }
 }
+
+impl crate::Queue {
+    /// The id of the newest entry of the queue's events stream, if it has any: where a watch
+    /// that should see everything from now on starts (`$` means "from when the read starts",
+    /// which would miss what happens before the first read reaches Redis).
+    pub async fn last_event_id(&self) -> crate::Result<Option<String>> {
+        let newest: Vec<StreamEvent> = redis::cmd("XREVRANGE")
+            .arg(self.keys.key("events"))
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut self.con.clone())
+            .await?;
+        Ok(newest.into_iter().next().map(|(id, _)| id))
+    }
+}
