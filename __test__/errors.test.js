@@ -267,7 +267,7 @@ test('retrying a job that is not failed is JobStateError and changes nothing; a 
   const worker = await c.registerWorker('state', async () => 'done');
   worker.on('error', () => {});
   const completed = [];
-  worker.on('completed', (id) => completed.push(id));
+  worker.on('completed', (job) => completed.push(job.id));
   await waitFor(() => completed.includes(waiting.id));
   await worker.close();
   const afterRun = await snapshot();

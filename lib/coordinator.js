@@ -306,18 +306,10 @@ class JobQueueCoordinator extends EventEmitter {
     const nonRetryable = new Set(this._nonRetryable);
     for (const e of o.nonRetryableErrors || []) nonRetryable.add(typeof e === 'function' ? e.name : String(e));
     const native = await this._engine();
-    const worker = new Worker(queueName, processor, native, { nonRetryable, timeoutMs: config.timeoutMs, logger: this.logger });
+    const worker = Worker._onEngine(queueName, processor, native, config, { nonRetryable, timeoutMs: config.timeoutMs, logger: this.logger });
     worker._options = options; // for scaleWorkers, which registers more workers like this one
-    worker._attach(
-      await call(
-        native.createWorker(
-          queueName,
-          config,
-          (text) => worker._onJobs(text),
-          (text) => worker._onEvents(text),
-        ),
-      ),
-    );
+    worker.run().catch(() => {}); // resolves when it closes; a failed start rejects _start below
+    await worker._start();
     this._forwardEvents(worker);
     this._workers.set(worker.id, worker);
     this._known.add(queueName);
@@ -329,12 +321,16 @@ class JobQueueCoordinator extends EventEmitter {
    * failures for patterns. */
   _forwardEvents(worker) {
     const queueName = worker.queueName;
-    worker.on('failed', (_jobId, _err, info) => this._patterns.record(queueName, info.name));
-    for (const event of ['completed', 'failed', 'stalled', 'progress']) {
-      worker.on(event, (jobId, detail) => {
-        if (this.listenerCount(event) > 0) this.emit(event, { queueName, jobId, detail });
-      });
-    }
+    const forward = (event, jobId, detail) => {
+      if (this.listenerCount(event) > 0) this.emit(event, { queueName, jobId, detail });
+    };
+    worker.on('completed', (job, result) => forward('completed', job.id, result));
+    worker.on('failed', (job, err, _prev, info) => {
+      this._patterns.record(queueName, info.name);
+      forward('failed', info.jobId, err);
+    });
+    worker.on('stalled', (jobId) => forward('stalled', jobId, undefined));
+    worker.on('progress', (job, progress) => forward('progress', job.id, progress));
     worker.on('active', (job) => this._emitLocal('active', { queueName, jobId: job.id, name: job.name }));
     worker.on('drained', () => this._emitLocal('drained', { queueName }));
     worker.on('error', (err) => {
