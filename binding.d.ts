@@ -56,6 +56,8 @@ export declare class NativeEngine {
   requestWorkerPause(id: string, paused: boolean): Promise<boolean>
   /** The id of the newest entry of the queue's events stream, or null when it has none. */
   lastEventId(queue: string): Promise<string | null>
+  /** `watchEvents`, with each read of the stream blocking at most `block_ms`. */
+  watchEventsBlocking(queue: string, from: string | undefined | null, blockMs: number, callback: (batch: string) => void): Promise<NativeEventWatch>
   /**
    * Creates or replaces a job scheduler. `payload` is `{defaults, id, name, data, opts,
    * repeat}` (repeat in BullMQ's shape: `pattern` or `every`, `tz`, `startDate`, `endDate`,

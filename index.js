@@ -2,7 +2,8 @@
 // @shared-infra/job-queue: a Redis job queue coordinator with a Rust engine, wire-compatible
 // with BullMQ 6.
 
-const { JobQueueCoordinator, QUEUE_TYPES, QueueEvents } = require('./lib/coordinator');
+const { JobQueueCoordinator, QUEUE_TYPES } = require('./lib/coordinator');
+const { QueueEvents } = require('./lib/queue-events');
 const { createLogger } = require('./lib/logger');
 const errors = require('./lib/errors');
 const { Job, AddedJob, ActiveJob } = require('./lib/job');
@@ -34,4 +35,5 @@ module.exports = {
   ClosedError: errors.ClosedError,
   UnrecoverableError: errors.UnrecoverableError,
   TimeoutError: errors.TimeoutError,
+  RateLimitError: errors.RateLimitError,
 };

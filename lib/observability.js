@@ -3,8 +3,8 @@
 // process's workers), the Prometheus exposition, queue health with its rules and
 // recommendations, coordinator health and status, and a queue's Redis events stream.
 
-const { EventEmitter } = require('node:events');
 const { call, checkQueueName } = require('./input');
+const { QueueEvents } = require('./queue-events');
 
 /** The §5.2 thresholds; `monitoring.health` in the config overrides them. */
 const HEALTH_DEFAULTS = {
@@ -19,33 +19,6 @@ const MESSAGES = {
   unhealthy: 'Queue has critical issues that require immediate attention',
   unknown: 'Queue status unknown',
 };
-
-/** A queue's events stream as an EventEmitter: `(eventName, {jobId, ...fields, id})`, plus
- * `event` for every entry. Events of every process arrive, BullMQ's included. */
-class QueueEvents extends EventEmitter {
-  constructor(queueName) {
-    super();
-    this.queueName = queueName;
-    this._watch = null;
-  }
-
-  _deliver(text) {
-    for (const [id, fields] of JSON.parse(text)) {
-      const { event, ...rest } = fields;
-      const payload = { ...rest, id, queueName: this.queueName };
-      this.emit(event, payload);
-      this.emit('event', event, payload);
-    }
-  }
-
-  /** Stops following the stream. */
-  close() {
-    if (!this._watch) return;
-    this._watch.close();
-    this._watch = null;
-    this.emit('close');
-  }
-}
 
 function issuesOf(m, t) {
   const issues = [];
@@ -220,14 +193,15 @@ module.exports = {
     };
   },
 
-  /** Follows the queue's Redis events stream from now: a QueueEvents; close() it when done. */
+  /** Follows the queue's Redis events stream from now: a QueueEvents (BullMQ's API) on this
+   * coordinator's connection; close() it when done. */
   async events(queueName) {
     checkQueueName(queueName);
     const native = await this._engine();
-    const emitter = new QueueEvents(queueName);
-    emitter._watch = await call(native.watchEvents(queueName, null, (text) => emitter._deliver(text)));
+    const emitter = QueueEvents._onEngine(queueName, native);
+    await emitter.waitUntilReady();
     this._watches.add(emitter);
-    emitter.once('close', () => this._watches.delete(emitter));
+    emitter.once('closed', () => this._watches.delete(emitter));
     return emitter;
   },
 };
