@@ -256,6 +256,8 @@ export declare class AddedJob<T = any> {
 
 /** The job a processor receives. */
 export declare class ActiveJob<T = any> extends Job<T> {
+  /** The token the job's lock holds while this worker runs it. */
+  token?: string;
   updateProgress(progress: number | object): Promise<void>;
   log(text: string): Promise<number>;
 }
@@ -279,25 +281,79 @@ export interface WorkerStats {
   uptimeMs: number;
 }
 
-export declare class Worker extends EventEmitter {
+/** Options of `new Worker(name, processor, opts)` (BullMQ 6's WorkerOptions that act here). */
+export interface BullWorkerOptions {
+  /** A `redis://` / `rediss://` URL, ioredis-style options, or an ioredis instance (its
+   * options are used); default 127.0.0.1:6379. */
+  connection?: string | { host?: string; port?: number; username?: string; password?: string; db?: number; tls?: boolean | object; url?: string } | { options: object };
+  /** Key prefix; default 'bull'. */
+  prefix?: string;
+  /** Jobs run at once; default 1. Can be changed later with `worker.concurrency = n`. */
+  concurrency?: number;
+  /** At most `max` jobs per `duration` ms across the queue's workers. */
+  limiter?: { max: number; duration: number };
+  /** ms a job's lock lives without renewal; default 30000. */
+  lockDuration?: number;
+  /** ms between stalled checks; default 30000. */
+  stalledInterval?: number;
+  /** Stalls after which a job fails; default 1. */
+  maxStalledCount?: number;
+  /** Longest wait, in seconds, for a job when the queue is empty; default 5. */
+  drainDelay?: number;
+  /** Start fetching at once; default true. Otherwise call `run()`. */
+  autorun?: boolean;
+  removeOnComplete?: KeepJobs;
+  removeOnFail?: KeepJobs;
+  settings?: {
+    /** Retry delay (ms) for backoff types other than 'fixed' and 'exponential'; -1 fails
+     * the job for good. */
+    backoffStrategy?: (attemptsMade: number, type: string, err: Error, job: ActiveJob) => number | Promise<number>;
+  };
+  /** Shown by BullMQ's getWorkers and stored as the job's processedBy. */
+  name?: string;
+}
+
+/** BullMQ 6's Worker, run by the engine. */
+export declare class Worker<T = any, R = any> extends EventEmitter {
+  /** The error to throw from a processor, after `rateLimit(ms)`, to give the job back to the
+   * queue without using an attempt. */
+  static RateLimitError(): RateLimitError;
+  constructor(name: string, processor?: JobProcessor<T, R> | null, opts?: BullWorkerOptions);
+  /** Set once it runs. */
   readonly id: string;
+  /** The queue's name (BullMQ's `worker.name`). */
+  readonly name: string;
   readonly queueName: string;
+  readonly opts: BullWorkerOptions & { prefix: string };
+  /** Changing it acts at once. */
+  concurrency: number;
+  readonly closed: boolean;
   status: 'active' | 'paused' | 'closed';
   /** active, paused (here or by another process), error (its last Redis call failed) or closed. */
   readonly state: 'active' | 'paused' | 'error' | 'closed';
   registeredAt: Date;
-  pause(): void;
+  /** Starts processing (autorun false); resolves when the worker has closed. */
+  run(): Promise<void>;
+  waitUntilReady(): Promise<void>;
+  isRunning(): boolean;
+  isPaused(): boolean;
+  /** Stops fetching; resolves once running jobs are settled (at once with doNotWaitActive). */
+  pause(doNotWaitActive?: boolean): Promise<void>;
   resume(): void;
+  /** Fetches no job for `expireTimeMs`. */
+  rateLimit(expireTimeMs: number): Promise<void>;
   stats(): WorkerStats;
-  close(timeoutMs?: number): Promise<void>;
-  on(event: 'completed', listener: (jobId: string, result: unknown) => void): this;
-  on(event: 'failed', listener: (jobId: string, error: Error, info: { retrying: boolean; name: string }) => void): this;
-  on(event: 'active', listener: (job: ActiveJob) => void): this;
-  on(event: 'stalled', listener: (jobId: string) => void): this;
-  on(event: 'progress', listener: (jobId: string, progress: unknown) => void): this;
-  on(event: 'drained', listener: () => void): this;
+  /** Waits for running jobs; `force`: gives them back to the queue at once; a number: waits
+   * at most that many ms, then gives back what still runs. */
+  close(force?: boolean | number): Promise<void>;
+  on(event: 'active', listener: (job: ActiveJob<T>, prev: string) => void): this;
+  on(event: 'completed', listener: (job: ActiveJob<T>, result: R, prev: string) => void): this;
+  on(event: 'failed', listener: (job: ActiveJob<T> | undefined, error: Error, prev: string, info: { retrying: boolean; name: string; jobId: string }) => void): this;
+  on(event: 'progress', listener: (job: ActiveJob<T>, progress: number | object) => void): this;
+  on(event: 'stalled', listener: (jobId: string, prev: string) => void): this;
+  on(event: 'closing', listener: (msg: string) => void): this;
+  on(event: 'drained' | 'ready' | 'closed' | 'paused' | 'resumed', listener: () => void): this;
   on(event: 'error', listener: (error: Error) => void): this;
-  on(event: 'closed', listener: () => void): this;
 }
 
 export interface JobCounts {
@@ -428,12 +484,52 @@ export declare class JobQueueCoordinator extends EventEmitter {
   events(queueName: string): Promise<QueueEvents>;
 }
 
-/** A queue's events stream: `(eventName, {jobId, ...fields, id, queueName})`, and `event` for each. */
-export declare class QueueEvents extends EventEmitter {
+/** What BullMQ 6's QueueEvents passes for each event: `(args, eventId)`. */
+export interface QueueEventsListener<R = any> {
+  active: (args: { jobId: string; prev?: string }, id: string) => void;
+  added: (args: { jobId: string; name: string }, id: string) => void;
+  cleaned: (args: { count: string }, id: string) => void;
+  completed: (args: { jobId: string; returnvalue: R; prev?: string }, id: string) => void;
+  deduplicated: (args: { jobId: string; deduplicationId: string; deduplicatedJobId: string }, id: string) => void;
+  delayed: (args: { jobId: string; delay: number }, id: string) => void;
+  drained: (id: string) => void;
+  duplicated: (args: { jobId: string }, id: string) => void;
+  error: (error: Error) => void;
+  failed: (args: { jobId: string; failedReason: string; prev?: string }, id: string) => void;
+  paused: (args: object, id: string) => void;
+  progress: (args: { jobId: string; data: number | object }, id: string) => void;
+  removed: (args: { jobId: string; prev: string }, id: string) => void;
+  resumed: (args: object, id: string) => void;
+  'retries-exhausted': (args: { jobId: string; attemptsMade: string }, id: string) => void;
+  stalled: (args: { jobId: string }, id: string) => void;
+  waiting: (args: { jobId: string; prev?: string }, id: string) => void;
+  'waiting-children': (args: { jobId: string }, id: string) => void;
+  /** Ours: every entry. */
+  event: (name: string, args: Record<string, any>, id: string) => void;
+  closed: () => void;
+}
+
+/** BullMQ 6's QueueEvents: a queue's Redis events stream (every process's, BullMQ's too). */
+export declare class QueueEvents<R = any> extends EventEmitter {
+  constructor(name: string, opts?: {
+    connection?: BullWorkerOptions['connection'];
+    prefix?: string;
+    autorun?: boolean;
+    /** '$' (default): from when it starts; or a stream id to read after. */
+    lastEventId?: string;
+    /** ms each read of the stream waits; default 10000. */
+    blockingTimeout?: number;
+  });
+  readonly name: string;
   readonly queueName: string;
-  close(): void;
-  on(event: 'event', listener: (name: string, payload: Record<string, string>) => void): this;
-  on(event: string, listener: (payload: Record<string, string> & { id: string; jobId?: string; queueName: string }) => void): this;
+  readonly closed: boolean;
+  /** Starts following the stream (autorun false); resolves when closed. */
+  run(): Promise<void>;
+  waitUntilReady(): Promise<void>;
+  close(): Promise<void>;
+  on<U extends keyof QueueEventsListener<R>>(event: U, listener: QueueEventsListener<R>[U]): this;
+  /** `<event>:<jobId>`: one job's events. */
+  on(event: string, listener: (args: Record<string, any>, id: string) => void): this;
 }
 
 /** The logger the coordinator uses: JSON lines on `stream` at `level` (default LOG_LEVEL, info), or a pino-style `target`. */
@@ -664,4 +760,9 @@ export declare class TimeoutError extends JobQueueError {}
 /** Throw from a processor to fail the job at once, without retries. */
 export declare class UnrecoverableError extends Error {
   readonly code: 'ERR_UNRECOVERABLE';
+}
+/** Thrown by a processor (`throw Worker.RateLimitError()`) after `worker.rateLimit(ms)`: the job
+ * goes back to the queue without using an attempt. */
+export declare class RateLimitError extends Error {
+  readonly code: 'ERR_RATE_LIMIT';
 }

@@ -10,6 +10,7 @@ import {
   TimeoutError,
   QUEUE_TYPES,
   QueueEvents,
+  Worker,
   createLogger,
   type QueueMetrics,
   type QueueHealthStatus,
@@ -36,7 +37,8 @@ async function usage(): Promise<void> {
     if (!job.data) throw new UnrecoverableError('no data');
     return { ok: true };
   }, { concurrency: 5, lockDuration: 30000 });
-  worker.on('failed', (jobId: string, err: Error, info) => info.retrying);
+  worker.on('failed', (job, err: Error, prev: string, info) => info.retrying && job?.opts.attempts);
+  worker.on('completed', (job, result) => job.id);
   const status: QueueStatus = await jobCoordinator.getQueueStatus('q');
   status.jobCounts.prioritized;
   await jobCoordinator.retryJob('q', '1');
@@ -114,8 +116,20 @@ async function usage(): Promise<void> {
   (await c.getHealth()).redis.latencyMs;
   (await c.collectMetrics()).system.memory.rss;
   const stream: QueueEvents = await c.events('orders');
-  stream.on('completed', (e) => e.jobId);
-  stream.close();
+  stream.on('completed', (e, id: string) => e.jobId + id);
+  stream.on('delayed', (e) => e.delay.toFixed());
+  await stream.close();
+  const events = new QueueEvents('orders', { connection: 'redis://127.0.0.1:6379', lastEventId: '0' });
+  await events.waitUntilReady();
+  const bw = new Worker<{ n: number }, number>('orders', async (job) => job.data.n, { concurrency: 2, autorun: false, settings: { backoffStrategy: () => 10 } });
+  bw.concurrency = 4;
+  bw.on('completed', (job, result: number) => job.token ?? result);
+  bw.on('stalled', (jobId: string, prev: string) => jobId + prev);
+  await bw.rateLimit(10);
+  await bw.pause(true);
+  bw.resume();
+  await bw.close(true);
+  void Worker.RateLimitError().code;
   c.on('active', (e) => e.name);
   createLogger({ level: 'debug' }).info('x', { queue: 'orders' });
   void text;
@@ -129,6 +143,13 @@ async function native(): Promise<void> {
   const w = await engine.createWorker('q', { concurrency: 1 }, (batch: string) => {}, (batch: string) => {});
   nativeWorker.complete([1], ['null']);
   nativeWorker.fail([1], ['TypeError'], ['m'], [null], [false]);
+  w.setConcurrency(2);
+  w.rateLimit(10);
+  w.release([1]);
+  w.failWithDelay(1, 'Error', 'm', null, 100);
+  const last: string | null = await engine.lastEventId('q');
+  const watch = await engine.watchEventsBlocking('q', last, 100, (batch: string) => {});
+  watch.close();
   await w.close(10);
   const upserted: string = await engine.upsertScheduler('q', '{}');
   const removed: boolean = await engine.removeScheduler('q', 'id');
