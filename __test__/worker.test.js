@@ -507,3 +507,30 @@ test('a BullMQ worker and ours share a queue: each job runs once', async (t) => 
   assert.equal(ran.length, 20);
   assert.equal(new Set(ran.map(([, id]) => id)).size, 20);
 });
+
+test("an attempt past its timeout: the processor's signal aborts, 'failed' passes the Job and a TimeoutError once", async (t) => {
+  const env = setup(t);
+  const queue = env.queue('slow');
+  const aborted = deferred();
+  const worker = env.worker('slow', (job, context) => new Promise((_resolve, reject) => {
+    context.signal.addEventListener('abort', () => {
+      aborted.resolve(context.signal.reason);
+      reject(context.signal.reason);
+    });
+  }));
+  const failed = [];
+  worker.on('failed', (...args) => failed.push(args));
+  const added = await queue.add('j', {}, { attempts: 1, timeoutMs: 100 });
+  const reason = await aborted.promise;
+  assert.equal(reason.name, 'TimeoutError');
+  await waitFor(async () => (await (await queue.getJob(added.id)).getState()) === 'failed');
+  await waitFor(() => failed.length === 1);
+  const [job, err, prev] = failed[0];
+  assert.equal(job.id, added.id);
+  assert.equal(err.name, 'TimeoutError');
+  assert.equal(prev, 'active');
+  // the processor's own rejection after the timeout is not a second failure
+  const marker = await queue.add('after', {}, { attempts: 1 });
+  await waitFor(async () => (await (await queue.getJob(marker.id)).getState()) !== 'waiting');
+  assert.equal(failed.filter(([j]) => j && j.id === added.id).length, 1);
+});

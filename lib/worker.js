@@ -371,7 +371,9 @@ class Worker extends EventEmitter {
       this._checkIdle();
       return;
     }
-    this._errors.set(handle, error); // the error the 'failed' event passes, as thrown
+    // the error the 'failed' event passes, as thrown (unless the engine already failed the
+    // job, e.g. on its timeout, and will not report it again)
+    if (this._jobs.has(handle)) this._errors.set(handle, error);
     job.failedReason = error.message;
     const unrecoverable = isUnrecoverable(error, this._nonRetryable);
     const final = unrecoverable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
