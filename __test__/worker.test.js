@@ -534,3 +534,35 @@ test("an attempt past its timeout: the processor's signal aborts, 'failed' passe
   await waitFor(async () => (await (await queue.getJob(marker.id)).getState()) !== 'waiting');
   assert.equal(failed.filter(([j]) => j && j.id === added.id).length, 1);
 });
+
+test("registerWorker returns this Worker; the coordinator's own events keep {queueName, jobId, detail}", async (t) => {
+  const env = setup(t);
+  const { JobQueueCoordinator } = require('..');
+  const c = new JobQueueCoordinator({ redis: { url: REDIS_URL, keyPrefix: env.prefix } });
+  t.after(() => c.shutdown({ timeoutMs: 1000 }));
+  const worker = await c.registerWorker('coord', async (job) => {
+    await job.updateProgress(10);
+    if (job.data.fail) throw new Error('bad');
+    return { ok: job.data.n };
+  });
+  assert.ok(worker instanceof Worker);
+  assert.equal(worker.name, 'coord');
+  assert.equal(worker.opts.prefix, env.prefix);
+  assert.equal(worker.isRunning(), true);
+  const own = [];
+  for (const e of ['completed', 'failed', 'progress']) c.on(e, (p) => own.push([e, p]));
+  const workerCompleted = next(worker, 'completed');
+  const ok = await c.enqueueJob('coord', 'ok', { n: 1 });
+  const bad = await c.enqueueJob('coord', 'bad', { fail: true }, { attempts: 1 });
+  const [job, result, prev] = await workerCompleted;
+  assert.equal(job.id, ok.id);
+  assert.deepEqual(result, { ok: 1 });
+  assert.equal(prev, 'active');
+  await waitFor(() => own.some(([e]) => e === 'failed'));
+  assert.deepEqual(own.find(([e]) => e === 'completed')[1], { queueName: 'coord', jobId: ok.id, detail: { ok: 1 } });
+  const failed = own.find(([e]) => e === 'failed')[1];
+  assert.equal(failed.queueName, 'coord');
+  assert.equal(failed.jobId, bad.id);
+  assert.equal(failed.detail.message, 'bad');
+  assert.deepEqual(own.find(([e, p]) => e === 'progress' && p.jobId === ok.id)[1], { queueName: 'coord', jobId: ok.id, detail: 10 });
+});

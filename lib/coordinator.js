@@ -306,7 +306,12 @@ class JobQueueCoordinator extends EventEmitter {
     const nonRetryable = new Set(this._nonRetryable);
     for (const e of o.nonRetryableErrors || []) nonRetryable.add(typeof e === 'function' ? e.name : String(e));
     const native = await this._engine();
-    const worker = Worker._onEngine(queueName, processor, native, config, { nonRetryable, timeoutMs: config.timeoutMs, logger: this.logger });
+    const worker = Worker._onEngine(queueName, processor, native, config, {
+      nonRetryable,
+      timeoutMs: config.timeoutMs,
+      logger: this.logger,
+      prefix: this.config.redis.keyPrefix,
+    });
     worker._options = options; // for scaleWorkers, which registers more workers like this one
     worker.run().catch(() => {}); // resolves when it closes; a failed start rejects _start below
     await worker._start();

@@ -103,7 +103,7 @@ class Worker extends EventEmitter {
     }
     if (opts.autorun !== undefined && typeof opts.autorun !== 'boolean') throw new ValidationError('autorun', 'must be a boolean');
     this._config = onEngine ? onEngine.config : nativeConfig(opts);
-    const prefix = opts.prefix ?? DEFAULT_PREFIX;
+    const prefix = onEngine?.prefix ?? opts.prefix ?? DEFAULT_PREFIX;
     const connection = onEngine ? null : engineConfig(opts.connection, prefix);
 
     /** The queue's name, as BullMQ's `worker.name`. */
@@ -203,10 +203,10 @@ class Worker extends EventEmitter {
    * A worker on an engine that is already connected (the coordinator's), with the engine's
    * worker config as is and the coordinator's extras: `nonRetryable` (error names that fail
    * a job at once), `timeoutMs` (the worker's attempt timeout, for jobs that set none),
-   * `logger`. Call `_start()` to begin.
+   * `logger`, `prefix` (the engine's key prefix). Call `_start()` to begin.
    */
-  static _onEngine(queueName, processor, native, config, { nonRetryable, timeoutMs, logger } = {}) {
-    return new Worker(queueName, processor, { [ON_ENGINE]: { native, config, nonRetryable, timeoutMs, logger } });
+  static _onEngine(queueName, processor, native, config, { nonRetryable, timeoutMs, logger, prefix } = {}) {
+    return new Worker(queueName, processor, { [ON_ENGINE]: { native, config, nonRetryable, timeoutMs, logger, prefix } });
   }
 
   /** The worker's id (its registry entry and lock tokens); set once it runs. */
