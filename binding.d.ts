@@ -108,6 +108,10 @@ export declare class NativeEngine {
   metricsSeries(queue: string, kind: string, start: number, end: number): Promise<string>
   /** The queue's worker connections from CLIENT LIST, as a JSON array of field maps. */
   workerClients(queue: string): Promise<string>
+  /** The id of the newest entry of the queue's events stream, or null when it has none. */
+  lastEventId(queue: string): Promise<string | null>
+  /** `watchEvents`, with each read of the stream blocking at most `block_ms`. */
+  watchEventsBlocking(queue: string, from: string | undefined | null, blockMs: number, callback: (batch: string) => void): Promise<NativeEventWatch>
   /**
    * Creates or replaces a job scheduler. `payload` is `{defaults, id, name, data, opts,
    * repeat}` (repeat in BullMQ's shape: `pattern` or `every`, `tz`, `startDate`, `endDate`,
@@ -168,6 +172,14 @@ export declare class NativeEventWatch {
 }
 
 export declare class NativeWorker {
+  /** Jobs run at once from now on (at least 1); running jobs carry on. */
+  setConcurrency(concurrency: number): void
+  /** Fetches no job for `duration_ms`; running jobs carry on. */
+  rateLimit(durationMs: number): void
+  /** Gives jobs back to the front of the queue unprocessed: no attempt counted, no event. */
+  release(handles: Array<number>): void
+  /** Reports one job failed; if it is retried, after `delay_ms` rather than its backoff. */
+  failWithDelay(handle: number, name: string | undefined | null, message: string, stack: string | undefined | null, delayMs: number): void
   get id(): string
   /**
    * Reports jobs done, all at once: `values[i]` is the return value (JSON text) of the job

@@ -11,7 +11,7 @@ const errors = require('./lib/errors');
 
 exports.JobQueueCoordinator = require('./lib/coordinator').JobQueueCoordinator;
 exports.QUEUE_TYPES = require('./lib/coordinator').QUEUE_TYPES;
-exports.QueueEvents = require('./lib/coordinator').QueueEvents;
+exports.QueueEvents = require('./lib/queue-events').QueueEvents;
 exports.createLogger = require('./lib/logger').createLogger;
 exports.Job = require('./lib/job').Job;
 exports.AddedJob = require('./lib/job').AddedJob;
@@ -54,6 +54,7 @@ exports.CorruptJobError = errors.CorruptJobError;
 exports.ClosedError = errors.ClosedError;
 exports.UnrecoverableError = errors.UnrecoverableError;
 exports.TimeoutError = errors.TimeoutError;
+exports.RateLimitError = errors.RateLimitError;
 
 /** The default coordinator, configured from the environment; it connects on first use. */
 exports.jobCoordinator = new exports.JobQueueCoordinator();

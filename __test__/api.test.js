@@ -31,8 +31,8 @@ function deferred() {
 /** Records a worker's events: completed [{id, result}], failed [{id, message, retrying}], active [job]. */
 function record(worker) {
   const r = { completed: [], failed: [], active: [] };
-  worker.on('completed', (id, result) => r.completed.push({ id, result }));
-  worker.on('failed', (id, err, info) => r.failed.push({ id, message: err.message, retrying: info && info.retrying }));
+  worker.on('completed', (job, result) => r.completed.push({ id: job.id, result }));
+  worker.on('failed', (job, err, _prev, info) => r.failed.push({ id: job.id, message: err.message, retrying: info && info.retrying }));
   worker.on('active', (job) => r.active.push(job));
   worker.on('error', () => {});
   return r;
@@ -258,7 +258,9 @@ test('the processor gets the job and context; its value is the return value, eve
   assert.equal(job.name, 'double');
   assert.deepEqual(job.data, { n: 21 });
   assert.equal(job.opts.traceId, 'tr');
-  assert.equal(job.attemptsMade, 0);
+  // the same Job the 'completed' event passed: settled, as BullMQ updates it
+  assert.equal(job.attemptsMade, 1);
+  assert.deepEqual(job.returnvalue, { doubled: 42 });
   assert.equal(job.timestamp, added.timestamp);
   assert.equal(job.queueName, 'work');
   assert.equal(typeof job.updateProgress, 'function');

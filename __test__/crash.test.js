@@ -139,7 +139,7 @@ test('a job whose worker process is SIGKILLed mid-job is recovered by the stalle
     return { rescued: j.id };
   }, { lockDuration: 1000, stalledInterval: 500 });
   worker.on('stalled', (id) => stalled.push(id));
-  worker.on('completed', (id, result) => completed.push({ id, result }));
+  worker.on('completed', (job, result) => completed.push({ id: job.id, result }));
 
   await waitFor(() => completed.length === 1, { timeoutMs: 15000, message: 'the rescued job to complete' });
   assert.deepEqual(stalled, [job.id]);

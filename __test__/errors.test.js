@@ -269,7 +269,7 @@ test('retryJob of a job that is not failed or missing resolves false; requeueFai
   const worker = await c.registerWorker('state', async () => 'done');
   worker.on('error', () => {});
   const completed = [];
-  worker.on('completed', (id) => completed.push(id));
+  worker.on('completed', (job) => completed.push(job.id));
   await waitFor(() => completed.includes(waiting.id));
   await worker.close();
   const afterRun = await snapshot();

@@ -87,9 +87,9 @@ for (const impl of ['ours', 'bullmq']) {
       blockedFor = Date.now() - t0;
       return { spun: job.data.n };
     }, { lockDuration: LOCK_MS, stalledInterval: STALLED_INTERVAL_MS, concurrency: 1 });
-    worker.on('completed', (id, result) => completed.push({ id, result }));
+    worker.on('completed', (job, result) => completed.push({ id: job.id, result }));
     worker.on('stalled', (id) => stalled.push(id));
-    worker.on('failed', (id, err) => failed.push({ id, message: err.message }));
+    worker.on('failed', (job, err) => failed.push({ id: job?.id, message: err.message }));
 
     // First a probe: the lock really lives only lockDuration, so a 1.5 s block outlives it
     // unless it is renewed.

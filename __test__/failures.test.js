@@ -250,7 +250,7 @@ test('a job that stalled more than maxStalledCount times fails with the reason, 
     maxStalledCount: 1,
   });
   worker.on('stalled', (id) => stalled.push(id));
-  worker.on('failed', (id, err, info) => failed.push({ id, message: err.message, retrying: info.retrying }));
+  worker.on('failed', (job, err, _prev, info) => failed.push({ id: info.jobId, message: err.message, retrying: info.retrying }));
   await waitFor(() => failed.length === 1);
   assert.deepEqual(stalled, [job.id]);
   assert.deepEqual(failed, [{ id: job.id, message: 'job stalled more than allowable limit', retrying: false }]);

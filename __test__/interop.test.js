@@ -294,7 +294,7 @@ test('3 attempts with exponential backoff 50: a BullMQ job failed by our worker 
     starts.push(Date.now());
     throw new Error(`boom ${ctx.attemptNumber}`);
   });
-  worker.on('failed', (jobId, err, { retrying }) => failures.push({ jobId, message: err.message, retrying }));
+  worker.on('failed', (job, err, _prev, { retrying }) => failures.push({ jobId: job.id, message: err.message, retrying }));
 
   await waitFor(() => failures.length === 3, { message: 'three failures' });
   assert.deepEqual(failures, [

@@ -188,14 +188,15 @@ class JobQueueCoordinator extends EventEmitter {
     };
   }
 
-  /** Follows the queue's Redis events stream from now: a QueueEvents; close() it when done. */
+  /** Follows the queue's Redis events stream from now: a QueueEvents (BullMQ's API) on this
+   * coordinator's connection; close() it when done. */
   async events(queueName) {
     checkQueueName(queueName);
     const native = await this._engine();
-    const emitter = new QueueEvents(queueName);
-    emitter._watch = await call(native.watchEvents(queueName, null, (text) => emitter._deliver(text)));
+    const emitter = QueueEvents._onEngine(queueName, native);
+    await emitter.waitUntilReady();
     this._watches.add(emitter);
-    emitter.once('close', () => this._watches.delete(emitter));
+    emitter.once('closed', () => this._watches.delete(emitter));
     return emitter;
   }
 

@@ -77,6 +77,19 @@ class TimeoutError extends JobQueueError {
   }
 }
 
+/** The message that marks a rate-limit error (BullMQ's, so its own RateLimitError counts). */
+const RATE_LIMIT_ERROR = 'bullmq:rateLimitExceeded';
+
+/** Thrown by a processor (`throw Worker.RateLimitError()`) after `worker.rateLimit(ms)`: the
+ * job goes back to the queue unprocessed, without using an attempt. */
+class RateLimitError extends Error {
+  constructor(message = RATE_LIMIT_ERROR) {
+    super(message);
+    this.name = 'RateLimitError';
+    this.code = 'ERR_RATE_LIMIT';
+  }
+}
+
 /** Error names that mean "retrying cannot help" (the design's non-retryable errors). */
 const NON_RETRYABLE = new Set([
   'UnrecoverableError',
@@ -147,6 +160,8 @@ module.exports = {
   ClosedError,
   UnrecoverableError,
   TimeoutError,
+  RateLimitError,
+  RATE_LIMIT_ERROR,
   isUnrecoverable,
   fromReason,
   fromNative,

@@ -1,26 +1,138 @@
 'use strict';
-// A registered worker: the engine runs the loop, locks and timers in Rust and hands batches of
-// jobs to `dispatch`, which runs the user's processor and reports each outcome back
-// synchronously. Nothing here can throw into the native caller.
+// BullMQ 6's `Worker` on our engine. The engine runs the loop, locks, stalled checks and
+// timers in Rust and hands batches of jobs to `_onJobs`, which runs the processor and reports
+// each outcome back synchronously; settled outcomes come back as events. Nothing here can
+// throw into the native caller.
+//
+// Two ways in: `new Worker(name, processor, opts)` as with BullMQ (its own engine, shared
+// with other objects of this process on the same Redis and prefix), and `Worker._onEngine`,
+// with which the coordinator runs workers on its engine with its own options.
 
 const { EventEmitter } = require('node:events');
-const { ActiveJob } = require('./job');
-const { isUnrecoverable, TimeoutError } = require('./errors');
+const Jobs = require('./job');
+const { isUnrecoverable, TimeoutError, ValidationError, RateLimitError, RATE_LIMIT_ERROR } = require('./errors');
+const { call, checkQueueName } = require('./input');
+const { DEFAULT_PREFIX, engineConfig, acquireEngine } = require('./connection');
+
+/** Longest wait `close()` allows running jobs (the engine takes a u32 of ms): ~24 days. */
+const NO_TIMEOUT = 2 ** 31 - 1;
+
+const ON_ENGINE = Symbol('onEngine');
+
+function positiveInt(value, field, fallback) {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new ValidationError(field, 'must be a positive integer');
+  return value;
+}
+
+function nonNegativeInt(value, field, fallback) {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 0) throw new ValidationError(field, 'must be a non-negative integer');
+  return value;
+}
+
+/** `removeOnComplete` / `removeOnFail` as the engine takes them: JSON of a boolean, a count or
+ * `{age, count}`. */
+function keepText(value, field) {
+  if (value === undefined) return undefined;
+  const ok =
+    typeof value === 'boolean' ||
+    (Number.isInteger(value) && value >= 0) ||
+    (value !== null && typeof value === 'object' && !Array.isArray(value));
+  if (!ok) throw new ValidationError(field, 'must be a boolean, a count, or {age, count}');
+  return JSON.stringify(value);
+}
+
+/** The engine's worker config from BullMQ worker options; throws ValidationError. */
+function nativeConfig(opts) {
+  const limiter = opts.limiter;
+  if (limiter !== undefined && (limiter === null || typeof limiter !== 'object')) {
+    throw new ValidationError('limiter', 'must be {max, duration}');
+  }
+  if (opts.name !== undefined && typeof opts.name !== 'string') throw new ValidationError('name', 'must be a string');
+  let drainDelayMs;
+  if (opts.drainDelay !== undefined) {
+    if (typeof opts.drainDelay !== 'number' || !(opts.drainDelay > 0)) {
+      throw new ValidationError('drainDelay', 'must be a positive number of seconds');
+    }
+    drainDelayMs = Math.ceil(opts.drainDelay * 1000);
+  }
+  return {
+    concurrency: positiveInt(opts.concurrency, 'concurrency', 1),
+    lockDurationMs: positiveInt(opts.lockDuration, 'lockDuration', 30000),
+    stalledIntervalMs: positiveInt(opts.stalledInterval, 'stalledInterval', 30000),
+    maxStalledCount: nonNegativeInt(opts.maxStalledCount, 'maxStalledCount', 1),
+    name: opts.name,
+    limiterMax: limiter ? positiveInt(limiter.max, 'limiter.max') : undefined,
+    limiterDurationMs: limiter ? positiveInt(limiter.duration, 'limiter.duration') : undefined,
+    drainDelayMs,
+    removeOnComplete: keepText(opts.removeOnComplete, 'removeOnComplete'),
+    removeOnFail: keepText(opts.removeOnFail, 'removeOnFail'),
+  };
+}
+
+const BUILT_IN_BACKOFFS = new Set(['fixed', 'exponential']);
 
 class Worker extends EventEmitter {
+  /** The error a processor throws (after `rateLimit`) to give its job back to the queue
+   * unprocessed, as with BullMQ. */
+  static RateLimitError() {
+    return new RateLimitError();
+  }
+
   /**
-   * `nonRetryable`: error names that fail a job at once (the coordinator's registry plus the
-   * worker's own); `timeoutMs`: the worker's attempt timeout, for jobs that set none.
+   * `new Worker(name, processor, { connection, prefix = 'bull', concurrency = 1, limiter,
+   * lockDuration = 30000, stalledInterval = 30000, maxStalledCount = 1, drainDelay = 5,
+   * autorun = true, removeOnComplete, removeOnFail, settings: { backoffStrategy }, name })`.
+   * `processor(job, context)`: `job` carries the lock `token`; `context` is `{ workerId,
+   * queueName, jobId, attemptNumber, startTime, signal? }`.
    */
-  constructor(queueName, processor, native, { nonRetryable, timeoutMs, logger } = {}) {
+  constructor(name, processor, opts = {}) {
     super();
-    this.queueName = queueName;
-    this._processor = processor;
-    this._native = native; // the engine, for job.updateProgress / job.log
-    this._nonRetryable = nonRetryable;
-    this._timeoutMs = timeoutMs;
-    this._logger = logger;
+    const onEngine = opts?.[ON_ENGINE];
+    if (!onEngine) {
+      checkQueueName(name);
+      if (processor !== undefined && processor !== null && typeof processor !== 'function') {
+        throw new ValidationError('processor', 'must be a function (sandboxed processor files are not supported)');
+      }
+      if (opts === null || typeof opts !== 'object') throw new ValidationError('opts', 'must be an object');
+    }
+    const settings = opts.settings ?? {};
+    if (settings.backoffStrategy !== undefined && typeof settings.backoffStrategy !== 'function') {
+      throw new ValidationError('settings.backoffStrategy', 'must be a function');
+    }
+    if (opts.autorun !== undefined && typeof opts.autorun !== 'boolean') throw new ValidationError('autorun', 'must be a boolean');
+    this._config = onEngine ? onEngine.config : nativeConfig(opts);
+    const prefix = onEngine?.prefix ?? opts.prefix ?? DEFAULT_PREFIX;
+    const connection = onEngine ? null : engineConfig(opts.connection, prefix);
+
+    /** The queue's name, as BullMQ's `worker.name`. */
+    this.name = name;
+    this.queueName = name;
+    this.opts = {
+      drainDelay: 5,
+      concurrency: this._config.concurrency ?? 1,
+      lockDuration: this._config.lockDurationMs ?? 30000,
+      maxStalledCount: this._config.maxStalledCount ?? 1,
+      stalledInterval: this._config.stalledIntervalMs ?? 30000,
+      autorun: true,
+      ...opts,
+      prefix,
+    };
+    delete this.opts[ON_ENGINE];
+    this._processor = processor ?? undefined;
+    this._backoffStrategy = settings.backoffStrategy;
+    this._nonRetryable = onEngine?.nonRetryable;
+    this._timeoutMs = onEngine?.timeoutMs ?? 0;
+    this._logger = onEngine?.logger;
+    this._concurrency = this._config.concurrency ?? 1;
     this._aborts = new Map(); // handle -> AbortController, for jobs with a timeout
+    this._jobs = new Map(); // handle -> Job, from dispatch until the engine settled it
+    this._errors = new Map(); // handle -> the error its processor threw, until the engine settled it
+    // close() without a timeout: BullMQ waits for running jobs; the coordinator's workers keep
+    // its 30 s shutdown limit
+    this._closeMs = onEngine ? 30000 : NO_TIMEOUT;
+    this._idle = []; // resolvers waiting for _jobs to empty (pause, close)
     this._worker = null; // NativeWorker, set by _attach()
     this._early = null; // job batches that arrived before _attach
     this._done = { handles: [], values: [] }; // completions not yet reported
@@ -39,13 +151,135 @@ class Worker extends EventEmitter {
         this._worker.fail(failed.handles, failed.names, failed.messages, failed.stacks, failed.unrecoverable);
       }
     };
-    this._closed = null;
+    this._paused = false;
+    this._running = false;
+    this._starting = null; // promise of the native worker being created
+    this._closing = null; // promise of close()
+    this._forced = false;
+    this._release = null;
+    this.closed = false;
     this.status = 'active';
     this.registeredAt = new Date();
+    // what a Job needs of its queue: name, prefix, the engine, and where progress events go
+    this._queueHandle = {
+      name,
+      prefix,
+      native: () => this._engine,
+      emit: (event, ...args) => (this.listenerCount(event) > 0 ? this.emit(event, ...args) : false),
+    };
+    // ActiveJob reports progress as (jobId, progress); BullMQ's worker event is (job, progress)
+    this._progressSink = {
+      listenerCount: (event) => this.listenerCount(event),
+      emit: (event, jobId, progress) => {
+        for (const job of this._jobs.values()) {
+          if (job.id === jobId) return this.emit(event, job, progress);
+        }
+        return false;
+      },
+    };
+    if (onEngine) {
+      this._native = onEngine.native;
+      this._engine = Promise.resolve(onEngine.native);
+    } else {
+      this._native = null;
+      this._engine = acquireEngine(connection).then(({ native, release }) => {
+        this._native = native;
+        this._release = release;
+        if (this._closing) release();
+        return native;
+      });
+      this._engine.catch((err) => this._error(err));
+      this._engine.then(
+        () => setImmediate(() => this.emit('ready')),
+        () => {},
+      );
+      if (this.opts.autorun !== false && this._processor) {
+        this.run().catch((err) => this._error(err));
+      }
+    }
   }
 
+  /**
+   * A worker on an engine that is already connected (the coordinator's), with the engine's
+   * worker config as is and the coordinator's extras: `nonRetryable` (error names that fail
+   * a job at once), `timeoutMs` (the worker's attempt timeout, for jobs that set none),
+   * `logger`, `prefix` (the engine's key prefix). Call `_start()` to begin.
+   */
+  static _onEngine(queueName, processor, native, config, { nonRetryable, timeoutMs, logger, prefix } = {}) {
+    return new Worker(queueName, processor, { [ON_ENGINE]: { native, config, nonRetryable, timeoutMs, logger, prefix } });
+  }
+
+  /** The worker's id (its registry entry and lock tokens); set once it runs. */
   get id() {
-    return this._worker.id;
+    return this._worker ? this._worker.id : undefined;
+  }
+
+  get concurrency() {
+    return this._concurrency;
+  }
+
+  /** Takes effect at once: more jobs are fetched, or fewer as running ones finish. */
+  set concurrency(value) {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+      throw new ValidationError('concurrency', 'must be a positive integer');
+    }
+    this._concurrency = value;
+    this.opts.concurrency = value;
+    if (this._worker) this._worker.setConcurrency(value);
+  }
+
+  /** Resolves once the connection to Redis is up. */
+  async waitUntilReady() {
+    await this._engine;
+  }
+
+  /** Creates the engine's worker; resolves when it fetches. */
+  _start() {
+    if (!this._starting) {
+      this._starting = (async () => {
+        const native = await this._engine;
+        const nativeWorker = await call(
+          native.createWorker(
+            this.name,
+            { ...this._config, concurrency: this._concurrency },
+            (text) => this._onJobs(text),
+            (text) => this._onEvents(text),
+          ),
+        );
+        if (this._paused) nativeWorker.pause();
+        this._attach(nativeWorker);
+        if (this._closing) await nativeWorker.close(this._forced ? 0 : NO_TIMEOUT);
+      })();
+    }
+    return this._starting;
+  }
+
+  /**
+   * Starts processing (when `autorun` was false). Resolves when the worker has closed.
+   */
+  async run() {
+    if (!this._processor) throw new Error('No process function is defined.');
+    if (this._running) throw new Error('Worker is already running.');
+    if (this._closing) throw new Error('Worker is closing');
+    this._running = true;
+    try {
+      await this._start();
+      await new Promise((resolve) => {
+        if (this.closed) resolve();
+        else this.once('closed', resolve);
+      });
+    } finally {
+      this._running = false;
+    }
+  }
+
+  /** Whether it has started and is neither paused nor closing. */
+  isRunning() {
+    return this._running && !this._paused && !this._closing;
+  }
+
+  isPaused() {
+    return this._paused;
   }
 
   /** Attaches the native worker; batches that arrived before it are run now. */
@@ -56,8 +290,13 @@ class Worker extends EventEmitter {
     for (const text of early || []) this._onJobs(text);
   }
 
-  /** Called from Rust with a JSON batch `[{handle, job}]`. The engine may start fetching
-   * before `createWorker` resolves, so early batches wait for `_attach`. */
+  /** The Job object for fields the engine fetched (the one place jobs are made here). */
+  _jobFor(fields) {
+    return Jobs.Job.fromStored(this._queueHandle, fields);
+  }
+
+  /** Called from Rust with a JSON batch `[{handle, token, job}]`. The engine may start
+   * fetching before `createWorker` resolves, so early batches wait for `_attach`. */
   _onJobs(text) {
     if (!this._worker) {
       (this._early ||= []).push(text);
@@ -70,14 +309,16 @@ class Worker extends EventEmitter {
       this._error(err);
       return;
     }
-    for (const { handle, job } of batch) this._run(handle, job);
+    for (const { handle, token, job } of batch) this._run(handle, token, job);
   }
 
-  _run(handle, fields) {
-    const job = new ActiveJob(fields, this.queueName, this._native, this);
+  _run(handle, token, fields) {
+    const job = this._jobFor(fields);
+    job.token = token;
+    this._jobs.set(handle, job);
     const context = {
       workerId: this._worker.id,
-      queueName: this.queueName,
+      queueName: this.name,
       jobId: job.id,
       attemptNumber: job.attemptsMade + 1,
       startTime: Date.now(),
@@ -88,7 +329,7 @@ class Worker extends EventEmitter {
       this._aborts.set(handle, controller);
       context.signal = controller.signal;
     }
-    if (this.listenerCount('active') > 0) this.emit('active', job);
+    if (this.listenerCount('active') > 0) this.emit('active', job, 'waiting');
     let result;
     try {
       result = this._processor(job, context);
@@ -101,28 +342,13 @@ class Worker extends EventEmitter {
         try {
           text = JSON.stringify(value === undefined ? null : value);
         } catch (err) {
-          this._fail(handle, err);
+          this._fail(handle, err, job);
           return;
         }
+        job.returnvalue = value;
         this._completed(handle, text ?? 'null');
       },
-      (err) => {
-        // A retried attempt is routine (debug); the last one is worth a warning.
-        const final = job.discarded === true || isUnrecoverable(err, this._nonRetryable) || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        const level = final ? 'warn' : 'debug';
-        if (this._logger?.enabled(level)) {
-          this._logger[level](final ? 'job failed' : 'job attempt failed, will retry', {
-            queue: this.queueName,
-            jobId: job.id,
-            jobName: job.name,
-            traceId: job.traceId,
-            workerId: context.workerId,
-            attempt: context.attemptNumber,
-            error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-          });
-        }
-        this._fail(handle, err, job.discarded === true);
-      },
+      (err) => this._fail(handle, err, job),
     );
   }
 
@@ -134,16 +360,80 @@ class Worker extends EventEmitter {
     this._done.values.push(text);
   }
 
-  _fail(handle, err, discarded = false) {
+  _fail(handle, err, job) {
     const error = err instanceof Error ? err : new Error(String(err));
     if (this._aborts.size > 0) this._aborts.delete(handle);
+    if (error.message === RATE_LIMIT_ERROR) {
+      // back to the queue unprocessed, as BullMQ does after worker.rateLimit()
+      this._jobs.delete(handle);
+      this._worker.release([handle]);
+      this._checkIdle();
+      return;
+    }
+    // the error the 'failed' event passes, as thrown (unless the engine already failed the
+    // job, e.g. on its timeout, and will not report it again)
+    if (this._jobs.has(handle)) this._errors.set(handle, error);
+    job.failedReason = error.message;
+    // job.discard() makes this failure final, as in BullMQ
+    const unrecoverable = job.discarded === true || isUnrecoverable(error, this._nonRetryable);
+    const final = unrecoverable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (this._logger) this._logFailure(job, error, final);
+    const name = typeof error.name === 'string' ? error.name : null;
+    const stack = typeof error.stack === 'string' ? error.stack : null;
+    const backoff = job.opts.backoff;
+    if (!final && this._backoffStrategy && backoff && typeof backoff === 'object' && !BUILT_IN_BACKOFFS.has(backoff.type)) {
+      this._failCustom(handle, error, job, name, stack);
+      return;
+    }
     this._schedule();
     const f = this._failed;
     f.handles.push(handle);
-    f.names.push(typeof error.name === 'string' ? error.name : null);
+    f.names.push(name);
     f.messages.push(String(error.message));
-    f.stacks.push(typeof error.stack === 'string' ? error.stack : null);
-    f.unrecoverable.push(discarded || isUnrecoverable(error, this._nonRetryable));
+    f.stacks.push(stack);
+    f.unrecoverable.push(unrecoverable);
+  }
+
+  /** A job whose backoff type only `settings.backoffStrategy` knows: the strategy gives the
+   * delay (-1: do not retry), as BullMQ's `(attemptsMade, type, err, job)`. */
+  _failCustom(handle, error, job, name, stack) {
+    const report = (delay) => {
+      if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0) {
+        this._worker.fail([handle], [name], [String(error.message)], [stack], [true]);
+      } else {
+        this._worker.failWithDelay(handle, name, String(error.message), stack, delay);
+      }
+    };
+    let delay;
+    try {
+      delay = this._backoffStrategy(job.attemptsMade + 1, job.opts.backoff.type, error, job);
+    } catch (err) {
+      this._error(err);
+      delay = 0;
+    }
+    if (delay && typeof delay.then === 'function') {
+      delay.then(report, (err) => {
+        this._error(err);
+        report(0);
+      });
+    } else {
+      report(delay);
+    }
+  }
+
+  _logFailure(job, error, final) {
+    // A retried attempt is routine (debug); the last one is worth a warning.
+    const level = final ? 'warn' : 'debug';
+    if (!this._logger.enabled(level)) return;
+    this._logger[level](final ? 'job failed' : 'job attempt failed, will retry', {
+      queue: this.name,
+      jobId: job.id,
+      jobName: job.name,
+      traceId: job.traceId,
+      workerId: this.id,
+      attempt: job.attemptsMade + 1,
+      error: `${error.name}: ${error.message}`,
+    });
   }
 
   _schedule() {
@@ -164,13 +454,35 @@ class Worker extends EventEmitter {
     }
     for (const e of events) {
       switch (e.type) {
-        case 'completed':
-          if (this.listenerCount('completed') > 0) this.emit('completed', e.id, JSON.parse(e.result));
+        case 'completed': {
+          const job = this._settled(e.handle);
+          if (job) {
+            job.finishedOn = Date.now();
+            job.attemptsMade += 1;
+          }
+          if (this.listenerCount('completed') > 0) {
+            this.emit('completed', job, job ? job.returnvalue : JSON.parse(e.result), 'active');
+          }
           break;
+        }
         case 'failed': {
-          const error = new Error(e.reason);
-          if (e.errorName) error.name = e.errorName;
-          this.emit('failed', e.id, error, { retrying: e.retrying, name: e.name });
+          const job = this._settled(e.handle);
+          let error = this._errors.get(e.handle);
+          if (error) this._errors.delete(e.handle);
+          if (job) {
+            job.attemptsMade += 1;
+            if (!e.retrying) job.finishedOn = Date.now();
+            if (error?.stack) (job.stacktrace ||= []).push(error.stack);
+          }
+          if (!error || error.message !== e.reason) {
+            // failed by the engine (timeout, stalled too often) rather than thrown
+            error = e.errorName === 'TimeoutError' ? new TimeoutError(e.reason) : new Error(e.reason);
+            if (e.errorName) error.name = e.errorName;
+            if (job) job.failedReason = e.reason;
+          }
+          if (this.listenerCount('failed') > 0) {
+            this.emit('failed', job, error, 'active', { retrying: e.retrying, name: e.name, jobId: e.id });
+          }
           break;
         }
         case 'timedOut': {
@@ -180,15 +492,45 @@ class Worker extends EventEmitter {
           break;
         }
         case 'stalled':
-          this.emit('stalled', e.id);
+          if (this.listenerCount('stalled') > 0) this.emit('stalled', e.id, 'active');
           break;
         case 'drained':
-          this.emit('drained');
+          if (this.listenerCount('drained') > 0) this.emit('drained');
           break;
         default:
-          this._error(new Error(e.message));
+          if (e.handle != null) {
+            this._settled(e.handle);
+            this._errors.delete(e.handle);
+          }
+          // jobs given back by a forced close are expected, not errors
+          if (!(this._forced && e.handle != null)) this._error(new Error(e.message));
       }
     }
+  }
+
+  /** The engine is done with the job dispatched with `handle`: forget it. */
+  _settled(handle) {
+    if (handle == null) return undefined;
+    const job = this._jobs.get(handle);
+    if (job) {
+      this._jobs.delete(handle);
+      this._checkIdle();
+    }
+    return job;
+  }
+
+  _checkIdle() {
+    if (this._jobs.size === 0 && this._idle.length > 0) {
+      const idle = this._idle;
+      this._idle = [];
+      for (const resolve of idle) resolve();
+    }
+  }
+
+  /** Resolves when every job handed to the processor has been settled. */
+  _whenIdle() {
+    if (this._jobs.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this._idle.push(resolve));
   }
 
   _error(err) {
@@ -196,21 +538,44 @@ class Worker extends EventEmitter {
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
 
-  /** Stops taking new jobs; running jobs finish. */
-  pause() {
-    this._worker.pause();
+  /**
+   * Stops fetching jobs; resolves once the running ones are settled (at once with
+   * `doNotWaitActive`). Emits `paused`.
+   */
+  async pause(doNotWaitActive = false) {
+    if (this._paused) return;
+    this._paused = true;
     this.status = 'paused';
+    if (this._worker) this._worker.pause();
+    if (!doNotWaitActive) await this._whenIdle();
+    this.emit('paused');
   }
 
+  /** Fetches again after `pause()`. Emits `resumed`. */
   resume() {
-    this._worker.resume();
+    if (!this._paused && this._running) return;
+    this._paused = false;
     this.status = 'active';
+    if (this._worker) this._worker.resume();
+    else if (!this._running && this._processor && !this._closing) this.run().catch((err) => this._error(err));
+    this.emit('resumed');
+  }
+
+  /** Fetches no job for `expireTimeMs` (running jobs carry on). A processor that then throws
+   * `Worker.RateLimitError()` gives its job back to the queue without using an attempt. */
+  async rateLimit(expireTimeMs) {
+    if (typeof expireTimeMs !== 'number' || !Number.isFinite(expireTimeMs) || expireTimeMs < 0) {
+      throw new ValidationError('expireTimeMs', 'must be a non-negative number of ms');
+    }
+    await this._start();
+    this._worker.rateLimit(expireTimeMs);
   }
 
   /** `active`, `paused` (here or by another process), `error` (its last round trip to
    * Redis failed) or `closed`. */
   get state() {
     if (this.status === 'closed') return 'closed';
+    if (!this._worker) return this._paused ? 'paused' : 'active';
     const s = this._worker.stats();
     if (s.errored) return 'error';
     return s.paused ? 'paused' : 'active';
@@ -218,19 +583,40 @@ class Worker extends EventEmitter {
 
   /** Processed / failed counts and activity of this worker. */
   stats() {
+    if (!this._worker) return { completed: 0, failed: 0, lastActivityMs: 0, uptimeMs: 0, errored: false, paused: this._paused };
     return this._worker.stats();
   }
 
   /**
-   * Stops fetching, waits up to `timeoutMs` (default 30 s) for running jobs, gives unfinished
-   * ones back to the queue and releases everything that keeps the process alive.
+   * Stops fetching and waits for the running jobs to be settled, then releases everything
+   * that keeps the process alive. Emits `closing`, then `closed`.
+   * `force`: do not wait; running jobs are given back to the queue at once (their late
+   * outcomes are ignored). A number instead of `force` waits at most that many ms, then
+   * gives back what still runs (the coordinator's shutdown timeout).
    */
-  close(timeoutMs = 30000) {
-    if (!this._closed) {
+  close(force = false) {
+    if (!this._closing) {
+      const timeoutMs = typeof force === 'number' ? Math.max(0, Math.min(force, NO_TIMEOUT)) : force ? 0 : this._closeMs;
+      this._forced = timeoutMs === 0;
       this.status = 'closed';
-      this._closed = this._worker.close(timeoutMs).then(() => this.emit('closed'));
+      this.emit('closing', 'closing queue');
+      this._closing = (async () => {
+        try {
+          if (this._starting) {
+            await this._starting.catch(() => {});
+            if (this._worker) await this._worker.close(timeoutMs);
+          }
+        } finally {
+          this._jobs.clear();
+          this._errors.clear();
+          this._checkIdle();
+          if (this._release) this._release();
+          this.closed = true;
+          this.emit('closed');
+        }
+      })();
     }
-    return this._closed;
+    return this._closing;
   }
 }
 

@@ -52,16 +52,21 @@ impl Dispatcher for JsDispatcher {
         let list: Vec<serde_json::Value> = events
             .into_iter()
             .map(|e| match e {
-                WorkerEvent::Completed { id, return_value } => {
-                    json!({"type": "completed", "id": id, "result": return_value})
+                WorkerEvent::Completed {
+                    handle,
+                    id,
+                    return_value,
+                } => {
+                    json!({"type": "completed", "handle": handle, "id": id, "result": return_value})
                 }
                 WorkerEvent::Failed {
+                    handle,
                     id,
                     name,
                     error_name,
                     reason,
                     retrying,
-                } => json!({"type": "failed", "id": id, "name": name, "errorName": error_name,
+                } => json!({"type": "failed", "handle": handle, "id": id, "name": name, "errorName": error_name,
                             "reason": reason, "retrying": retrying}),
                 WorkerEvent::TimedOut { handle, id } => {
                     json!({"type": "timedOut", "handle": handle, "id": id})
@@ -69,6 +74,11 @@ impl Dispatcher for JsDispatcher {
                 WorkerEvent::Stalled { id } => json!({"type": "stalled", "id": id}),
                 WorkerEvent::Drained => json!({"type": "drained"}),
                 WorkerEvent::Error { message } => json!({"type": "error", "message": message}),
+                WorkerEvent::JobError {
+                    handle,
+                    id,
+                    message,
+                } => json!({"type": "error", "handle": handle, "id": id, "message": message}),
             })
             .collect();
         Self::send(&self.events, serde_json::Value::Array(list).to_string());

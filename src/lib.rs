@@ -11,7 +11,9 @@ mod job;
 mod observability;
 mod operations;
 mod queue;
+mod queue_events;
 mod scheduling;
+mod worker_control;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -25,7 +25,7 @@ type WeakFn = ThreadsafeFunction<String, (), String, Status, false, true>;
 /// A queue's events stream being followed; `close()` stops it.
 #[napi]
 pub struct NativeEventWatch {
-    watch: Option<EventWatch>,
+    pub(crate) watch: Option<EventWatch>,
 }
 
 #[napi]

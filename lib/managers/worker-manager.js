@@ -179,18 +179,15 @@ class WorkerManagerImpl {
     } else {
       native = await this._ctx.engine();
     }
-    const worker = new Worker(queueName, processor, native, { nonRetryable, timeoutMs: config.timeoutMs, logger: this._ctx.logger });
+    const worker = Worker._onEngine(queueName, processor, native, config, {
+      nonRetryable,
+      timeoutMs: config.timeoutMs,
+      logger: this._ctx.logger,
+      prefix: this._ctx.config.redis.keyPrefix,
+    });
+    worker.run().catch(() => {}); // resolves when it closes; a failed start rejects _start below
     try {
-      worker._attach(
-        await call(
-          native.createWorker(
-            queueName,
-            config,
-            (text) => worker._onJobs(text),
-            (text) => worker._onEvents(text),
-          ),
-        ),
-      );
+      await worker._start();
     } catch (err) {
       release();
       throw err;
@@ -212,12 +209,16 @@ class WorkerManagerImpl {
   _forwardEvents(worker) {
     const queueName = worker.queueName;
     const ctx = this._ctx;
-    worker.on('failed', (jobId, err, info) => this._failures(queueName, info.name, jobId, err, info.retrying));
-    for (const event of ['completed', 'failed', 'stalled', 'progress']) {
-      worker.on(event, (jobId, detail) => {
-        if (ctx.listening(event)) ctx.emit(event, { queueName, jobId, detail });
-      });
-    }
+    const forward = (event, jobId, detail) => {
+      if (ctx.listening(event)) ctx.emit(event, { queueName, jobId, detail });
+    };
+    worker.on('completed', (job, result) => forward('completed', job.id, result));
+    worker.on('failed', (_job, err, _prev, info) => {
+      this._failures(queueName, info.name, info.jobId, err, info.retrying);
+      forward('failed', info.jobId, err);
+    });
+    worker.on('stalled', (jobId) => forward('stalled', jobId, undefined));
+    worker.on('progress', (job, progress) => forward('progress', job.id, progress));
     worker.on('active', (job) => ctx.emit('active', { queueName, jobId: job.id, name: job.name }));
     worker.on('drained', () => ctx.emit('drained', { queueName }));
     worker.on('error', (err) => ctx.emit('error', err));
@@ -319,7 +320,8 @@ class WorkerManagerImpl {
   async _setWorkerPaused(workerId, paused) {
     const local = this._managed.get(workerId);
     if (local) {
-      if (paused) local.worker.pause();
+      // running jobs carry on; pausing does not wait for them (as in other processes)
+      if (paused) await local.worker.pause(true);
       else local.worker.resume();
       return;
     }

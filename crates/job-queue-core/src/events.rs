@@ -42,6 +42,18 @@ pub fn watch(
     from: Option<String>,
     deliver: impl Fn(Vec<StreamEvent>) -> bool + Send + 'static,
 ) -> EventWatch {
+    watch_blocking(client, keys, from, BLOCK, deliver)
+}
+
+/// [`watch`], with each XREAD blocking at most `block` (at least 1 ms).
+pub fn watch_blocking(
+    client: Client,
+    keys: &QueueKeys,
+    from: Option<String>,
+    block: Duration,
+    deliver: impl Fn(Vec<StreamEvent>) -> bool + Send + 'static,
+) -> EventWatch {
+    let block_ms = block.as_millis().max(1) as u64;
     let stream = keys.key("events");
     let name = format!("{}:events", keys.worker_client_name(None));
     let task = tokio::spawn(async move {
@@ -65,7 +77,7 @@ pub fn watch(
                 .arg("COUNT")
                 .arg(BATCH)
                 .arg("BLOCK")
-                .arg(BLOCK.as_millis() as u64)
+                .arg(block_ms)
                 .arg("STREAMS")
                 .arg(&stream)
                 .arg(&last)
@@ -98,4 +110,42 @@ pub fn watch(
         }
     });
     EventWatch { task }
+}
+
+impl crate::Queue {
+    /// The id of the newest entry of the queue's events stream, if it has any: where a watch
+    /// that should see everything from now on starts (`$` means "from when the read starts",
+    /// which would miss what happens before the first read reaches Redis).
+    pub async fn last_event_id(&self) -> crate::Result<Option<String>> {
+        let newest: Vec<StreamEvent> = redis::cmd("XREVRANGE")
+            .arg(self.keys.key("events"))
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
+            .query_async(&mut self.con.clone())
+            .await?;
+        Ok(newest.into_iter().next().map(|(id, _)| id))
+    }
+}
+
+impl crate::Engine {
+    /// Follows `queue`'s events stream, each read blocking at most `block`; see
+    /// [`watch_blocking`].
+    pub fn watch_events_blocking(
+        &self,
+        queue: &str,
+        from: Option<String>,
+        block: Duration,
+        deliver: impl Fn(Vec<StreamEvent>) -> bool + Send + 'static,
+    ) -> crate::Result<EventWatch> {
+        let keys = QueueKeys::new(&self.prefix, queue)?;
+        Ok(watch_blocking(
+            self.client.clone(),
+            &keys,
+            from,
+            block,
+            deliver,
+        ))
+    }
 }

@@ -119,6 +119,12 @@ pub enum Outcome {
     /// The return value as JSON text.
     Completed(String),
     Failed(Failure),
+    /// Failed, and if it is retried, after this delay rather than its backoff's (a backoff
+    /// type the engine does not know, worked out by the processor's side).
+    FailedWithDelay(Failure, Duration),
+    /// Not processed after all (the processor hit a rate limit): back to the front of the
+    /// queue with no attempt counted and no event.
+    Release,
 }
 
 #[derive(Debug, Clone)]
@@ -135,18 +141,24 @@ pub struct Failure {
 #[derive(Debug, serde::Serialize)]
 pub struct Dispatched {
     pub handle: u64,
+    /// The token the job's lock holds while this worker runs it.
+    pub token: String,
     pub job: Job,
 }
 
 /// Things the worker tells its owner, in batches.
 #[derive(Debug, Clone)]
 pub enum WorkerEvent {
+    /// `handle`: the one the job was dispatched with (none for a job failed without being
+    /// dispatched).
     Completed {
+        handle: Option<u64>,
         id: String,
         return_value: String,
     },
     /// `retrying` is false when the job has failed for good.
     Failed {
+        handle: Option<u64>,
         id: String,
         /// The job's name, so failures can be grouped by kind of job.
         name: String,
@@ -165,6 +177,14 @@ pub enum WorkerEvent {
     /// The worker found the queue empty after it had work.
     Drained,
     Error {
+        message: String,
+    },
+    /// Something went wrong with one job this worker ran: its outcome could not be settled
+    /// (its lock was lost), or it was given back unfinished at shutdown. The worker is done
+    /// with it.
+    JobError {
+        handle: Option<u64>,
+        id: String,
         message: String,
     },
 }
@@ -311,6 +331,21 @@ impl Worker {
     pub fn resume(&self) {
         self.paused.store(false, Ordering::SeqCst);
         let _ = self.tx.send(Msg::Poke);
+    }
+
+    /// Changes how many jobs run at once, from the next fetch on; running jobs carry on.
+    pub fn set_concurrency(&self, concurrency: usize) -> Result<()> {
+        if concurrency == 0 {
+            return Err(Error::validation("concurrency", "must be at least 1"));
+        }
+        let _ = self.tx.send(Msg::SetConcurrency(concurrency));
+        Ok(())
+    }
+
+    /// Fetches no job for `duration` (running jobs carry on); a longer limit already in
+    /// force stays.
+    pub fn rate_limit(&self, duration: Duration) {
+        let _ = self.tx.send(Msg::RateLimit(Instant::now() + duration));
     }
 
     pub fn is_paused(&self) -> bool {

@@ -36,6 +36,9 @@ pub(crate) enum Msg {
     Report(Vec<(u64, Outcome)>),
     MarkerWoke,
     Poke,
+    SetConcurrency(usize),
+    /// Fetch nothing before this.
+    RateLimit(Instant),
     Close(Instant, oneshot::Sender<()>),
 }
 
@@ -361,7 +364,7 @@ impl Runner {
                 stack: None,
                 unrecoverable: false,
             };
-            let settled = self.settle(run, Outcome::Failed(failure));
+            let settled = self.settle(run, Outcome::Failed(failure), Some(handle));
             self.pending.push(settled);
         }
         if !aborted.is_empty() {
@@ -392,7 +395,7 @@ impl Runner {
                         if let Some(at) = run.dispatched {
                             self.prefetch.record(at.elapsed());
                         }
-                        let settled = self.settle(run, outcome);
+                        let settled = self.settle(run, outcome, Some(handle));
                         self.pending.push(settled);
                     }
                 }
@@ -403,6 +406,12 @@ impl Runner {
                 self.idle = false;
             }
             Msg::Poke => self.idle = false,
+            Msg::SetConcurrency(n) => {
+                self.options.concurrency = n;
+                self.idle = false;
+                self.dispatch_ready();
+            }
+            Msg::RateLimit(until) => self.rate_until = self.rate_until.max(Some(until)),
             Msg::Close(deadline, done) => match &mut self.closing {
                 Some((_, waiters)) => waiters.push(done),
                 None => self.closing = Some((deadline, vec![done])),
@@ -414,16 +423,13 @@ impl Runner {
     fn release_all(&mut self) {
         self.buffer.clear();
         self.processing = 0;
-        let released: Vec<Running> = self
-            .running
-            .lock()
-            .expect("running lock")
-            .drain()
-            .map(|(_, r)| r)
-            .collect();
-        for run in released {
-            let event = Some(WorkerEvent::Error {
+        let released: Vec<(u64, Running)> =
+            self.running.lock().expect("running lock").drain().collect();
+        for (handle, run) in released {
+            let event = Some(WorkerEvent::JobError {
                 message: format!("job {} did not finish before shutdown; released", run.id),
+                id: run.id.clone(),
+                handle: Some(handle),
             });
             let attempts_made = run.attempts_made;
             self.pending
@@ -432,7 +438,13 @@ impl Runner {
     }
 
     /// Decides what an outcome does to the job: complete, retry (now or later), or fail.
-    fn settle(&mut self, mut run: Running, outcome: Outcome) -> (Settle, Option<WorkerEvent>) {
+    /// `handle` is the one the job was dispatched with (none for a job never dispatched).
+    fn settle(
+        &mut self,
+        run: Running,
+        outcome: Outcome,
+        handle: Option<u64>,
+    ) -> (Settle, Option<WorkerEvent>) {
         let ran_ms = now_ms().saturating_sub(run.started_ms);
         match outcome {
             Outcome::Completed(return_value) => {
@@ -447,72 +459,93 @@ impl Runner {
                     attempts: run.opts.attempts,
                 };
                 let event = WorkerEvent::Completed {
+                    handle,
                     id: run.id.clone(),
                     return_value,
                 };
                 let attempts_made = run.attempts_made + 1;
                 (run.settle(action, None, attempts_made), Some(event))
             }
-            Outcome::Failed(failure) => {
-                let attempt = run.attempts_made + 1;
-                let mut stacktrace = std::mem::take(&mut run.stacktrace);
-                if let Some(stack) = failure.stack {
-                    stacktrace.push(stack);
-                }
-                if let Some(limit) = run.opts.stack_trace_limit {
-                    let excess = stacktrace.len().saturating_sub(limit);
-                    stacktrace.drain(..excess);
-                }
-                let retrying = !failure.unrecoverable && attempt < run.opts.attempts;
-                let end = if retrying {
-                    AttemptEnd::Retried
-                } else {
-                    AttemptEnd::Failed
-                };
-                self.metrics.record(&run.name, end, ran_ms, run.waited_ms);
-                let reason = failure.message;
-                let retry = &self.options.retry;
-                let action = if retrying {
-                    let delay = run
-                        .opts
-                        .backoff
-                        .map(|b| b.delay_after(attempt, retry, rand::random::<f64>()))
-                        .unwrap_or_default();
-                    if delay.is_zero() {
-                        Action::RetryNow {
-                            reason: reason.clone(),
-                            lifo: run.opts.lifo,
-                            priority: run.priority,
-                        }
-                    } else {
-                        Action::RetryLater {
-                            reason: reason.clone(),
-                            delay,
-                        }
-                    }
-                } else {
-                    Action::Failed {
-                        reason: reason.clone(),
-                        keep: run
-                            .opts
-                            .remove_on_fail
-                            .unwrap_or(self.options.remove_on_fail),
-                        attempts: run.opts.attempts,
-                    }
-                };
-                let event = WorkerEvent::Failed {
-                    id: run.id.clone(),
-                    name: run.name.clone(),
-                    error_name: failure.name.clone(),
-                    reason,
-                    retrying,
-                };
-                let stack = serde_json::to_string(&stacktrace).expect("strings serialise");
-                let mut settle = run.settle(action, Some(stack), attempt);
-                settle.error_name = failure.name;
-                (settle, Some(event))
+            Outcome::Release => {
+                let attempts_made = run.attempts_made;
+                (run.settle(Action::Release, None, attempts_made), None)
+            }
+            Outcome::Failed(failure) => self.settle_failed(run, failure, None, handle),
+            Outcome::FailedWithDelay(failure, delay) => {
+                self.settle_failed(run, failure, Some(delay), handle)
             }
         }
+    }
+
+    /// A failed attempt: retry now, later (after `delay`, else the job's backoff), or fail
+    /// for good.
+    fn settle_failed(
+        &mut self,
+        mut run: Running,
+        failure: Failure,
+        delay: Option<Duration>,
+        handle: Option<u64>,
+    ) -> (Settle, Option<WorkerEvent>) {
+        let ran_ms = now_ms().saturating_sub(run.started_ms);
+        let attempt = run.attempts_made + 1;
+        let mut stacktrace = std::mem::take(&mut run.stacktrace);
+        if let Some(stack) = failure.stack {
+            stacktrace.push(stack);
+        }
+        if let Some(limit) = run.opts.stack_trace_limit {
+            let excess = stacktrace.len().saturating_sub(limit);
+            stacktrace.drain(..excess);
+        }
+        let retrying = !failure.unrecoverable && attempt < run.opts.attempts;
+        let end = if retrying {
+            AttemptEnd::Retried
+        } else {
+            AttemptEnd::Failed
+        };
+        self.metrics.record(&run.name, end, ran_ms, run.waited_ms);
+        let reason = failure.message;
+        let retry = &self.options.retry;
+        let action = if retrying {
+            let delay = delay.unwrap_or_else(|| {
+                run.opts
+                    .backoff
+                    .map(|b| b.delay_after(attempt, retry, rand::random::<f64>()))
+                    .unwrap_or_default()
+            });
+            if delay.is_zero() {
+                Action::RetryNow {
+                    reason: reason.clone(),
+                    lifo: run.opts.lifo,
+                    priority: run.priority,
+                }
+            } else {
+                Action::RetryLater {
+                    reason: reason.clone(),
+                    delay,
+                }
+            }
+        } else {
+            Action::Failed {
+                reason: reason.clone(),
+                keep: run
+                    .opts
+                    .remove_on_fail
+                    .unwrap_or(self.options.remove_on_fail),
+                attempts: run.opts.attempts,
+            }
+        };
+        let event = WorkerEvent::Failed {
+            handle,
+            id: run.id.clone(),
+            name: run.name.clone(),
+            error_name: failure.name.clone(),
+            reason,
+            retrying,
+        };
+        let stack = serde_json::to_string(&stacktrace).expect("strings serialise");
+        let mut settle = run.settle(action, Some(stack), attempt);
+        settle.error_name = failure.name;
+        (settle, Some(event))
     }
 
     /// Sends the pending outcomes (and the metric increments, when `flush`) and asks for
@@ -571,7 +604,7 @@ impl Runner {
             stack: None,
             unrecoverable: true,
         };
-        let settled = self.settle(run, Outcome::Failed(failure));
+        let settled = self.settle(run, Outcome::Failed(failure), None);
         self.pending.push(settled);
     }
 
@@ -662,7 +695,13 @@ impl Runner {
                     }
                     out.extend(event);
                 }
-                Err(e) => out.push(WorkerEvent::Error {
+                Err(e) => out.push(WorkerEvent::JobError {
+                    handle: match event {
+                        Some(WorkerEvent::Completed { handle, .. })
+                        | Some(WorkerEvent::Failed { handle, .. }) => handle,
+                        _ => None,
+                    },
+                    id: settled.id.clone(),
                     message: e.to_string(),
                 }),
             }
@@ -681,7 +720,11 @@ impl Runner {
                 let handle = self.next_handle;
                 self.next_handle += 1;
                 running.insert(handle, run);
-                self.buffer.push_back(Dispatched { handle, job });
+                self.buffer.push_back(Dispatched {
+                    handle,
+                    token: token.clone(),
+                    job,
+                });
             }
         }
         for (id, err) in result.unreadable {
@@ -710,7 +753,12 @@ impl Runner {
             self.dispatcher.events(out);
         }
         if trip.count > 0 {
-            self.rate_until = result.rate_limited.map(|d| Instant::now() + d);
+            let now = Instant::now();
+            // a limit set by the processor (Msg::RateLimit) while this trip ran still holds
+            self.rate_until = self
+                .rate_until
+                .filter(|t| *t > now)
+                .max(result.rate_limited.map(|d| now + d));
             let was_idle = self.idle;
             self.idle = fetched == 0 && self.rate_until.is_none();
             if self.idle && !was_idle && self.processing == 0 && result.next_delayed_ms.is_none() {
