@@ -62,7 +62,7 @@ const DESIGN_DEFAULTS = {
     healthChecks: { enabled: true, interval: 60000 },
   },
   performance: {
-    autoScaling: { enabled: true, checkInterval: 30000, cooldownPeriod: 300000 },
+    autoScaling: { enabled: false, checkInterval: 30000, cooldownPeriod: 300000 }, // opt-in: see README
     optimization: { enabled: false, analysisInterval: 300000 },
   },
 };
@@ -217,7 +217,7 @@ test('the config object wins over the environment field by field, nested section
   }
   assert.deepStrictEqual(c.config.monitoring.metricsCollection, { enabled: false, interval: 12000 });
   assert.deepStrictEqual(c.config.security.rateLimiting, { enabled: false, maxJobsPerMinute: 300 });
-  assert.deepStrictEqual(c.config.performance.autoScaling, { enabled: true, checkInterval: 30000, cooldownPeriod: 1000 });
+  assert.deepStrictEqual(c.config.performance.autoScaling, { enabled: false, checkInterval: 30000, cooldownPeriod: 1000 });
   assert.deepStrictEqual(c.config.defaultWorkerOptions.settings, { stalledInterval: 5000, retryProcessDelay: 800, maxStalledCount: 1 });
   assert.strictEqual(c.config.redis.maxRetriesPerRequest, null);
   assert.strictEqual(c.config.redis.retryDelayOnFailover, 100);

@@ -55,6 +55,7 @@ test('monitoring.healthChecks: periodic health events of every queue; unhealthy 
   let heard = 0;
   quiet.on('health', () => heard++);
   const probe = env.make({ monitoring: { healthChecks: { enabled: true, interval: 20 } } });
+  await Promise.all([quiet.initialize(), probe.initialize()]); // the checks start on connecting
   let probes = 0;
   probe.on('health', () => probes++);
   await waitFor(() => probes >= 3);
@@ -78,10 +79,24 @@ test('the design’s environment variables enable the checks when the config say
   const env = setup(t);
   const off = env.make({ monitoring: { healthChecks: { enabled: false } } }); // the config wins
   restore();
+  await Promise.all([env.c.initialize(), off.initialize()]); // the checks start on connecting
   let heard = 0;
   let offHeard = 0;
   env.c.on('health', () => heard++);
   off.on('health', () => offHeard++);
   await waitFor(() => heard >= 2);
   assert.equal(offHeard, 0);
+});
+
+test('loading the package and building a coordinator starts no timer; connecting does', async (t) => {
+  const env = setup(t, { monitoring: { healthChecks: { enabled: true, interval: 20 } } });
+  let heard = 0;
+  env.c.on('health', () => heard++);
+  // a coordinator that never connects never checks: poll a second coordinator meanwhile
+  const other = env.make({ monitoring: { healthChecks: { enabled: true, interval: 20 } } });
+  let otherHeard = 0;
+  other.on('health', () => otherHeard++);
+  await other.initialize();
+  await waitFor(() => otherHeard >= 3);
+  assert.equal(heard, 0, 'not connected: no periodic check ran');
 });

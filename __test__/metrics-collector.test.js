@@ -127,6 +127,7 @@ test('monitoring.metricsCollection: enabled → periodic metrics events; disable
   assert.equal(typeof snapshots[0].workers.totalWorkers, 'number');
 
   const quiet = env.make({ monitoring: { metricsCollection: { enabled: false, interval: 20 } } });
+  await quiet.initialize();
   let heard = 0;
   quiet.on('metrics', () => heard++);
   // the enabled coordinator ticks 3 more times meanwhile: a deadline, not a sleep
@@ -137,6 +138,7 @@ test('monitoring.metricsCollection: enabled → periodic metrics events; disable
   await env.c.shutdown();
   const after = snapshots.length;
   const other = env.make({ monitoring: { metricsCollection: { enabled: true, interval: 20 } } });
+  await other.initialize(); // the timer starts on connecting
   let otherTicks = 0;
   other.on('metrics', () => otherTicks++);
   await waitFor(() => otherTicks >= 3);

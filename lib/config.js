@@ -37,7 +37,7 @@ const ENVIRONMENT = {
   METRICS_COLLECTION_INTERVAL: 'monitoring.metricsCollection.interval (30000)',
   ENABLE_HEALTH_CHECKS: 'monitoring.healthChecks.enabled (true)',
   HEALTH_CHECK_INTERVAL: 'monitoring.healthChecks.interval (60000)',
-  ENABLE_AUTO_SCALING: 'performance.autoScaling.enabled (true)',
+  ENABLE_AUTO_SCALING: 'performance.autoScaling.enabled (false)',
   AUTO_SCALING_CHECK_INTERVAL: 'performance.autoScaling.checkInterval (30000)',
   SCALING_COOLDOWN_PERIOD: 'performance.autoScaling.cooldownPeriod (300000)',
   LOG_LEVEL: 'level of the built-in logger (info); read by lib/logger.js',
@@ -128,7 +128,9 @@ function fromEnvironment(env = process.env) {
     },
     performance: {
       autoScaling: {
-        enabled: flag(env, 'ENABLE_AUTO_SCALING', true),
+        // off unless asked for: scaling changes how many workers run, which BullMQ never
+        // does by itself (the design's example environment sets it to true)
+        enabled: flag(env, 'ENABLE_AUTO_SCALING', false),
         checkInterval: int('AUTO_SCALING_CHECK_INTERVAL', 30000, 1),
         cooldownPeriod: num(env, 'SCALING_COOLDOWN_PERIOD', 300000),
       },

@@ -75,9 +75,9 @@ class JobQueueCoordinator extends EventEmitter {
       pools: this.workerPoolManager,
       bounds: (queueName) => this._typeScaling(queueName),
     });
-    // the monitoring and performance settings' timers (each starts only when enabled)
+    // the monitoring and performance settings' timers (each runs only when enabled); they
+    // start when the coordinator connects, so merely loading the package touches no Redis
     this._periodic = [this.metricsCollector, this.healthChecker, this.performanceOptimizer, this.workerPoolManager];
-    for (const m of this._periodic) m.start();
   }
 
   /** `{minWorkers, maxWorkers}` of the queue's type (QUEUE_TYPES), if it has one. */
@@ -121,6 +121,7 @@ class JobQueueCoordinator extends EventEmitter {
         }),
       ).then((native) => {
         this._native = native;
+        for (const m of this._periodic) m.start();
         // the engine's own log events (Redis trouble, stalls, timeouts) join ours
         NativeEngine.setLogSink((line) => {
           const { level, msg, fields } = JSON.parse(line);
