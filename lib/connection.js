@@ -33,13 +33,25 @@ function engineConfig(connection, prefix = DEFAULT_PREFIX, extra = {}) {
     c = c.options;
   }
   const tls = c.tls === true || (c.tls !== undefined && c.tls !== null && c.tls !== false);
+  // ioredis keeps unset fields as null; absent and null mean the same here
+  const text = (v, field) => {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string') throw new ValidationError(`connection.${field}`, 'must be a string');
+    return v;
+  };
+  const number = (v, field) => {
+    if (v === undefined || v === null) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new ValidationError(`connection.${field}`, 'must be a non-negative integer');
+    return n;
+  };
   return {
-    url: typeof c.url === 'string' ? c.url : undefined,
-    host: c.host,
-    port: c.port === undefined ? undefined : Number(c.port),
-    username: c.username,
-    password: c.password,
-    db: c.db === undefined ? undefined : Number(c.db),
+    url: text(c.url, 'url'),
+    host: text(c.host, 'host'),
+    port: number(c.port, 'port'),
+    username: text(c.username, 'username'),
+    password: text(c.password, 'password'),
+    db: number(c.db, 'db'),
     tls: tls || undefined,
     prefix: prefix.endsWith(':') ? prefix.slice(0, -1) : prefix,
     // ioredis' maxRetriesPerRequest (null: wait for the connection) and retryDelayOnFailover
