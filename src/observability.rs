@@ -22,6 +22,19 @@ use crate::NativeEngine;
 /// stay up.
 type WeakFn = ThreadsafeFunction<String, (), String, Status, false, true>;
 
+/// Entries of a queue's events stream as the JSON the JS side reads: `[[id, {field: value}]]`.
+pub(crate) fn events_json(entries: Vec<job_queue_core::events::StreamEvent>) -> String {
+    let batch: Vec<serde_json::Value> = entries
+        .into_iter()
+        .map(|(id, fields)| {
+            let obj: serde_json::Map<String, serde_json::Value> =
+                fields.into_iter().map(|(k, v)| (k, v.into())).collect();
+            serde_json::json!([id, obj])
+        })
+        .collect();
+    serde_json::Value::Array(batch).to_string()
+}
+
 /// A queue's events stream being followed; `close()` stops it.
 #[napi]
 pub struct NativeEventWatch {
@@ -79,16 +92,10 @@ impl NativeEngine {
         let watch = self
             .engine()?
             .watch_events(&queue, from, move |entries| {
-                let batch: Vec<serde_json::Value> = entries
-                    .into_iter()
-                    .map(|(id, fields)| {
-                        let obj: serde_json::Map<String, serde_json::Value> =
-                            fields.into_iter().map(|(k, v)| (k, v.into())).collect();
-                        serde_json::json!([id, obj])
-                    })
-                    .collect();
-                let text = serde_json::Value::Array(batch).to_string();
-                callback.call(text, ThreadsafeFunctionCallMode::NonBlocking) == Status::Ok
+                callback.call(
+                    events_json(entries),
+                    ThreadsafeFunctionCallMode::NonBlocking,
+                ) == Status::Ok
             })
             .map_err(to_js)?;
         Ok(NativeEventWatch { watch: Some(watch) })

@@ -9,7 +9,7 @@ use napi_derive::napi;
 
 use crate::dispatch::ProcessFn;
 use crate::errors::to_js;
-use crate::observability::NativeEventWatch;
+use crate::observability::{events_json, NativeEventWatch};
 use crate::NativeEngine;
 
 #[napi]
@@ -35,16 +35,10 @@ impl NativeEngine {
         let watch = self
             .engine()?
             .watch_events_blocking(&queue, from, block, move |entries| {
-                let batch: Vec<serde_json::Value> = entries
-                    .into_iter()
-                    .map(|(id, fields)| {
-                        let obj: serde_json::Map<String, serde_json::Value> =
-                            fields.into_iter().map(|(k, v)| (k, v.into())).collect();
-                        serde_json::json!([id, obj])
-                    })
-                    .collect();
-                let text = serde_json::Value::Array(batch).to_string();
-                callback.call(text, ThreadsafeFunctionCallMode::NonBlocking) == Status::Ok
+                callback.call(
+                    events_json(entries),
+                    ThreadsafeFunctionCallMode::NonBlocking,
+                ) == Status::Ok
             })
             .map_err(to_js)?;
         Ok(NativeEventWatch { watch: Some(watch) })

@@ -128,9 +128,16 @@ impl Queue {
             .arg(end)
             .query_async(&mut con)
             .await?;
+        self.read_jobs(ids).await
+    }
+
+    /// The jobs with these ids, in this order, read in one pipeline. Jobs whose hash
+    /// vanished meanwhile are skipped.
+    pub(crate) async fn read_jobs(&self, ids: Vec<String>) -> Result<Vec<Job>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
+        let mut con = self.con.clone();
         let mut pipe = redis::pipe();
         for id in &ids {
             pipe.hgetall(self.keys.job(id));

@@ -149,19 +149,7 @@ impl Queue {
                 }
             }
         }
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut pipe = redis::pipe();
-        for id in &ids {
-            pipe.hgetall(self.keys.job(id));
-        }
-        let hashes: Vec<Vec<(String, String)>> = pipe.query_async(&mut con).await?;
-        ids.into_iter()
-            .zip(hashes)
-            .filter(|(_, h)| !h.is_empty())
-            .map(|(id, h)| Job::from_hash(id, h))
-            .collect()
+        self.read_jobs(ids).await
     }
 
     /// How many jobs each of `states` holds, read at one instant.
