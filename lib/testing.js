@@ -81,7 +81,8 @@ class JobQueueTestUtils {
       const job = await queue.getJob(jobId);
       if (job) {
         const s = await job.getState();
-        if (s === 'completed' || s === 'failed') return job;
+        // read again: the job may have finished between the read and the state check
+        if (s === 'completed' || s === 'failed') return queue.getJob(jobId);
       }
       if (Date.now() >= deadline) throw new Error(`Job ${jobId} did not complete within ${timeout}ms`);
       await new Promise((resolve) => setTimeout(resolve, 50));
