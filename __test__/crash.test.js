@@ -1,7 +1,7 @@
 'use strict';
 // Crash safety: worker processes killed with SIGKILL in the middle of their jobs lose nothing.
 // Their jobs stay in `active` under a lock that is no longer renewed; the two-phase stalled
-// check of the surviving workers moves them back to `wait` (spec §6.5, §6.6).
+// check of the surviving workers moves them back to `wait` (docs/redis-layout.md).
 
 const test = require('node:test');
 const assert = require('node:assert/strict');

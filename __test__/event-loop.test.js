@@ -1,6 +1,6 @@
 'use strict';
 // A processor that blocks the JS event loop does not lose its job: the lock is renewed and the
-// stalled check runs on Rust timers, not JS ones (README "How it works"; spec §6.5, §6.6).
+// stalled check runs on Rust timers, not JS ones (docs/architecture.md).
 // Stalled checks are also run by a worker in another process, whose event loop is free, so a
 // lapsed lock would be noticed while this process is blocked; a control run with a BullMQ
 // worker (whose lock renewal is a JS timer) shows that such a stall is indeed detected.

@@ -1,7 +1,7 @@
 'use strict';
 // BullMQ 6 and this package on the same queue (same prefix, same Redis): each side's jobs are
 // processed by the other's workers and read back by the other's getters with the same values
-// (spec shared/spec/bullmq-redis-layout.md §2, §3, §5, §6.2–6.6).
+// (the layout: docs/redis-layout.md).
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -112,7 +112,7 @@ test('a job added by BullMQ is processed by our worker and BullMQ reads its retu
     waiting: 0,
   });
   // Once idle, our worker blocks on the marker on a connection named as BullMQ names its
-  // workers', so BullMQ (and Bull Board) can see it (spec §7.1).
+  // workers', so BullMQ (and Bull Board) can see it (docs/redis-layout.md).
   await waitFor(async () => (await queue.getWorkers()).length === 1, {
     timeoutMs: 5000,
     message: 'BullMQ getWorkers() to list our idle worker',
@@ -425,7 +425,7 @@ test('our getQueueStatus().jobCounts equals BullMQ getJobCounts() before any job
 });
 
 test('BullMQ getWorkers() lists our worker while it is busy, not only once it has been idle', async (t) => {
-  // Spec §7.1: each worker has its named connection for as long as it lives; Bull Board shows
+  // Each worker has its named connection for as long as it lives; Bull Board shows
   // "no workers" for a queue whose workers are all busy otherwise.
   const env = setup(t);
   const c = env.coordinator;

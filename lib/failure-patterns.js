@@ -1,5 +1,5 @@
 'use strict';
-// Failure patterns (seed 001, "Error Handling & Resilience"): more than `threshold` failed
+// Failure patterns (the design's error handling): more than `threshold` failed
 // attempts of one job name within `windowMs`, seen by this process's workers. Each pattern
 // is reported once per window, so a burst raises one alert, not one per failure.
 

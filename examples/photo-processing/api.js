@@ -1,5 +1,5 @@
 'use strict';
-// The API service: each "upload" enqueues a photo job, as in the design's seed 000.
+// The API service: each "upload" enqueues a photo job, as in the design's example.
 // Run by run.js; configured from the environment (REDIS_URL, REDIS_KEY_PREFIX).
 const { jobCoordinator } = require('../..');
 

@@ -1,4 +1,4 @@
---[[ add_jobs: add one or more jobs atomically (spec §6.1).
+--[[ add_jobs: add one or more jobs atomically (docs/redis-layout.md).
 
   KEYS: the queue keys (include/common.lua)
   ARGV[1] base, ARGV[2] job count n, ARGV[3] shape count s, then 6 values per shape (what
@@ -10,7 +10,7 @@
     ttl, r = replace a delayed owner)
   Returns a flat list {id, created (1|0), ...}: created 0 means the job was not added, and
   id names the job that stands for it: the one with that custom id (a `duplicated` event is
-  emitted) or the owner of the deduplication id (a `deduplicated` event, spec §6.10).
+  emitted) or the owner of the deduplication id (a `deduplicated` event).
   The id counter advances once per job, custom ids included, as BullMQ's does; FIFO jobs are
   pushed to wait in one command, in order.
 ]]

@@ -1,4 +1,4 @@
---[[ add_log: append a line to a job's log (spec §6.8).
+--[[ add_log: append a line to a job's log (docs/redis-layout.md).
 
   KEYS: the queue keys (include/common.lua)
   ARGV[1] base  [2] job id  [3] line  [4] keep last n lines (0 = all)

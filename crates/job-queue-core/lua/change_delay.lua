@@ -1,4 +1,4 @@
---[[ change_delay: move a delayed job's due time to `delay` ms from now (spec §6.8).
+--[[ change_delay: move a delayed job's due time to `delay` ms from now.
 
   KEYS: the queue keys (include/common.lua)
   ARGV[1] base  [2] job id  [3] now ms  [4] delay ms

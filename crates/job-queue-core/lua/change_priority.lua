@@ -1,4 +1,4 @@
---[[ change_priority: give a job a new priority (spec §6.8 changePriority). A job waiting is
+--[[ change_priority: give a job a new priority (BullMQ's changePriority). A job waiting is
   moved to its new place at once; a delayed or running job keeps the new priority for when it
   next becomes runnable.
 

@@ -1,4 +1,4 @@
---[[ check_stalled: the two-phase stalled-job check (spec §6.6), at most once per interval
+--[[ check_stalled: the two-phase stalled-job check, at most once per interval
   per queue whoever runs it (our workers or BullMQ's).
 
   KEYS: the queue keys (include/common.lua)

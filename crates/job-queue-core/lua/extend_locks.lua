@@ -1,4 +1,4 @@
---[[ extend_locks: renew the locks of jobs a worker is running (spec §6.5).
+--[[ extend_locks: renew the locks of jobs a worker is running (docs/redis-layout.md).
 
   KEYS: the queue keys (include/common.lua)
   ARGV[1] base  [2] lock ms  then pairs: job id, token

@@ -1,5 +1,5 @@
 --[[ finish_and_fetch: a worker's one round trip. Settles a batch of jobs it ran, then
-  moves up to `fetch count` new jobs into active (spec §6.2, §6.3, §6.4).
+  moves up to `fetch count` new jobs into active (docs/redis-layout.md).
 
   KEYS: the queue keys (include/common.lua)
   ARGV[1] base  [2] now ms  [3] lock token for fetched jobs  [4] lock ms  [5] fetch count
@@ -26,7 +26,7 @@
   ignores it): attempt:<n> and error:<name> per retry, total, delaySum, retriedSucceeded,
   retriedFailed. A final failure stores the error name in the job's `errorName` field.
   Jobs completed and failed for good are counted per minute in BullMQ's metrics keys
-  (spec §6.12), from the counts the worker sends.
+  (as BullMQ does), from the counts the worker sends.
   Returns {statuses, jobs, rate_limit_ms, next_delayed_ms}: statuses has one code per entry
   (0 ok, -1 job missing, -2 lock missing, -3 not active, -6 lock held by another token);
   jobs, rate_limit_ms and next_delayed_ms as fetch_jobs returns them.
@@ -93,7 +93,7 @@ end
 -- Jobs retried at once to the left of wait, pushed in one command after the loop, in order.
 local requeued = {}
 
--- BullMQ's per-minute metrics (spec §6.12) for `n` jobs that just reached `target`.
+-- BullMQ's per-minute metrics (docs/redis-layout.md) for `n` jobs that just reached `target`.
 local function record_minutes(target, n, max_points)
   local mkey = BASE .. "metrics:" .. target
   local state = redis.call("HMGET", mkey, "prevTS", "prevCount")

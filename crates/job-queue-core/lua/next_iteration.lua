@@ -1,5 +1,5 @@
 --[[ next_iteration: queue a scheduler's next iteration when its current one starts
-  (spec §6.9). Only the current iteration may produce the next, so however many workers see
+  (as BullMQ does). Only the current iteration may produce the next, so however many workers see
   it, each time slot gets one job.
 
   KEYS: the queue keys (include/common.lua)

@@ -1,4 +1,4 @@
---[[ pause_queue: pause or resume a queue in BullMQ 6's layout (spec §6.8): the `paused` flag
+--[[ pause_queue: pause or resume a queue in BullMQ 6's layout: the `paused` flag
   in meta stops every worker's fetch, ours and BullMQ's.
 
   KEYS: the queue keys (include/common.lua)

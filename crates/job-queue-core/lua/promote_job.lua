@@ -1,4 +1,4 @@
---[[ promote_job: run a delayed job now (spec §6.8 promote).
+--[[ promote_job: run a delayed job now (BullMQ's job.promote).
 
   KEYS: the queue keys (include/common.lua)
   ARGV[1] base  [2] job id

@@ -1,4 +1,4 @@
---[[ remove_job: delete a job that has not started or has finished (spec §6.8 job.remove).
+--[[ remove_job: delete a job that has not started or has finished (job.remove).
   A running or locked job is refused: its worker holds it. So is the pending iteration of a
   job scheduler (remove the scheduler instead), as BullMQ refuses it.
 

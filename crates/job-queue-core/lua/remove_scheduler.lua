@@ -1,5 +1,5 @@
 --[[ remove_scheduler: delete a job scheduler and its iteration that has not started
-  (spec §6.9); iterations running or finished are left alone.
+  (docs/redis-layout.md); iterations running or finished are left alone.
 
   KEYS: the queue keys (include/common.lua)
   ARGV[1] base  [2] scheduler id

@@ -1,4 +1,4 @@
---[[ retry_job: move a finished job back to waiting (spec §6.8 job.retry).
+--[[ retry_job: move a finished job back to waiting (BullMQ's job.retry).
 
   KEYS: the queue keys (include/common.lua)
   ARGV[1] base  [2] job id  [3] from: 'failed' or 'completed'

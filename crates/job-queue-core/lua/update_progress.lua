@@ -1,4 +1,4 @@
---[[ update_progress: set a job's progress and announce it (spec §6.8).
+--[[ update_progress: set a job's progress and announce it (docs/redis-layout.md).
 
   KEYS: the queue keys (include/common.lua)
   ARGV[1] base  [2] job id  [3] progress JSON

@@ -1,5 +1,5 @@
 --[[ upsert_scheduler: create or replace a job scheduler, and queue its next iteration
-  (spec §6.9). Replacing drops the iteration still waiting; an unchanged `every` keeps its slot.
+  (as BullMQ). Replacing drops the iteration still waiting; an unchanged `every` keeps its slot.
 
   KEYS: the queue keys (include/common.lua)
   ARGV[1] base  [2] scheduler id  [3] now ms  [4] next ms (cron; '' for every)

@@ -1,4 +1,4 @@
-//! Following a queue's events stream (spec §5), so a process sees what happens to jobs
+//! Following a queue's events stream (docs/redis-layout.md), so a process sees what happens to jobs
 //! anywhere: added, waiting, active, progress, completed, failed, stalled, … written by our
 //! scripts and BullMQ's alike.
 

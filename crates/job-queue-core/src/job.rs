@@ -1,4 +1,4 @@
-//! A job as stored in its hash (spec §2), read strictly where BullMQ is strict.
+//! A job as stored in its hash (docs/redis-layout.md), read strictly where BullMQ is strict.
 
 use serde::Serialize;
 use serde_json::value::RawValue;

@@ -1,6 +1,6 @@
 //! Every Redis key name the engine uses, in one place.
 //!
-//! The layout is BullMQ 6's (see `shared/spec/bullmq-redis-layout.md` §1): a queue's keys are
+//! The layout is BullMQ 6's (see `docs/redis-layout.md`): a queue's keys are
 //! `<prefix>:<queue>:<suffix>` and a job's hash is `<prefix>:<queue>:<id>`. Nothing is escaped
 //! and no hash tag is added; for Redis Cluster the user puts a `{tag}` in the prefix or the
 //! queue name so that every key of a queue lands in one slot.
@@ -51,7 +51,7 @@ impl QueueKeys {
     }
 
     /// The name a worker's blocking connection carries so BullMQ's `getWorkers` and dashboards
-    /// list it: `P:` + base64(Q), plus `:w:<name>` for a named worker (spec §7.1).
+    /// list it: `P:` + base64(Q), plus `:w:<name>` for a named worker.
     pub fn worker_client_name(&self, worker_name: Option<&str>) -> String {
         use base64::Engine as _;
         let encoded = base64::engine::general_purpose::STANDARD.encode(self.queue.as_bytes());

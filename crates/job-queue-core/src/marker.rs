@@ -1,4 +1,4 @@
-//! The blocking wait on a queue's marker (spec §3.5), on a dedicated named connection.
+//! The blocking wait on a queue's marker (docs/redis-layout.md), on a dedicated named connection.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -1,6 +1,6 @@
 //! Queue metrics kept in Redis, so every process's workers add to the same numbers and any
 //! process reads them: BullMQ's per-minute completed/failed counts (`metrics:completed`,
-//! `metrics:failed`, spec §6.12) and our `metrics:jq` hash of counters and histograms by job
+//! `metrics:failed`) and our `metrics:jq` hash of counters and histograms by job
 //! name. Workers work out the increments and send them with a settling script call at most
 //! once per [`FLUSH_EVERY`] (and when they close), so at low concurrency, where each call
 //! settles one job, metrics do not add commands to every job.

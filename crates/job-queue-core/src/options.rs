@@ -1,5 +1,5 @@
 //! Job options: what a producer asks for, checked and turned into the `opts` JSON that BullMQ
-//! stores on the job hash (spec §2.2), and read back by workers (§2.3).
+//! stores on the job hash (docs/redis-layout.md), and read back by workers.
 //!
 //! Producers may use the design's spelling (`delayMs`, `maxRetries`, `backoffStrategy`) or
 //! BullMQ's (`delay`, `attempts`, `backoff`). Both are mapped to BullMQ's names before defaults
@@ -62,7 +62,7 @@ pub struct AddOptions {
     pub stored: String,
 }
 
-/// BullMQ's `deduplication` option (stored as `de`, spec §6.10): while the job that claimed
+/// BullMQ's `deduplication` option (stored as `de`): while the job that claimed
 /// `id` is alive (or for `ttl`), adds with the same id are dropped in favour of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dedup {
@@ -245,7 +245,7 @@ fn whole_number(v: &Value, field: &str) -> Result<u64> {
     }
 }
 
-/// How long to wait before the next attempt (spec §2.3).
+/// How long to wait before the next attempt (BullMQ's backoff formulas).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Backoff {
     pub kind: BackoffKind,

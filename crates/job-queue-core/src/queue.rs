@@ -9,7 +9,7 @@ use crate::keys::QueueKeys;
 use crate::scripts::{self, AddRequest};
 use crate::time::now_ms;
 
-/// Jobs per state (spec §6.8 getJobCounts).
+/// Jobs per state (BullMQ's getJobCounts).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobCounts {
@@ -247,7 +247,7 @@ impl Queue {
     }
 
     /// Workers of this queue connected to Redis right now, ours and BullMQ's alike, found by
-    /// their connection names (spec §7.1).
+    /// their connection names (docs/redis-layout.md).
     pub async fn worker_count(&self) -> Result<usize> {
         let list: String = redis::cmd("CLIENT")
             .arg("LIST")

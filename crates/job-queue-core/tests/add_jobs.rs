@@ -1,4 +1,4 @@
-//! `add_jobs.lua` against a real Redis: the layout BullMQ expects after an add (spec §6.1).
+//! `add_jobs.lua` against a real Redis: the layout BullMQ expects after an add.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! `finish_and_fetch.lua` against a real Redis (spec §6.2–§6.4).
+//! `finish_and_fetch.lua` against a real Redis (docs/redis-layout.md).
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! `extend_locks.lua` and `check_stalled.lua` against a real Redis (spec §6.5, §6.6).
+//! `extend_locks.lua` and `check_stalled.lua` against a real Redis (docs/redis-layout.md).
 
 mod common;
 

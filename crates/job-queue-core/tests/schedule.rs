@@ -1,5 +1,5 @@
 //! Schedulers, deduplication and the job operations of issue 4 against a real Redis
-//! (spec §6.9, §6.10, §6.8).
+//! (docs/redis-layout.md).
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! `retry_job.lua`, `update_progress.lua` and `add_log.lua` against a real Redis (spec §6.8).
+//! `retry_job.lua`, `update_progress.lua` and `add_log.lua` against a real Redis.
 
 mod common;
 

@@ -125,7 +125,7 @@ local function promote_due(now)
 end
 
 -- Moves up to `count` runnable jobs into active under lock `token`, as BullMQ's fetch does
--- (spec §6.2), popping them in one command per source list. Returns {jobs, rate_limit_ms,
+-- (see the layout doc), popping them in one command per source list. Returns {jobs, rate_limit_ms,
 -- next_delayed_ms} where jobs is a flat list of {id, {hash fields...}} pairs. `now_s` and
 -- `lock_ms` are decimal strings: written per job, they are not formatted from numbers.
 local function fetch_jobs(now, now_s, token, lock_ms, count, worker_name, lim_max, lim_duration)
@@ -263,7 +263,7 @@ local function json_extend(obj, fields)
   return string.sub(obj, 1, -2) .. "," .. fields .. "}"
 end
 
--- When an `every` scheduler fires next (spec §6.9): `every` after the previous iteration,
+-- When an `every` scheduler fires next, as BullMQ does: `every` after the previous iteration,
 -- realigned to its phase (`offset`) when it fell behind; the first one at the start date,
 -- the next aligned slot, or now. Returns next ms and the phase.
 local function every_next(prev, every, now, offset, start)

@@ -1,4 +1,4 @@
-//! Job schedulers (spec §6.9): recurring jobs defined by a cron expression or a fixed
+//! Job schedulers (docs/redis-layout.md): recurring jobs defined by a cron expression or a fixed
 //! interval, kept in Redis in BullMQ's layout so BullMQ lists and runs ours and we run theirs.
 //!
 //! A scheduler never runs a timer of its own. Each iteration is a delayed job
@@ -120,7 +120,7 @@ pub struct NextIteration {
     pub priority: u64,
 }
 
-/// Option members every iteration sets for itself (spec §6.9).
+/// Option members every iteration sets for itself (as BullMQ's do).
 const PER_ITERATION: [&str; 6] = [
     "jobId",
     "delay",

@@ -339,7 +339,7 @@ impl Runner {
         }
     }
 
-    /// Fails the jobs whose time ran out (spec: a processor that hangs must not keep its job
+    /// Fails the jobs whose time ran out (a processor that hangs must not keep its job
     /// locked forever), frees their slots, and tells the processor to abort them.
     fn expire(&mut self, now: Instant) {
         let mut aborted = Vec::new();
@@ -609,7 +609,7 @@ impl Runner {
     }
 
     /// Queues the next iteration of the scheduler `job` belongs to, as BullMQ's worker does
-    /// when an iteration starts (spec §6.9). The script accepts only the current iteration as
+    /// when an iteration starts. The script accepts only the current iteration as
     /// producer, so a retry or a second worker cannot queue a tick twice.
     fn advance_schedule(&self, job: &Job) {
         let Some(scheduler) = &job.repeat_job_key else {
