@@ -1,14 +1,20 @@
 'use strict';
 // Benchmark driver: ours vs BullMQ vs bee-queue on one Redis (REDIS_URL). `npm run bench`
 // starts a private redis-server for it. Prints a markdown table of medians (each figure with
-// its ratio to BullMQ's) and writes bench/last-run.json.
+// its ratio to BullMQ's, and a column of the classes peer's ratio to the coordinator's) and
+// writes bench/last-run.json.
+//
+// Our peers: `ours` (the coordinator: enqueueJob / enqueueBulk / registerWorker at default
+// options), `ours-prefetch` (the same with `prefetch: 'auto'` on the worker) and
+// `ours-classes` (our Queue and Worker driven exactly as the bullmq peer drives BullMQ's).
 //
 // Environment:
 //   BENCH_JOBS=50000         jobs per scenario (enqueue-*, process-c100, retry)
 //   BENCH_C1_JOBS            jobs for process-c1 (default: BENCH_JOBS, at most 10,000)
 //   BENCH_REPS=3             repetitions of each scenario per peer
 //   BENCH_ONLY=a,b           only these scenarios
-//   BENCH_PEERS=ours,bullmq  only these peers (default ours,bullmq,bee-queue)
+//   BENCH_PEERS=ours,bullmq  only these peers (default all: ours, ours-prefetch, ours-classes,
+//                            bullmq, bee-queue)
 //   BENCH_LATENCY_RATE=2000  e2e-latency: jobs/s offered
 //   BENCH_LATENCY_SECONDS=10 e2e-latency: seconds of offered load
 //   BENCH_PRIVATE=1          the Redis server is ours: CONFIG RESETSTAT is allowed even on 6379
@@ -26,6 +32,8 @@ const { medians, markdownTable, runSummary } = require('./report');
 
 const PEERS = {
   ours: () => require('./peers/ours'),
+  'ours-prefetch': () => require('./peers/ours').prefetch,
+  'ours-classes': () => require('./peers/ours-classes'),
   bullmq: () => require('./peers/bullmq'),
   'bee-queue': () => require('./peers/bee-queue'),
 };
@@ -148,6 +156,13 @@ async function main() {
 
   notes.push(
     `Ratios are each figure ÷ BullMQ's: above 1× is better for throughput, below 1× is better for latency, memory, CPU and commands.`,
+    ...(cfg.peers.includes('ours') && (cfg.peers.includes('ours-classes') || cfg.peers.includes('ours-prefetch'))
+      ? [
+          'ours = the coordinator (enqueueJob, enqueueBulk, registerWorker) at default worker options (no prefetch, as BullMQ); ' +
+            "ours-prefetch = the same with prefetch: 'auto'; ours-classes = our Queue and Worker driven exactly as the bullmq peer drives BullMQ's. " +
+            'The last columns give ours-classes ÷ ours and ours-prefetch ÷ ours.',
+        ]
+      : []),
     `Bulk calls carry ${BULK_CHUNK} jobs; enqueue-single keeps at most 100 add calls in flight.`,
     `process-*/retry: time from worker start until every job completed, no-op async processor; retry and process-c100 run concurrency 100.`,
     ...(cfg.c1Jobs < cfg.jobs && cfg.scenarios.includes('process-c1')
