@@ -170,8 +170,12 @@ async function main() {
       : []),
     `e2e-latency: ${cfg.latencyRate} jobs/s for ${cfg.latencySeconds} s into a concurrency-${LATENCY_CONCURRENCY} worker, enqueue to processor start.`,
     `memory: 10,000 waiting jobs with 200-byte JSON data; Redis memory = (used_memory after − before) / jobs, which also moves with the keyspace's hash table resizing (about ±25 B/job between runs); key bytes = sum of MEMORY USAGE (SAMPLES 0) over the peer's keys / jobs.`,
-    `bee-queue retry uses .retries(1).backoff('immediate'): its backoff('fixed', 0) throws (delay must be > 0); 'immediate' retries with delay 0.`,
-    `bee-queue producer: getEvents and storeJobs off (BullMQ's Queue keeps neither); worker at defaults.`,
+    ...(cfg.peers.includes('bee-queue')
+      ? [
+          `bee-queue retry uses .retries(1).backoff('immediate'): its backoff('fixed', 0) throws (delay must be > 0); 'immediate' retries with delay 0.`,
+          `bee-queue producer: getEvents and storeJobs off (BullMQ's Queue keeps neither); worker at defaults.`,
+        ]
+      : []),
     'CPU figures are per 1,000 jobs: Node = process.cpuUsage() of this process (native threads included), Redis = used_cpu_user + used_cpu_sys.',
     "Redis commands / job = INFO commandstats calls delta ÷ jobs, the benchmark's own INFO calls excluded; Redis counts commands run inside Lua scripts too (script invocations alone: scriptCallsPerJob in last-run.json).",
   );
