@@ -143,6 +143,7 @@ class Queue extends EventEmitter {
     this._release = null;
     this._pending = null; // add() calls of this tick, sent together on the next one
     this._flushes = new Set(); // engine calls of coalesced adds still running (close waits)
+    this._lastAdds = undefined; // the latest of them, whose callers settle after the earlier ones'
     if (typeof o[ON_ENGINE] === 'function') {
       this._engineFn = o[ON_ENGINE];
       this._engine = Promise.resolve();
@@ -256,14 +257,19 @@ class Queue extends EventEmitter {
     // accepted before any close(): sent on the engine even if close() came meanwhile, and
     // close() waits for them before letting the engine go
     const engine = this._engineFn ? this._engineFn() : this._engine;
+    // batches in flight together may be answered out of order: callers are settled (and
+    // `waiting` emitted) in call order all the same
+    const previous = this._lastAdds;
     const sent = (async () => {
       let result;
       try {
         result = await this._addTexts(batch.texts, false, await engine);
       } catch (err) {
+        await previous;
         for (const w of batch.waiters) w.reject(err);
         return;
       }
+      await previous;
       batch.waiters.forEach((w, i) => {
         const entry = result.jobs[i];
         if (!Array.isArray(entry)) {
@@ -283,8 +289,12 @@ class Queue extends EventEmitter {
         }, w.reject);
       });
     })();
+    this._lastAdds = sent;
     this._flushes.add(sent);
-    sent.finally(() => this._flushes.delete(sent));
+    sent.finally(() => {
+      this._flushes.delete(sent);
+      if (this._lastAdds === sent) this._lastAdds = undefined;
+    });
   }
 
   /** Adds `[{ name, data, opts }]` atomically: all or none. */
