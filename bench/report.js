@@ -62,19 +62,41 @@ function cell(entry, figure, baseEntry, isBase) {
 }
 
 /**
- * One markdown table: a row per figure (the scenario's own, then its costs), a column per
- * peer, each figure followed by its ratio to BullMQ's.
+ * Extra columns: one peer's figure ÷ another's, where both ran. `ours-classes ÷ ours` is what
+ * our BullMQ-style classes cost over the coordinator on the same engine; `ours-prefetch ÷
+ * ours` what holding a job ahead changes.
  */
-function markdownTable(scenarios, peerNames, results, base = 'bullmq') {
-  const lines = [
-    `| scenario | figure | ${peerNames.join(' | ')} |`,
-    `|---|---|${peerNames.map(() => '---:').join('|')}|`,
-  ];
+const PAIRS = [
+  { peer: 'ours-classes', base: 'ours' },
+  { peer: 'ours-prefetch', base: 'ours' },
+];
+
+/** Median of `peer` ÷ median of `base` for one figure, or null when either is missing. */
+function pairRatio(byPeer, pair, figure) {
+  const a = byPeer[pair.peer]?.median?.[figure.key];
+  const b = byPeer[pair.base]?.median?.[figure.key];
+  if (typeof a !== 'number' || typeof b !== 'number' || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return null;
+  return a / b;
+}
+
+/**
+ * One markdown table: a row per figure (the scenario's own, then its costs), a column per
+ * peer, each figure followed by its ratio to BullMQ's, then a column per pair of `pairs`
+ * whose peers are both in the run (that ratio to two decimals).
+ */
+function markdownTable(scenarios, peerNames, results, base = 'bullmq', pairs = PAIRS) {
+  const shown = pairs.filter((p) => peerNames.includes(p.peer) && peerNames.includes(p.base));
+  const heads = [...peerNames, ...shown.map((p) => `${p.peer} ÷ ${p.base}`)];
+  const lines = [`| scenario | figure | ${heads.join(' | ')} |`, `|---|---|${heads.map(() => '---:').join('|')}|`];
   for (const s of scenarios) {
     const byPeer = results[s.name] || {};
     const figures = [...s.figures, ...COST_FIGURES];
     figures.forEach((f, i) => {
       const cells = peerNames.map((p) => cell(byPeer[p], f, byPeer[base], p === base));
+      for (const pair of shown) {
+        const r = pairRatio(byPeer, pair, f);
+        cells.push(r === null ? '–' : `${r.toFixed(2)}×`);
+      }
       lines.push(`| ${i === 0 ? `**${s.name}**${s.label ? ` ${s.label}` : ''}` : ''} | ${f.label} | ${cells.join(' | ')} |`);
     });
   }
@@ -89,4 +111,4 @@ function runSummary(scenario, result) {
   return `${main}; ${cost}; ${result.seconds.toFixed(2)} s`;
 }
 
-module.exports = { median, percentile, medians, markdownTable, runSummary, FORMATS, COST_FIGURES };
+module.exports = { median, percentile, medians, markdownTable, runSummary, pairRatio, FORMATS, COST_FIGURES, PAIRS };

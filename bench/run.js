@@ -1,14 +1,20 @@
 'use strict';
 // Benchmark driver: ours vs BullMQ vs bee-queue on one Redis (REDIS_URL). `npm run bench`
 // starts a private redis-server for it. Prints a markdown table of medians (each figure with
-// its ratio to BullMQ's) and writes bench/last-run.json.
+// its ratio to BullMQ's, and a column of the classes peer's ratio to the coordinator's) and
+// writes bench/last-run.json.
+//
+// Our peers: `ours` (the coordinator: enqueueJob / enqueueBulk / registerWorker at default
+// options), `ours-prefetch` (the same with `prefetch: 'auto'` on the worker) and
+// `ours-classes` (our Queue and Worker driven exactly as the bullmq peer drives BullMQ's).
 //
 // Environment:
 //   BENCH_JOBS=50000         jobs per scenario (enqueue-*, process-c100, retry)
 //   BENCH_C1_JOBS            jobs for process-c1 (default: BENCH_JOBS, at most 10,000)
 //   BENCH_REPS=3             repetitions of each scenario per peer
 //   BENCH_ONLY=a,b           only these scenarios
-//   BENCH_PEERS=ours,bullmq  only these peers (default ours,bullmq,bee-queue)
+//   BENCH_PEERS=ours,bullmq  only these peers (default all: ours, ours-prefetch, ours-classes,
+//                            bullmq, bee-queue)
 //   BENCH_LATENCY_RATE=2000  e2e-latency: jobs/s offered
 //   BENCH_LATENCY_SECONDS=10 e2e-latency: seconds of offered load
 //   BENCH_PRIVATE=1          the Redis server is ours: CONFIG RESETSTAT is allowed even on 6379
@@ -26,6 +32,8 @@ const { medians, markdownTable, runSummary } = require('./report');
 
 const PEERS = {
   ours: () => require('./peers/ours'),
+  'ours-prefetch': () => require('./peers/ours').prefetch,
+  'ours-classes': () => require('./peers/ours-classes'),
   bullmq: () => require('./peers/bullmq'),
   'bee-queue': () => require('./peers/bee-queue'),
 };
@@ -148,6 +156,13 @@ async function main() {
 
   notes.push(
     `Ratios are each figure ÷ BullMQ's: above 1× is better for throughput, below 1× is better for latency, memory, CPU and commands.`,
+    ...(cfg.peers.includes('ours') && (cfg.peers.includes('ours-classes') || cfg.peers.includes('ours-prefetch'))
+      ? [
+          'ours = the coordinator (enqueueJob, enqueueBulk, registerWorker) at default worker options (no prefetch, as BullMQ); ' +
+            "ours-prefetch = the same with prefetch: 'auto'; ours-classes = our Queue and Worker driven exactly as the bullmq peer drives BullMQ's. " +
+            'The last columns give ours-classes ÷ ours and ours-prefetch ÷ ours.',
+        ]
+      : []),
     `Bulk calls carry ${BULK_CHUNK} jobs; enqueue-single keeps at most 100 add calls in flight.`,
     `process-*/retry: time from worker start until every job completed, no-op async processor; retry and process-c100 run concurrency 100.`,
     ...(cfg.c1Jobs < cfg.jobs && cfg.scenarios.includes('process-c1')
@@ -155,8 +170,12 @@ async function main() {
       : []),
     `e2e-latency: ${cfg.latencyRate} jobs/s for ${cfg.latencySeconds} s into a concurrency-${LATENCY_CONCURRENCY} worker, enqueue to processor start.`,
     `memory: 10,000 waiting jobs with 200-byte JSON data; Redis memory = (used_memory after − before) / jobs, which also moves with the keyspace's hash table resizing (about ±25 B/job between runs); key bytes = sum of MEMORY USAGE (SAMPLES 0) over the peer's keys / jobs.`,
-    `bee-queue retry uses .retries(1).backoff('immediate'): its backoff('fixed', 0) throws (delay must be > 0); 'immediate' retries with delay 0.`,
-    `bee-queue producer: getEvents and storeJobs off (BullMQ's Queue keeps neither); worker at defaults.`,
+    ...(cfg.peers.includes('bee-queue')
+      ? [
+          `bee-queue retry uses .retries(1).backoff('immediate'): its backoff('fixed', 0) throws (delay must be > 0); 'immediate' retries with delay 0.`,
+          `bee-queue producer: getEvents and storeJobs off (BullMQ's Queue keeps neither); worker at defaults.`,
+        ]
+      : []),
     'CPU figures are per 1,000 jobs: Node = process.cpuUsage() of this process (native threads included), Redis = used_cpu_user + used_cpu_sys.',
     "Redis commands / job = INFO commandstats calls delta ÷ jobs, the benchmark's own INFO calls excluded; Redis counts commands run inside Lua scripts too (script invocations alone: scriptCallsPerJob in last-run.json).",
   );

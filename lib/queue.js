@@ -9,7 +9,7 @@
 const { EventEmitter } = require('node:events');
 const { Job } = require('./job');
 const { engineConfig, acquireEngine, DEFAULT_PREFIX } = require('./connection');
-const { ValidationError, ClosedError, JobStateError, JobNotFoundError } = require('./errors');
+const { ValidationError, ClosedError, JobStateError, JobNotFoundError, fromReason } = require('./errors');
 const { call, checkQueueName, checkJobId, keepBadNumbers } = require('./input');
 
 /** The states getJobs and getJobCounts use when none are given (BullMQ's list). */
@@ -21,6 +21,9 @@ const CLEAN_TYPES = new Set(['completed', 'failed', 'delayed', 'prioritized', 'w
 const BATCH = 1000;
 /** BullMQ's default cap of the events stream. */
 const DEFAULT_MAX_LEN_EVENTS = 10000;
+/** Most add() calls of one tick sent in one engine call: smaller batches keep several calls
+ * in flight, so Redis runs one while JS prepares the next (as the coordinator's enqueueJob). */
+const MAX_COALESCED = 32;
 
 /**
  * Option key (not part of BullMQ's options) by which the coordinator makes a Queue on its own
@@ -75,15 +78,16 @@ function dataText(data) {
   return text;
 }
 
-/** One job of add / addBulk as the engine's add payload entry. */
-function jobText(name, data, opts, field) {
+/** One job of add / addBulk: its engine payload entry and its data's JSON text. */
+function jobPart(name, data, opts, field) {
   if (typeof name !== 'string') throw new ValidationError(`${field}name`, 'must be a string');
   const o = plainObject(opts, `${field}opts`);
   if (o.jobId !== undefined) {
     const id = String(o.jobId);
     if (id === '0' || id.startsWith('0:')) throw new ValidationError(`${field}opts.jobId`, "cannot be '0' or start with '0:'");
   }
-  return `{"name":${JSON.stringify(name)},"data":${dataText(data)},"opts":${JSON.stringify(o, keepBadNumbers)}}`;
+  const dataJson = dataText(data);
+  return { dataJson, text: `{"name":${JSON.stringify(name)},"data":${dataJson},"opts":${JSON.stringify(o, keepBadNumbers)}}` };
 }
 
 /** A date of repeat options as ms (Date, ms, or date text). */
@@ -137,6 +141,9 @@ class Queue extends EventEmitter {
     this.jobsOpts = { ...plainObject(o.defaultJobOptions, 'defaultJobOptions') };
     this.closing = undefined;
     this._release = null;
+    this._pending = null; // add() calls of this tick, sent together on the next one
+    this._flushes = new Set(); // engine calls of coalesced adds still running (close waits)
+    this._lastAdds = undefined; // the latest of them, whose callers settle after the earlier ones'
     if (typeof o[ON_ENGINE] === 'function') {
       this._engineFn = o[ON_ENGINE];
       this._engine = Promise.resolve();
@@ -189,21 +196,24 @@ class Queue extends EventEmitter {
     return Job.fromStored(this, fields);
   }
 
-  /** Adds the jobs (payload entries); all are validated before anything is written. */
-  async _addTexts(texts) {
-    const native = await this.native();
+  /** The engine call adding payload entries `texts`: with `allOrNothing` one invalid job
+   * rejects the call and nothing is written; otherwise each entry gets its own outcome.
+   * `native` is the engine to use (default: this queue's, refused once closing). */
+  async _addTexts(texts, allOrNothing = true, native) {
+    const engine = native ?? (await this.native());
     const payload = `{"defaults":[${JSON.stringify(this.jobsOpts, keepBadNumbers)}],"anyData":true,"jobs":[${texts.join(',')}]}`;
-    return JSON.parse(await call(native.addJobs(this.name, payload, true)));
+    return JSON.parse(await call(engine.addJobs(this.name, payload, allOrNothing)));
   }
 
-  /** The job an add returned: the new one, or the stored one for an existing custom id. */
-  async _added([id, created, timestamp, optsIndex], optsTexts, name, data) {
+  /** The job an add returned: the new one, or the stored one for an existing custom id.
+   * The new job's data is read back from the JSON text that was stored. */
+  _added([id, created, timestamp, optsIndex], optsTexts, name, dataJson) {
     if (!created) return this.getJob(id);
     const opts = JSON.parse(optsTexts[optsIndex]);
     return this._toJob({
       id,
       name,
-      data: data === undefined ? {} : JSON.parse(JSON.stringify(data)),
+      data: JSON.parse(dataJson),
       opts,
       timestamp,
       delay: opts.delay ?? 0,
@@ -216,25 +226,87 @@ class Queue extends EventEmitter {
     });
   }
 
-  /** Adds a job (`data` any JSON value) and emits `waiting` with it. */
-  async add(name, data, opts) {
-    const text = jobText(name, data, opts, '');
-    const result = await this._addTexts([text]);
-    const job = await this._added(result.jobs[0], result.opts, name, data);
-    this.emit('waiting', job);
-    return job;
+  /**
+   * Adds a job (`data` any JSON value) and emits `waiting` with it. The add() calls of one
+   * tick travel to Redis together in one engine call (in call order, so ids keep it); each
+   * job is validated and added on its own, so one bad job does not fail its neighbours.
+   */
+  add(name, data, opts) {
+    let part;
+    try {
+      if (this.closing) throw new ClosedError(`queue ${this.name} is closed`, 'ERR_CLOSED');
+      part = jobPart(name, data, opts, '');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    let batch = this._pending;
+    if (!batch || batch.texts.length >= MAX_COALESCED) {
+      batch = { texts: [], waiters: [] };
+      this._pending = batch;
+      process.nextTick(() => this._flushAdds(batch));
+    }
+    batch.texts.push(part.text);
+    return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject, name, dataJson: part.dataJson }));
+  }
+
+  /** Sends one tick's add() calls; settles each caller with its own job or error. */
+  _flushAdds(batch) {
+    if (batch.sent) return; // close() sent it before its tick came
+    batch.sent = true;
+    if (this._pending === batch) this._pending = null;
+    // accepted before any close(): sent on the engine even if close() came meanwhile, and
+    // close() waits for them before letting the engine go
+    const engine = this._engineFn ? this._engineFn() : this._engine;
+    // batches in flight together may be answered out of order: callers are settled (and
+    // `waiting` emitted) in call order all the same
+    const previous = this._lastAdds;
+    const sent = (async () => {
+      let result;
+      try {
+        result = await this._addTexts(batch.texts, false, await engine);
+      } catch (err) {
+        await previous;
+        for (const w of batch.waiters) w.reject(err);
+        return;
+      }
+      await previous;
+      batch.waiters.forEach((w, i) => {
+        const entry = result.jobs[i];
+        if (!Array.isArray(entry)) {
+          w.reject(fromReason(entry) || new Error(entry?.message ?? 'add failed'));
+          return;
+        }
+        let job;
+        try {
+          job = this._added(entry, result.opts, w.name, w.dataJson);
+        } catch (err) {
+          w.reject(err);
+          return;
+        }
+        Promise.resolve(job).then((j) => {
+          this.emit('waiting', j);
+          w.resolve(j);
+        }, w.reject);
+      });
+    })();
+    this._lastAdds = sent;
+    this._flushes.add(sent);
+    sent.finally(() => {
+      this._flushes.delete(sent);
+      if (this._lastAdds === sent) this._lastAdds = undefined;
+    });
   }
 
   /** Adds `[{ name, data, opts }]` atomically: all or none. */
   async addBulk(jobs) {
     if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
-    const texts = jobs.map((j, i) => {
+    const parts = jobs.map((j, i) => {
       if (!j || typeof j !== 'object') throw new ValidationError(`jobs[${i}]`, 'must be an object');
-      return jobText(j.name, j.data, j.opts, `jobs[${i}].`);
+      return jobPart(j.name, j.data, j.opts, `jobs[${i}].`);
     });
-    if (texts.length === 0) return [];
-    const result = await this._addTexts(texts);
-    return Promise.all(result.jobs.map((entry, i) => this._added(entry, result.opts, jobs[i].name, jobs[i].data)));
+    if (parts.length === 0) return [];
+    const result = await this._addTexts(parts.map((p) => p.text));
+    return Promise.all(result.jobs.map((entry, i) => this._added(entry, result.opts, jobs[i].name, parts[i].dataJson)));
   }
 
   /** The job, or undefined when there is none. */
@@ -535,6 +607,11 @@ class Queue extends EventEmitter {
     if (!this.closing) {
       this.closing = (async () => {
         await this._meta;
+        // adds accepted before close() finish on the engine first
+        while (this._pending || this._flushes.size > 0) {
+          if (this._pending) this._flushAdds(this._pending);
+          await Promise.all(this._flushes);
+        }
         await this._engine.catch(() => {});
         if (this._release) this._release();
       })();

@@ -68,6 +68,10 @@ function nativeConfig(opts) {
     drainDelayMs,
     removeOnComplete: keepText(opts.removeOnComplete, 'removeOnComplete'),
     removeOnFail: keepText(opts.removeOnFail, 'removeOnFail'),
+    // jobs held ahead of free slots: none by default (as BullMQ), a count, or 'auto' (one
+    // while attempts are short and there is no limiter)
+    prefetch: opts.prefetch === undefined || opts.prefetch === 'auto' ? undefined : nonNegativeInt(opts.prefetch, 'prefetch'),
+    prefetchAuto: opts.prefetch === 'auto' || undefined,
   };
 }
 
@@ -83,7 +87,8 @@ class Worker extends EventEmitter {
   /**
    * `new Worker(name, processor, { connection, prefix = 'bull', concurrency = 1, limiter,
    * lockDuration = 30000, stalledInterval = 30000, maxStalledCount = 1, drainDelay = 5,
-   * autorun = true, removeOnComplete, removeOnFail, settings: { backoffStrategy }, name })`.
+   * autorun = true, removeOnComplete, removeOnFail, settings: { backoffStrategy }, name,
+   * prefetch })`; `prefetch` (ours) is a count of jobs held ahead of free slots, or 'auto'.
    * `processor(job, context)`: `job` carries the lock `token`; `context` is `{ workerId,
    * queueName, jobId, attemptNumber, startTime, signal? }`.
    */

@@ -1,6 +1,10 @@
 'use strict';
-// Our package (`require('../..')`, the package root). If it cannot be loaded (not built yet),
-// `unavailable` says why and the driver skips this peer.
+// Our package's coordinator (`require('../..')`, the package root). If it cannot be loaded
+// (not built yet), `unavailable` says why and the driver skips this peer.
+//
+// Two peers: `ours` runs workers at their defaults (no prefetch, as BullMQ), and
+// `ours-prefetch` passes `prefetch: 'auto'` to registerWorker (one job held ahead while
+// attempts are short), so a run shows what the default costs or saves.
 
 let JobQueueCoordinator = null;
 let unavailable = null;
@@ -16,8 +20,9 @@ try {
 const JOB_NAME = 'bench';
 
 class OursPeer {
-  constructor({ url, prefix, queue }) {
+  constructor({ url, prefix, queue }, workerOptions = {}) {
     this.url = url;
+    this.workerOptions = workerOptions;
     this.prefix = prefix;
     this.queueName = queue;
     this.coord = null;
@@ -46,7 +51,10 @@ class OursPeer {
   }
 
   async startWorker({ concurrency, processor, onCompleted }) {
-    this.worker = await this.coord.registerWorker(this.queueName, (job) => processor(job.data), { concurrency });
+    this.worker = await this.coord.registerWorker(this.queueName, (job) => processor(job.data), {
+      ...this.workerOptions,
+      concurrency,
+    });
     this.worker.on('error', (err) => console.error(`ours worker error: ${err.message}`));
     if (onCompleted) this.worker.on('completed', () => onCompleted());
   }
@@ -69,4 +77,11 @@ module.exports = {
   version,
   unavailable,
   create: (opts) => new OursPeer(opts),
+  /** The same peer with `prefetch: 'auto'` on its workers. */
+  prefetch: {
+    name: 'ours-prefetch',
+    version,
+    unavailable,
+    create: (opts) => new OursPeer(opts, { prefetch: 'auto' }),
+  },
 };
