@@ -223,3 +223,14 @@ test('workerPoolManager: createWorkerPool (autoScaling: true starts a policy), s
   assert.ok(pm.getAllWorkerPools().has('render'));
   assert.equal(pm.getWorkerPool('nope'), null);
 });
+
+test('jobScheduler.enqueueJob: 100 same-tick calls travel in batches, yet ids and waiting events keep call order', { timeout: 20000 }, async (t) => {
+  const { c } = setup(t);
+  const heard = [];
+  c.on('waiting', (e) => heard.push(e.jobId));
+  const jobs = await Promise.all(Array.from({ length: 100 }, (_, i) => c.jobScheduler.enqueueJob('orderly', { i })));
+  const ids = jobs.map((j) => j.id);
+  assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'ids follow call order');
+  assert.deepEqual(jobs.map((j) => j.data.i), Array.from({ length: 100 }, (_, i) => i));
+  assert.deepEqual(heard, ids, 'waiting events in call order');
+});

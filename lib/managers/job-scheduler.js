@@ -5,12 +5,9 @@
 
 const { randomBytes } = require('node:crypto');
 const { Job, AddedJob } = require('../job');
-const { ValidationError, JobNotFoundError, JobStateError, fromReason } = require('../errors');
+const { ValidationError, JobNotFoundError, JobStateError } = require('../errors');
+const { AddBatcher } = require('../add-batcher');
 const { call, checkQueueName, checkJobId, serialiseData, serialiseOptions, keepBadNumbers } = require('../input');
-
-/** Most enqueueJob calls sent in one script call: smaller batches keep several calls in
- * flight, so Redis runs one while JS prepares the next. */
-const MAX_COALESCED = 32;
 
 /** What recurring jobs keep of finished iterations unless told otherwise (the design's). */
 const RECURRING_KEEP = { removeOnComplete: 10, removeOnFail: 5 };
@@ -79,7 +76,7 @@ class JobSchedulerImpl {
   constructor(ctx, { queues }) {
     this._ctx = ctx;
     this._queues = queues;
-    this._pending = new Map(); // queue -> enqueueJob calls of this tick, sent as one call
+    this._batchers = new Map(); // queue -> the AddBatcher of its enqueueJob calls
   }
 
   /**
@@ -97,35 +94,15 @@ class JobSchedulerImpl {
     } catch (err) {
       return Promise.reject(err);
     }
-    let batch = this._pending.get(queueName);
-    if (!batch || batch.parts.length >= MAX_COALESCED) {
-      batch = { parts: [], waiters: [] };
-      this._pending.set(queueName, batch);
-      process.nextTick(() => this._flush(queueName, batch));
+    let batcher = this._batchers.get(queueName);
+    if (!batcher) {
+      batcher = new AddBatcher(
+        (texts) => this._send(queueName, texts, false),
+        (entry, opts, w) => this._added(queueName, entry, opts, w.name, w.data),
+      );
+      this._batchers.set(queueName, batcher);
     }
-    batch.parts.push(part.json);
-    return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject, part, data }));
-  }
-
-  async _flush(queueName, batch) {
-    if (this._pending.get(queueName) === batch) this._pending.delete(queueName);
-    let result;
-    try {
-      result = await this._send(queueName, batch.parts, false);
-    } catch (err) {
-      for (const w of batch.waiters) w.reject(err);
-      return;
-    }
-    batch.waiters.forEach((w, i) => {
-      const entry = result.jobs[i];
-      if (Array.isArray(entry)) {
-        const added = this._added(queueName, entry, result.opts, w.part.name, w.data);
-        if (added instanceof Promise) added.then(w.resolve, w.reject);
-        else w.resolve(added);
-      } else {
-        w.reject(fromReason(entry) || new Error(entry.message));
-      }
-    });
+    return batcher.add(part.json, { name: part.name, data });
   }
 
   /** The job an add returned: the new one, or for an existing custom id a promise of the
