@@ -117,3 +117,75 @@ test('a declared method that is missing at runtime is caught (the check can fail
   Partial.prototype.add = () => {};
   assert.ok(instance.filter((m) => typeof Partial.prototype[m] !== 'function').includes('upsertJobScheduler'));
 });
+
+/** Every interface name the design declares. */
+const DESIGN_INTERFACES = [
+  'AutoScalingPolicy',
+  'BackoffOptions',
+  'BatchProcessingJob',
+  'BottleneckAnalysis',
+  'CleanupJob',
+  'DeadLetterHandler',
+  'FailedJob',
+  'FailedJobStatistics',
+  'HealthIssue',
+  'HealthRecommendation',
+  'JobAccessControl',
+  'JobLogEntry',
+  'JobProcessingContext',
+  'JobQueueCoordinator',
+  'JobQueueCoordinatorConfig',
+  'JobQueueMetrics',
+  'JobQueueMetricsSnapshot',
+  'JobScheduler',
+  'JobSecurityManager',
+  'JobState',
+  'ManagedWorker',
+  'OptimizationAction',
+  'OptimizationResult',
+  'PerformanceOptimizer',
+  'Permission',
+  'PermissionCondition',
+  'PhotoProcessingJob',
+  'PipelineConfig',
+  'ProcessingStage',
+  'QueueConfig',
+  'QueueHealthChecker',
+  'QueueHealthMetrics',
+  'QueueHealthStatus',
+  'QueueManager',
+  'QueueMetrics',
+  'QueueMetricsSnapshot',
+  'QueueStatus',
+  'QueueTypeConfig',
+  'RecurringJobOptions',
+  'RepeatableJob',
+  'RetryDecision',
+  'RetryHandler',
+  'RetryStatistics',
+  'ScalingResult',
+  'ScheduleOptions',
+  'SecurityConfig',
+  'SystemMetricsSnapshot',
+  'ThumbnailSize',
+  'WatermarkConfig',
+  'WorkerManager',
+  'WorkerMetricsSnapshot',
+  'WorkerOptions',
+  'WorkerPool',
+  'WorkerPoolConfig',
+  'WorkerPoolManager',
+  'WorkerStatus',
+];
+
+test('index.d.ts itself declares every interface name of the design', () => {
+  const file = program.getSourceFile(join(root, 'index.d.ts'));
+  const local = new Set();
+  for (const statement of file.statements) {
+    if ((ts.isTypeAliasDeclaration(statement) || ts.isInterfaceDeclaration(statement) || ts.isClassDeclaration(statement)) && statement.name) {
+      local.add(statement.name.text);
+    }
+  }
+  const missing = DESIGN_INTERFACES.filter((n) => !local.has(n) || !exportsByName.has(n));
+  assert.deepStrictEqual(missing, []);
+});
