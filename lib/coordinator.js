@@ -57,7 +57,7 @@ class JobQueueCoordinator extends EventEmitter {
     this.workerPoolManager = new WorkerPoolManagerImpl(ctx, {
       register: (queueName, processor, options) => this.workerManager.registerWorker(queueName, processor, options),
       unregister: (worker) => worker.close(),
-      metrics: (queueName) => this.metricsCollector.getQueueMetrics(queueName),
+      metrics: (queueName) => this.metricsCollector.engineQueueMetrics(queueName),
       workers: this.workerManager,
       bounds: (queueName) => this._typeScaling(queueName),
       registry,

@@ -11,6 +11,7 @@ const { Job } = require('./job');
 const { engineConfig, acquireEngine, DEFAULT_PREFIX } = require('./connection');
 const { ValidationError, ClosedError, JobStateError, JobNotFoundError } = require('./errors');
 const { call, checkQueueName, checkJobId, keepBadNumbers } = require('./input');
+const { repeatSchedule } = require('./repeat');
 
 /** The states getJobs and getJobCounts use when none are given (BullMQ's list). */
 const DEFAULT_TYPES = ['active', 'completed', 'delayed', 'failed', 'prioritized', 'waiting', 'waiting-children'];
@@ -216,12 +217,35 @@ class Queue extends EventEmitter {
     });
   }
 
-  /** Adds a job (`data` any JSON value) and emits `waiting` with it. */
+  /**
+   * Adds a job (`data` any JSON value) and emits `waiting` with it. With `opts.repeat`
+   * (`{ pattern | cron, every, tz, startDate, endDate, limit, immediately, key }`) it creates
+   * or updates job scheduler `repeat.key` (else `opts.jobId`, else `name`) instead, as the
+   * design's scheduler expects of add, and resolves to the job of the first run. (BullMQ 6
+   * itself no longer reads `repeat` in add: it stores it and adds a plain job.)
+   */
   async add(name, data, opts) {
+    if (opts && typeof opts === 'object' && opts.repeat != null) return this._addRepeating(name, data, opts);
     const text = jobText(name, data, opts, '');
     const result = await this._addTexts([text]);
     const job = await this._added(result.jobs[0], result.opts, name, data);
     this.emit('waiting', job);
+    return job;
+  }
+
+  async _addRepeating(name, data, opts) {
+    if (typeof name !== 'string') throw new ValidationError('name', 'must be a string');
+    const { repeat, jobId, ...jobOpts } = opts;
+    const { schedule, options, key } = repeatSchedule(repeat, 'opts.repeat');
+    const repeatOpts = typeof schedule === 'string' ? { pattern: schedule } : { every: schedule.every };
+    if (options.timezone !== undefined) repeatOpts.tz = options.timezone;
+    if (options.startDate !== undefined) repeatOpts.startDate = options.startDate;
+    if (options.endDate !== undefined) repeatOpts.endDate = options.endDate;
+    if (options.maxRuns !== undefined) repeatOpts.limit = options.maxRuns;
+    if (options.immediately !== undefined) repeatOpts.immediately = options.immediately;
+    const id = key ?? (jobId !== undefined ? String(jobId) : name);
+    const job = await this.upsertJobScheduler(id, repeatOpts, { name, data, opts: jobOpts });
+    if (job) this.emit('waiting', job);
     return job;
   }
 

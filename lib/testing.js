@@ -110,7 +110,7 @@ class JobQueueTestUtils {
       const redis = typeof connection === 'string' ? { url: connection, keyPrefix: prefix } : { ...connection, keyPrefix: prefix };
       const admin = new JobQueueCoordinator({ redis });
       try {
-        for (const name of await admin.getQueueNames()) await admin.destroyQueue(name, { force: true });
+        for (const name of (await admin.refreshQueues()).keys()) await admin.destroyQueue(name, { force: true });
       } finally {
         await admin.shutdown();
       }

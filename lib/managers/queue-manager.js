@@ -210,8 +210,14 @@ class QueueManagerImpl {
     return new Map([...this._known].sort().map((name) => [name, this.getQueue(name)]));
   }
 
-  /** Names of every queue of the key prefix (read from Redis). */
-  async getQueueNames() {
+  /** Names of the queues getAllQueues lists, at once (the design's synchronous repository
+   * call); await `refreshQueues()` first for the cross-process view now. */
+  getQueueNames() {
+    return [...this.getAllQueues().keys()];
+  }
+
+  /** Names of every queue of the key prefix, read from Redis now. */
+  async queueNamesInRedis() {
     return [...(await this.refreshQueues()).keys()];
   }
 
@@ -265,8 +271,11 @@ class QueueManagerImpl {
       this._health(queueName),
     ]);
     const c = JSON.parse(countsText);
+    // the design's `waiting` is every job ready to run, whatever its priority (its backlog
+    // checks read it); BullMQ keeps prioritized jobs in a list of their own, so they are
+    // added here and `prioritized` says how many of them there are
     const jobCounts = {
-      waiting: c.waiting,
+      waiting: c.waiting + c.prioritized,
       active: c.active,
       completed: c.completed,
       failed: c.failed,
