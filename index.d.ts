@@ -5,7 +5,7 @@
 
 import { Job } from './types/bullmq';
 import { JobQueueCoordinator as CoordinatorClass } from './types/coordinator';
-import type { Logger } from './types/design';
+import type { FieldsFirstLogger, Logger } from './types/design';
 
 export * from './types/bullmq';
 export * from './types/design';
@@ -20,8 +20,14 @@ export declare const jobCoordinator: CoordinatorClass;
 export declare const QUEUE_TYPES: Record<string, QueueTypeConfig & Omit<QueueConfig, 'name'>>;
 
 /** The logger the coordinator uses: JSON lines on `stream` at `level` (default LOG_LEVEL, info),
- * or a pino-style `target`. */
-export declare function createLogger(options?: { target?: Logger; level?: string; stream?: { write(line: string): unknown } }): {
+ * or a `target` logger, called (message, fields) as the design does, or (fields, message) for
+ * pino and bunyan loggers or when `style` is 'pino'. */
+export declare function createLogger(options?: {
+  target?: Logger | FieldsFirstLogger;
+  style?: 'design' | 'pino';
+  level?: string;
+  stream?: { write(line: string): unknown };
+}): {
   /** Whether entries at this level are kept. */
   enabled(level: string): boolean;
   debug(msg: string, fields?: object): void;

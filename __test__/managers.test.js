@@ -164,7 +164,7 @@ test('workerManager: registerWorker (both forms), getWorker, getWorkersByQueue, 
   assert.ok(managed.lastActivity instanceof Date, 'lastActivity is a Date before any job');
 
   assert.equal(wm.getWorker(managed.id), managed);
-  assert.equal(wm.getWorker('nope'), undefined);
+  assert.equal(wm.getWorker('nope'), null);
   assert.deepEqual(wm.getWorkersByQueue('photos').map((m) => m.id).sort(), [w1.id, managed.id].sort());
   assert.equal(wm.getWorkers('photos').length, 2);
   assert.equal(wm.getWorkers().length, 2);
@@ -198,7 +198,7 @@ test('workerManager: registerWorker (both forms), getWorker, getWorkersByQueue, 
   assert.equal(wm.getWorkers('photos').length, 0);
   const again = await wm.registerWorker('photos', processor);
   await wm.unregisterWorker(again.id);
-  assert.equal(wm.getWorker(again.id), undefined);
+  assert.equal(wm.getWorker(again.id), null);
 });
 
 test('workerPoolManager: createWorkerPool (autoScaling: true starts a policy), scaleWorkerPool, enable/disableAutoScaling, getWorkerPool, getAllWorkerPools', { timeout: 20000 }, async (t) => {

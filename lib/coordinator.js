@@ -26,7 +26,7 @@ class JobQueueCoordinator extends EventEmitter {
   constructor(config = {}) {
     super();
     this.config = resolveConfig(config);
-    this.logger = createLogger({ target: this.config.logger });
+    this.logger = createLogger({ target: this.config.logger, style: this.config.loggerStyle });
     this._native = null;
     this._connecting = null;
     this._watches = new Set(); // QueueEvents open through events()
