@@ -81,7 +81,8 @@ class JobQueueTestUtils {
       const job = await queue.getJob(jobId);
       if (job) {
         const s = await job.getState();
-        if (s === 'completed' || s === 'failed') return job;
+        // read it again: the copy above may predate its finish (no returnvalue yet)
+        if (s === 'completed' || s === 'failed') return (await queue.getJob(jobId)) ?? job;
       }
       if (Date.now() >= deadline) throw new Error(`Job ${jobId} did not complete within ${timeout}ms`);
       await new Promise((resolve) => setTimeout(resolve, 50));
