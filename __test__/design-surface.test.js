@@ -198,6 +198,48 @@ test("getWorker answers null for an unknown id; a closed worker's status is one 
   assert.equal(wm.getWorker(managed.id), null);
 });
 
+test('deadLetterHandler.archiveFailedJob / purgeFailedJobs and metricsCollector.collectMetrics, through the managers as the design calls them', { timeout: 20000 }, async (t) => {
+  const { c } = setup(t);
+  await c.registerWorker('dead', async () => {
+    throw new TypeError('bad input');
+  });
+  for (const id of ['x', 'y', 'z']) await c.enqueueJob('dead', 'parse', { id }, { attempts: 1, jobId: id });
+  const dlq = c.deadLetterHandler;
+  await waitFor(async () => (await dlq.getFailedJobs('dead')).length === 3, { message: 'three dead letters' });
+
+  await dlq.archiveFailedJob('dead', 'x');
+  const left = await dlq.getFailedJobs('dead');
+  assert.deepEqual(left.map((f) => f.id).sort(), ['y', 'z']);
+  assert.equal(left[0].error.name, 'TypeError');
+  assert.ok(left[0].failedAt instanceof Date);
+
+  // the design's form: a Date; nothing failed before an hour ago, everything before now
+  assert.equal(await dlq.purgeFailedJobs('dead', new Date(Date.now() - 3_600_000)), 0);
+  assert.equal(await dlq.purgeFailedJobs('dead', new Date(Date.now() + 1)), 2);
+  assert.deepEqual(await dlq.getFailedJobs('dead'), []);
+  assert.equal((await dlq.getFailedJobStatistics('dead')).totalFailedJobs, 0);
+
+  // workers send their metric counts about once a second
+  await waitFor(async () => sum((await c.metricsCollector.getQueueMetrics('dead')).failedPerMinute) === 3, { message: 'failures counted' });
+  const snapshot = await c.metricsCollector.collectMetrics();
+  assert.ok(snapshot.timestamp instanceof Date);
+  const dead = snapshot.queues.get('dead');
+  assert.equal(dead.name, 'dead');
+  assert.equal(dead.errorRate, 1, 'every finished job failed for good');
+  assert.equal(dead.processingRate, 3 / 5, 'three finished within 5 minutes, per minute');
+  assert.equal(snapshot.workers.totalWorkers, 1);
+  assert.ok(snapshot.system.memory.heapUsed > 0);
+});
+
+test("the design's JobOptions.data (its scheduler's metadata copy) is kept in job.opts as BullMQ keeps it; job.data is the data argument", async (t) => {
+  const { c } = setup(t);
+  const meta = { id: 1, _metadata: { scheduledBy: 'job-scheduler', traceId: 'trace_1_a' } };
+  const job = await c.enqueueJob('meta', 'm', { id: 1 }, { data: meta });
+  const stored = await c.getJob('meta', job.id);
+  assert.deepEqual(stored.data, { id: 1 });
+  assert.deepEqual(stored.opts.data, meta);
+});
+
 function sum(series) {
   return series.reduce((a, b) => a + b, 0);
 }
