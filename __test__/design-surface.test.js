@@ -73,6 +73,9 @@ test('a bad repeat option is a ValidationError and writes nothing', async (t) =>
     await assert.rejects(c.enqueueJob('strict', { type: 'x' }, { repeat }), ValidationError, JSON.stringify(repeat));
     await assert.rejects(c.getQueue('strict').add('x', {}, { repeat }), ValidationError, JSON.stringify(repeat));
   }
+  // a bulk add takes no repeat (it would add plain jobs): refused, and nothing of the bulk is written
+  await assert.rejects(c.enqueueBulk('strict', [{ data: { type: 'ok' } }, { data: { type: 'r' }, options: { repeat: { every: 100 } } }]), ValidationError);
+  await assert.rejects(c.getQueue('strict').addBulk([{ name: 'ok', data: {} }, { name: 'r', data: {}, opts: { repeat: { every: 100 } } }]), ValidationError);
   assert.deepEqual(await c.getRecurringJobs('strict'), []);
   const counts = await c.getQueue('strict').getJobCounts();
   assert.equal(Object.values(counts).reduce((a, b) => a + b, 0), 0);

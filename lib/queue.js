@@ -254,6 +254,9 @@ class Queue extends EventEmitter {
     if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
     const texts = jobs.map((j, i) => {
       if (!j || typeof j !== 'object') throw new ValidationError(`jobs[${i}]`, 'must be an object');
+      if (j.opts && typeof j.opts === 'object' && j.opts.repeat != null) {
+        throw new ValidationError(`jobs[${i}].opts.repeat`, 'is not taken by addBulk (as BullMQ types it): add a recurring job with add or upsertJobScheduler');
+      }
       return jobText(j.name, j.data, j.opts, `jobs[${i}].`);
     });
     if (texts.length === 0) return [];

@@ -111,7 +111,8 @@ export type ScheduledJob<T = any> = Job<T> & {
 export interface BulkJob<T = any> {
   name?: string;
   data: T;
-  options?: JobOptions;
+  /** A bulk add takes no `repeat` (enqueueJob makes recurring jobs one at a time). */
+  options?: Omit<JobOptions, 'repeat'>;
 }
 
 export enum JobStatus {

@@ -31,7 +31,11 @@ function describeJob(job, queueName, index) {
       : typeof job.data.type === 'string'
         ? job.data.type
         : queueName;
-  const opts = serialiseOptions(job.options ?? job.opts);
+  const given = job.options ?? job.opts;
+  if (index !== undefined && given && typeof given === 'object' && given.repeat != null) {
+    throw new ValidationError(`jobs[${index}].options.repeat`, 'is not taken by a bulk add: enqueue a recurring job on its own');
+  }
+  const opts = serialiseOptions(given);
   return { name, json: `{"name":${JSON.stringify(name)},"data":${data},"opts":${opts}}` };
 }
 
@@ -98,7 +102,7 @@ class JobSchedulerImpl {
     let part;
     try {
       checkQueueName(queueName);
-      part = describeJob({ name: jobName, data, options }, queueName, 0);
+      part = describeJob({ name: jobName, data, options }, queueName);
     } catch (err) {
       return Promise.reject(err);
     }
