@@ -122,15 +122,17 @@ test('getQueueNames answers at once with an array; refreshQueues reads Redis now
   assert.deepEqual(other.getQueueNames(), ['alpha', 'beta']);
 });
 
-test("getQueueStatus counts prioritized jobs as waiting (the design's backlog check sees them)", async (t) => {
+test("getQueueStatus: counts.waiting includes prioritized jobs (the design's backlog check sees them); jobCounts is BullMQ's", async (t) => {
   const { c } = setup(t);
   await c.enqueueJob('backlog', { type: 'a' }, { priority: 1 });
   await c.enqueueJob('backlog', { type: 'b' }, { priority: 5 });
   await c.enqueueJob('backlog', { type: 'c' });
   const status = await c.getQueueStatus('backlog');
-  assert.equal(status.counts.waiting, 3);
+  assert.equal(status.counts.waiting, 3, "the design's backlog: every job ready to run");
+  assert.equal(status.counts.prioritized, 2);
+  // jobCounts is BullMQ's getJobCounts, which keeps the two apart
+  assert.equal(status.jobCounts.waiting, 1);
   assert.equal(status.jobCounts.prioritized, 2);
-  // BullMQ's own counts keep the two apart
   assert.deepEqual(await c.getQueue('backlog').getJobCounts('waiting', 'prioritized'), { waiting: 1, prioritized: 2 });
 });
 

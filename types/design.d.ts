@@ -191,10 +191,10 @@ export interface QueueTypeConfig {
 export interface QueueStatus {
   name: string;
   isPaused: boolean;
-  /** `waiting` counts every job ready to run, prioritized ones included (`prioritized` says
-   * how many of them are prioritized); BullMQ's getJobCounts lists the two apart. */
+  /** BullMQ's getJobCounts: `waiting` without the prioritized jobs, which `prioritized` counts. */
   jobCounts: JobCounts;
-  /** The same counts as jobCounts. */
+  /** The design's backlog view: the same counts, but `waiting` is every job ready to run,
+   * prioritized ones included (what a `counts.waiting > limit` check needs). */
   counts: JobCounts;
   /** Workers connected to Redis for this queue, from any process (ours or BullMQ's). */
   workers: number;

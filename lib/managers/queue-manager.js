@@ -271,23 +271,24 @@ class QueueManagerImpl {
       this._health(queueName),
     ]);
     const c = JSON.parse(countsText);
-    // the design's `waiting` is every job ready to run, whatever its priority (its backlog
-    // checks read it); BullMQ keeps prioritized jobs in a list of their own, so they are
-    // added here and `prioritized` says how many of them there are
+    // jobCounts: BullMQ's getJobCounts, list by list (prioritized jobs apart from waiting);
+    // counts: the design's backlog view (its `status.counts.waiting > 1000` check), where
+    // waiting is every job ready to run, prioritized ones included
     const jobCounts = {
-      waiting: c.waiting + c.prioritized,
+      waiting: c.waiting,
       active: c.active,
       completed: c.completed,
       failed: c.failed,
       delayed: c.delayed,
       prioritized: c.prioritized,
     };
+    const counts = { ...jobCounts, waiting: c.waiting + c.prioritized };
     const stats = JSON.parse(statsText);
     return {
       name: queueName,
       isPaused,
       jobCounts,
-      counts: jobCounts,
+      counts,
       workers,
       processingRate: stats.processingRate,
       averageProcessingTime: stats.averageProcessingTime,
