@@ -93,9 +93,22 @@ test("Queue.add with repeat creates a job scheduler BullMQ's own Queue lists", a
   const [s] = await bull.getJobSchedulers();
   assert.equal(s.key, 'pull');
   assert.equal(s.pattern, '*/10 * * * *');
+  // the options the design's JobScheduler builds for a recurring job, unset fields and all
+  const designOpts = {
+    repeat: { cron: '0 2 * * *', tz: 'UTC', startDate: undefined, endDate: undefined, limit: undefined },
+    priority: 0,
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 2000 },
+    removeOnComplete: 10,
+    removeOnFail: 5,
+  };
+  const designQueue = await c.createQueue('sync'); // the queue the design's scheduler adds to
+  const nightly = await designQueue.add('nightly', { full: true }, designOpts);
+  assert.equal(nightly.repeatJobKey, 'nightly');
+  assert.equal((await c.getRecurringJobs('sync')).find((r) => r.id === 'nightly').cronExpression, '0 2 * * *');
   // repeat.key names the scheduler; a second one lives beside the first
   await queue.add('pull', { source: 'erp' }, { repeat: { every: 60_000, key: 'pull-erp' } });
-  assert.deepEqual((await c.getRecurringJobs('sync')).map((r) => r.id).sort(), ['pull', 'pull-erp']);
+  assert.deepEqual((await c.getRecurringJobs('sync')).map((r) => r.id).sort(), ['nightly', 'pull', 'pull-erp']);
 });
 
 test('an every-schedule is a RepeatableJob with a string cronExpression and a Date nextRun', async (t) => {
