@@ -739,7 +739,8 @@ test('getQueueStatus: counts, workers, isPaused, processingRate and averageProce
   assert.equal(status.name, 'stats');
   assert.equal(status.isPaused, false);
   assert.deepEqual(status.jobCounts, { waiting: 1, active: 1, completed: 3, failed: 1, delayed: 1, prioritized: 1 });
-  assert.deepEqual(status.counts, status.jobCounts);
+  // counts: the design's backlog view, waiting with the prioritized job included
+  assert.deepEqual(status.counts, { ...status.jobCounts, waiting: 2 });
   assert.equal(status.workers, 1);
 
   // processingRate: finished jobs per second over the last minute.

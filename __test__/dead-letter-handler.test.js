@@ -95,7 +95,7 @@ test('our workers’ dead letters are emitted as deadLetter and counted; handleF
 
 test('handleFailedJob records a dead letter of another process once: logs, counts, emits', async (t) => {
   const lines = [];
-  const logger = { debug() {}, info() {}, warn() {}, error: (fields, msg) => lines.push({ msg, ...fields }) };
+  const logger = { debug() {}, info() {}, warn() {}, error: (msg, fields) => lines.push({ msg, ...fields }) }; // the design's (message, fields)
   const env = setup(t, { logger });
   const other = env.make(); // the worker runs in "another process": its coordinator
   const added = await failOne(other, 'remote');

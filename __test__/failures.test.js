@@ -215,7 +215,7 @@ test('purgeFailedJobs deletes by age and counts; statistics describe the dead le
 
 test('more than `threshold` failures of one job name in the window raise one failurePattern and a warning', async (t) => {
   const warnings = [];
-  const logger = { debug() {}, info() {}, error() {}, warn: (fields, msg) => warnings.push({ fields, msg }) };
+  const logger = { debug() {}, info() {}, error() {}, warn: (msg, fields) => warnings.push({ fields, msg }) }; // the design's (message, fields)
   const { c } = setup(t, { logger, monitoring: { failurePatterns: { threshold: 3, windowMs: 60_000 } } });
   const patterns = [];
   c.on('failurePattern', (p) => patterns.push(p));

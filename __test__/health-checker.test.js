@@ -33,7 +33,8 @@ test('checkQueueHealth, getAllQueuesHealth and getHealthRecommendations through 
 test('monitoring.healthChecks: periodic health events of every queue; unhealthy ones logged at warn', async (t) => {
   const warnings = [];
   const logger = { debug() {}, info() {}, error() {}, warn: (fields, msg) => warnings.push({ msg, ...fields }) };
-  const env = setup(t, { logger, monitoring: { healthChecks: { enabled: true, interval: 40 } } });
+  // a (fields, message) logger written by hand: loggerStyle says so (pino's is recognised)
+  const env = setup(t, { logger, loggerStyle: 'pino', monitoring: { healthChecks: { enabled: true, interval: 40 } } });
   const c = env.c;
   await c.enqueueJob('stuck', 's', {});
   await c.pauseQueue('held');

@@ -221,7 +221,8 @@ test('logs are JSON lines with queue, jobId, traceId and workerId; the engine’
   const entries = [];
   const logger = {};
   for (const level of ['debug', 'info', 'warn', 'error']) logger[level] = (fields, msg) => entries.push({ level, msg, ...fields });
-  const { c } = setup(t, { logger });
+  // a (fields, message) logger written by hand: loggerStyle says so (pino's is recognised)
+  const { c } = setup(t, { logger, loggerStyle: 'pino' });
   await c.registerWorker('logs', async (job) => {
     if (job.name === 'slow') return new Promise(() => {}); // times out in the engine
     throw new RangeError('nope');

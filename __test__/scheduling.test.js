@@ -76,7 +76,7 @@ test('an every-schedule with maxRuns produces exactly that many jobs across two 
   const b = await recorder(other, 'ticks');
   const rep = await env.c.scheduleRecurringJob('ticks', 'tick', { v: 1 }, { every: 100 }, { maxRuns: 5 });
   assert.equal(rep.every, 100);
-  assert.equal(rep.cronExpression, null);
+  assert.equal(rep.cronExpression, '', 'an every-schedule has no cron expression: an empty string, as RepeatableJob types it');
   // a second coordinator upserting the same schedule keeps one scheduler, not two
   await other.scheduleRecurringJob('ticks', 'tick', { v: 1 }, { every: 100 }, { maxRuns: 5 });
   assert.equal((await env.c.getRecurringJobs('ticks')).length, 1);

@@ -26,7 +26,7 @@ class JobQueueCoordinator extends EventEmitter {
   constructor(config = {}) {
     super();
     this.config = resolveConfig(config);
-    this.logger = createLogger({ target: this.config.logger });
+    this.logger = createLogger({ target: this.config.logger, style: this.config.loggerStyle });
     this._native = null;
     this._connecting = null;
     this._watches = new Set(); // QueueEvents open through events()
@@ -57,7 +57,7 @@ class JobQueueCoordinator extends EventEmitter {
     this.workerPoolManager = new WorkerPoolManagerImpl(ctx, {
       register: (queueName, processor, options) => this.workerManager.registerWorker(queueName, processor, options),
       unregister: (worker) => worker.close(),
-      metrics: (queueName) => this.metricsCollector.getQueueMetrics(queueName),
+      metrics: (queueName) => this.metricsCollector.engineQueueMetrics(queueName),
       workers: this.workerManager,
       bounds: (queueName) => this._typeScaling(queueName),
       registry,

@@ -9,8 +9,10 @@
 const { EventEmitter } = require('node:events');
 const { Job } = require('./job');
 const { engineConfig, acquireEngine, DEFAULT_PREFIX } = require('./connection');
-const { ValidationError, ClosedError, JobStateError, JobNotFoundError, fromReason } = require('./errors');
+const { ValidationError, ClosedError, JobStateError, JobNotFoundError } = require('./errors');
+const { AddBatcher } = require('./add-batcher');
 const { call, checkQueueName, checkJobId, keepBadNumbers } = require('./input');
+const { repeatSchedule } = require('./repeat');
 
 /** The states getJobs and getJobCounts use when none are given (BullMQ's list). */
 const DEFAULT_TYPES = ['active', 'completed', 'delayed', 'failed', 'prioritized', 'waiting', 'waiting-children'];
@@ -21,9 +23,6 @@ const CLEAN_TYPES = new Set(['completed', 'failed', 'delayed', 'prioritized', 'w
 const BATCH = 1000;
 /** BullMQ's default cap of the events stream. */
 const DEFAULT_MAX_LEN_EVENTS = 10000;
-/** Most add() calls of one tick sent in one engine call: smaller batches keep several calls
- * in flight, so Redis runs one while JS prepares the next (as the coordinator's enqueueJob). */
-const MAX_COALESCED = 32;
 
 /**
  * Option key (not part of BullMQ's options) by which the coordinator makes a Queue on its own
@@ -141,9 +140,22 @@ class Queue extends EventEmitter {
     this.jobsOpts = { ...plainObject(o.defaultJobOptions, 'defaultJobOptions') };
     this.closing = undefined;
     this._release = null;
-    this._pending = null; // add() calls of this tick, sent together on the next one
-    this._flushes = new Set(); // engine calls of coalesced adds still running (close waits)
-    this._lastAdds = undefined; // the latest of them, whose callers settle after the earlier ones'
+    // add() calls of one tick travel together (as the coordinator's enqueueJob); adds
+    // accepted before close() are sent on the engine even if close() comes meanwhile
+    this._adds = new AddBatcher(
+      async (texts) => this._addTexts(texts, false, await (this._engineFn ? this._engineFn() : this._engine)),
+      (entry, opts, w) => {
+        const job = this._added(entry, opts, w.name, w.dataJson);
+        if (job instanceof Promise) {
+          return job.then((j) => {
+            this.emit('waiting', j);
+            return j;
+          });
+        }
+        this.emit('waiting', job);
+        return job;
+      },
+    );
     if (typeof o[ON_ENGINE] === 'function') {
       this._engineFn = o[ON_ENGINE];
       this._engine = Promise.resolve();
@@ -230,8 +242,13 @@ class Queue extends EventEmitter {
    * Adds a job (`data` any JSON value) and emits `waiting` with it. The add() calls of one
    * tick travel to Redis together in one engine call (in call order, so ids keep it); each
    * job is validated and added on its own, so one bad job does not fail its neighbours.
+   * With `opts.repeat` (`{ pattern | cron, every, tz, startDate, endDate, limit, immediately,
+   * key }`) it creates or updates job scheduler `repeat.key` (else `opts.jobId`, else `name`)
+   * instead, as the design's scheduler expects of add, and resolves to the job of the first
+   * run. (BullMQ 6 itself no longer reads `repeat` in add: it stores it and adds a plain job.)
    */
   add(name, data, opts) {
+    if (opts && typeof opts === 'object' && opts.repeat != null) return this._addRepeating(name, data, opts);
     let part;
     try {
       if (this.closing) throw new ClosedError(`queue ${this.name} is closed`, 'ERR_CLOSED');
@@ -239,62 +256,23 @@ class Queue extends EventEmitter {
     } catch (err) {
       return Promise.reject(err);
     }
-    let batch = this._pending;
-    if (!batch || batch.texts.length >= MAX_COALESCED) {
-      batch = { texts: [], waiters: [] };
-      this._pending = batch;
-      process.nextTick(() => this._flushAdds(batch));
-    }
-    batch.texts.push(part.text);
-    return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject, name, dataJson: part.dataJson }));
+    return this._adds.add(part.text, { name, dataJson: part.dataJson });
   }
 
-  /** Sends one tick's add() calls; settles each caller with its own job or error. */
-  _flushAdds(batch) {
-    if (batch.sent) return; // close() sent it before its tick came
-    batch.sent = true;
-    if (this._pending === batch) this._pending = null;
-    // accepted before any close(): sent on the engine even if close() came meanwhile, and
-    // close() waits for them before letting the engine go
-    const engine = this._engineFn ? this._engineFn() : this._engine;
-    // batches in flight together may be answered out of order: callers are settled (and
-    // `waiting` emitted) in call order all the same
-    const previous = this._lastAdds;
-    const sent = (async () => {
-      let result;
-      try {
-        result = await this._addTexts(batch.texts, false, await engine);
-      } catch (err) {
-        await previous;
-        for (const w of batch.waiters) w.reject(err);
-        return;
-      }
-      await previous;
-      batch.waiters.forEach((w, i) => {
-        const entry = result.jobs[i];
-        if (!Array.isArray(entry)) {
-          w.reject(fromReason(entry) || new Error(entry?.message ?? 'add failed'));
-          return;
-        }
-        let job;
-        try {
-          job = this._added(entry, result.opts, w.name, w.dataJson);
-        } catch (err) {
-          w.reject(err);
-          return;
-        }
-        Promise.resolve(job).then((j) => {
-          this.emit('waiting', j);
-          w.resolve(j);
-        }, w.reject);
-      });
-    })();
-    this._lastAdds = sent;
-    this._flushes.add(sent);
-    sent.finally(() => {
-      this._flushes.delete(sent);
-      if (this._lastAdds === sent) this._lastAdds = undefined;
-    });
+  async _addRepeating(name, data, opts) {
+    if (typeof name !== 'string') throw new ValidationError('name', 'must be a string');
+    const { repeat, jobId, ...jobOpts } = opts;
+    const { schedule, options, key } = repeatSchedule(repeat, 'opts.repeat');
+    const repeatOpts = typeof schedule === 'string' ? { pattern: schedule } : { every: schedule.every };
+    if (options.timezone !== undefined) repeatOpts.tz = options.timezone;
+    if (options.startDate !== undefined) repeatOpts.startDate = options.startDate;
+    if (options.endDate !== undefined) repeatOpts.endDate = options.endDate;
+    if (options.maxRuns !== undefined) repeatOpts.limit = options.maxRuns;
+    if (options.immediately !== undefined) repeatOpts.immediately = options.immediately;
+    const id = key ?? (jobId !== undefined ? String(jobId) : name);
+    const job = await this.upsertJobScheduler(id, repeatOpts, { name, data, opts: jobOpts });
+    if (job) this.emit('waiting', job);
+    return job;
   }
 
   /** Adds `[{ name, data, opts }]` atomically: all or none. */
@@ -302,6 +280,9 @@ class Queue extends EventEmitter {
     if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
     const parts = jobs.map((j, i) => {
       if (!j || typeof j !== 'object') throw new ValidationError(`jobs[${i}]`, 'must be an object');
+      if (j.opts && typeof j.opts === 'object' && j.opts.repeat != null) {
+        throw new ValidationError(`jobs[${i}].opts.repeat`, 'is not taken by addBulk (as BullMQ types it): add a recurring job with add or upsertJobScheduler');
+      }
       return jobPart(j.name, j.data, j.opts, `jobs[${i}].`);
     });
     if (parts.length === 0) return [];
@@ -608,10 +589,7 @@ class Queue extends EventEmitter {
       this.closing = (async () => {
         await this._meta;
         // adds accepted before close() finish on the engine first
-        while (this._pending || this._flushes.size > 0) {
-          if (this._pending) this._flushAdds(this._pending);
-          await Promise.all(this._flushes);
-        }
+        await this._adds.idle();
         await this._engine.catch(() => {});
         if (this._release) this._release();
       })();

@@ -81,8 +81,8 @@ class JobQueueTestUtils {
       const job = await queue.getJob(jobId);
       if (job) {
         const s = await job.getState();
-        // read again: the job may have finished between the read and the state check
-        if (s === 'completed' || s === 'failed') return queue.getJob(jobId);
+        // read it again: the copy above may predate its finish (no returnvalue yet)
+        if (s === 'completed' || s === 'failed') return (await queue.getJob(jobId)) ?? job;
       }
       if (Date.now() >= deadline) throw new Error(`Job ${jobId} did not complete within ${timeout}ms`);
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -111,7 +111,7 @@ class JobQueueTestUtils {
       const redis = typeof connection === 'string' ? { url: connection, keyPrefix: prefix } : { ...connection, keyPrefix: prefix };
       const admin = new JobQueueCoordinator({ redis });
       try {
-        for (const name of await admin.getQueueNames()) await admin.destroyQueue(name, { force: true });
+        for (const name of (await admin.refreshQueues()).keys()) await admin.destroyQueue(name, { force: true });
       } finally {
         await admin.shutdown();
       }

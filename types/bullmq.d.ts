@@ -107,7 +107,10 @@ export interface JobsOptions {
   timestamp?: number;
   repeatJobKey?: string;
   deduplication?: DeduplicationOptions;
-  /** Repeat the job (BullMQ's repeatable jobs). */
+  /** Makes a recurring job: add (and the coordinator's enqueueJob) creates or updates job
+   * scheduler `repeat.key` (else `jobId`, else the job name) and resolves to the job of its
+   * first run. `count`, `offset` and `prevMillis` are the scheduler's own bookkeeping on the
+   * jobs it makes and are refused here. */
   repeat?: RepeatOptions;
   prevMillis?: number;
 }

@@ -169,7 +169,10 @@ export declare class QueueManagerImpl implements QueueManager {
   getQueue(name: string): Queue | null;
   /** The queues this coordinator created or used. */
   getAllQueues(): Map<string, Queue>;
+  /** Names of the queues getAllQueues lists (await refreshQueues() for the view from Redis now). */
   getQueueNames(): string[];
+  /** Reads every queue of the key prefix from Redis (other processes' and BullMQ's too). */
+  refreshQueues(): Promise<Map<string, Queue>>;
   /** Deletes the queue and all its keys; refused while jobs are active unless force. */
   destroyQueue(name: string, options?: { force?: boolean }): Promise<void>;
   /** Pauses the queue for every worker of every process (BullMQ's too). */
@@ -349,6 +352,7 @@ export declare class JobQueueCoordinator extends EventEmitter {
   getQueue(name: string): Queue | null;
   getAllQueues(): Map<string, Queue>;
   getQueueNames(): string[];
+  refreshQueues(): Promise<Map<string, Queue>>;
   destroyQueue(name: string, options?: { force?: boolean }): Promise<void>;
   pauseQueue(name: string): Promise<void>;
   resumeQueue(name: string): Promise<void>;

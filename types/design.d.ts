@@ -111,7 +111,8 @@ export type ScheduledJob<T = any> = Job<T> & {
 export interface BulkJob<T = any> {
   name?: string;
   data: T;
-  options?: JobOptions;
+  /** A bulk add takes no `repeat` (enqueueJob makes recurring jobs one at a time). */
+  options?: Omit<JobOptions, 'repeat'>;
 }
 
 export enum JobStatus {
@@ -190,8 +191,10 @@ export interface QueueTypeConfig {
 export interface QueueStatus {
   name: string;
   isPaused: boolean;
+  /** BullMQ's getJobCounts: `waiting` without the prioritized jobs, which `prioritized` counts. */
   jobCounts: JobCounts;
-  /** The same counts as jobCounts. */
+  /** The design's backlog view: the same counts, but `waiting` is every job ready to run,
+   * prioritized ones included (what a `counts.waiting > limit` check needs). */
   counts: JobCounts;
   /** Workers connected to Redis for this queue, from any process (ours or BullMQ's). */
   workers: number;
@@ -488,11 +491,12 @@ export interface QueueMetricsSnapshot {
     failed: number;
     delayed: number;
   };
-  /** Finished jobs per second over the last minute. */
+  /** Jobs finished (completed or failed for good) per minute over the last 5 minutes. */
   processingRate: number;
-  /** Completed jobs per second over the last 5 minutes. */
+  /** Completed jobs per second over the last minute. */
   throughput: number;
   averageProcessingTime: number;
+  /** Share of the jobs finished in the last hour that failed for good, 0 to 1. */
   errorRate: number;
   /** Workers connected for the queue, from any process. */
   workers?: number;
@@ -637,8 +641,16 @@ export interface PermissionCondition {
 // ---------------------------------------------------------------------------------------------
 // Configuration
 
-/** A pino-style logger ({ debug, info, warn, error } called as (fields, msg)). */
+/** The design's logger: { debug, info, warn, error }, each called as (message, fields). */
 export interface Logger {
+  debug(msg: string, fields?: object): void;
+  info(msg: string, fields?: object): void;
+  warn(msg: string, fields?: object): void;
+  error(msg: string, fields?: object): void;
+}
+
+/** A logger called as (fields, message), as pino and bunyan take it. */
+export interface FieldsFirstLogger {
   debug(fields: object, msg: string): void;
   info(fields: object, msg: string): void;
   warn(fields: object, msg: string): void;
@@ -722,8 +734,12 @@ export interface JobQueueCoordinatorConfig {
       analysisInterval: number;
     };
   };
-  /** Where the coordinator logs; default JSON lines on stderr at LOG_LEVEL. */
-  logger?: Logger;
+  /** Where the coordinator logs; default JSON lines on stderr at LOG_LEVEL. It is called as
+   * the design calls its logger, (message, fields), except for pino and bunyan loggers,
+   * which are called (fields, message); `loggerStyle` chooses explicitly. */
+  logger?: Logger | FieldsFirstLogger;
+  /** 'design': logger[level](message, fields); 'pino': logger[level](fields, message). */
+  loggerStyle?: 'design' | 'pino';
 }
 
 type DeepPartial<T> = {
@@ -740,7 +756,7 @@ type DeepPartial<T> = {
  * comes from the environment and the design's defaults), and `redis` may be a URL. */
 export type JobQueueCoordinatorOptions = Omit<DeepPartial<JobQueueCoordinatorConfig>, 'redis' | 'logger'> & {
   redis?: string | DeepPartial<JobQueueCoordinatorConfig['redis']>;
-  logger?: Logger;
+  logger?: Logger | FieldsFirstLogger;
 };
 
 // ---------------------------------------------------------------------------------------------

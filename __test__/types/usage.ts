@@ -298,3 +298,28 @@ void usage;
 void native;
 void bullmq;
 void designTypes;
+
+// The design's forms settled by the surface audit: the repeat job option, RepeatableJob of an
+// every-schedule, the synchronous queue names, the worker repository's null, the logger forms.
+async function auditedForms(c: JobQueueCoordinator) {
+  const first = await c.enqueueJob('reports', 'daily', { kind: 'sales' }, { repeat: { cron: '0 6 * * *', tz: 'UTC', limit: 30 } });
+  first.id;
+  const rec: RepeatableJob = await c.scheduleRecurringJob('q', 'beat', { v: 1 }, { every: 1000 }, {});
+  rec.nextRun.getTime() + rec.cronExpression.length;
+  const names: string[] = c.getQueueNames();
+  const fresh = await c.refreshQueues();
+  fresh.get('q')?.name;
+  const w = c.getWorker('id');
+  if (w !== null) w.processedJobs + w.lastActivity.getTime();
+  const st: WorkerStatus = await c.getWorkerStatus('id');
+  const s: 'active' | 'paused' | 'error' | 'stale' = st.status;
+  // @ts-expect-error a bulk add takes no repeat
+  await c.enqueueBulk('q', [{ data: { a: 1 }, options: { repeat: { every: 10 } } }]);
+  const designLogger = { debug(msg: string, fields?: object) {}, info(msg: string, fields?: object) {}, warn(msg: string) {}, error(msg: string) {} };
+  const pinoLike = { debug(fields: object, msg: string) {}, info(fields: object, msg: string) {}, warn(fields: object, msg: string) {}, error(fields: object, msg: string) {} };
+  new JobQueueCoordinator({ logger: designLogger });
+  new JobQueueCoordinator({ logger: pinoLike, loggerStyle: 'pino' });
+  createLogger({ target: pinoLike, style: 'pino' });
+  void names; void s;
+}
+void auditedForms;

@@ -100,7 +100,7 @@ class QueueHealthCheckerImpl {
   async checkQueueHealth(queueName, thresholds = {}) {
     checkQueueName(queueName);
     const t = { ...HEALTH_DEFAULTS, ...this._ctx.config.monitoring?.health, ...thresholds };
-    const m = await this._metrics.getQueueMetrics(queueName);
+    const m = await this._metrics.engineQueueMetrics(queueName);
     const c = m.jobCounts;
     const exists = m.isPaused || Object.values(c).some((n) => n > 0) || m.workers > 0 || this._queues.isKnown(queueName);
     if (!exists) {
@@ -126,7 +126,7 @@ class QueueHealthCheckerImpl {
   /** Health of every queue of the prefix. */
   async getAllQueuesHealth() {
     const out = new Map();
-    for (const name of await this._queues.getQueueNames()) out.set(name, await this.checkQueueHealth(name));
+    for (const name of await this._queues.queueNamesInRedis()) out.set(name, await this.checkQueueHealth(name));
     return out;
   }
 

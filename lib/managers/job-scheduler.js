@@ -8,6 +8,7 @@ const { Job, AddedJob } = require('../job');
 const { ValidationError, JobNotFoundError, JobStateError } = require('../errors');
 const { AddBatcher } = require('../add-batcher');
 const { call, checkQueueName, checkJobId, serialiseData, serialiseOptions, keepBadNumbers } = require('../input');
+const { repeatSchedule } = require('../repeat');
 
 /** What recurring jobs keep of finished iterations unless told otherwise (the design's). */
 const RECURRING_KEEP = { removeOnComplete: 10, removeOnFail: 5 };
@@ -27,7 +28,11 @@ function describeJob(job, queueName, index) {
       : typeof job.data.type === 'string'
         ? job.data.type
         : queueName;
-  const opts = serialiseOptions(job.options ?? job.opts);
+  const given = job.options ?? job.opts;
+  if (index !== undefined && given && typeof given === 'object' && given.repeat != null) {
+    throw new ValidationError(`jobs[${index}].options.repeat`, 'is not taken by a bulk add: enqueue a recurring job on its own');
+  }
+  const opts = serialiseOptions(given);
   return { name, json: `{"name":${JSON.stringify(name)},"data":${data},"opts":${opts}}` };
 }
 
@@ -48,7 +53,8 @@ function checkOptionsObject(options) {
   }
 }
 
-/** A scheduler as the engine lists it → the design's `RepeatableJob`. */
+/** A scheduler as the engine lists it → the design's `RepeatableJob`. `cronExpression` is
+ * always a string (empty for an `{ every }` schedule, whose interval is `every`). */
 function repeatableJob(s, queueName) {
   return {
     id: s.key,
@@ -56,11 +62,11 @@ function repeatableJob(s, queueName) {
     queueName,
     name: s.name,
     data: s.data,
-    cronExpression: s.pattern ?? null,
+    cronExpression: s.pattern ?? '',
     every: s.every ?? null,
     timezone: s.tz ?? null,
     options: s.opts,
-    nextRun: s.next == null ? null : new Date(s.next),
+    nextRun: new Date(s.next),
     iterationCount: s.iterationCount ?? 0,
     maxRuns: s.limit ?? null,
     startDate: s.startDate == null ? null : new Date(s.startDate),
@@ -87,6 +93,9 @@ class JobSchedulerImpl {
    */
   enqueueJob(queueName, ...args) {
     const [jobName, data, options] = typeof args[0] === 'string' ? args : [undefined, ...args];
+    if (options && typeof options === 'object' && options.repeat != null) {
+      return this._enqueueRepeating(queueName, jobName, data, options);
+    }
     let part;
     try {
       checkQueueName(queueName);
@@ -103,6 +112,26 @@ class JobSchedulerImpl {
       this._batchers.set(queueName, batcher);
     }
     return batcher.add(part.json, { name: part.name, data });
+  }
+
+  /**
+   * enqueueJob with `options.repeat` (the design's recurring form, which BullMQ before its
+   * job schedulers took in Queue.add): creates or updates the job scheduler and resolves to
+   * the job waiting for the first run. `repeat` is `{ cron | pattern, every, tz, startDate,
+   * endDate, limit, immediately, key }`; the scheduler's id is `repeat.key`, else `jobId`,
+   * else the job name, so enqueueing it again at every start-up updates one schedule.
+   */
+  async _enqueueRepeating(queueName, jobName, data, options) {
+    checkQueueName(queueName);
+    const { repeat, jobId, ...rest } = options;
+    const r = repeatSchedule(repeat, 'options.repeat');
+    const name = jobName ?? (data && typeof data.type === 'string' ? data.type : queueName);
+    const recurring = await this._upsertRecurring(queueName, name, data, r.schedule, {
+      ...rest,
+      ...r.options,
+      schedulerId: r.key ?? (jobId !== undefined ? String(jobId) : name),
+    });
+    return (await this.getJob(queueName, recurring.jobId)) ?? recurring;
   }
 
   /** The job an add returned: the new one, or for an existing custom id a promise of the
@@ -229,7 +258,7 @@ class JobSchedulerImpl {
       queueName,
       name: jobName,
       data,
-      cronExpression: repeat.pattern ?? null,
+      cronExpression: repeat.pattern ?? '',
       every: repeat.every ?? null,
       timezone: repeat.tz,
       options: opts,
@@ -238,12 +267,13 @@ class JobSchedulerImpl {
     };
   }
 
-  /** The queue's recurring jobs (ours and BullMQ's job schedulers), soonest next run first. */
+  /** The queue's recurring jobs (ours and BullMQ's job schedulers), soonest next run first.
+   * A scheduler with no next run (being removed as this reads) is left out. */
   async getRecurringJobs(queueName) {
     checkQueueName(queueName);
     const native = await this._ctx.engine();
     const list = JSON.parse(await call(native.schedulers(queueName)));
-    return list.map((s) => repeatableJob(s, queueName));
+    return list.filter((s) => s.next != null).map((s) => repeatableJob(s, queueName));
   }
 
   /**
@@ -349,7 +379,7 @@ class JobSchedulerImpl {
       jobId = checkJobId(jobId);
     } else {
       jobId = checkJobId(args[0]);
-      const names = await this._queues.getQueueNames();
+      const names = await this._queues.queueNamesInRedis();
       const stored = await Promise.all(names.map((q) => call(native.getJob(q, jobId))));
       const found = names.filter((_q, i) => stored[i] !== null);
       if (found.length === 0) return false;

@@ -67,13 +67,24 @@ class JobQueueMetricsImpl {
 
   /**
    * The queue's metrics from Redis, the design's QueueMetricsSnapshot `{ name, isPaused,
-   * jobCounts, processingRate, throughput, averageProcessingTime, errorRate }` with the
-   * design's flat QueueMetrics fields `waiting` (prioritized included), `active`,
-   * `completed`, `failed`, `delayed`, `activeWorkers`; plus `processingTime` and `waitTime`
-   * (`{average, p50, p95, p99, count}` in ms), `completedPerMinute`/`failedPerMinute` (the
-   * current minute first), `byJobType`, `workers`, `stalled`, `oldestWaitingMs`.
+   * jobCounts, processingRate, throughput, averageProcessingTime, errorRate }` in the
+   * design's units: `processingRate` is jobs finished (completed or failed for good) per
+   * minute over the last 5 minutes, `throughput` completed jobs per second over the last
+   * minute, `errorRate` the share of finished jobs that failed for good over the last hour
+   * (0 to 1). With the design's flat QueueMetrics fields `waiting` (prioritized included),
+   * `active`, `completed`, `failed`, `delayed`, `activeWorkers`; plus `processingTime` and
+   * `waitTime` (`{average, p50, p95, p99, count}` in ms), `completedPerMinute` /
+   * `failedPerMinute` (the current minute first), `byJobType`, `workers`, `stalled`,
+   * `oldestWaitingMs`.
    */
   async getQueueMetrics(queueName) {
+    return inDesignUnits(await this.engineQueueMetrics(queueName));
+  }
+
+  /** The queue's metrics as the engine computes them (the managers' scaling and health
+   * rules read these): `processingRate` finished jobs per second over the current minute,
+   * `throughput` completed jobs per second over 5 minutes, `errorRate` over 5 minutes. */
+  async engineQueueMetrics(queueName) {
     checkQueueName(queueName);
     const native = await this._ctx.engine();
     const m = JSON.parse(await call(native.queueMetrics(queueName)));
@@ -116,7 +127,7 @@ class JobQueueMetricsImpl {
 
   /** `{ timestamp, queues: Map<name, metrics>, workers, system: {memory, cpu, uptime} }`. */
   async collectMetrics() {
-    const names = await this._queues.getQueueNames();
+    const names = await this._queues.queueNamesInRedis();
     const queues = new Map();
     for (const name of names) queues.set(name, await this.getQueueMetrics(name));
     const memory = process.memoryUsage();
@@ -137,7 +148,7 @@ class JobQueueMetricsImpl {
    * the application metrics recorded here. */
   async exportPrometheusMetrics() {
     const native = await this._ctx.engine();
-    const names = await this._queues.getQueueNames();
+    const names = await this._queues.queueNamesInRedis();
     const cpu = process.cpuUsage();
     return (
       (await call(native.prometheus(names))) +
@@ -152,4 +163,28 @@ class JobQueueMetricsImpl {
   }
 }
 
-module.exports = { JobQueueMetricsImpl };
+/** Sum of the first `n` points of a per-minute series (the current minute first). */
+const sumOf = (series, n) => (series ?? []).slice(0, n).reduce((a, b) => a + b, 0);
+
+/**
+ * Engine metrics → the design's units. The per-minute series are clock minutes, the current
+ * (partial) one first: "the last minute" is the current minute plus the part of the previous
+ * one that still falls within 60 s; "the last 5 minutes" / "the last hour" are the current
+ * minute and the 4 / 59 before it.
+ */
+function inDesignUnits(m, now = Date.now()) {
+  const completed = m.completedPerMinute ?? [];
+  const failed = m.failedPerMinute ?? [];
+  const elapsed = (now % 60_000) / 60_000; // share of the current minute that has passed
+  const lastMinute = (completed[0] ?? 0) + (completed[1] ?? 0) * (1 - elapsed);
+  const done = sumOf(completed, 60);
+  const dead = sumOf(failed, 60);
+  return {
+    ...m,
+    processingRate: (sumOf(completed, 5) + sumOf(failed, 5)) / 5,
+    throughput: lastMinute / 60,
+    errorRate: done + dead > 0 ? dead / (done + dead) : m.errorRate,
+  };
+}
+
+module.exports = { JobQueueMetricsImpl, inDesignUnits };

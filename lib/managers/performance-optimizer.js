@@ -49,7 +49,7 @@ function timeWeightedMean(samples, now) {
 
 class PerformanceOptimizerImpl {
   /**
-   * `metrics` is the metrics collector (getQueueMetrics), `queues` the queue manager (the
+   * `metrics` is the metrics collector (engineQueueMetrics), `queues` the queue manager (the
    * queue list), `pools` the worker pool manager (a pool's bounds and policy), `bounds(q)`
    * the queue type's `{minWorkers, maxWorkers}` if any.
    */
@@ -83,7 +83,7 @@ class PerformanceOptimizerImpl {
   }
 
   async _sampleAll() {
-    for (const name of await this._queues.getQueueNames()) this._sample(name, await this._metrics.getQueueMetrics(name));
+    for (const name of await this._queues.queueNamesInRedis()) this._sample(name, await this._metrics.engineQueueMetrics(name));
   }
 
   /**
@@ -93,7 +93,7 @@ class PerformanceOptimizerImpl {
    */
   async _analyzeAll() {
     const results = new Map();
-    for (const name of await this._queues.getQueueNames()) {
+    for (const name of await this._queues.queueNamesInRedis()) {
       const r = await this.optimizeQueue(name);
       results.set(name, r);
       if (r.recommendations.length > 0) {
@@ -142,7 +142,7 @@ class PerformanceOptimizerImpl {
    */
   async analyzeBottlenecks(queueName) {
     checkQueueName(queueName);
-    const m = await this._metrics.getQueueMetrics(queueName);
+    const m = await this._metrics.engineQueueMetrics(queueName);
     const now = Date.now();
     const samples = this._sample(queueName, m, now);
     const heap = v8.getHeapStatistics();
@@ -215,7 +215,7 @@ class PerformanceOptimizerImpl {
    */
   async recommendScaling(queueName) {
     checkQueueName(queueName);
-    const m = await this._metrics.getQueueMetrics(queueName);
+    const m = await this._metrics.engineQueueMetrics(queueName);
     this._sample(queueName, m);
     const pool = this._pools.getWorkerPool(queueName);
     const policy = this._pools.policyOf(queueName) ?? checkPattern({ ...SCALING_DEFAULTS, ...this._pools.defaultPolicy() });

@@ -210,8 +210,14 @@ class QueueManagerImpl {
     return new Map([...this._known].sort().map((name) => [name, this.getQueue(name)]));
   }
 
-  /** Names of every queue of the key prefix (read from Redis). */
-  async getQueueNames() {
+  /** Names of the queues getAllQueues lists, at once (the design's synchronous repository
+   * call); await `refreshQueues()` first for the cross-process view now. */
+  getQueueNames() {
+    return [...this.getAllQueues().keys()];
+  }
+
+  /** Names of every queue of the key prefix, read from Redis now. */
+  async queueNamesInRedis() {
     return [...(await this.refreshQueues()).keys()];
   }
 
@@ -265,6 +271,9 @@ class QueueManagerImpl {
       this._health(queueName),
     ]);
     const c = JSON.parse(countsText);
+    // jobCounts: BullMQ's getJobCounts, list by list (prioritized jobs apart from waiting);
+    // counts: the design's backlog view (its `status.counts.waiting > 1000` check), where
+    // waiting is every job ready to run, prioritized ones included
     const jobCounts = {
       waiting: c.waiting,
       active: c.active,
@@ -273,12 +282,13 @@ class QueueManagerImpl {
       delayed: c.delayed,
       prioritized: c.prioritized,
     };
+    const counts = { ...jobCounts, waiting: c.waiting + c.prioritized };
     const stats = JSON.parse(statsText);
     return {
       name: queueName,
       isPaused,
       jobCounts,
-      counts: jobCounts,
+      counts,
       workers,
       processingRate: stats.processingRate,
       averageProcessingTime: stats.averageProcessingTime,

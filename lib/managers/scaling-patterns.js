@@ -11,7 +11,7 @@
 //   `{cron, workers}` (either may give `{minWorkers, maxWorkers}` instead of `workers`, to
 //   bound the reactive count); the first entry matching the local time decides, and outside
 //   every entry the policy is reactive.
-// All read a queue's metrics as getQueueMetrics returns them.
+// All read a queue's metrics as engineQueueMetrics returns them (the engine's units).
 
 const { ValidationError } = require('../errors');
 

@@ -52,6 +52,9 @@ function fromRegistry(w) {
   };
 }
 
+/** A worker's state as the design's WorkerStatus names it: a closed worker is `stale`. */
+const designStatus = (state) => (state === 'closed' ? 'stale' : state);
+
 /**
  * The design's ManagedWorker: a worker of this process with what it was registered with.
  * `status`, `lastActivity`, `processedJobs` and `failedJobs` are read live.
@@ -75,9 +78,10 @@ class ManagedWorker {
     return this.worker.registeredAt;
   }
 
-  /** `active`, `paused`, `error` (its last round trip to Redis failed) or `closed`. */
+  /** One of the design's states: `active`, `paused`, `error` (its last round trip to Redis
+   * failed) or `stale` (closed: it takes no more jobs). */
   get status() {
-    return this.worker.state;
+    return designStatus(this.worker.state);
   }
 
   /** When it last finished a job (its registration until it has). */
@@ -230,9 +234,10 @@ class WorkerManagerImpl {
     return queueName ? all.filter((w) => w.queueName === queueName) : all;
   }
 
-  /** The ManagedWorker of this process with that id, or undefined. */
+  /** The ManagedWorker of this process with that id, or null (as getQueue and
+   * getWorkerPool answer for one they do not have). */
   getWorker(workerId) {
-    return this._managed.get(workerId);
+    return this._managed.get(workerId) ?? null;
   }
 
   /** This process's ManagedWorkers of the queue. */
@@ -270,8 +275,8 @@ class WorkerManagerImpl {
 
   /**
    * `{id, queueName, status, processedJobs, failedJobs, uptime, lastActivity, registeredAt,
-   * ...}` of a worker in any process; status is active, paused, error, closed, or stale (its
-   * process stopped sending heartbeats). `lastActivity` is its last finished job, else its
+   * ...}` of a worker in any process; status is active, paused, error, or stale (closed, or
+   * its process stopped sending heartbeats). `lastActivity` is its last finished job, else its
    * registration.
    */
   async getWorkerStatus(workerId) {

@@ -37,7 +37,7 @@ const UNPOOLED_MAX = 10;
 
 class WorkerPoolManagerImpl {
   /** `register(queueName, processor, options)` and `unregister(worker)` manage one worker;
-   * `metrics(queueName)` reads the queue's metrics (getQueueMetrics); `workers` is the
+   * `metrics(queueName)` reads the queue's metrics (engineQueueMetrics); `workers` is the
    * worker manager and `bounds(queueName)` the `{minWorkers, maxWorkers}` of the queue's
    * type, if any (for queues scaled without a pool); `registry` the application metrics. */
   constructor(ctx, { register, unregister, metrics, workers, bounds, registry }) {
