@@ -99,7 +99,7 @@ class JobSchedulerImpl {
     let part;
     try {
       checkQueueName(queueName);
-      part = describeJob({ name: jobName, data, options }, queueName, 0);
+      part = describeJob({ name: jobName, data, options }, queueName);
     } catch (err) {
       return Promise.reject(err);
     }
