@@ -1,6 +1,6 @@
 --[[ add_jobs: add one or more jobs atomically (docs/redis-layout.md).
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base, ARGV[2] job count n, ARGV[3] shape count s, then 6 values per shape (what
   jobs of a call tend to share):
     name, opts (JSON), timestamp ms, delay ms, priority, lifo ('1' / '0')

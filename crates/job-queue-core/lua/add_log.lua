@@ -1,6 +1,6 @@
 --[[ add_log: append a line to a job's log (docs/redis-layout.md).
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2] job id  [3] line  [4] keep last n lines (0 = all)
   Returns the number of lines, or -1 when the job does not exist.
 ]]

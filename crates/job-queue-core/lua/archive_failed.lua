@@ -2,7 +2,7 @@
   operation; BullMQ has none). It moves to the `archived` sorted set (our key, scored by the
   time it was archived) and gets an `archivedOn` field.
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2] job id  [3] now ms
   Returns 0, -1 when the job does not exist, -3 when it is not failed.
 ]]

@@ -1,6 +1,6 @@
 --[[ change_delay: move a delayed job's due time to `delay` ms from now.
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2] job id  [3] now ms  [4] delay ms
   Returns 0, -1 when the job does not exist, -3 when it is not delayed.
 ]]

@@ -2,7 +2,7 @@
   moved to its new place at once; a delayed or running job keeps the new priority for when it
   next becomes runnable.
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2] job id  [3] priority (0 = none)  [4] lifo ('1': the job goes first among
   its peers: the right of wait, or ahead of its priority; absent or '0': last)
   Returns 0, or -1 when the job does not exist.

@@ -1,7 +1,7 @@
 --[[ check_stalled: the two-phase stalled-job check, at most once per interval
   per queue whoever runs it (our workers or BullMQ's).
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2] max stalled count  [3] now ms  [4] stalled interval ms
   Returns {recovered ids, ids that will fail because they stalled too often}, or two empty
   lists when another worker ran the check within the interval.

@@ -1,7 +1,7 @@
 --[[ clean_finished: periodic cleanup of a finished set (completed or failed): deletes jobs
   that finished before a time, then the oldest beyond a count, at most `limit` per call.
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2] 'completed' or 'failed'  [3] finished at or before this ms ('' = any age)
       [4] keep at most this many ('' = no count limit)  [5] limit
   Like BullMQ's clean it emits one `cleaned` event with the count. Returns the count.

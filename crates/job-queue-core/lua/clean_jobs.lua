@@ -1,7 +1,7 @@
 --[[ clean_jobs: remove jobs of one state that are older than a time, one bounded window per
   call; serves the Queue's `clean` (announced) and `drain` (silent).
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base
        [2] state: 'completed', 'failed', 'delayed', 'prioritized', 'wait', 'paused', 'active'
        [3] cutoff ms: a job goes when its time is at or before this

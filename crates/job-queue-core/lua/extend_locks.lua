@@ -1,6 +1,6 @@
 --[[ extend_locks: renew the locks of jobs a worker is running (docs/redis-layout.md).
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2] lock ms  then pairs: job id, token
   Returns the ids whose lock was missing or held by another token (not renewed).
 ]]

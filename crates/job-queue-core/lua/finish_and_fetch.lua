@@ -1,7 +1,7 @@
 --[[ finish_and_fetch: a worker's one round trip. Settles a batch of jobs it ran, then
   moves up to `fetch count` new jobs into active (docs/redis-layout.md).
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2] now ms  [3] lock token for fetched jobs  [4] lock ms  [5] fetch count
       [6] worker name ('' = none)  [7] limiter max ('' = none)  [8] limiter window ms ('' = none)
       [9] number of entries m  [10] number of shapes s (what entries tend to share), then

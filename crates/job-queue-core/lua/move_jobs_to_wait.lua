@@ -1,7 +1,7 @@
 --[[ move_jobs_to_wait: make up to `count` jobs of a set runnable again, oldest first; serves
   the Queue's `retryJobs` (failed or completed jobs) and `promoteJobs` (delayed jobs).
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2] state: 'failed', 'completed' or 'delayed'
        [3] count: most jobs moved by this call (the bound of its work)
        [4] finished at or before this ms (failed/completed; ignored for delayed)

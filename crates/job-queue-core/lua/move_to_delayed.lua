@@ -2,7 +2,7 @@
   job.moveToDelayed, used by a processor that wants to run its job again later). The attempt
   does not count: `atm` is unchanged. The job's lock is released.
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2] job id  [3] due time ms  [4] delay ms (stored in `delay`)
   [5] lock token, or "0" to skip the lock check
   Returns 0; -1 when the job does not exist, -3 when it is not active, -2 when its lock is

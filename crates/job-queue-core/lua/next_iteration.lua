@@ -2,7 +2,7 @@
   (as BullMQ does). Only the current iteration may produce the next, so however many workers see
   it, each time slot gets one job.
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2] scheduler id  [3] producing job id  [4] now ms
       [5] next ms (cron; '' for every)  [6] every ms ('' for cron)  [7] phase ms ('' = derive)
       [8] end date ms ('' = none)  [9] opts JSON without the iteration's own fields

@@ -1,7 +1,7 @@
 --[[ pause_queue: pause or resume a queue in BullMQ 6's layout: the `paused` flag
   in meta stops every worker's fetch, ours and BullMQ's.
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2] '1' pause / '0' resume
   Resuming moves a legacy `paused` list (BullMQ 5) to the end of wait, then wakes workers.
   Returns 1 when the state changed, else 0.

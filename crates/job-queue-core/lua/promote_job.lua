@@ -1,6 +1,6 @@
 --[[ promote_job: run a delayed job now (BullMQ's job.promote).
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2] job id
   Returns 0, -1 when the job does not exist, -3 when it is not delayed.
 ]]

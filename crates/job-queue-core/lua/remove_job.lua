@@ -2,7 +2,7 @@
   A running or locked job is refused: its worker holds it. So is the pending iteration of a
   job scheduler (remove the scheduler instead), as BullMQ refuses it.
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2] job id
   Returns 0, -1 when the job does not exist, -3 when it is running or locked, -8 when it is
   a scheduler's pending iteration. Nothing is written on an error.

@@ -1,7 +1,7 @@
 --[[ remove_scheduler: delete a job scheduler and its iteration that has not started
   (docs/redis-layout.md); iterations running or finished are left alone.
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2] scheduler id
   Returns 1 when the scheduler existed, else 0.
 ]]

@@ -1,6 +1,6 @@
 --[[ retry_job: move a finished job back to waiting (BullMQ's job.retry).
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2] job id  [3] from: 'failed' or 'completed'
   [4..] attempt counters to reset (hash fields among atm, ats, stc; none keeps them)
   Returns 0, -1 when the job does not exist, -3 when it is not in the `from` set.

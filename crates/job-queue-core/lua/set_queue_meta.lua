@@ -1,7 +1,7 @@
 --[[ set_queue_meta: write fields of the queue's meta hash that a Queue declares when it
   starts (for example `opts.maxLenEvents`, the events stream cap every script honours).
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2..] field, value, field, value, ...
   Only fields named `opts.maxLenEvents` or `version` are accepted (others would change how
   the queue runs: paused, concurrency, rate limits have their own operations).

@@ -1,7 +1,7 @@
 --[[ update_data: replace a job's payload (BullMQ's job.updateData). No event is written, as
   BullMQ writes none.
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2] job id  [3] data JSON (checked by the caller)
   Returns 0, or -1 when the job does not exist.
 ]]

@@ -1,6 +1,6 @@
 --[[ update_progress: set a job's progress and announce it (docs/redis-layout.md).
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2] job id  [3] progress JSON
   Returns 0, or -1 when the job does not exist.
 ]]

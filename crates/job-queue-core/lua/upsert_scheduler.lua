@@ -1,7 +1,7 @@
 --[[ upsert_scheduler: create or replace a job scheduler, and queue its next iteration
   (as BullMQ). Replacing drops the iteration still waiting; an unchanged `every` keeps its slot.
 
-  KEYS: the queue keys (include/common.lua)
+  KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2] scheduler id  [3] now ms  [4] next ms (cron; '' for every)
       [5] every ms ('' for cron)  [6] phase ms for every ('' = derive)  [7] start date ms ('')
       [8] job name  [9] template data JSON  [10] template opts JSON

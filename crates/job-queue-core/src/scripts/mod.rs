@@ -32,50 +32,143 @@ pub use single_job::{
 use crate::error::Error;
 use crate::keys::QueueKeys;
 
-const COMMON: &str = include_str!("../../lua/include/common.lua");
+/// A themed file of Lua helpers under `lua/include/`. A script declares the includes it
+/// calls into; [`Include::needs`] names the includes each one calls in turn, and
+/// [`assemble`] prepends them all, each once, every include after the ones it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Include {
+    /// The key table `K`, `BASE` and the score constants: every queue script's first lines.
+    Keys,
+    /// Writing the events stream (`emit`, `emit_hot`, `trim_events`, `MAX_EVENTS`).
+    Events,
+    /// The worker marker and pushing a runnable job to wait or prioritized.
+    Markers,
+    /// Moving jobs into the delayed set and due ones out of it.
+    Delayed,
+    /// Where a job that has not started waits, and taking it out of there.
+    Pending,
+    /// Deleting jobs with their sub-keys and deduplication keys.
+    Removal,
+    /// Moving runnable jobs into active (a worker's fetch).
+    Fetch,
+    /// Computing and storing a job scheduler's iterations.
+    Schedulers,
+}
 
-fn load(body: &str) -> Script {
-    Script::new(&format!("{COMMON}\n{body}"))
+impl Include {
+    /// Every include, for tests that check them all.
+    #[cfg(test)]
+    pub(crate) const ALL: [Include; 8] = [
+        Include::Keys,
+        Include::Events,
+        Include::Markers,
+        Include::Delayed,
+        Include::Pending,
+        Include::Removal,
+        Include::Fetch,
+        Include::Schedulers,
+    ];
+
+    /// The Lua source of the include.
+    pub(crate) fn source(self) -> &'static str {
+        match self {
+            Include::Keys => include_str!("../../lua/include/keys.lua"),
+            Include::Events => include_str!("../../lua/include/events.lua"),
+            Include::Markers => include_str!("../../lua/include/markers.lua"),
+            Include::Delayed => include_str!("../../lua/include/delayed.lua"),
+            Include::Pending => include_str!("../../lua/include/pending.lua"),
+            Include::Removal => include_str!("../../lua/include/removal.lua"),
+            Include::Fetch => include_str!("../../lua/include/fetch.lua"),
+            Include::Schedulers => include_str!("../../lua/include/schedulers.lua"),
+        }
+    }
+
+    /// The includes whose helpers this one calls (their own needs are resolved in turn).
+    pub(crate) fn needs(self) -> &'static [Include] {
+        use Include::*;
+        match self {
+            Keys => &[],
+            Events | Markers | Pending => &[Keys],
+            Delayed => &[Keys, Events, Markers],
+            Removal => &[Keys, Events, Pending],
+            Fetch => &[Keys, Events, Markers, Delayed],
+            Schedulers => &[Keys, Events, Markers, Delayed],
+        }
+    }
+}
+
+/// `uses` and everything they need, each once, every include after the ones it needs.
+pub(crate) fn resolve(uses: &[Include]) -> Vec<Include> {
+    fn visit(include: Include, order: &mut Vec<Include>) {
+        if order.contains(&include) {
+            return;
+        }
+        for &need in include.needs() {
+            visit(need, order);
+        }
+        order.push(include);
+    }
+    let mut order = Vec::new();
+    for &include in uses {
+        visit(include, &mut order);
+    }
+    order
+}
+
+/// A script's full text: the includes it uses (resolved by [`resolve`]), then its body.
+pub(crate) fn assemble(uses: &[Include], body: &str) -> String {
+    let mut text = String::new();
+    for include in resolve(uses) {
+        text.push_str(include.source());
+        text.push('\n');
+    }
+    text.push_str(body);
+    text
 }
 
 macro_rules! scripts {
-    ($($name:ident => $file:literal),* $(,)?) => {
-        $(pub(crate) static $name: LazyLock<Script> =
-            LazyLock::new(|| load(include_str!(concat!("../../lua/", $file))));)*
+    ($($name:ident => $file:literal [$($use:ident),*]),* $(,)?) => {
+        $(pub(crate) static $name: LazyLock<Script> = LazyLock::new(|| {
+            Script::new(&assemble(&[$(Include::$use),*], include_str!(concat!("../../lua/", $file))))
+        });)*
+
+        /// Every script as (file, the includes it declares, body), for tests.
+        #[cfg(test)]
+        pub(crate) const REGISTRY: &[(&str, &[Include], &str)] = &[
+            $(($file, &[$(Include::$use),*], include_str!(concat!("../../lua/", $file)))),*
+        ];
     };
 }
 
 scripts! {
-    ADD_JOBS => "add_jobs.lua",
-    FINISH_AND_FETCH => "finish_and_fetch.lua",
-    EXTEND_LOCKS => "extend_locks.lua",
-    CHECK_STALLED => "check_stalled.lua",
-    RETRY_JOB => "retry_job.lua",
-    UPDATE_PROGRESS => "update_progress.lua",
-    ADD_LOG => "add_log.lua",
-    CHANGE_PRIORITY => "change_priority.lua",
-    PROMOTE_JOB => "promote_job.lua",
-    CHANGE_DELAY => "change_delay.lua",
-    REMOVE_JOB => "remove_job.lua",
-    UPSERT_SCHEDULER => "upsert_scheduler.lua",
-    NEXT_ITERATION => "next_iteration.lua",
-    REMOVE_SCHEDULER => "remove_scheduler.lua",
-    ARCHIVE_FAILED => "archive_failed.lua",
-    PAUSE_QUEUE => "pause_queue.lua",
-    CLEAN_FINISHED => "clean_finished.lua",
-    CLEAN_JOBS => "clean_jobs.lua",
-    MOVE_JOBS_TO_WAIT => "move_jobs_to_wait.lua",
-    TRIM_EVENTS => "trim_events.lua",
-    SET_QUEUE_META => "set_queue_meta.lua",
-    UPDATE_DATA => "update_data.lua",
-    MOVE_TO_DELAYED => "move_to_delayed.lua",
+    ADD_JOBS => "add_jobs.lua" [Events, Markers, Delayed, Removal],
+    FINISH_AND_FETCH => "finish_and_fetch.lua" [Events, Markers, Delayed, Removal, Fetch],
+    EXTEND_LOCKS => "extend_locks.lua" [Keys],
+    CHECK_STALLED => "check_stalled.lua" [Events, Markers],
+    RETRY_JOB => "retry_job.lua" [Events, Markers],
+    UPDATE_PROGRESS => "update_progress.lua" [Events],
+    ADD_LOG => "add_log.lua" [Keys],
+    CHANGE_PRIORITY => "change_priority.lua" [Markers, Pending],
+    PROMOTE_JOB => "promote_job.lua" [Markers, Delayed],
+    CHANGE_DELAY => "change_delay.lua" [Markers, Delayed],
+    REMOVE_JOB => "remove_job.lua" [Pending, Removal],
+    UPSERT_SCHEDULER => "upsert_scheduler.lua" [Removal, Schedulers],
+    NEXT_ITERATION => "next_iteration.lua" [Events, Schedulers],
+    REMOVE_SCHEDULER => "remove_scheduler.lua" [Removal],
+    ARCHIVE_FAILED => "archive_failed.lua" [Keys],
+    PAUSE_QUEUE => "pause_queue.lua" [Events, Markers],
+    CLEAN_FINISHED => "clean_finished.lua" [Events, Removal],
+    CLEAN_JOBS => "clean_jobs.lua" [Events, Removal],
+    MOVE_JOBS_TO_WAIT => "move_jobs_to_wait.lua" [Events, Markers, Delayed],
+    TRIM_EVENTS => "trim_events.lua" [Keys],
+    SET_QUEUE_META => "set_queue_meta.lua" [Keys],
+    UPDATE_DATA => "update_data.lua" [Keys],
+    MOVE_TO_DELAYED => "move_to_delayed.lua" [Markers, Delayed],
+    // outside any queue: its own KEYS, no queue keys, no includes
+    WORKER_HEARTBEAT => "worker_heartbeat.lua" [],
 }
 
-/// Scripts outside any queue (no queue keys, no shared prelude).
-pub(crate) static WORKER_HEARTBEAT: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("../../lua/worker_heartbeat.lua")));
-
-/// Queue key suffixes in the order every script expects them (lua/include/common.lua).
+/// Queue key suffixes in the order every script expects them (lua/include/keys.lua).
 const QUEUE_KEYS: [&str; 15] = [
     "wait",
     "active",
@@ -187,6 +280,185 @@ pub(crate) fn check(
 mod tests {
     use super::*;
     use crate::error::ErrorCode;
+
+    /// The identifiers of Lua code outside comments and string literals, in order, with
+    /// whether each one is declared there (`local NAME` / `local function NAME`). Field
+    /// names (`K.wait`, `t:m`) are left out: they never name a helper.
+    fn lua_names(source: &str) -> Vec<(String, bool)> {
+        let bytes = source.as_bytes();
+        let mut names: Vec<(String, bool)> = Vec::new();
+        let mut i = 0;
+        let mut after_local = false;
+        while i < bytes.len() {
+            let rest = &source[i..];
+            if rest.starts_with("--[[") {
+                i += rest.find("]]").map_or(rest.len(), |end| end + 2);
+            } else if rest.starts_with("--") {
+                i += rest.find('\n').unwrap_or(rest.len());
+            } else if bytes[i] == b'"' || bytes[i] == b'\'' {
+                let quote = bytes[i];
+                i += 1;
+                while i < bytes.len() && bytes[i] != quote {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            } else if bytes[i].is_ascii_alphabetic() || bytes[i] == b'_' {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                let word = &source[start..i];
+                let field = start > 0 && matches!(bytes[start - 1], b'.' | b':');
+                match word {
+                    "local" => after_local = true,
+                    "function" if after_local => {}
+                    _ => {
+                        if !field {
+                            names.push((word.to_owned(), after_local));
+                        }
+                        after_local = false;
+                    }
+                }
+            } else {
+                if !bytes[i].is_ascii_whitespace() {
+                    after_local = false;
+                }
+                i += 1;
+            }
+        }
+        names
+    }
+
+    /// The top-level names an include declares (its helpers and constants).
+    fn declared(include: Include) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for line in include.source().lines() {
+            let decl = line
+                .strip_prefix("local function ")
+                .or_else(|| line.strip_prefix("local "));
+            if let Some(decl) = decl {
+                let name: String = decl
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                names.push(name);
+            }
+        }
+        names
+    }
+
+    /// Which include declares each helper name, over all includes.
+    fn helper_owners() -> HashMap<String, Include> {
+        let mut owners = HashMap::new();
+        for include in Include::ALL {
+            for name in declared(include) {
+                let previous = owners.insert(name.clone(), include);
+                assert!(previous.is_none(), "{name} is declared by two includes");
+            }
+        }
+        owners
+    }
+
+    /// Every helper `text` calls is declared in it before its first use.
+    fn check_defined_before_use(what: &str, text: &str, owners: &HashMap<String, Include>) {
+        let mut defined: Vec<String> = Vec::new();
+        for (name, is_declaration) in lua_names(text) {
+            if is_declaration {
+                defined.push(name);
+            } else if let Some(owner) = owners.get(&name) {
+                assert!(
+                    defined.contains(&name),
+                    "{what} uses {name} (from {owner:?}) before or without declaring it"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_helper_a_script_calls_is_declared_in_what_it_carries() {
+        let owners = helper_owners();
+        assert!(owners.contains_key("emit") && owners.contains_key("K"));
+        for (file, uses, body) in REGISTRY {
+            check_defined_before_use(file, &assemble(uses, body), &owners);
+        }
+        // each include on its own, with what it declares it needs
+        for include in Include::ALL {
+            let what = format!("include {include:?}");
+            check_defined_before_use(&what, &assemble(&[include], ""), &owners);
+        }
+    }
+
+    #[test]
+    fn every_include_a_script_carries_is_called() {
+        for (file, uses, body) in REGISTRY {
+            let carried = resolve(uses);
+            for &include in &carried {
+                let helpers = declared(include);
+                // used by the body or by another include the script carries
+                let mut elsewhere = lua_names(body);
+                for &other in carried.iter().filter(|&&other| other != include) {
+                    elsewhere.extend(lua_names(other.source()));
+                }
+                assert!(
+                    elsewhere
+                        .iter()
+                        .any(|(name, decl)| !decl && helpers.contains(name)),
+                    "{file} carries {include:?} but calls none of {helpers:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn includes_come_after_what_they_need_each_once() {
+        let order = resolve(&[Include::Schedulers, Include::Removal, Include::Keys]);
+        assert_eq!(
+            order,
+            [
+                Include::Keys,
+                Include::Events,
+                Include::Markers,
+                Include::Delayed,
+                Include::Schedulers,
+                Include::Pending,
+                Include::Removal,
+            ]
+        );
+        assert!(resolve(&[]).is_empty());
+    }
+
+    #[test]
+    fn the_name_scanner_skips_comments_strings_and_fields() {
+        let names = lua_names("-- emit(x)\n--[[ wake_workers() ]]\nlocal a = K.emit\nf('emit', \"x\\\"emit\")\nlocal function g() end");
+        let names: Vec<(&str, bool)> = names.iter().map(|(n, d)| (n.as_str(), *d)).collect();
+        assert_eq!(
+            names,
+            [
+                ("a", true),
+                ("K", false),
+                ("f", false),
+                ("g", true),
+                ("end", false)
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn every_assembled_script_loads_in_redis() {
+        let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+        let client = redis::Client::open(url).unwrap();
+        let mut con = client.get_multiplexed_async_connection().await.unwrap();
+        for (file, uses, body) in REGISTRY {
+            let text = assemble(uses, body);
+            let sha: String = redis::cmd("SCRIPT")
+                .arg("LOAD")
+                .arg(&text)
+                .query_async(&mut con)
+                .await
+                .unwrap_or_else(|e| panic!("{file} does not load: {e}"));
+            assert_eq!(sha, Script::new(&text).get_hash(), "{file}");
+        }
+    }
 
     #[test]
     fn shapes_are_numbered_from_one_in_order_of_first_appearance() {

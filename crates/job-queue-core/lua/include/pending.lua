@@ -1,0 +1,20 @@
+--[[ pending: where a job that has not started waits, and taking it out of there.
+
+  Defines: pending_state, unlink. Needs: keys.
+]]
+-- Where a job waits, if it has not started: "delayed", "prioritized", "wait", else nil.
+local function pending_state(id)
+  if redis.call("ZSCORE", K.delayed, id) then return "delayed" end
+  if redis.call("ZSCORE", K.prioritized, id) then return "prioritized" end
+  if redis.call("LPOS", K.wait, id) then return "wait" end
+  return nil
+end
+
+-- Takes a job out of the list or set `state` names (a pending_state answer).
+local function unlink(id, state)
+  if state == "wait" then
+    redis.call("LREM", K.wait, 1, id)
+  else
+    redis.call("ZREM", K[state], id)
+  end
+end
