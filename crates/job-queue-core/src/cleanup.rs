@@ -17,12 +17,15 @@ const CLEAN_BATCH: u64 = 1000;
 /// What periodic cleanup removes from a queue's finished sets.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CleanupPolicy {
+    /// Time between cleanup runs.
     pub interval: Duration,
     /// Completed jobs older than this go.
     pub completed_age: Option<Duration>,
     /// At most this many completed jobs stay, the newest.
     pub keep_completed: Option<u64>,
+    /// Failed jobs older than this go.
     pub failed_age: Option<Duration>,
+    /// At most this many failed jobs stay, the newest.
     pub keep_failed: Option<u64>,
 }
 
@@ -38,11 +41,14 @@ impl Drop for Cleanup {
 }
 
 impl Queue {
-    /// Pauses the queue for every worker of every process (BullMQ's too).
+    /// Pauses the queue for every worker of every process (BullMQ's too). Returns false when
+    /// it was already paused.
     pub async fn pause(&self) -> Result<bool> {
         scripts::pause_queue(&mut self.con.clone(), &self.keys, true).await
     }
 
+    /// Resumes a paused queue and wakes the workers; moves a legacy (BullMQ 5) `paused` list
+    /// back to wait. Returns false when the queue was not paused.
     pub async fn resume(&self) -> Result<bool> {
         scripts::pause_queue(&mut self.con.clone(), &self.keys, false).await
     }

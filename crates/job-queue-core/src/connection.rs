@@ -22,12 +22,19 @@ use crate::error::{Error, Result};
 /// Where Redis is. A `url` wins over the separate fields.
 #[derive(Debug, Clone, Default)]
 pub struct RedisConfig {
+    /// A `redis://` or `rediss://` URL; when set, every other field but `retry` is ignored.
     pub url: Option<String>,
+    /// Host name or address (default 127.0.0.1).
     pub host: Option<String>,
+    /// TCP port (default 6379).
     pub port: Option<u16>,
+    /// ACL user name (Redis 6+); none = the default user.
     pub username: Option<String>,
+    /// Password (AUTH); none = no authentication.
     pub password: Option<String>,
+    /// Database index (default 0).
     pub db: Option<i64>,
+    /// Connect over TLS (`rediss://`).
     pub tls: bool,
     /// How non-blocking commands ride out a connection that is down.
     pub retry: RetryPolicy,
@@ -79,6 +86,8 @@ impl RedisConfig {
         )
     }
 
+    /// A client for [`to_url`](Self::to_url)'s URL. Connects nothing yet; a URL that cannot be
+    /// parsed is a validation error on `redis`.
     pub fn client(&self) -> Result<Client> {
         Client::open(self.to_url()).map_err(|e| Error::validation("redis", e.to_string()))
     }

@@ -24,17 +24,21 @@ const RECENT_MS: u64 = 15 * 60_000;
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FailedStats {
+    /// Jobs in the failed set now (dead letters), all of them.
     pub total: u64,
     /// How many of the newest (at most 10,000) were read for the breakdowns.
     pub sampled: u64,
+    /// The sampled dead letters by job name.
     pub by_job_name: BTreeMap<String, u64>,
     /// By the error's class name (`Error` when it had none).
     pub by_error_type: BTreeMap<String, u64>,
     /// When the oldest and newest dead letters failed, in ms.
     pub oldest_failure: Option<u64>,
+    /// When the newest dead letter failed, in ms since the epoch (none when there are none).
     pub newest_failure: Option<u64>,
     /// Jobs failed for good in the last 15 minutes, and per minute over them.
     pub recent_failures: u64,
+    /// `recent_failures` per minute over those 15 minutes.
     pub recent_failure_rate: f64,
 }
 
@@ -42,14 +46,17 @@ pub struct FailedStats {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RetryStats {
+    /// Retries scheduled since the queue began (each failed attempt that was retried).
     pub total_retries: u64,
     /// Retries by the attempt number that failed (1 = the first attempt).
     pub by_attempt: BTreeMap<u32, u64>,
+    /// Retries by the failing error's class name (`Error` when it had none).
     pub by_error_type: BTreeMap<String, u64>,
     /// Mean delay before a retry, in ms.
     pub average_retry_delay: f64,
     /// Jobs that needed a retry and then completed, or failed for good.
     pub retried_succeeded: u64,
+    /// Jobs that needed a retry and then failed for good.
     pub retried_failed: u64,
     /// retried_succeeded / (retried_succeeded + retried_failed); 0 when none finished.
     pub retry_success_rate: f64,

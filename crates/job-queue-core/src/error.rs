@@ -8,25 +8,51 @@ use std::fmt;
 pub enum Error {
     /// Input rejected before anything was written to Redis.
     #[error("invalid {field}: {message}")]
-    Validation { field: String, message: String },
+    Validation {
+        /// The option or argument at fault, as the caller spelled it (`opts.delay`, `name`).
+        field: String,
+        /// What is wrong with it, for people.
+        message: String,
+    },
     /// No job with this id exists in the queue.
     #[error("job {id} not found in queue {queue}")]
-    JobNotFound { queue: String, id: String },
+    JobNotFound {
+        /// The queue's name (without the key prefix).
+        queue: String,
+        /// The job id asked for.
+        id: String,
+    },
     /// The job exists but is not in the state the operation needs.
     #[error("job {id} is not {expected}")]
-    JobNotInState { id: String, expected: &'static str },
+    JobNotInState {
+        /// The job's id.
+        id: String,
+        /// The state the operation needed, in words ("delayed", "active", ...).
+        expected: &'static str,
+    },
     /// The job's lock is held by another worker (it was recovered as stalled and restarted).
     #[error("lock of job {id} is held by another worker")]
-    LockMismatch { id: String },
+    LockMismatch {
+        /// The job's id.
+        id: String,
+    },
     /// The job's lock expired before the worker finished it.
     #[error("lock of job {id} is missing")]
-    LockMissing { id: String },
+    LockMissing {
+        /// The job's id.
+        id: String,
+    },
     /// Redis refused, dropped the connection, or answered something unexpected.
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
     /// A job hash that the engine cannot read (for example `opts` that is not JSON).
     #[error("job {id} is unreadable: {message}")]
-    Corrupt { id: String, message: String },
+    Corrupt {
+        /// The job's id.
+        id: String,
+        /// What could not be read.
+        message: String,
+    },
     /// The worker or queue was closed.
     #[error("{0} is closed")]
     Closed(&'static str),
@@ -35,17 +61,26 @@ pub enum Error {
 /// Stable codes, one per variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
+    /// [`Error::Validation`]: `ERR_VALIDATION`.
     Validation,
+    /// [`Error::JobNotFound`]: `ERR_JOB_NOT_FOUND`.
     JobNotFound,
+    /// [`Error::JobNotInState`]: `ERR_JOB_NOT_IN_STATE`.
     JobNotInState,
+    /// [`Error::LockMismatch`]: `ERR_LOCK_MISMATCH`.
     LockMismatch,
+    /// [`Error::LockMissing`]: `ERR_LOCK_MISSING`.
     LockMissing,
+    /// [`Error::Redis`]: `ERR_CONNECTION`, whatever Redis did wrong (the call may be retried).
     Connection,
+    /// [`Error::Corrupt`]: `ERR_CORRUPT_JOB`.
     Corrupt,
+    /// [`Error::Closed`]: `ERR_CLOSED`.
     Closed,
 }
 
 impl ErrorCode {
+    /// The code's text, as JavaScript sees it in `err.code` (stable across releases).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Validation => "ERR_VALIDATION",
@@ -67,6 +102,7 @@ impl fmt::Display for ErrorCode {
 }
 
 impl Error {
+    /// A [`Error::Validation`] for `field` (the caller's spelling of the input at fault).
     pub fn validation(field: &str, message: impl Into<String>) -> Self {
         Self::Validation {
             field: field.to_owned(),
@@ -74,6 +110,7 @@ impl Error {
         }
     }
 
+    /// The stable code of this error's variant.
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::Validation { .. } => ErrorCode::Validation,
@@ -88,4 +125,5 @@ impl Error {
     }
 }
 
+/// A result whose error is the engine's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

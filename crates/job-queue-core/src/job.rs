@@ -10,25 +10,41 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Job {
+    /// The job's id: the queue's counter for jobs added without one, else the caller's own.
     pub id: String,
+    /// The job's name (BullMQ's `name`; workers may route on it).
     pub name: String,
+    /// The payload, as the JSON text stored.
     pub data: Box<RawValue>,
+    /// The job's options as stored (BullMQ's JSON `opts`: attempts, backoff, removeOn*, ...).
     pub opts: Box<RawValue>,
+    /// When the job was added, in ms since the Unix epoch.
     pub timestamp: u64,
+    /// The delay it was added with, in ms (0 = none); a job that left delayed has 0 again.
     pub delay: u64,
+    /// 0 = none; otherwise lower runs first (1 is the most urgent).
     pub priority: u64,
+    /// Attempts that ended (completed, failed or retried): BullMQ's `atm`.
     pub attempts_made: u32,
+    /// Times a worker started the job, stalled runs included: BullMQ's `ats`.
     pub attempts_started: u32,
+    /// Times the job was found stalled (its lock lapsed while active): BullMQ's `stc`.
     pub stalled_counter: u32,
+    /// When the current or last attempt started, in ms since the epoch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub processed_on: Option<u64>,
+    /// When the job finished (completed or failed for good), in ms since the epoch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finished_on: Option<u64>,
+    /// The name of the worker that last took the job (BullMQ's `pb`), when it had one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub processed_by: Option<String>,
+    /// The last progress reported, as JSON text (`0` until the job reports one).
     pub progress: Box<RawValue>,
+    /// The processor's return value as JSON text, once the job completed.
     #[serde(rename = "returnvalue", skip_serializing_if = "Option::is_none")]
     pub return_value: Option<Box<RawValue>>,
+    /// Why the last attempt failed (the error message), once one has.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failed_reason: Option<String>,
     /// The class name of the error that failed the job for good (our field).
@@ -37,6 +53,7 @@ pub struct Job {
     /// When the job was archived out of the failed set (our field).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub archived_on: Option<u64>,
+    /// Stack traces of failed attempts, oldest first, capped by the job's `stackTraceLimit`.
     pub stacktrace: Vec<String>,
     /// The scheduler this job is an iteration of (`rjk`).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -14,19 +14,26 @@ use crate::time::now_ms;
 /// Where a job is, named as BullMQ's `getState` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobState {
+    /// In the completed set.
     Completed,
+    /// In the failed set (failed for good).
     Failed,
+    /// In the delayed set, waiting for its due time.
     Delayed,
+    /// Waiting in the prioritized set.
     Prioritized,
+    /// Held by a worker.
     Active,
     /// In `wait` (or the legacy `paused` list).
     Waiting,
+    /// Waiting for child jobs (BullMQ flows; this engine creates none, but reads them).
     WaitingChildren,
     /// In no state set: missing, or between states.
     Unknown,
 }
 
 impl JobState {
+    /// The state's name as BullMQ's `getState` spells it ("waiting-children", ...).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Completed => "completed",
@@ -57,11 +64,14 @@ pub enum Finished {
 /// Which finished set a retry takes the job from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FinishedSet {
+    /// The completed set.
     Completed,
+    /// The failed set.
     Failed,
 }
 
 impl FinishedSet {
+    /// Reads "completed" or "failed"; anything else is a validation error on `state`.
     pub fn parse(s: &str) -> Result<Self> {
         match s {
             "completed" => Ok(Self::Completed),

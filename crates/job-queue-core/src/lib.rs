@@ -17,6 +17,7 @@
 //! queue.add(&[job]).await?;
 //! # Ok(()) }
 //! ```
+#![warn(missing_docs)]
 
 pub mod cleanup;
 pub mod connection;
@@ -58,6 +59,9 @@ pub struct Engine {
 }
 
 impl Engine {
+    /// Connects to Redis for queues under key prefix `prefix` (BullMQ's default is `bull`).
+    /// The shared connection is made now, within 5 s: an unreachable server fails here with a
+    /// connection error.
     pub async fn connect(config: &RedisConfig, prefix: &str) -> Result<Self> {
         let client = config.client()?;
         let con = connection::shared(&client, config.retry).await?;
@@ -68,6 +72,8 @@ impl Engine {
         })
     }
 
+    /// The queue `name` under this engine's prefix. No Redis call; a name that is empty or
+    /// contains `:` is a validation error.
     pub fn queue(&self, name: &str) -> Result<Queue> {
         Ok(Queue::new(
             self.con.clone(),
@@ -75,6 +81,8 @@ impl Engine {
         ))
     }
 
+    /// Starts a worker on `queue` that hands jobs to `dispatcher`; it opens its own connection
+    /// for the blocking wait and runs until [`Worker::close`]. Options are validated first.
     pub async fn worker(
         &self,
         queue: &str,
@@ -112,6 +120,7 @@ impl Engine {
         Ok(start.elapsed())
     }
 
+    /// The shared multiplexed connection (cheap clone), for calls the engine has no method for.
     pub fn connection(&self) -> SharedConnection {
         self.con.clone()
     }

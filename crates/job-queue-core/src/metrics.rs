@@ -56,8 +56,11 @@ pub struct MetricsBatch {
 /// per-minute lists) and `metrics:jq` fields.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct MetricsFlush {
+    /// Jobs completed, for BullMQ's per-minute `metrics:completed` list.
     pub completed: u64,
+    /// Jobs failed for good, for BullMQ's per-minute `metrics:failed` list.
     pub failed: u64,
+    /// Increments of `metrics:jq` fields (see the module docs for the field names).
     pub fields: BTreeMap<String, i64>,
 }
 
@@ -71,7 +74,9 @@ pub static NO_METRICS: MetricsFlush = MetricsFlush {
 /// What happened to one attempt, for [`MetricsBatch::record`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AttemptEnd {
+    /// The attempt completed the job.
     Completed,
+    /// The attempt failed and the job will run again.
     Retried,
     /// Failed for good.
     Failed,
@@ -109,6 +114,7 @@ impl MetricsBatch {
         }
     }
 
+    /// No increment has been recorded since the last flush.
     pub fn is_empty(&self) -> bool {
         self.since.is_none()
     }
@@ -141,8 +147,11 @@ impl MetricsBatch {
 /// A latency histogram as read back: counts per bucket (not cumulative), sum and count.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Histogram {
+    /// Jobs per bucket of [`BUCKETS_MS`] (a last entry for longer ones); empty when none.
     pub buckets: Vec<u64>,
+    /// The sum of all observations, in ms.
     pub sum_ms: u64,
+    /// Observations (the sum of the buckets).
     pub count: u64,
 }
 
@@ -177,6 +186,7 @@ impl Histogram {
         self.count += other.count;
     }
 
+    /// The mean observation in ms; 0 when there are none.
     pub fn mean(&self) -> f64 {
         if self.count == 0 {
             0.0
@@ -217,19 +227,28 @@ impl Histogram {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobTypeCounters {
+    /// Completions (attempts minus failed attempts, both from the processing histogram).
     pub completed: u64,
+    /// Failed attempts, retried or not.
     pub failed: u64,
+    /// Attempts that failed for good.
     pub dead_letter: u64,
+    /// Failed attempts that were retried.
     pub retried: u64,
 }
 
 /// Summary statistics of a latency histogram, in ms.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Latency {
+    /// Mean, in ms.
     pub average: f64,
+    /// Median, in ms, interpolated within its histogram bucket.
     pub p50: f64,
+    /// 95th percentile, in ms (interpolated within its bucket).
     pub p95: f64,
+    /// 99th percentile, in ms (interpolated within its bucket).
     pub p99: f64,
+    /// Observations the figures come from; 0 means every figure is 0.
     pub count: u64,
 }
 
@@ -249,12 +268,17 @@ impl From<&Histogram> for Latency {
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueueMetrics {
+    /// The queue's name.
     pub name: String,
+    /// The queue's `paused` flag is set.
     pub is_paused: bool,
+    /// Jobs per state now.
     pub job_counts: JobCounts,
+    /// Workers of the queue, as the caller of [`Queue::metrics`] counted them.
     pub workers: usize,
     /// Jobs completed / failed for good per minute, the current (partial) minute first.
     pub completed_per_minute: Vec<u64>,
+    /// (See `completed_per_minute`.)
     pub failed_per_minute: Vec<u64>,
     /// Completed jobs per second over the last 5 minutes.
     pub throughput: f64,
@@ -262,14 +286,20 @@ pub struct QueueMetrics {
     pub processing_rate: f64,
     /// Failed for good / finished over the last 5 minutes (all time when none).
     pub error_rate: f64,
+    /// Time attempts ran (every attempt), over all job names.
     pub processing_time: Latency,
+    /// Time jobs waited from runnable to their first start, over all job names.
     pub wait_time: Latency,
+    /// Stalled jobs recovered since the queue began.
     pub stalled: u64,
     /// How long the oldest waiting job (the next to run, unprioritized) has existed, ms.
     pub oldest_waiting_ms: u64,
+    /// Counters per job name.
     pub by_job_type: BTreeMap<String, JobTypeCounters>,
+    /// Processing-time histograms per job name (not serialised; for exporters).
     #[serde(skip)]
     pub processing_by_type: BTreeMap<String, Histogram>,
+    /// Wait-time histograms per job name (not serialised; for exporters).
     #[serde(skip)]
     pub wait_by_type: BTreeMap<String, Histogram>,
 }

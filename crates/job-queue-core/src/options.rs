@@ -52,11 +52,17 @@ pub fn merge(layers: impl IntoIterator<Item = Map<String, Value>>) -> Map<String
 /// A validated add request's placement facts, plus the `opts` JSON to store.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AddOptions {
+    /// The caller's job id (`jobId`); none takes the next number of the queue's id counter.
     pub job_id: Option<String>,
+    /// How long the job waits in delayed before it may run, in ms (0 = runnable at once).
     pub delay_ms: u64,
+    /// 0 = none; otherwise lower runs first (at most 2^21 − 1, as BullMQ).
     pub priority: u64,
+    /// Runs before the jobs already waiting (the right of wait) instead of after them.
     pub lifo: bool,
+    /// The job's creation time in ms since the epoch, when the caller set one; else the add's time.
     pub timestamp: Option<u64>,
+    /// The `deduplication` option, when given.
     pub dedup: Option<Dedup>,
     /// The `opts` field of the job hash.
     pub stored: String,
@@ -66,7 +72,9 @@ pub struct AddOptions {
 /// `id` is alive (or for `ttl`), adds with the same id are dropped in favour of it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dedup {
+    /// The deduplication id: adds with the same id while the claim lasts are dropped.
     pub id: String,
+    /// How long the claim lasts, in ms; none = until the claiming job completes or fails.
     pub ttl_ms: Option<u64>,
     /// A dropped add restarts the ttl.
     pub extend: bool,
@@ -248,7 +256,9 @@ fn whole_number(v: &Value, field: &str) -> Result<u64> {
 /// How long to wait before the next attempt (BullMQ's backoff formulas).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Backoff {
+    /// How the delay grows with attempts.
     pub kind: BackoffKind,
+    /// The base delay: the whole delay (fixed) or the first retry's (exponential).
     pub delay: Duration,
     /// Cap on the computed delay; our extension, stored as `maxDelay` (BullMQ ignores it).
     /// When absent the worker's [`RetryDefaults`] apply.
@@ -269,7 +279,9 @@ pub const DEFAULT_JITTER: f64 = 0.1;
 /// our workers as it would on BullMQ's.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryDefaults {
+    /// Cap on a computed retry delay.
     pub max_delay: Duration,
+    /// Fraction in [0, 1] of the delay drawn at random (0 = exact delays).
     pub jitter: f64,
 }
 
@@ -282,9 +294,12 @@ impl Default for RetryDefaults {
     }
 }
 
+/// BullMQ's backoff `type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BackoffKind {
+    /// Every retry waits `delay`.
     Fixed,
+    /// Retry n waits `delay` × 2^(n − 1).
     Exponential,
 }
 
@@ -394,11 +409,15 @@ pub struct KeepPolicy {
 }
 
 impl KeepPolicy {
+    /// Keeps every finished job (BullMQ's `false`).
     pub const KEEP_ALL: Self = Self {
         count: None,
         age: None,
     };
 
+    /// Reads `true` (keep none), `false`/`null` (keep all), a count, or `{age (s), count}`;
+    /// anything else, or a count or age that is not a non-negative integer, is a validation error
+    /// on `field`.
     pub fn parse(v: &Value, field: &str) -> Result<Self> {
         match v {
             Value::Bool(true) => Ok(Self {
@@ -428,11 +447,17 @@ impl KeepPolicy {
 /// What a worker needs from a fetched job's stored `opts`.
 #[derive(Debug, Clone, Default)]
 pub struct StoredOptions {
+    /// Attempts allowed in all (0 and 1 both mean one attempt, no retry).
     pub attempts: u32,
+    /// The job's `backoff`, when it has a readable one (none: retries run at once).
     pub backoff: Option<Backoff>,
+    /// `removeOnComplete`, when readable; none = the worker's default applies.
     pub remove_on_complete: Option<KeepPolicy>,
+    /// `removeOnFail`, when readable; none = the worker's default applies.
     pub remove_on_fail: Option<KeepPolicy>,
+    /// A retry goes to the right of wait (runs next) instead of the left.
     pub lifo: bool,
+    /// Stack traces kept on the job (the newest); none = all.
     pub stack_trace_limit: Option<usize>,
     /// `timeoutMs`: an attempt running longer fails with a timeout.
     pub timeout: Option<Duration>,

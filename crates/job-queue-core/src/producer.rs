@@ -9,6 +9,7 @@ use crate::scripts::AddRequest;
 /// One job as a producer describes it.
 #[derive(Debug, Clone)]
 pub struct NewJob<'a> {
+    /// The job's name, stored as given (BullMQ's `name`).
     pub name: String,
     /// The payload as JSON text; must be an object unless the preparer allows any JSON.
     pub data: &'a str,
@@ -28,6 +29,9 @@ pub struct Preparer {
 }
 
 impl Preparer {
+    /// A preparer over option default `layers` (lowest first: coordinator, then queue; later
+    /// layers win), with `max_data` the largest payload accepted in bytes and `now_ms` the time
+    /// stamped on jobs without a `timestamp`. Invalid defaults are reported by each prepare call.
     pub fn new(layers: Vec<Map<String, Value>>, max_data: usize, now_ms: u64) -> Self {
         let defaults = merge(layers);
         let default_options = AddOptions::from_map(defaults.clone());

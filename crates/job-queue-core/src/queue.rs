@@ -13,12 +13,19 @@ use crate::time::now_ms;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JobCounts {
+    /// In the `wait` list (prioritized jobs are counted apart).
     pub waiting: u64,
+    /// Held by workers.
     pub active: u64,
+    /// In the completed set.
     pub completed: u64,
+    /// In the failed set.
     pub failed: u64,
+    /// In the delayed set.
     pub delayed: u64,
+    /// In the prioritized set (runnable, ordered by priority).
     pub prioritized: u64,
+    /// Parents waiting for children (BullMQ flows).
     pub waiting_children: u64,
 }
 
@@ -35,6 +42,8 @@ pub struct ProcessingStats {
 /// How many recent jobs [`Queue::processing_stats`] averages over.
 const STATS_SAMPLE: isize = 100;
 
+/// One queue's handle: its keys and the shared connection. Cheap to clone; holds no state of
+/// its own, so any number of handles (in any process) see the same queue.
 #[derive(Clone)]
 pub struct Queue {
     pub(crate) keys: QueueKeys,
@@ -42,10 +51,12 @@ pub struct Queue {
 }
 
 impl Queue {
+    /// A handle on the queue `keys` names, calling through `con`. No Redis call.
     pub fn new(con: SharedConnection, keys: QueueKeys) -> Self {
         Self { keys, con }
     }
 
+    /// The queue's key names.
     pub fn keys(&self) -> &QueueKeys {
         &self.keys
     }
@@ -58,6 +69,7 @@ impl Queue {
         scripts::add_jobs(&mut self.con.clone(), &self.keys, jobs).await
     }
 
+    /// Jobs per state, read in one atomic pipeline (a consistent snapshot).
     pub async fn counts(&self) -> Result<JobCounts> {
         let k = &self.keys;
         let (waiting, active, completed, failed, delayed, prioritized, waiting_children) =
@@ -83,6 +95,7 @@ impl Queue {
         })
     }
 
+    /// Whether the queue's `paused` flag is set (by us or by BullMQ).
     pub async fn is_paused(&self) -> Result<bool> {
         Ok(redis::cmd("HEXISTS")
             .arg(self.keys.key("meta"))
@@ -91,6 +104,8 @@ impl Queue {
             .await?)
     }
 
+    /// The job with this id, or `None`; a hash the engine cannot read is an
+    /// [`Error::Corrupt`].
     pub async fn get_job(&self, id: &str) -> Result<Option<Job>> {
         let fields: Vec<(String, String)> = redis::cmd("HGETALL")
             .arg(self.keys.job(id))
@@ -194,6 +209,7 @@ impl Queue {
         scripts::add_log(&mut self.con.clone(), &self.keys, id, line, keep).await
     }
 
+    /// The job's log lines, oldest first (empty for a job without logs or a missing job).
     pub async fn logs(&self, id: &str) -> Result<Vec<String>> {
         Ok(redis::cmd("LRANGE")
             .arg(self.keys.job_sub(id, "logs"))

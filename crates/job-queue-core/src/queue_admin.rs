@@ -20,13 +20,21 @@ pub const BATCH: u64 = 1000;
 /// A job state as BullMQ names it, with where its ids live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobState {
+    /// The `wait` list (BullMQ's `waiting`).
     Wait,
+    /// The legacy `paused` list of BullMQ 5 (empty in BullMQ 6's layout).
     Paused,
+    /// The `active` list.
     Active,
+    /// The `prioritized` set.
     Prioritized,
+    /// The `delayed` set.
     Delayed,
+    /// The `completed` set.
     Completed,
+    /// The `failed` set.
     Failed,
+    /// The `waiting-children` set (BullMQ flows).
     WaitingChildren,
 }
 
@@ -76,6 +84,7 @@ impl JobState {
 /// A metrics series as BullMQ's `getMetrics` returns it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metrics {
+    /// The series' counters.
     pub meta: MetricsMeta,
     /// Jobs finished per minute, newest minute first.
     pub data: Vec<u64>,
@@ -83,12 +92,16 @@ pub struct Metrics {
     pub count: u64,
 }
 
+/// The counters kept beside a metrics series (BullMQ's `metrics:<completed|failed>` hash).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MetricsMeta {
+    /// Jobs counted into the series since it began.
     pub count: u64,
+    /// When the last point was closed, in ms since the epoch.
     #[serde(rename = "prevTS")]
     pub prev_ts: u64,
+    /// `count` at that time: the jobs of the minute in progress are `count − prev_count`.
     pub prev_count: u64,
 }
 

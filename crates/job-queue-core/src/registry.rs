@@ -39,16 +39,27 @@ fn queues_key(prefix: &str) -> String {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkerEntry {
+    /// The worker's id, unique across processes (the registry's hash field).
     pub id: String,
+    /// The queue it works on.
     pub queue: String,
+    /// The worker's `name` option, when it has one (BullMQ's `processedBy` on its jobs).
     pub name: Option<String>,
+    /// The operating-system process id of its process.
     pub pid: u32,
+    /// The host name of its machine.
     pub host: String,
+    /// Jobs it runs at once, at most.
     pub concurrency: usize,
+    /// When it started, in ms since the epoch.
     pub started_at: u64,
+    /// When it last started or finished a job, in ms since the epoch.
     pub last_activity: u64,
+    /// Jobs it completed.
     pub processed_jobs: u64,
+    /// Attempts of its that failed (retried or not).
     pub failed_jobs: u64,
+    /// It was paused (locally or through the registry) and fetches nothing.
     pub paused: bool,
     /// Its last round trip to Redis failed.
     pub errored: bool,
@@ -58,8 +69,10 @@ pub struct WorkerEntry {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WorkerInfo {
+    /// What the worker last wrote.
     #[serde(flatten)]
     pub entry: WorkerEntry,
+    /// When that was written, in ms since the epoch.
     pub last_heartbeat: u64,
     /// `active`, `paused`, `error`, or `stale` (no heartbeat for [`STALE_AFTER`]).
     pub status: &'static str,

@@ -21,23 +21,33 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SchedulerInfo {
+    /// The scheduler's id (the caller's key; iterations are `repeat:<key>:<due ms>`).
     pub key: String,
+    /// The name its iterations get.
     pub name: String,
     /// When the next iteration is due, in ms.
     pub next: Option<u64>,
+    /// Iterations created so far (`ic`), when stored.
     pub iteration_count: Option<u64>,
+    /// Cron pattern, for a cron scheduler.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pattern: Option<String>,
+    /// Interval in ms, for an `every` scheduler.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub every: Option<u64>,
+    /// IANA time zone the cron pattern is read in (UTC when none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tz: Option<String>,
+    /// Most iterations to create, when limited.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
+    /// No iteration before this time, in ms since the epoch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub start_date: Option<u64>,
+    /// No iteration after this time, in ms since the epoch.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end_date: Option<u64>,
+    /// Phase of an `every` scheduler in ms: iterations fall on `k × every + offset`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
     /// Template data (JSON), `{}` when none was stored.
@@ -96,6 +106,7 @@ fn empty_object() -> Box<serde_json::value::RawValue> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Scheduled {
+    /// The iteration's job id, `repeat:<scheduler>:<due ms>`.
     pub job_id: String,
     /// When it is due, in ms.
     pub next: u64,
@@ -105,18 +116,26 @@ pub struct Scheduled {
 /// worker reads the same fields, so iterations either side created are advanced alike.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NextIteration {
+    /// The scheduler's id.
     pub scheduler: String,
+    /// The id of the iteration that is starting: only the scheduler's current one may produce
+    /// the next.
     pub producer: String,
     /// Due time for cron; `None` for `every`, which the script works out from Redis.
     pub at: Option<u64>,
+    /// Interval in ms, for `every` (the stored scheduler's wins when it has one).
     pub every: Option<u64>,
+    /// Phase in ms, for `every` (the stored one wins); `None` derives it.
     pub offset: Option<u64>,
+    /// No iteration after this time, in ms since the epoch.
     pub end_date: Option<u64>,
     /// The opts without the fields each iteration sets itself.
     pub base_opts: String,
     /// The `repeat` member without `offset` and `count`.
     pub repeat_fields: String,
+    /// The number the next iteration carries in `repeat.count`.
     pub count: u64,
+    /// The priority iterations run with (0 = none).
     pub priority: u64,
 }
 

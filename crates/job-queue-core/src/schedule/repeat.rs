@@ -9,19 +9,27 @@ use crate::error::{Error, Result};
 /// When a scheduler fires.
 #[derive(Debug, Clone)]
 pub enum Cadence {
+    /// A cron pattern: 5 fields, or 6 with seconds first, or an `@daily`-style nickname.
     Cron {
+        /// The pattern as given (stored as the scheduler's `pattern`).
         pattern: String,
+        /// The parsed pattern.
         rule: Box<CronRule>,
     },
     /// Every this many ms.
     Every(u64),
 }
 
+/// A scheduler's repeat options, validated.
 #[derive(Debug, Clone)]
 pub struct Repeat {
+    /// When it fires.
     pub cadence: Cadence,
+    /// IANA time zone cron patterns are read in (UTC when none).
     pub tz: Option<String>,
+    /// No iteration before this time, in ms since the epoch.
     pub start_date: Option<u64>,
+    /// No iteration after this time, in ms since the epoch.
     pub end_date: Option<u64>,
     /// Stop after this many iterations.
     pub limit: Option<u64>,
@@ -118,6 +126,7 @@ impl Repeat {
         })
     }
 
+    /// The interval in ms of an `every` cadence; `None` for cron.
     pub fn every(&self) -> Option<u64> {
         match self.cadence {
             Cadence::Every(ms) => Some(ms),

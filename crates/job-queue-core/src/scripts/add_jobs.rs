@@ -10,9 +10,11 @@ use crate::options::AddOptions;
 /// One job to add, already validated.
 #[derive(Debug, Clone)]
 pub struct AddRequest {
+    /// The job's name.
     pub name: String,
     /// The payload as JSON text.
     pub data: String,
+    /// Its validated options (id, delay, priority, lifo, deduplication, the `opts` to store).
     pub options: AddOptions,
     /// Creation time in ms, used when the options carry no `timestamp`.
     pub now_ms: u64,

@@ -14,23 +14,38 @@ use crate::options::KeepPolicy;
 /// How a job that ran is settled.
 #[derive(Debug, Clone)]
 pub enum Action {
+    /// The processor returned: the job goes to the completed set (or is deleted, per `keep`).
     Completed {
+        /// The return value as JSON text.
         return_value: String,
+        /// What to keep of the completed set (`removeOnComplete`), applied in the same call.
         keep: KeepPolicy,
+        /// Attempts the job allows in all.
         attempts: u32,
     },
+    /// The attempt failed and no retry follows: the job goes to the failed set (or is deleted).
     Failed {
+        /// The error message, stored as `failedReason`.
         reason: String,
+        /// What to keep of the failed set (`removeOnFail`), applied in the same call.
         keep: KeepPolicy,
+        /// Attempts the job allows in all; `retries-exhausted` is announced when they are used up.
         attempts: u32,
     },
+    /// The attempt failed; the job waits in delayed for `delay`, then runs again.
     RetryLater {
+        /// The error message, stored as `failedReason`.
         reason: String,
+        /// The backoff delay before the next attempt.
         delay: Duration,
     },
+    /// The attempt failed; the job is runnable again at once.
     RetryNow {
+        /// The error message, stored as `failedReason`.
         reason: String,
+        /// Requeue at the right of wait (runs next) instead of the left.
         lifo: bool,
+        /// Requeue into prioritized with this priority (0 = wait).
         priority: u64,
     },
     /// Give the job back unfinished (shutdown): front of wait, no attempt counted.
@@ -40,8 +55,12 @@ pub enum Action {
 /// One job to settle: its id, the lock token it was fetched with, and the outcome.
 #[derive(Debug, Clone)]
 pub struct Settle {
+    /// The job's id.
     pub id: String,
+    /// The lock token the job was fetched with; a different holder means the job is no longer
+    /// this worker's (the entry is refused with a lock error).
     pub token: String,
+    /// How the attempt ended.
     pub action: Action,
     /// The job's whole stacktrace array as JSON, when this outcome changes it.
     pub stacktrace: Option<String>,
@@ -57,9 +76,14 @@ pub struct Settle {
 /// What to fetch in the same call.
 #[derive(Debug, Clone, Copy)]
 pub struct Fetch<'a> {
+    /// The lock token fetched jobs are held with (one per worker).
     pub token: &'a str,
+    /// How long a fetched job's lock lasts before it must be renewed.
     pub lock: Duration,
+    /// Jobs to move into active at most (0 = settle only); fewer when the queue is paused, at
+    /// its global concurrency, rate limited or short of jobs.
     pub count: usize,
+    /// Stored as `processedBy` (`pb`) on fetched jobs.
     pub worker_name: Option<&'a str>,
     /// Worker rate limit: at most `.0` jobs per `.1`, across every worker of the queue.
     pub limiter: Option<(u64, Duration)>,
@@ -70,10 +94,12 @@ pub struct Fetch<'a> {
     pub metrics: &'a crate::metrics::MetricsFlush,
 }
 
+/// The answer of [`finish_and_fetch`].
 #[derive(Debug)]
 pub struct FetchResult {
     /// One entry per settled job, in order.
     pub settled: Vec<Result<()>>,
+    /// Jobs moved into active under the fetch's lock, in the order they were taken.
     pub jobs: Vec<Job>,
     /// Fetched jobs whose hash could not be read; they are active and must be failed.
     pub unreadable: Vec<(String, Error)>,
@@ -168,6 +194,9 @@ fn keep_age(keep: &KeepPolicy) -> String {
     keep.age.map_or(0, |a| a.as_secs()).to_string()
 }
 
+/// One script call: settles `settle` (each entry checked against its lock, the answer per
+/// entry in [`FetchResult::settled`]) and then fetches as `fetch` says, promoting due delayed
+/// jobs first. Fails as a whole only when Redis does (nothing is half-applied).
 pub async fn finish_and_fetch<C: ConnectionLike>(
     con: &mut C,
     keys: &QueueKeys,

@@ -36,6 +36,9 @@ pub struct StalledCheck {
     pub exceeded: Vec<String>,
 }
 
+/// Runs the two-phase stalled check (recover the jobs marked last time whose lock lapsed, then
+/// mark every active job) unless any worker of any process ran it within `interval`; then
+/// both lists are empty.
 pub async fn check_stalled<C: ConnectionLike>(
     con: &mut C,
     keys: &QueueKeys,

@@ -219,15 +219,20 @@ pub(crate) fn number_shapes<S: Eq + Hash>(
 /// The negative codes scripts return, in one table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScriptCode {
+    /// No such job.
     JobMissing = -1,
+    /// The job's lock is gone (it expired).
     LockMissing = -2,
+    /// The job is not in the state the operation needs (active, delayed, ...).
     NotActive = -3,
+    /// The job's lock is held by another token.
     LockMismatch = -6,
     /// The job is the pending iteration of a job scheduler.
     SchedulerJob = -8,
 }
 
 impl ScriptCode {
+    /// The code a script replied with, or `None` for a reply that is not one of these codes.
     pub fn from_reply(code: i64) -> Option<Self> {
         match code {
             -1 => Some(Self::JobMissing),

@@ -11,18 +11,27 @@ use crate::schedule::{NextIteration, Repeat, Scheduled};
 /// A scheduler to create or replace, validated.
 #[derive(Debug, Clone)]
 pub struct UpsertRequest<'a> {
+    /// The scheduler's id.
     pub id: &'a str,
+    /// When it fires.
     pub repeat: &'a Repeat,
     /// First due time for cron schedules ([`Repeat::first_cron`]).
     pub first_cron: Option<u64>,
+    /// The name its iterations get.
     pub name: &'a str,
+    /// Template data (JSON text) every iteration carries.
     pub data: &'a str,
     /// Template options in stored form (a JSON object).
     pub opts: &'a str,
+    /// The priority iterations run with (0 = none).
     pub priority: u64,
+    /// The current time in ms since the epoch, from which the first iteration is computed.
     pub now: u64,
 }
 
+/// Creates or replaces the scheduler and queues its first iteration in one script call. An
+/// upsert that changes nothing leaves the scheduler and its iteration as they are. A cron
+/// slot whose iteration job already exists is an [`Error::JobNotInState`].
 pub async fn upsert_scheduler<C: ConnectionLike>(
     con: &mut C,
     keys: &QueueKeys,

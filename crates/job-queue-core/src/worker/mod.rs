@@ -7,7 +7,7 @@
 //! the concurrency in the same script call. When the queue is empty the loop parks and a
 //! separate task blocks on the queue's marker (BZPOPMIN) on its own connection.
 //!
-//! [`runner`] is that loop; [`timers`] holds lock renewal and the stalled check.
+//! `runner` is that loop; `timers` holds lock renewal and the stalled check.
 
 mod prefetch;
 mod runner;
@@ -51,6 +51,7 @@ pub struct WorkerOptions {
     pub limiter: Option<(u64, Duration)>,
     /// Used when a job's own options say nothing (default: keep every finished job).
     pub remove_on_complete: KeepPolicy,
+    /// Used when a job's own options say nothing (default: keep every failed job).
     pub remove_on_fail: KeepPolicy,
     /// Longest blocking wait on the marker when no delayed job is due sooner (default 5 s).
     pub drain_delay: Duration,
@@ -96,6 +97,8 @@ impl Default for WorkerOptions {
 }
 
 impl WorkerOptions {
+    /// Checks the options: concurrency at least 1, lock duration and stalled interval at least
+    /// 10 ms; the first that is not is a validation error naming it.
     pub fn validate(&self) -> Result<()> {
         if self.concurrency == 0 {
             return Err(Error::validation("concurrency", "must be at least 1"));
@@ -118,6 +121,7 @@ impl WorkerOptions {
 pub enum Outcome {
     /// The return value as JSON text.
     Completed(String),
+    /// The processor failed; retried or failed for good per the job's attempts and backoff.
     Failed(Failure),
     /// Failed, and if it is retried, after this delay rather than its backoff's (a backoff
     /// type the engine does not know, worked out by the processor's side).
@@ -127,11 +131,14 @@ pub enum Outcome {
     Release,
 }
 
+/// Why an attempt failed.
 #[derive(Debug, Clone)]
 pub struct Failure {
     /// The error's class name (`TypeError`), if known.
     pub name: Option<String>,
+    /// The error's message, stored as `failedReason`.
     pub message: String,
+    /// The error's stack, added to the job's `stacktrace`.
     pub stack: Option<String>,
     /// Fail for good, whatever attempts remain.
     pub unrecoverable: bool,
@@ -140,9 +147,11 @@ pub struct Failure {
 /// A job handed to the processor; `handle` identifies it when reporting the outcome.
 #[derive(Debug, serde::Serialize)]
 pub struct Dispatched {
+    /// Identifies this dispatch when the outcome is reported ([`Worker::report`]).
     pub handle: u64,
     /// The token the job's lock holds while this worker runs it.
     pub token: String,
+    /// The job as fetched (its attempt counters are those before this attempt).
     pub job: Job,
 }
 
@@ -152,39 +161,56 @@ pub enum WorkerEvent {
     /// `handle`: the one the job was dispatched with (none for a job failed without being
     /// dispatched).
     Completed {
+        /// The dispatch handle (none for a job that was not dispatched).
         handle: Option<u64>,
+        /// The job's id.
         id: String,
+        /// The processor's return value as JSON text.
         return_value: String,
     },
     /// `retrying` is false when the job has failed for good.
     Failed {
+        /// The dispatch handle (none for a job failed without being dispatched).
         handle: Option<u64>,
+        /// The job's id.
         id: String,
         /// The job's name, so failures can be grouped by kind of job.
         name: String,
+        /// The error's class name, when known.
         error_name: Option<String>,
+        /// The error's message.
         reason: String,
+        /// Whether another attempt follows.
         retrying: bool,
     },
     /// The attempt ran past its timeout and has been failed; the processor should stop.
     TimedOut {
+        /// The dispatch handle of the attempt.
         handle: u64,
+        /// The job's id.
         id: String,
     },
+    /// A job of the queue was found stalled and moved back to wait by this worker's check.
     Stalled {
+        /// The job's id.
         id: String,
     },
     /// The worker found the queue empty after it had work.
     Drained,
+    /// A round trip to Redis failed; the worker keeps going and retries.
     Error {
+        /// What failed, for people.
         message: String,
     },
     /// Something went wrong with one job this worker ran: its outcome could not be settled
     /// (its lock was lost), or it was given back unfinished at shutdown. The worker is done
     /// with it.
     JobError {
+        /// The dispatch handle, when the job was dispatched.
         handle: Option<u64>,
+        /// The job's id.
         id: String,
+        /// What went wrong, for people.
         message: String,
     },
 }
@@ -194,14 +220,18 @@ pub trait Dispatcher: Send + Sync + 'static {
     /// Starts processing `jobs`; must not block. Outcomes come back through
     /// [`Worker::report`].
     fn dispatch(&self, jobs: Vec<Dispatched>);
+    /// Delivers events in the order they happened; must not block.
     fn events(&self, events: Vec<WorkerEvent>);
 }
 
 /// Counters for `getWorkerStatus`.
 #[derive(Debug, Default)]
 pub struct WorkerStats {
+    /// Jobs this worker settled as completed.
     pub completed: AtomicU64,
+    /// Settled failed attempts of this worker's jobs (retried or not).
     pub failed: AtomicU64,
+    /// When this worker last fetched or settled a job, in ms since the epoch (0 before then).
     pub last_activity_ms: AtomicU64,
     /// The last round trip to Redis failed.
     pub errored: AtomicBool,
@@ -298,14 +328,17 @@ impl Worker {
         })
     }
 
+    /// The worker's id, unique across processes (its key in the worker registry).
     pub fn id(&self) -> &str {
         &self.id
     }
 
+    /// Counters of what this worker did.
     pub fn stats(&self) -> &WorkerStats {
         &self.stats
     }
 
+    /// Time since the worker started.
     pub fn uptime(&self) -> Duration {
         self.started.elapsed()
     }
@@ -328,6 +361,7 @@ impl Worker {
         let _ = self.tx.send(Msg::Poke);
     }
 
+    /// Fetches again after [`pause`](Self::pause) (or a pause asked through the registry).
     pub fn resume(&self) {
         self.paused.store(false, Ordering::SeqCst);
         let _ = self.tx.send(Msg::Poke);
@@ -348,6 +382,7 @@ impl Worker {
         let _ = self.tx.send(Msg::RateLimit(Instant::now() + duration));
     }
 
+    /// Whether the worker is paused, locally or through the worker registry.
     pub fn is_paused(&self) -> bool {
         self.paused.load(Ordering::SeqCst)
     }

@@ -22,7 +22,7 @@ const NEWEST_WEIGHT: f64 = 0.125;
 /// The worker option. The default is [`Prefetch::NONE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Prefetch {
-    /// One job ahead while attempts average under [`AUTO_BELOW`] and the worker has no rate
+    /// One job ahead while attempts average under 5 ms and the worker has no rate
     /// limiter (a held job would spend a limiter slot before it starts); none otherwise.
     Auto,
     /// Exactly this many jobs ahead (0: none).
