@@ -415,6 +415,36 @@ mod tests {
     }
 
     #[test]
+    fn each_include_header_names_the_needs_the_registry_declares() {
+        for include in Include::ALL {
+            let header = include.source().split("]]").next().unwrap();
+            let listed = header
+                .split("Needs:")
+                .nth(1)
+                .unwrap_or_else(|| panic!("{include:?} has no Needs: line"))
+                .split('.')
+                .next()
+                .unwrap()
+                .trim();
+            let declared: Vec<String> = include
+                .needs()
+                .iter()
+                .map(|need| format!("{need:?}").to_lowercase())
+                .collect();
+            let expected = if declared.is_empty() {
+                "nothing".to_owned()
+            } else {
+                declared.join(", ")
+            };
+            assert_eq!(
+                listed.split_whitespace().collect::<Vec<_>>().join(" "),
+                expected,
+                "{include:?}"
+            );
+        }
+    }
+
+    #[test]
     fn includes_come_after_what_they_need_each_once() {
         let order = resolve(&[Include::Schedulers, Include::Removal, Include::Keys]);
         assert_eq!(
