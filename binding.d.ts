@@ -12,21 +12,17 @@ export declare class NativeEngine {
   archivedJobs(queue: string, start: number, end: number): Promise<string>
   /** Deletes failed jobs that failed at or before `until_ms` (all when absent). */
   purgeFailed(queue: string, untilMs?: number | undefined | null): Promise<number>
-  /** `FailedStats` as JSON. */
-  failedStats(queue: string): Promise<string>
-  /** `RetryStats` as JSON. */
-  retryStats(queue: string): Promise<string>
+  /** What the dead letters are: totals, breakdowns by job name and error class, recency. */
+  failedStats(queue: string): Promise<FailedStatsResult>
+  /** Retries as the workers counted them: totals, by attempt and error class, outcomes. */
+  retryStats(queue: string): Promise<RetryStatsResult>
   /**
    * The job's state as BullMQ names it: completed, failed, delayed, prioritized, active,
    * waiting, waiting-children or unknown.
    */
   jobState(queue: string, id: string): Promise<string>
-  /**
-   * Whether the job finished, as JSON `[status, result]`: status -1 missing, 0 not
-   * finished, 1 completed (result: the stored return value's JSON text, or null), 2 failed
-   * (result: the failure reason, or null).
-   */
-  jobFinished(queue: string, id: string): Promise<string>
+  /** Whether the job finished, and with what result. */
+  jobFinished(queue: string, id: string): Promise<JobFinishedResult>
   /** Replaces the job's data (JSON text of an object). */
   updateData(queue: string, id: string, data: string): Promise<void>
   /** Renews the job's lock for `duration_ms` if `token` holds it: 1 if renewed, else 0. */
@@ -44,10 +40,10 @@ export declare class NativeEngine {
    */
   changeJobPriority(queue: string, id: string, priority: number, lifo: boolean): Promise<void>
   /**
-   * The queue's metrics (counts, per-minute series, rates, latencies, counters by job
-   * type), as JSON.
+   * The queue's metrics: counts, per-minute series, rates, latencies, counters by job
+   * type.
    */
-  queueMetrics(queue: string): Promise<string>
+  queueMetrics(queue: string): Promise<QueueMetricsResult>
   /** The Prometheus text exposition of `queues`' metrics. */
   prometheus(queues: Array<string>): Promise<string>
   /**
@@ -75,10 +71,10 @@ export declare class NativeEngine {
   obliterate(queue: string, force: boolean): Promise<number>
   /** Records a queue's configuration (JSON) for every process. */
   registerQueue(queue: string, config: string): Promise<void>
-  /** Every queue of the prefix as JSON `[[name, config JSON | null]]`. */
-  queues(): Promise<string>
-  /** Every registered worker of every process, as a JSON array. */
-  workers(): Promise<string>
+  /** Every queue of the prefix, declared or merely in use. */
+  queues(): Promise<Array<QueueEntry>>
+  /** Every registered worker of every process. */
+  workers(): Promise<Array<WorkerRecord>>
   /** Asks a worker of any process to pause or resume; false if it is not registered. */
   requestWorkerPause(id: string, paused: boolean): Promise<boolean>
   /** Jobs of the given BullMQ states, ranks `start..=end` of each, as a JSON array. */
@@ -104,10 +100,14 @@ export declare class NativeEngine {
   trimEvents(queue: string, maxLen: number): Promise<number>
   /** Writes the events stream cap and a version label into the queue's meta. */
   setQueueMeta(queue: string, maxLenEvents?: number | undefined | null, version?: string | undefined | null): Promise<void>
-  /** BullMQ's getMetrics result for `completed` or `failed`, as JSON. */
-  metricsSeries(queue: string, kind: string, start: number, end: number): Promise<string>
-  /** The queue's worker connections from CLIENT LIST, as a JSON array of field maps. */
-  workerClients(queue: string): Promise<string>
+  /** BullMQ's getMetrics result for `completed` or `failed`. */
+  metricsSeries(queue: string, kind: string, start: number, end: number): Promise<MetricsSeriesResult>
+  /**
+   * The queue's worker connections from CLIENT LIST, one map of CLIENT LIST's fields
+   * (`id`, `addr`, `name`, `age` in seconds, ...) per connection, values as Redis gives
+   * them.
+   */
+  workerClients(queue: string): Promise<Array<Record<string, string>>>
   /** The id of the newest entry of the queue's events stream, or null when it has none. */
   lastEventId(queue: string): Promise<string | null>
   /** `watchEvents`, with each read of the stream blocking at most `block_ms`. */
@@ -115,11 +115,11 @@ export declare class NativeEngine {
   /**
    * Creates or replaces a job scheduler. `payload` is `{defaults, id, name, data, opts,
    * repeat}` (repeat in BullMQ's shape: `pattern` or `every`, `tz`, `startDate`, `endDate`,
-   * `limit`, `immediately`). Returns JSON `{jobId, next}` of the first iteration.
+   * `limit`, `immediately`). Returns the first iteration it queued.
    */
-  upsertScheduler(queue: string, payload: string): Promise<string>
-  /** The queue's schedulers, soonest first, as a JSON array. */
-  schedulers(queue: string): Promise<string>
+  upsertScheduler(queue: string, payload: string): Promise<ScheduledIteration>
+  /** The queue's schedulers, soonest first. */
+  schedulers(queue: string): Promise<Array<SchedulerRecord>>
   /** Deletes a scheduler and its iteration that has not started; false if there was none. */
   removeScheduler(queue: string, id: string): Promise<boolean>
   /** Delayed jobs, soonest due first, ranks `start..=end`, as a JSON array. */
@@ -138,8 +138,8 @@ export declare class NativeEngine {
    * where an error is `{code, message, field}`.
    */
   addJobs(queue: string, payload: string, allOrNothing: boolean): Promise<string>
-  /** Job counts per state, as JSON. */
-  counts(queue: string): Promise<string>
+  /** Job counts per state. */
+  counts(queue: string): Promise<JobCountsResult>
   isPaused(queue: string): Promise<boolean>
   /** The job as JSON, or null. */
   getJob(queue: string, id: string): Promise<string | null>
@@ -150,8 +150,8 @@ export declare class NativeEngine {
   /** Appends a log line; returns the number of lines kept. */
   addLog(queue: string, id: string, line: string, keep: number): Promise<number>
   logs(queue: string, id: string): Promise<Array<string>>
-  /** `{processingRate, averageProcessingTime}` from the finished sets, as JSON. */
-  processingStats(queue: string): Promise<string>
+  /** Throughput and mean processing time, measured from the finished sets. */
+  processingStats(queue: string): Promise<ProcessingStatsResult>
   /** Workers of the queue connected to Redis (from any process, ours or BullMQ's). */
   workerCount(queue: string): Promise<number>
   /** Round-trip latency to Redis in ms. */
@@ -235,6 +235,217 @@ export interface EngineConfig {
   retryDelayOnFailover?: number
 }
 
+/** What the dead letters (jobs failed for good) are. */
+export interface FailedStatsResult {
+  /** Jobs in the failed set now, all of them. */
+  total: number
+  /** How many of the newest (at most 10,000) were read for the breakdowns. */
+  sampled: number
+  /** The sampled dead letters by job name. */
+  byJobName: Record<string, number>
+  /** The sampled dead letters by the error's class name (`Error` when it had none). */
+  byErrorType: Record<string, number>
+  /** When the oldest sampled dead letter failed, in ms since the epoch; absent when none. */
+  oldestFailure?: number
+  /** When the newest dead letter failed, in ms since the epoch; absent when none. */
+  newestFailure?: number
+  /** Jobs failed for good in the last 15 minutes. */
+  recentFailures: number
+  /** `recentFailures` per minute over those 15 minutes. */
+  recentFailureRate: number
+}
+
+/** Jobs per state now (BullMQ's `getJobCounts`, list by list). */
+export interface JobCountsResult {
+  /** Jobs in the wait list (prioritized jobs are counted apart, in `prioritized`). */
+  waiting: number
+  /** Jobs held by workers. */
+  active: number
+  /** Jobs in the completed set. */
+  completed: number
+  /** Jobs in the failed set. */
+  failed: number
+  /** Jobs in the delayed set. */
+  delayed: number
+  /** Runnable jobs ordered by priority. */
+  prioritized: number
+  /** Parents waiting for their children (BullMQ flows). */
+  waitingChildren: number
+}
+
+/** Whether a job finished, and how. */
+export interface JobFinishedResult {
+  /** -1 no such job, 0 not finished, 1 completed, 2 failed. */
+  status: number
+  /**
+   * For a completed job the stored return value's JSON text, for a failed one the failure
+   * reason; absent otherwise or when none was stored.
+   */
+  result?: string
+}
+
+/** Counters of one job name. */
+export interface JobTypeCountersResult {
+  /** Completed attempts. */
+  completed: number
+  /** Failed attempts, retried or not. */
+  failed: number
+  /** Attempts that failed for good. */
+  deadLetter: number
+  /** Failed attempts that were retried. */
+  retried: number
+}
+
+/** Summary statistics of a latency histogram. */
+export interface LatencyResult {
+  /** Mean, in ms. */
+  average: number
+  /** Median, in ms, interpolated within its histogram bucket. */
+  p50: number
+  /** 95th percentile, in ms, interpolated within its bucket. */
+  p95: number
+  /** 99th percentile, in ms, interpolated within its bucket. */
+  p99: number
+  /** Observations the figures come from; 0 means every figure is 0. */
+  count: number
+}
+
+/** The counters kept beside a metrics series (BullMQ's `metrics:<completed|failed>` hash). */
+export interface MetricsMetaResult {
+  /** Jobs counted into the series since it began. */
+  count: number
+  /** When the last point was closed, in ms since the epoch. */
+  prevTS: number
+  /** `count` at that time: the jobs of the minute in progress are `count − prevCount`. */
+  prevCount: number
+}
+
+/** A metrics series as BullMQ's `getMetrics` returns it. */
+export interface MetricsSeriesResult {
+  /** The series' counters. */
+  meta: MetricsMetaResult
+  /** Jobs finished per minute, newest minute first, one point per minute. */
+  data: Array<number>
+  /** How many points the series holds. */
+  count: number
+}
+
+/** Throughput measured from the finished sets. */
+export interface ProcessingStatsResult {
+  /** Jobs finished (completed or failed) per second over the last minute. */
+  processingRate: number
+  /** Mean of `finishedOn − processedOn` over the most recent finished jobs, in ms. */
+  averageProcessingTime: number
+}
+
+/** A queue of the key prefix: declared through `registerQueue`, or merely in use. */
+export interface QueueEntry {
+  /** The queue's name. */
+  name: string
+  /**
+   * The configuration recorded for it, as the JSON text `registerQueue` was given; absent
+   * for a queue in use but never declared.
+   */
+  config?: string
+}
+
+/** Everything known about a queue's activity, read from Redis. */
+export interface QueueMetricsResult {
+  /** The queue's name. */
+  name: string
+  /** The queue's paused flag is set. */
+  isPaused: boolean
+  /** Jobs per state now. */
+  jobCounts: JobCountsResult
+  /** Workers of the queue connected to Redis (any process, ours or BullMQ's). */
+  workers: number
+  /** Jobs completed per minute, the current (partial) minute first. */
+  completedPerMinute: Array<number>
+  /** Jobs failed for good per minute, the current (partial) minute first. */
+  failedPerMinute: Array<number>
+  /** Completed jobs per second over the last 5 minutes. */
+  throughput: number
+  /** Jobs finished (completed or failed for good) per second over the last minute. */
+  processingRate: number
+  /** Failed for good / finished over the last 5 minutes (all time when none), in [0, 1]. */
+  errorRate: number
+  /** Time attempts ran (every attempt), over all job names, in ms. */
+  processingTime: LatencyResult
+  /** Time jobs waited from runnable to their first start, over all job names, in ms. */
+  waitTime: LatencyResult
+  /** Stalled jobs recovered since the queue began. */
+  stalled: number
+  /** Age of the oldest waiting job (the next to run, unprioritized), in ms; 0 when none. */
+  oldestWaitingMs: number
+  /** Counters per job name. */
+  byJobType: Record<string, JobTypeCountersResult>
+}
+
+/** Retries as the workers counted them while they happened. */
+export interface RetryStatsResult {
+  /** Retries scheduled since the queue began (each failed attempt that was retried). */
+  totalRetries: number
+  /**
+   * Retries by the attempt number that failed, as a decimal string key ("1" = the first
+   * attempt).
+   */
+  byAttempt: Record<string, number>
+  /** Retries by the failing error's class name (`Error` when it had none). */
+  byErrorType: Record<string, number>
+  /** Mean delay before a retry, in ms. */
+  averageRetryDelay: number
+  /** Jobs that needed a retry and then completed. */
+  retriedSucceeded: number
+  /** Jobs that needed a retry and then failed for good. */
+  retriedFailed: number
+  /**
+   * `retriedSucceeded / (retriedSucceeded + retriedFailed)`, in [0, 1]; 0 when none
+   * finished.
+   */
+  retrySuccessRate: number
+}
+
+/** The first iteration a new or replaced scheduler queued. */
+export interface ScheduledIteration {
+  /** The iteration's job id, `repeat:<scheduler>:<due ms>`. */
+  jobId: string
+  /** When it is due, in ms since the epoch. */
+  next: number
+}
+
+/** A job scheduler as stored. */
+export interface SchedulerRecord {
+  /** The scheduler's id (its iterations are `repeat:<key>:<due ms>`). */
+  key: string
+  /** The name its iterations get. */
+  name: string
+  /**
+   * When the next iteration is due, in ms since the epoch; absent while it is being
+   * removed.
+   */
+  next?: number
+  /** Iterations created so far, when stored. */
+  iterationCount?: number
+  /** Cron pattern, for a cron scheduler. */
+  pattern?: string
+  /** Interval in ms, for an `every` scheduler. */
+  every?: number
+  /** IANA time zone the cron pattern is read in (UTC when absent). */
+  tz?: string
+  /** Most iterations to create, when limited. */
+  limit?: number
+  /** No iteration before this time, in ms since the epoch. */
+  startDate?: number
+  /** No iteration after this time, in ms since the epoch. */
+  endDate?: number
+  /** Phase of an `every` scheduler in ms: iterations fall on `k × every + offset`. */
+  offset?: number
+  /** Template data of the iterations, as JSON text (`{}` when none was stored). */
+  data: string
+  /** Template job options of the iterations, as JSON text (`{}` when none were stored). */
+  opts: string
+}
+
 /** Worker settings, in milliseconds at this boundary. */
 export interface WorkerConfig {
   concurrency?: number
@@ -262,6 +473,38 @@ export interface WorkerConfig {
   timeoutMs?: number
   /** Per-minute points kept in BullMQ's metrics keys (default 1440; 0 writes none). */
   metricPoints?: number
+}
+
+/** A worker of any process, as its last heartbeat in the registry describes it. */
+export interface WorkerRecord {
+  /** The worker's id, unique across processes. */
+  id: string
+  /** The queue it works on. */
+  queue: string
+  /** The worker's `name` option, when it has one. */
+  name?: string
+  /** The operating-system process id of its process. */
+  pid: number
+  /** The host name of its machine. */
+  host: string
+  /** Jobs it runs at once, at most. */
+  concurrency: number
+  /** When it started, in ms since the epoch. */
+  startedAt: number
+  /** When it last started or finished a job, in ms since the epoch. */
+  lastActivity: number
+  /** Jobs it completed. */
+  processedJobs: number
+  /** Attempts of its that failed (retried or not). */
+  failedJobs: number
+  /** It was paused and fetches nothing. */
+  paused: boolean
+  /** Its last round trip to Redis failed. */
+  errored: boolean
+  /** When its last heartbeat was written, in ms since the epoch. */
+  lastHeartbeat: number
+  /** `active`, `paused`, `error`, or `stale` (no heartbeat for a while). */
+  status: string
 }
 
 /** Counters for a worker's status. */

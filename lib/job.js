@@ -426,8 +426,8 @@ class Job {
       (async () => {
         // listening before reading: an outcome lands either in the events or in the read
         if (typeof queueEvents.waitUntilReady === 'function') await queueEvents.waitUntilReady();
-        const [status, result] = JSON.parse(await call(native.jobFinished(this.queueName, jobId)));
-        if (status === 1) finish(resolve, result === null ? null : returnValue(result));
+        const { status, result } = await call(native.jobFinished(this.queueName, jobId));
+        if (status === 1) finish(resolve, result == null ? null : returnValue(result));
         else if (status === 2) finish(reject, new Error(result ?? ''));
         else if (status === -1) finish(reject, new JobNotFoundError(`job ${jobId} not found in queue ${this.queueName}`));
       })().catch((err) => finish(reject, err));

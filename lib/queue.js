@@ -13,6 +13,7 @@ const { ValidationError, ClosedError, JobStateError, JobNotFoundError } = requir
 const { AddBatcher } = require('./add-batcher');
 const { call, checkQueueName, checkJobId, keepBadNumbers } = require('./input');
 const { repeatSchedule } = require('./repeat');
+const wire = require('./wire');
 
 /** The states getJobs and getJobCounts use when none are given (BullMQ's list). */
 const DEFAULT_TYPES = ['active', 'completed', 'delayed', 'failed', 'prioritized', 'waiting', 'waiting-children'];
@@ -520,7 +521,7 @@ class Queue extends EventEmitter {
       `"opts":${JSON.stringify(plainObject(t.opts, 'jobTemplate.opts'), keepBadNumbers)},` +
       `"repeat":${JSON.stringify(r, keepBadNumbers)}}`;
     const native = await this.native();
-    const { jobId } = JSON.parse(await call(native.upsertScheduler(this.name, payload)));
+    const { jobId } = await call(native.upsertScheduler(this.name, payload));
     return this.getJob(jobId);
   }
 
@@ -529,7 +530,7 @@ class Queue extends EventEmitter {
     integer(start, 'start');
     integer(end, 'end');
     const native = await this.native();
-    const list = JSON.parse(await call(native.schedulers(this.name))).map(schedulerJson);
+    const list = (await call(native.schedulers(this.name))).map((s) => schedulerJson(wire.decodeScheduler(s)));
     if (!asc) list.reverse();
     const from = start < 0 ? Math.max(list.length + start, 0) : start;
     const to = end < 0 ? list.length + end : end;
@@ -556,7 +557,7 @@ class Queue extends EventEmitter {
    * LIST fields with `name` the queue's name and `rawname` the connection's. */
   async getWorkers() {
     const native = await this.native();
-    return JSON.parse(await call(native.workerClients(this.name)));
+    return call(native.workerClients(this.name));
   }
 
   async getWorkersCount() {
@@ -572,7 +573,7 @@ class Queue extends EventEmitter {
     integer(start, 'start');
     integer(end, 'end');
     const native = await this.native();
-    return JSON.parse(await call(native.metricsSeries(this.name, type, start, end)));
+    return call(native.metricsSeries(this.name, type, start, end));
   }
 
   /** Trims the events stream to about `maxLength` entries; returns how many went. */

@@ -5,6 +5,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::errors::{to_js, validation};
+use crate::results::{FailedStatsResult, RetryStatsResult};
 use crate::{jobs_json, NativeEngine};
 
 #[napi]
@@ -38,17 +39,17 @@ impl NativeEngine {
         Ok(n as f64)
     }
 
-    /// `FailedStats` as JSON.
+    /// What the dead letters are: totals, breakdowns by job name and error class, recency.
     #[napi]
-    pub async fn failed_stats(&self, queue: String) -> Result<String> {
+    pub async fn failed_stats(&self, queue: String) -> Result<FailedStatsResult> {
         let stats = self.queue(&queue)?.failed_stats().await.map_err(to_js)?;
-        Ok(serde_json::to_string(&stats).expect("serialises"))
+        Ok(stats.into())
     }
 
-    /// `RetryStats` as JSON.
+    /// Retries as the workers counted them: totals, by attempt and error class, outcomes.
     #[napi]
-    pub async fn retry_stats(&self, queue: String) -> Result<String> {
+    pub async fn retry_stats(&self, queue: String) -> Result<RetryStatsResult> {
         let stats = self.queue(&queue)?.retry_stats().await.map_err(to_js)?;
-        Ok(serde_json::to_string(&stats).expect("serialises"))
+        Ok(stats.into())
     }
 }

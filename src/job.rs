@@ -4,11 +4,12 @@
 
 use std::time::Duration;
 
-use job_queue_core::job_control::{Finished, FinishedSet};
+use job_queue_core::job_control::FinishedSet;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::errors::{to_js, validation};
+use crate::results::JobFinishedResult;
 use crate::NativeEngine;
 
 /// A JS number of ms that must be finite and non-negative.
@@ -30,19 +31,11 @@ impl NativeEngine {
         Ok(state.as_str().to_owned())
     }
 
-    /// Whether the job finished, as JSON `[status, result]`: status -1 missing, 0 not
-    /// finished, 1 completed (result: the stored return value's JSON text, or null), 2 failed
-    /// (result: the failure reason, or null).
+    /// Whether the job finished, and with what result.
     #[napi]
-    pub async fn job_finished(&self, queue: String, id: String) -> Result<String> {
+    pub async fn job_finished(&self, queue: String, id: String) -> Result<JobFinishedResult> {
         let finished = self.queue(&queue)?.finished(&id).await.map_err(to_js)?;
-        let pair = match finished {
-            Finished::Missing => serde_json::json!([-1, null]),
-            Finished::No => serde_json::json!([0, null]),
-            Finished::Completed(v) => serde_json::json!([1, v]),
-            Finished::Failed(r) => serde_json::json!([2, r]),
-        };
-        Ok(pair.to_string())
+        Ok(finished.into())
     }
 
     /// Replaces the job's data (JSON text of an object).

@@ -12,6 +12,7 @@ mod observability;
 mod operations;
 mod queue;
 mod queue_events;
+mod results;
 mod scheduling;
 mod worker_control;
 
@@ -282,11 +283,11 @@ impl NativeEngine {
         Ok(serde_json::json!({ "opts": opts, "jobs": jobs }).to_string())
     }
 
-    /// Job counts per state, as JSON.
+    /// Job counts per state.
     #[napi]
-    pub async fn counts(&self, queue: String) -> Result<String> {
+    pub async fn counts(&self, queue: String) -> Result<results::JobCountsResult> {
         let counts = self.queue(&queue)?.counts().await.map_err(to_js)?;
-        Ok(serde_json::to_string(&counts).expect("counts serialise"))
+        Ok(counts.into())
     }
 
     #[napi]
@@ -340,15 +341,15 @@ impl NativeEngine {
         self.queue(&queue)?.logs(&id).await.map_err(to_js)
     }
 
-    /// `{processingRate, averageProcessingTime}` from the finished sets, as JSON.
+    /// Throughput and mean processing time, measured from the finished sets.
     #[napi]
-    pub async fn processing_stats(&self, queue: String) -> Result<String> {
+    pub async fn processing_stats(&self, queue: String) -> Result<results::ProcessingStatsResult> {
         let stats = self
             .queue(&queue)?
             .processing_stats()
             .await
             .map_err(to_js)?;
-        Ok(serde_json::to_string(&stats).expect("stats serialise"))
+        Ok(stats.into())
     }
 
     /// Workers of the queue connected to Redis (from any process, ours or BullMQ's).

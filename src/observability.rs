@@ -16,6 +16,7 @@ use tracing_subscriber::Layer;
 
 use crate::dispatch::ProcessFn;
 use crate::errors::to_js;
+use crate::results::QueueMetricsResult;
 use crate::NativeEngine;
 
 /// `(json) => void`, not keeping Node alive: log lines and stream events are not a reason to
@@ -59,12 +60,11 @@ impl NativeEngine {
 
 #[napi]
 impl NativeEngine {
-    /// The queue's metrics (counts, per-minute series, rates, latencies, counters by job
-    /// type), as JSON.
+    /// The queue's metrics: counts, per-minute series, rates, latencies, counters by job
+    /// type.
     #[napi]
-    pub async fn queue_metrics(&self, queue: String) -> Result<String> {
-        let m = self.metrics_of(&queue).await?;
-        Ok(serde_json::to_string(&m).expect("serialises"))
+    pub async fn queue_metrics(&self, queue: String) -> Result<QueueMetricsResult> {
+        Ok(self.metrics_of(&queue).await?.into())
     }
 
     /// The Prometheus text exposition of `queues`' metrics.

@@ -8,6 +8,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::errors::{to_js, validation};
+use crate::results::{QueueEntry, WorkerRecord};
 use crate::NativeEngine;
 
 /// Periodic cleanup settings, in ms at this boundary.
@@ -118,18 +119,21 @@ impl NativeEngine {
             .map_err(to_js)
     }
 
-    /// Every queue of the prefix as JSON `[[name, config JSON | null]]`.
+    /// Every queue of the prefix, declared or merely in use.
     #[napi]
-    pub async fn queues(&self) -> Result<String> {
+    pub async fn queues(&self) -> Result<Vec<QueueEntry>> {
         let list = self.engine()?.queues().await.map_err(to_js)?;
-        Ok(serde_json::to_string(&list).expect("serialises"))
+        Ok(list
+            .into_iter()
+            .map(|(name, config)| QueueEntry { name, config })
+            .collect())
     }
 
-    /// Every registered worker of every process, as a JSON array.
+    /// Every registered worker of every process.
     #[napi]
-    pub async fn workers(&self) -> Result<String> {
+    pub async fn workers(&self) -> Result<Vec<WorkerRecord>> {
         let list = self.engine()?.workers().await.map_err(to_js)?;
-        Ok(serde_json::to_string(&list).expect("serialises"))
+        Ok(list.into_iter().map(WorkerRecord::from).collect())
     }
 
     /// Asks a worker of any process to pause or resume; false if it is not registered.

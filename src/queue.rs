@@ -2,11 +2,14 @@
 //! counts by state, drain, clean, retryJobs / promoteJobs batches, metrics, events trimming,
 //! meta and worker connections. Each converts its arguments and forwards to the engine.
 
+use std::collections::BTreeMap;
+
 use job_queue_core::queue_admin::JobState;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::errors::{to_js, validation};
+use crate::results::MetricsSeriesResult;
 use crate::{jobs_json, NativeEngine};
 
 fn states(names: &[String]) -> Result<Vec<JobState>> {
@@ -131,7 +134,7 @@ impl NativeEngine {
         q.set_meta(max_len, version.as_deref()).await.map_err(to_js)
     }
 
-    /// BullMQ's getMetrics result for `completed` or `failed`, as JSON.
+    /// BullMQ's getMetrics result for `completed` or `failed`.
     #[napi]
     pub async fn metrics_series(
         &self,
@@ -139,19 +142,20 @@ impl NativeEngine {
         kind: String,
         start: i64,
         end: i64,
-    ) -> Result<String> {
+    ) -> Result<MetricsSeriesResult> {
         let q = self.queue(&queue)?;
         let m = q
             .metrics_series(&kind, start as isize, end as isize)
             .await
             .map_err(to_js)?;
-        Ok(serde_json::to_string(&m).expect("metrics serialise"))
+        Ok(m.into())
     }
 
-    /// The queue's worker connections from CLIENT LIST, as a JSON array of field maps.
+    /// The queue's worker connections from CLIENT LIST, one map of CLIENT LIST's fields
+    /// (`id`, `addr`, `name`, `age` in seconds, ...) per connection, values as Redis gives
+    /// them.
     #[napi]
-    pub async fn worker_clients(&self, queue: String) -> Result<String> {
-        let list = self.queue(&queue)?.worker_clients().await.map_err(to_js)?;
-        Ok(serde_json::to_string(&list).expect("clients serialise"))
+    pub async fn worker_clients(&self, queue: String) -> Result<Vec<BTreeMap<String, String>>> {
+        self.queue(&queue)?.worker_clients().await.map_err(to_js)
     }
 }

@@ -9,6 +9,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::errors::{to_js, validation};
+use crate::results::{ScheduledIteration, SchedulerRecord};
 use crate::{jobs_json, NativeEngine};
 
 #[derive(Deserialize)]
@@ -28,9 +29,13 @@ struct SchedulerPayload<'a> {
 impl NativeEngine {
     /// Creates or replaces a job scheduler. `payload` is `{defaults, id, name, data, opts,
     /// repeat}` (repeat in BullMQ's shape: `pattern` or `every`, `tz`, `startDate`, `endDate`,
-    /// `limit`, `immediately`). Returns JSON `{jobId, next}` of the first iteration.
+    /// `limit`, `immediately`). Returns the first iteration it queued.
     #[napi]
-    pub async fn upsert_scheduler(&self, queue: String, payload: String) -> Result<String> {
+    pub async fn upsert_scheduler(
+        &self,
+        queue: String,
+        payload: String,
+    ) -> Result<ScheduledIteration> {
         let q = self.queue(&queue)?;
         let input: SchedulerPayload =
             serde_json::from_str(&payload).map_err(|e| validation("schedule", e))?;
@@ -50,14 +55,14 @@ impl NativeEngine {
             .upsert_scheduler(&input.id, &input.repeat, &template)
             .await
             .map_err(to_js)?;
-        Ok(serde_json::to_string(&scheduled).expect("serialises"))
+        Ok(scheduled.into())
     }
 
-    /// The queue's schedulers, soonest first, as a JSON array.
+    /// The queue's schedulers, soonest first.
     #[napi]
-    pub async fn schedulers(&self, queue: String) -> Result<String> {
+    pub async fn schedulers(&self, queue: String) -> Result<Vec<SchedulerRecord>> {
         let list = self.queue(&queue)?.schedulers().await.map_err(to_js)?;
-        Ok(serde_json::to_string(&list).expect("serialises"))
+        Ok(list.into_iter().map(SchedulerRecord::from).collect())
     }
 
     /// Deletes a scheduler and its iteration that has not started; false if there was none.

@@ -144,7 +144,13 @@ async function native(): Promise<void> {
   nativeWorker.complete([1], ['null']);
   nativeWorker.fail([1], ['TypeError'], ['m'], [null], [false]);
   await w.close(10);
-  const upserted: string = await engine.upsertScheduler('q', '{}');
+  const upserted: string = (await engine.upsertScheduler('q', '{}')).jobId;
+  const next: number = (await engine.upsertScheduler('q', '{}')).next;
+  const waiting: number = (await engine.counts('q')).waiting;
+  const statuses: string[] = (await engine.workers()).map((w) => w.status);
+  void next;
+  void waiting;
+  void statuses;
   const removed: boolean = await engine.removeScheduler('q', 'id');
   await engine.changePriority('q', '1', 2);
   await engine.changeDelay('q', '1', 2);

@@ -221,7 +221,7 @@ class DeadLetterHandlerImpl {
   async getFailedJobStatistics(queueName) {
     checkQueueName(queueName);
     const native = await this._ctx.engine();
-    const s = JSON.parse(await call(native.failedStats(queueName)));
+    const s = await call(native.failedStats(queueName));
     const date = (ms) => (ms == null ? undefined : new Date(ms));
     return {
       queueName,

@@ -9,6 +9,7 @@ const { ValidationError, JobNotFoundError, JobStateError } = require('../errors'
 const { AddBatcher } = require('../add-batcher');
 const { call, checkQueueName, checkJobId, serialiseData, serialiseOptions, keepBadNumbers } = require('../input');
 const { repeatSchedule } = require('../repeat');
+const wire = require('../wire');
 
 /** What recurring jobs keep of finished iterations unless told otherwise (the design's). */
 const RECURRING_KEEP = { removeOnComplete: 10, removeOnFail: 5 };
@@ -250,7 +251,7 @@ class JobSchedulerImpl {
       `"name":${JSON.stringify(jobName)},"data":${serialiseData(data)},` +
       `"opts":${JSON.stringify(opts, keepBadNumbers)},"repeat":${JSON.stringify(repeat, keepBadNumbers)}}`;
     const native = await this._ctx.engine();
-    const { jobId, next } = JSON.parse(await call(native.upsertScheduler(queueName, payload)));
+    const { jobId, next } = await call(native.upsertScheduler(queueName, payload));
     this._queues.markKnown(queueName);
     return {
       id: schedulerId,
@@ -272,8 +273,8 @@ class JobSchedulerImpl {
   async getRecurringJobs(queueName) {
     checkQueueName(queueName);
     const native = await this._ctx.engine();
-    const list = JSON.parse(await call(native.schedulers(queueName)));
-    return list.filter((s) => s.next != null).map((s) => repeatableJob(s, queueName));
+    const list = await call(native.schedulers(queueName));
+    return list.filter((s) => s.next != null).map((s) => repeatableJob(wire.decodeScheduler(s), queueName));
   }
 
   /**

@@ -87,7 +87,7 @@ class JobQueueMetricsImpl {
   async engineQueueMetrics(queueName) {
     checkQueueName(queueName);
     const native = await this._ctx.engine();
-    const m = JSON.parse(await call(native.queueMetrics(queueName)));
+    const m = await call(native.queueMetrics(queueName));
     m.averageProcessingTime = m.processingTime.average;
     const c = m.jobCounts;
     m.waiting = c.waiting + c.prioritized;

@@ -189,8 +189,8 @@ class QueueManagerImpl {
       this._refreshing = (async () => {
         try {
           const native = await this._ctx.engine();
-          const list = JSON.parse(await call(native.queues()));
-          for (const [name, config] of list) {
+          const list = await call(native.queues());
+          for (const { name, config } of list) {
             this.markKnown(name);
             if (config && !this._declared.has(name) && !this._objects.has(name)) {
               this._objects.set(name, this._queueFor(name, JSON.parse(config)));
@@ -263,14 +263,13 @@ class QueueManagerImpl {
   async getQueueStatus(queueName) {
     const native = await this._ctx.engine();
     await this.requireQueue(native, queueName);
-    const [countsText, isPaused, workers, statsText, health] = await Promise.all([
+    const [c, isPaused, workers, stats, health] = await Promise.all([
       call(native.counts(queueName)),
       call(native.isPaused(queueName)),
       call(native.workerCount(queueName)),
       call(native.processingStats(queueName)),
       this._health(queueName),
     ]);
-    const c = JSON.parse(countsText);
     // jobCounts: BullMQ's getJobCounts, list by list (prioritized jobs apart from waiting);
     // counts: the design's backlog view (its `status.counts.waiting > 1000` check), where
     // waiting is every job ready to run, prioritized ones included
@@ -283,7 +282,6 @@ class QueueManagerImpl {
       prioritized: c.prioritized,
     };
     const counts = { ...jobCounts, waiting: c.waiting + c.prioritized };
-    const stats = JSON.parse(statsText);
     return {
       name: queueName,
       isPaused,
@@ -300,7 +298,7 @@ class QueueManagerImpl {
   async requireQueue(native, queueName) {
     checkQueueName(queueName);
     if (this._known.has(queueName)) return;
-    const counts = JSON.parse(await call(native.counts(queueName)));
+    const counts = await call(native.counts(queueName));
     const any = Object.values(counts).some((n) => n > 0);
     if (!any && !(await call(native.isPaused(queueName)))) throw new QueueNotFoundError(queueName);
     this.markKnown(queueName);

@@ -112,7 +112,7 @@ class RetryHandlerImpl {
   async getRetryStatistics(queueName) {
     checkQueueName(queueName);
     const native = await this._ctx.engine();
-    const s = JSON.parse(await call(native.retryStats(queueName)));
+    const s = await call(native.retryStats(queueName));
     return {
       queueName,
       totalRetries: s.totalRetries,

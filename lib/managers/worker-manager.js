@@ -304,7 +304,7 @@ class WorkerManagerImpl {
    * of one queue. */
   async getAllWorkers(queueName) {
     const native = await this._ctx.engine();
-    const list = JSON.parse(await call(native.workers()));
+    const list = await call(native.workers());
     return list.filter((w) => !queueName || w.queue === queueName).map(fromRegistry);
   }
 
@@ -336,7 +336,7 @@ class WorkerManagerImpl {
 
   async _registryEntry(workerId) {
     const native = await this._ctx.engine();
-    return JSON.parse(await call(native.workers())).find((w) => w.id === workerId);
+    return (await call(native.workers())).find((w) => w.id === workerId);
   }
 
   /**
