@@ -7,7 +7,8 @@ use std::sync::Mutex;
 use job_queue_core::worker::{Dispatched, Dispatcher, WorkerEvent};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use serde_json::json;
+
+use crate::wire;
 
 /// `(batch JSON) => void`, called on the JS thread. Strong, so a running worker keeps Node
 /// alive; released by `close()`.
@@ -44,43 +45,10 @@ impl JsDispatcher {
 
 impl Dispatcher for JsDispatcher {
     fn dispatch(&self, jobs: Vec<Dispatched>) {
-        let text = serde_json::to_string(&jobs).expect("jobs serialise");
-        Self::send(&self.process, text);
+        Self::send(&self.process, wire::encode_job_batch(&jobs));
     }
 
     fn events(&self, events: Vec<WorkerEvent>) {
-        let list: Vec<serde_json::Value> = events
-            .into_iter()
-            .map(|e| match e {
-                WorkerEvent::Completed {
-                    handle,
-                    id,
-                    return_value,
-                } => {
-                    json!({"type": "completed", "handle": handle, "id": id, "result": return_value})
-                }
-                WorkerEvent::Failed {
-                    handle,
-                    id,
-                    name,
-                    error_name,
-                    reason,
-                    retrying,
-                } => json!({"type": "failed", "handle": handle, "id": id, "name": name, "errorName": error_name,
-                            "reason": reason, "retrying": retrying}),
-                WorkerEvent::TimedOut { handle, id } => {
-                    json!({"type": "timedOut", "handle": handle, "id": id})
-                }
-                WorkerEvent::Stalled { id } => json!({"type": "stalled", "id": id}),
-                WorkerEvent::Drained => json!({"type": "drained"}),
-                WorkerEvent::Error { message } => json!({"type": "error", "message": message}),
-                WorkerEvent::JobError {
-                    handle,
-                    id,
-                    message,
-                } => json!({"type": "error", "handle": handle, "id": id, "message": message}),
-            })
-            .collect();
-        Self::send(&self.events, serde_json::Value::Array(list).to_string());
+        Self::send(&self.events, wire::encode_worker_events(events));
     }
 }

@@ -14,6 +14,7 @@ mod queue;
 mod queue_events;
 mod results;
 mod scheduling;
+mod wire;
 mod worker_control;
 
 use std::sync::{Arc, Mutex};
@@ -25,9 +26,7 @@ use job_queue_core::worker::{Failure, Outcome, Prefetch, Worker, WorkerOptions};
 use job_queue_core::{Engine, Queue, RedisConfig, RetryPolicy};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use serde::Deserialize;
-use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use dispatch::{EventsFn, JsDispatcher, ProcessFn};
 use errors::{to_js, validation};
@@ -46,7 +45,7 @@ fn init() {
 
 /// A list of jobs as the JSON array the JS side parses.
 fn jobs_json(jobs: job_queue_core::Result<Vec<job_queue_core::job::Job>>) -> Result<String> {
-    Ok(serde_json::to_string(&jobs.map_err(to_js)?).expect("jobs serialise"))
+    Ok(wire::encode_jobs(&jobs.map_err(to_js)?))
 }
 
 /// Where Redis is and how keys are named.
@@ -119,27 +118,6 @@ pub struct WorkerStatsJs {
 pub struct NativeEngine {
     engine: Mutex<Option<Engine>>,
     max_data: usize,
-}
-
-#[derive(Deserialize)]
-struct AddPayload<'a> {
-    /// Option layers merged under each job's own options: coordinator, then queue defaults.
-    #[serde(default)]
-    defaults: Vec<Map<String, Value>>,
-    #[serde(borrow)]
-    jobs: Vec<JobInput<'a>>,
-    /// Accept any JSON as data, as BullMQ's Queue does (the coordinator sends objects only).
-    #[serde(default, rename = "anyData")]
-    any_data: bool,
-}
-
-#[derive(Deserialize)]
-struct JobInput<'a> {
-    name: String,
-    #[serde(borrow)]
-    data: &'a RawValue,
-    #[serde(default)]
-    opts: Map<String, Value>,
 }
 
 fn parse_keep(json: Option<&str>, field: &str) -> Result<KeepPolicy> {
@@ -231,8 +209,7 @@ impl NativeEngine {
         all_or_nothing: bool,
     ) -> Result<String> {
         let q = self.queue(&queue)?;
-        let input: AddPayload =
-            serde_json::from_str(&payload).map_err(|e| validation("jobs", e))?;
+        let input = wire::decode_add_payload(&payload).map_err(|e| validation("jobs", e))?;
         let preparer = Preparer::new(
             input.defaults,
             self.max_data,
@@ -259,10 +236,10 @@ impl NativeEngine {
         let added = q.add(&requests).await.map_err(to_js)?;
         let mut opts: Vec<&str> = Vec::new();
         let mut default_index = None;
-        let jobs: Vec<Value> = outcomes
+        let jobs: Vec<wire::AddEntry> = outcomes
             .into_iter()
             .map(|outcome| match outcome {
-                Err(reason) => reason,
+                Err(reason) => wire::AddEntry::Refused(reason),
                 Ok((i, plain)) => {
                     let r = &requests[i];
                     let index = match (plain, default_index) {
@@ -276,11 +253,16 @@ impl NativeEngine {
                         }
                     };
                     let (id, created) = &added[i];
-                    serde_json::json!([id, created, r.options.timestamp.unwrap_or(r.now_ms), index])
+                    wire::AddEntry::Added {
+                        id,
+                        created: *created,
+                        timestamp: r.options.timestamp.unwrap_or(r.now_ms),
+                        opts: index,
+                    }
                 }
             })
             .collect();
-        Ok(serde_json::json!({ "opts": opts, "jobs": jobs }).to_string())
+        Ok(wire::encode_add_result(&opts, jobs))
     }
 
     /// Job counts per state.
@@ -299,7 +281,7 @@ impl NativeEngine {
     #[napi]
     pub async fn get_job(&self, queue: String, id: String) -> Result<Option<String>> {
         let job = self.queue(&queue)?.get_job(&id).await.map_err(to_js)?;
-        Ok(job.map(|j| j.to_json()))
+        Ok(job.as_ref().map(wire::encode_job))
     }
 
     /// Failed jobs, newest first, ranks `start..=end`, as a JSON array.

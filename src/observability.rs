@@ -23,19 +23,6 @@ use crate::NativeEngine;
 /// stay up.
 type WeakFn = ThreadsafeFunction<String, (), String, Status, false, true>;
 
-/// Entries of a queue's events stream as the JSON the JS side reads: `[[id, {field: value}]]`.
-pub(crate) fn events_json(entries: Vec<job_queue_core::events::StreamEvent>) -> String {
-    let batch: Vec<serde_json::Value> = entries
-        .into_iter()
-        .map(|(id, fields)| {
-            let obj: serde_json::Map<String, serde_json::Value> =
-                fields.into_iter().map(|(k, v)| (k, v.into())).collect();
-            serde_json::json!([id, obj])
-        })
-        .collect();
-    serde_json::Value::Array(batch).to_string()
-}
-
 /// A queue's events stream being followed; `close()` stops it.
 #[napi]
 pub struct NativeEventWatch {
@@ -93,7 +80,7 @@ impl NativeEngine {
             .engine()?
             .watch_events(&queue, from, move |entries| {
                 callback.call(
-                    events_json(entries),
+                    crate::wire::encode_stream_events(entries),
                     ThreadsafeFunctionCallMode::NonBlocking,
                 ) == Status::Ok
             })

@@ -9,7 +9,8 @@ use napi_derive::napi;
 
 use crate::dispatch::ProcessFn;
 use crate::errors::to_js;
-use crate::observability::{events_json, NativeEventWatch};
+use crate::observability::NativeEventWatch;
+use crate::wire;
 use crate::NativeEngine;
 
 #[napi]
@@ -36,7 +37,7 @@ impl NativeEngine {
             .engine()?
             .watch_events_blocking(&queue, from, block, move |entries| {
                 callback.call(
-                    events_json(entries),
+                    wire::encode_stream_events(entries),
                     ThreadsafeFunctionCallMode::NonBlocking,
                 ) == Status::Ok
             })
