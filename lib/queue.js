@@ -214,8 +214,8 @@ class Queue extends EventEmitter {
    * `native` is the engine to use (default: this queue's, refused once closing). */
   async _addTexts(texts, allOrNothing = true, native) {
     const engine = native ?? (await this.native());
-    const payload = `{"defaults":[${JSON.stringify(this.jobsOpts, keepBadNumbers)}],"anyData":true,"jobs":[${texts.join(',')}]}`;
-    return JSON.parse(await call(engine.addJobs(this.name, payload, allOrNothing)));
+    const payload = wire.encodeAddPayload(`[${JSON.stringify(this.jobsOpts, keepBadNumbers)}]`, texts, true);
+    return wire.decodeAddResult(await call(engine.addJobs(this.name, payload, allOrNothing)));
   }
 
   /** The job an add returned: the new one, or the stored one for an existing custom id.

@@ -13,6 +13,7 @@ const Jobs = require('./job');
 const { isUnrecoverable, TimeoutError, ValidationError, RateLimitError, RATE_LIMIT_ERROR } = require('./errors');
 const { call, checkQueueName } = require('./input');
 const { DEFAULT_PREFIX, engineConfig, acquireEngine } = require('./connection');
+const wire = require('./wire');
 
 /** Longest wait `close()` allows running jobs (the engine takes a u32 of ms): ~24 days. */
 const NO_TIMEOUT = 2 ** 31 - 1;
@@ -309,7 +310,7 @@ class Worker extends EventEmitter {
     }
     let batch;
     try {
-      batch = JSON.parse(text);
+      batch = wire.decodeJobBatch(text);
     } catch (err) {
       this._error(err);
       return;
@@ -452,7 +453,7 @@ class Worker extends EventEmitter {
   _onEvents(text) {
     let events;
     try {
-      events = JSON.parse(text);
+      events = wire.decodeWorkerEvents(text);
     } catch (err) {
       this._error(err);
       return;

@@ -149,9 +149,9 @@ class JobSchedulerImpl {
   }
 
   async _send(queueName, parts, allOrNothing) {
-    const payload = `{"defaults":${this._queues.defaultsText(queueName)},"jobs":[${parts.join(',')}]}`;
+    const payload = wire.encodeAddPayload(this._queues.defaultsText(queueName), parts);
     const native = await this._ctx.engine();
-    const result = JSON.parse(await call(native.addJobs(queueName, payload, allOrNothing)));
+    const result = wire.decodeAddResult(await call(native.addJobs(queueName, payload, allOrNothing)));
     this._queues.markKnown(queueName);
     return result;
   }
