@@ -461,6 +461,8 @@ pub struct StoredOptions {
     pub stack_trace_limit: Option<usize>,
     /// `timeoutMs`: an attempt running longer fails with a timeout.
     pub timeout: Option<Duration>,
+    /// `traceId`, when it is a string: carried on the worker's events for logging.
+    pub trace_id: Option<String>,
 }
 
 impl StoredOptions {
@@ -489,6 +491,7 @@ impl StoredOptions {
                 .and_then(Value::as_f64)
                 .filter(|t| *t > 0.0)
                 .map(|t| Duration::from_millis(t as u64)),
+            trace_id: o.get("traceId").and_then(Value::as_str).map(str::to_owned),
         }
     }
 }
