@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::queue::{JobCounts, Queue};
+pub use crate::scripts::{MetricsFlush, NO_METRICS};
 use crate::time::now_ms;
 
 /// Upper bounds (ms) of the histogram buckets; a last, unbounded bucket follows.
@@ -51,25 +52,6 @@ pub struct MetricsBatch {
     /// When the oldest unsent increment was recorded.
     since: Option<Instant>,
 }
-
-/// Increments sent with one script call: jobs completed and failed for good (for BullMQ's
-/// per-minute lists) and `metrics:jq` fields.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct MetricsFlush {
-    /// Jobs completed, for BullMQ's per-minute `metrics:completed` list.
-    pub completed: u64,
-    /// Jobs failed for good, for BullMQ's per-minute `metrics:failed` list.
-    pub failed: u64,
-    /// Increments of `metrics:jq` fields (see the module docs for the field names).
-    pub fields: BTreeMap<String, i64>,
-}
-
-/// A flush with nothing in it, for calls that carry no metrics.
-pub static NO_METRICS: MetricsFlush = MetricsFlush {
-    completed: 0,
-    failed: 0,
-    fields: BTreeMap::new(),
-};
 
 /// What happened to one attempt, for [`MetricsBatch::record`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
