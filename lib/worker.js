@@ -382,8 +382,10 @@ class Worker extends EventEmitter {
     job.failedReason = error.message;
     // job.discard() makes this failure final, as in BullMQ
     const unrecoverable = job.discarded === true || isUnrecoverable(error, this._nonRetryable);
+    // Whether to ask a custom backoff strategy for a delay (BullMQ asks only when attempts
+    // remain). Retry-or-fail itself is the engine's decision: its 'failed' event says which,
+    // and the failure is logged from there.
     const final = unrecoverable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    if (this._logger) this._logFailure(job, error, final);
     const name = typeof error.name === 'string' ? error.name : null;
     const stack = typeof error.stack === 'string' ? error.stack : null;
     const backoff = job.opts.backoff;
@@ -427,19 +429,23 @@ class Worker extends EventEmitter {
     }
   }
 
-  _logFailure(job, error, final) {
+  /** Logs a failed attempt as the engine settled it: `e` is its 'failed' event, which says
+   * whether a retry follows (and after how long) and carries the job's trace id. */
+  _logFailure(e, error) {
     // A retried attempt is routine (debug); the last one is worth a warning.
-    const level = final ? 'warn' : 'debug';
+    const level = e.retrying ? 'debug' : 'warn';
     if (!this._logger.enabled(level)) return;
-    this._logger[level](final ? 'job failed' : 'job attempt failed, will retry', {
+    const fields = {
       queue: this.name,
-      jobId: job.id,
-      jobName: job.name,
-      traceId: job.traceId,
+      jobId: e.id,
+      jobName: e.name,
+      traceId: e.traceId ?? undefined,
       workerId: this.id,
-      attempt: job.attemptsMade + 1,
+      attempt: e.attempt,
       error: `${error.name}: ${error.message}`,
-    });
+    };
+    if (e.retrying) fields.retryDelayMs = e.retryDelayMs;
+    this._logger[level](e.retrying ? 'job attempt failed, will retry' : 'job failed', fields);
   }
 
   _schedule() {
@@ -486,6 +492,7 @@ class Worker extends EventEmitter {
             if (e.errorName) error.name = e.errorName;
             if (job) job.failedReason = e.reason;
           }
+          if (this._logger) this._logFailure(e, error);
           if (this.listenerCount('failed') > 0) {
             this.emit('failed', job, error, 'active', { retrying: e.retrying, name: e.name, jobId: e.id });
           }

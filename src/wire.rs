@@ -104,8 +104,13 @@ pub(crate) fn encode_worker_events(events: Vec<WorkerEvent>) -> String {
                 error_name,
                 reason,
                 retrying,
+                retry_delay,
+                attempt,
+                trace_id,
             } => json!({"type": "failed", "handle": handle, "id": id, "name": name, "errorName": error_name,
-                        "reason": reason, "retrying": retrying}),
+                        "reason": reason, "retrying": retrying,
+                        "retryDelayMs": retry_delay.map(|d| d.as_millis() as u64),
+                        "attempt": attempt, "traceId": trace_id}),
             WorkerEvent::TimedOut { handle, id } => {
                 json!({"type": "timedOut", "handle": handle, "id": id})
             }

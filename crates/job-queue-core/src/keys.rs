@@ -73,6 +73,16 @@ pub(crate) fn normalize_prefix(prefix: &str) -> String {
     }
 }
 
+/// The worker registry's keys: entries, last heartbeats, pause requests.
+pub(crate) fn worker_keys(prefix: &str) -> [String; 3] {
+    let p = normalize_prefix(prefix);
+    [
+        format!("{p}::workers"),
+        format!("{p}::workers:seen"),
+        format!("{p}::workers:paused"),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::keys::normalize_prefix;
+use crate::keys::{normalize_prefix, worker_keys};
 use crate::scan::Scan;
 use crate::time::now_ms;
 use crate::Engine;
@@ -20,16 +20,6 @@ pub const HEARTBEAT: Duration = Duration::from_secs(2);
 pub const STALE_AFTER: Duration = Duration::from_secs(6);
 /// Entries silent for this long are deleted.
 pub const FORGET_AFTER: Duration = Duration::from_secs(3600);
-
-/// The worker registry's keys: entries, last heartbeats, pause requests.
-pub(crate) fn worker_keys(prefix: &str) -> [String; 3] {
-    let p = normalize_prefix(prefix);
-    [
-        format!("{p}::workers"),
-        format!("{p}::workers:seen"),
-        format!("{p}::workers:paused"),
-    ]
-}
 
 fn queues_key(prefix: &str) -> String {
     format!("{}::queues", normalize_prefix(prefix))

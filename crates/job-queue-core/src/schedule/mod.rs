@@ -16,6 +16,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+pub use crate::scripts::{NextIteration, Scheduled};
 
 /// A scheduler as stored (`repeat:<id>` hash and its score in `repeat`).
 #[derive(Debug, Clone, Serialize)]
@@ -100,43 +101,6 @@ impl SchedulerInfo {
 
 fn empty_object() -> Box<serde_json::value::RawValue> {
     serde_json::value::RawValue::from_string("{}".to_owned()).expect("{} is JSON")
-}
-
-/// The first iteration a new scheduler queues.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Scheduled {
-    /// The iteration's job id, `repeat:<scheduler>:<due ms>`.
-    pub job_id: String,
-    /// When it is due, in ms.
-    pub next: u64,
-}
-
-/// What the next-iteration script needs from a running iteration's stored `opts`: BullMQ's
-/// worker reads the same fields, so iterations either side created are advanced alike.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NextIteration {
-    /// The scheduler's id.
-    pub scheduler: String,
-    /// The id of the iteration that is starting: only the scheduler's current one may produce
-    /// the next.
-    pub producer: String,
-    /// Due time for cron; `None` for `every`, which the script works out from Redis.
-    pub at: Option<u64>,
-    /// Interval in ms, for `every` (the stored scheduler's wins when it has one).
-    pub every: Option<u64>,
-    /// Phase in ms, for `every` (the stored one wins); `None` derives it.
-    pub offset: Option<u64>,
-    /// No iteration after this time, in ms since the epoch.
-    pub end_date: Option<u64>,
-    /// The opts without the fields each iteration sets itself.
-    pub base_opts: String,
-    /// The `repeat` member without `offset` and `count`.
-    pub repeat_fields: String,
-    /// The number the next iteration carries in `repeat.count`.
-    pub count: u64,
-    /// The priority iterations run with (0 = none).
-    pub priority: u64,
 }
 
 /// Option members every iteration sets for itself (as BullMQ's do).

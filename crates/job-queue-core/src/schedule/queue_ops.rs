@@ -42,7 +42,11 @@ impl Queue {
         let request = UpsertRequest {
             id,
             first_cron: repeat.first_cron(now)?,
-            repeat: &repeat,
+            every: repeat.every(),
+            offset: repeat.offset,
+            start_date: repeat.start_date,
+            iteration_fields: serde_json::Value::Object(repeat.iteration_fields()).to_string(),
+            hash_fields: repeat.hash_fields(),
             name: &template.name,
             data: &template.data,
             opts: &o.stored,

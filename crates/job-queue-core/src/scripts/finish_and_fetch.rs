@@ -1,5 +1,6 @@
 //! Wrapper of `lua/finish_and_fetch.lua`: the worker's single round trip.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use redis::aio::ConnectionLike;
@@ -89,9 +90,9 @@ pub struct Fetch<'a> {
     pub limiter: Option<(u64, Duration)>,
     /// Per-minute metrics points kept in BullMQ's metrics keys (0: none are written).
     pub metric_points: u32,
-    /// Metric increments to apply (see [`crate::metrics`]); [`crate::metrics::NO_METRICS`]
+    /// Metric increments to apply (the metrics module names the fields); [`NO_METRICS`]
     /// when this call carries none.
-    pub metrics: &'a crate::metrics::MetricsFlush,
+    pub metrics: &'a MetricsFlush,
 }
 
 /// The answer of [`finish_and_fetch`].
@@ -268,3 +269,22 @@ pub async fn finish_and_fetch<C: ConnectionLike>(
         next_delayed_ms: (next_ms > 0).then_some(next_ms as u64),
     })
 }
+
+/// Increments sent with one script call: jobs completed and failed for good (for BullMQ's
+/// per-minute lists) and `metrics:jq` fields.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct MetricsFlush {
+    /// Jobs completed, for BullMQ's per-minute `metrics:completed` list.
+    pub completed: u64,
+    /// Jobs failed for good, for BullMQ's per-minute `metrics:failed` list.
+    pub failed: u64,
+    /// Increments of `metrics:jq` fields (the metrics module documents the field names).
+    pub fields: BTreeMap<String, i64>,
+}
+
+/// A flush with nothing in it, for calls that carry no metrics.
+pub static NO_METRICS: MetricsFlush = MetricsFlush {
+    completed: 0,
+    failed: 0,
+    fields: BTreeMap::new(),
+};

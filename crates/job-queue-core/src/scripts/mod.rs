@@ -18,12 +18,16 @@ use std::sync::LazyLock;
 use redis::Script;
 
 pub use add_jobs::{add_jobs, AddRequest};
-pub use finish_and_fetch::{finish_and_fetch, Action, Fetch, FetchResult, Settle};
+pub use finish_and_fetch::{
+    finish_and_fetch, Action, Fetch, FetchResult, MetricsFlush, Settle, NO_METRICS,
+};
 pub use job_control::{move_to_delayed, retry_finished, update_data, AttemptCounter};
 pub use locks::{check_stalled, extend_locks, StalledCheck};
 pub use queue_admin::{clean_jobs, move_jobs_to_wait, set_queue_meta, trim_events, CleanBatch};
 pub use queue_ops::{clean_finished, pause_queue, worker_heartbeat};
-pub use schedule::{next_iteration, remove_scheduler, upsert_scheduler, UpsertRequest};
+pub use schedule::{
+    next_iteration, remove_scheduler, upsert_scheduler, NextIteration, Scheduled, UpsertRequest,
+};
 pub use single_job::{
     add_log, archive_failed, change_delay, change_priority, promote_job, remove_job, retry_job,
     update_progress,

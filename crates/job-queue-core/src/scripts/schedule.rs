@@ -6,16 +6,25 @@ use redis::aio::ConnectionLike;
 use super::{invocation, NEXT_ITERATION, REMOVE_SCHEDULER, UPSERT_SCHEDULER};
 use crate::error::{Error, Result};
 use crate::keys::QueueKeys;
-use crate::schedule::{NextIteration, Repeat, Scheduled};
+use serde::Serialize;
 
 /// A scheduler to create or replace, validated.
 #[derive(Debug, Clone)]
 pub struct UpsertRequest<'a> {
     /// The scheduler's id.
     pub id: &'a str,
-    /// When it fires.
-    pub repeat: &'a Repeat,
-    /// First due time for cron schedules ([`Repeat::first_cron`]).
+    /// Interval in ms, for an `every` schedule; none for cron.
+    pub every: Option<u64>,
+    /// Phase within `every`, in ms; none derives it from the first iteration.
+    pub offset: Option<u64>,
+    /// No iteration before this time, in ms since the epoch.
+    pub start_date: Option<u64>,
+    /// The `repeat` member every iteration's options carry (a JSON object).
+    pub iteration_fields: String,
+    /// The fields of the scheduler's hash that describe its cadence (`pattern`, `every`,
+    /// `tz`, `endDate`, `limit`...), as stored.
+    pub hash_fields: Vec<(&'static str, String)>,
+    /// First due time for cron schedules (none for `every`).
     pub first_cron: Option<u64>,
     /// The name its iterations get.
     pub name: &'a str,
@@ -37,20 +46,19 @@ pub async fn upsert_scheduler<C: ConnectionLike>(
     keys: &QueueKeys,
     req: &UpsertRequest<'_>,
 ) -> Result<Scheduled> {
-    let r = req.repeat;
     let mut inv = invocation(&UPSERT_SCHEDULER, keys);
     inv.arg(req.id)
         .arg(req.now)
         .arg(req.first_cron.map(|t| t.to_string()).unwrap_or_default())
-        .arg(r.every().map(|e| e.to_string()).unwrap_or_default())
-        .arg(r.offset.map(|o| o.to_string()).unwrap_or_default())
-        .arg(r.start_date.map(|s| s.to_string()).unwrap_or_default())
+        .arg(req.every.map(|e| e.to_string()).unwrap_or_default())
+        .arg(req.offset.map(|o| o.to_string()).unwrap_or_default())
+        .arg(req.start_date.map(|s| s.to_string()).unwrap_or_default())
         .arg(req.name)
         .arg(req.data)
         .arg(req.opts)
-        .arg(serde_json::Value::Object(r.iteration_fields()).to_string())
+        .arg(&req.iteration_fields)
         .arg(req.priority);
-    for (field, value) in r.hash_fields() {
+    for (field, value) in &req.hash_fields {
         inv.arg(field).arg(value);
     }
     let reply: redis::Value = inv.invoke_async(con).await?;
@@ -107,4 +115,41 @@ pub async fn remove_scheduler<C: ConnectionLike>(
         .invoke_async(con)
         .await?;
     Ok(existed == 1)
+}
+
+/// The first iteration a new scheduler queues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Scheduled {
+    /// The iteration's job id, `repeat:<scheduler>:<due ms>`.
+    pub job_id: String,
+    /// When it is due, in ms.
+    pub next: u64,
+}
+
+/// What the next-iteration script needs from a running iteration's stored `opts`: BullMQ's
+/// worker reads the same fields, so iterations either side created are advanced alike.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NextIteration {
+    /// The scheduler's id.
+    pub scheduler: String,
+    /// The id of the iteration that is starting: only the scheduler's current one may produce
+    /// the next.
+    pub producer: String,
+    /// Due time for cron; `None` for `every`, which the script works out from Redis.
+    pub at: Option<u64>,
+    /// Interval in ms, for `every` (the stored scheduler's wins when it has one).
+    pub every: Option<u64>,
+    /// Phase in ms, for `every` (the stored one wins); `None` derives it.
+    pub offset: Option<u64>,
+    /// No iteration after this time, in ms since the epoch.
+    pub end_date: Option<u64>,
+    /// The opts without the fields each iteration sets itself.
+    pub base_opts: String,
+    /// The `repeat` member without `offset` and `count`.
+    pub repeat_fields: String,
+    /// The number the next iteration carries in `repeat.count`.
+    pub count: u64,
+    /// The priority iterations run with (0 = none).
+    pub priority: u64,
 }

@@ -7,10 +7,15 @@
 //! the concurrency in the same script call. When the queue is empty the loop parks and a
 //! separate task blocks on the queue's marker (BZPOPMIN) on its own connection.
 //!
-//! `runner` is that loop; `timers` holds lock renewal and the stalled check.
+//! `runner` is that loop and its round trips; `running` the jobs it runs; `settle` decides,
+//! as a pure function, what an outcome does to its job; `deadlines` fails attempts that run
+//! out of time; `timers` holds lock renewal and the stalled check.
 
+mod deadlines;
 mod prefetch;
 mod runner;
+mod running;
+mod settle;
 mod timers;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -29,7 +34,8 @@ use crate::keys::QueueKeys;
 use crate::marker::watch_marker;
 use crate::options::{KeepPolicy, RetryDefaults};
 pub use prefetch::Prefetch;
-use runner::{Msg, Runner, RunningMap};
+use runner::{Msg, Runner};
+use running::RunningMap;
 
 /// Longest a closing worker waits to remove its worker registry entry.
 const LEAVE_REGISTRY_WITHIN: Duration = Duration::from_secs(2);
@@ -180,8 +186,14 @@ pub enum WorkerEvent {
         error_name: Option<String>,
         /// The error's message.
         reason: String,
-        /// Whether another attempt follows.
+        /// Whether another attempt follows: the worker's one decision on retry-or-fail.
         retrying: bool,
+        /// When retrying, how long before the retry runs (zero: at once); none otherwise.
+        retry_delay: Option<Duration>,
+        /// The attempt that failed (1-based).
+        attempt: u32,
+        /// The job's `traceId` option, when it has one, to tie logs to the job's trace.
+        trace_id: Option<String>,
     },
     /// The attempt ran past its timeout and has been failed; the processor should stop.
     TimedOut {

@@ -1,13 +1,16 @@
 //! The worker loop. It owns the worker's state: jobs running, outcomes waiting to be settled,
 //! and up to [`MAX_TRIPS`] script calls in flight, so Redis works on one batch while the
 //! processor works on another.
+//!
+//! The jobs it runs live in `running`, their timeouts in `deadlines`, and what an outcome
+//! does to its job is decided in `settle`.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -16,11 +19,13 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::sync::oneshot;
 
 use super::prefetch::PrefetchPolicy;
+use super::running::{Running, RunningMap};
+use super::settle;
 use super::{Dispatched, Dispatcher, Failure, Outcome, WorkerEvent, WorkerOptions, WorkerStats};
 use crate::error::Result;
 use crate::job::Job;
 use crate::keys::QueueKeys;
-use crate::metrics::{AttemptEnd, MetricsBatch, MetricsFlush};
+use crate::metrics::{MetricsBatch, MetricsFlush};
 use crate::options::StoredOptions;
 use crate::schedule::NextIteration;
 use crate::scripts::{self, Action, Fetch, FetchResult, Settle};
@@ -41,71 +46,6 @@ pub(crate) enum Msg {
     RateLimit(Instant),
     Close(Instant, oneshot::Sender<()>),
 }
-
-/// A job this worker runs, with what settling it needs from its fetched hash.
-pub(super) struct Running {
-    id: String,
-    name: String,
-    token: String,
-    opts: StoredOptions,
-    attempts_made: u32,
-    priority: u64,
-    dedup_id: Option<String>,
-    stacktrace: Vec<String>,
-    /// When this attempt started (`processedOn`), and on a first attempt how long the job
-    /// had been runnable before it, for the latency metrics.
-    started_ms: u64,
-    waited_ms: Option<u64>,
-    /// When the processor got the job (none while it is held ahead).
-    dispatched: Option<Instant>,
-}
-
-impl Running {
-    fn new(job: &Job, token: &str) -> Self {
-        Self {
-            id: job.id.clone(),
-            name: job.name.clone(),
-            token: token.to_owned(),
-            opts: StoredOptions::parse(job.opts.get()),
-            attempts_made: job.attempts_made,
-            priority: job.priority,
-            dedup_id: job.dedup_id.clone(),
-            stacktrace: job.stacktrace.clone(),
-            started_ms: job.processed_on.unwrap_or_else(now_ms),
-            waited_ms: (job.attempts_made == 0).then(|| {
-                let runnable = job.timestamp + job.delay;
-                job.processed_on
-                    .unwrap_or(runnable)
-                    .saturating_sub(runnable)
-            }),
-            dispatched: None,
-        }
-    }
-
-    /// How long an attempt may run: the job's own timeout, else the worker's.
-    fn timeout(&self, options: &WorkerOptions) -> Option<Duration> {
-        self.opts.timeout.or(options.timeout)
-    }
-
-    /// The job id and the token its lock holds, for renewal.
-    pub(super) fn lock(&self) -> (String, String) {
-        (self.id.clone(), self.token.clone())
-    }
-
-    fn settle(self, action: Action, stacktrace: Option<String>, attempts_made: u32) -> Settle {
-        Settle {
-            id: self.id,
-            token: self.token,
-            action,
-            stacktrace,
-            attempts_made,
-            dedup_id: self.dedup_id,
-            error_name: None,
-        }
-    }
-}
-
-pub(super) type RunningMap = Arc<Mutex<HashMap<u64, Running>>>;
 
 /// A script call in flight.
 type TripCall = Pin<Box<dyn Future<Output = Trip> + Send>>;
@@ -129,44 +69,44 @@ struct Trip {
 }
 
 pub(super) struct Runner {
-    token_base: String,
-    seq: u64,
-    next_handle: u64,
-    con: SharedConnection,
-    keys: Arc<QueueKeys>,
-    options: WorkerOptions,
-    dispatcher: Arc<dyn Dispatcher>,
-    running: RunningMap,
+    pub(super) token_base: String,
+    pub(super) seq: u64,
+    pub(super) next_handle: u64,
+    pub(super) con: SharedConnection,
+    pub(super) keys: Arc<QueueKeys>,
+    pub(super) options: WorkerOptions,
+    pub(super) dispatcher: Arc<dyn Dispatcher>,
+    pub(super) running: RunningMap,
     /// Outcomes waiting for the next round trip, with the event each one announces (none for
     /// a job given back unprocessed).
-    pending: Vec<(Settle, Option<WorkerEvent>)>,
+    pub(super) pending: Vec<(Settle, Option<WorkerEvent>)>,
     /// Fetched jobs waiting for a processing slot (prefetch).
-    buffer: VecDeque<Dispatched>,
-    prefetch: PrefetchPolicy,
+    pub(super) buffer: VecDeque<Dispatched>,
+    pub(super) prefetch: PrefetchPolicy,
     /// Jobs handed to the processor and not reported yet.
-    processing: usize,
+    pub(super) processing: usize,
     /// Metric increments not yet sent.
-    metrics: MetricsBatch,
+    pub(super) metrics: MetricsBatch,
     /// When dispatched jobs with a timeout run out of time, soonest first.
-    deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
+    pub(super) deadlines: BinaryHeap<Reverse<(Instant, u64)>>,
     /// Script calls in flight, oldest first, finished in that order: they share one connection,
     /// so Redis runs them in the order they started, and the jobs they fetch must reach the
     /// processor in that order too (FIFO at concurrency 1, with a job held ahead).
     trips: VecDeque<TripCall>,
     /// Jobs asked for by trips in flight: capacity they may fill.
-    reserved: usize,
-    rx: UnboundedReceiver<Msg>,
-    watch_tx: UnboundedSender<Option<u64>>,
-    watching: bool,
+    pub(super) reserved: usize,
+    pub(super) rx: UnboundedReceiver<Msg>,
+    pub(super) watch_tx: UnboundedSender<Option<u64>>,
+    pub(super) watching: bool,
     /// The last fetch found nothing; wait for the marker before fetching again.
-    idle: bool,
-    next_delayed_ms: Option<u64>,
-    rate_until: Option<Instant>,
+    pub(super) idle: bool,
+    pub(super) next_delayed_ms: Option<u64>,
+    pub(super) rate_until: Option<Instant>,
     /// After a failed call, no new one before this (`retry_process_delay` after the failure).
-    retry_at: Option<Instant>,
-    closing: Option<(Instant, Vec<oneshot::Sender<()>>)>,
-    paused: Arc<AtomicBool>,
-    stats: Arc<WorkerStats>,
+    pub(super) retry_at: Option<Instant>,
+    pub(super) closing: Option<(Instant, Vec<oneshot::Sender<()>>)>,
+    pub(super) paused: Arc<AtomicBool>,
+    pub(super) stats: Arc<WorkerStats>,
 }
 
 impl Runner {
@@ -299,10 +239,6 @@ impl Runner {
         }
     }
 
-    fn running_count(&self) -> usize {
-        self.running.lock().expect("running lock").len()
-    }
-
     /// How many more jobs to fetch: enough to fill the processing slots and the prefetch.
     fn capacity(&self) -> usize {
         if self.closing.is_some() || self.paused.load(Ordering::SeqCst) {
@@ -313,7 +249,7 @@ impl Runner {
     }
 
     /// Hands buffered jobs to the processor while it has free slots, in one batch.
-    fn dispatch_ready(&mut self) {
+    pub(super) fn dispatch_ready(&mut self) {
         let free = self.options.concurrency.saturating_sub(self.processing);
         let n = free.min(self.buffer.len());
         if n > 0 {
@@ -321,67 +257,6 @@ impl Runner {
             let batch: Vec<Dispatched> = self.buffer.drain(..n).collect();
             self.start_clocks(&batch);
             self.dispatcher.dispatch(batch);
-        }
-    }
-
-    /// Notes when each dispatched job started, and starts the timeout of those that have one.
-    fn start_clocks(&mut self, batch: &[Dispatched]) {
-        let now = Instant::now();
-        let mut running = self.running.lock().expect("running lock");
-        for d in batch {
-            let Some(run) = running.get_mut(&d.handle) else {
-                continue;
-            };
-            run.dispatched = Some(now);
-            if let Some(t) = run.timeout(&self.options) {
-                self.deadlines.push(Reverse((now + t, d.handle)));
-            }
-        }
-    }
-
-    /// Fails the jobs whose time ran out (a processor that hangs must not keep its job
-    /// locked forever), frees their slots, and tells the processor to abort them.
-    fn expire(&mut self, now: Instant) {
-        let mut aborted = Vec::new();
-        while let Some(Reverse((at, handle))) = self.deadlines.peek().copied() {
-            if at > now {
-                break;
-            }
-            self.deadlines.pop();
-            let run = self.running.lock().expect("running lock").remove(&handle);
-            let Some(run) = run else { continue }; // finished in time
-            self.processing -= 1;
-            let timeout = run.timeout(&self.options).unwrap_or_default();
-            tracing::warn!(queue = %self.keys.queue, job_id = %run.id, worker_id = %self.token_base,
-                timeout_ms = timeout.as_millis() as u64, "job timed out");
-            aborted.push(WorkerEvent::TimedOut {
-                handle,
-                id: run.id.clone(),
-            });
-            let failure = Failure {
-                name: Some("TimeoutError".into()),
-                message: format!("job timed out after {} ms", timeout.as_millis()),
-                stack: None,
-                unrecoverable: false,
-            };
-            let settled = self.settle(run, Outcome::Failed(failure), Some(handle));
-            self.pending.push(settled);
-        }
-        if !aborted.is_empty() {
-            self.dispatcher.events(aborted);
-            self.dispatch_ready();
-        }
-    }
-
-    /// Gives prefetched jobs back to the front of the queue (pause or close).
-    fn release_buffer(&mut self) {
-        for d in std::mem::take(&mut self.buffer) {
-            let run = self.running.lock().expect("running lock").remove(&d.handle);
-            if let Some(run) = run {
-                let attempts_made = run.attempts_made;
-                self.pending
-                    .push((run.settle(Action::Release, None, attempts_made), None));
-            }
         }
     }
 
@@ -419,133 +294,26 @@ impl Runner {
         }
     }
 
-    /// Gives every running job back to the queue (shutdown timeout passed).
-    fn release_all(&mut self) {
-        self.buffer.clear();
-        self.processing = 0;
-        let released: Vec<(u64, Running)> =
-            self.running.lock().expect("running lock").drain().collect();
-        for (handle, run) in released {
-            let event = Some(WorkerEvent::JobError {
-                message: format!("job {} did not finish before shutdown; released", run.id),
-                id: run.id.clone(),
-                handle: Some(handle),
-            });
-            let attempts_made = run.attempts_made;
-            self.pending
-                .push((run.settle(Action::Release, None, attempts_made), event));
-        }
-    }
-
-    /// Decides what an outcome does to the job: complete, retry (now or later), or fail.
+    /// Settles one outcome (see [`settle::settle`]) and counts the attempt in the metrics.
     /// `handle` is the one the job was dispatched with (none for a job never dispatched).
-    fn settle(
+    pub(super) fn settle(
         &mut self,
         run: Running,
         outcome: Outcome,
         handle: Option<u64>,
     ) -> (Settle, Option<WorkerEvent>) {
-        let ran_ms = now_ms().saturating_sub(run.started_ms);
-        match outcome {
-            Outcome::Completed(return_value) => {
-                self.metrics
-                    .record(&run.name, AttemptEnd::Completed, ran_ms, run.waited_ms);
-                let action = Action::Completed {
-                    return_value: return_value.clone(),
-                    keep: run
-                        .opts
-                        .remove_on_complete
-                        .unwrap_or(self.options.remove_on_complete),
-                    attempts: run.opts.attempts,
-                };
-                let event = WorkerEvent::Completed {
-                    handle,
-                    id: run.id.clone(),
-                    return_value,
-                };
-                let attempts_made = run.attempts_made + 1;
-                (run.settle(action, None, attempts_made), Some(event))
-            }
-            Outcome::Release => {
-                let attempts_made = run.attempts_made;
-                (run.settle(Action::Release, None, attempts_made), None)
-            }
-            Outcome::Failed(failure) => self.settle_failed(run, failure, None, handle),
-            Outcome::FailedWithDelay(failure, delay) => {
-                self.settle_failed(run, failure, Some(delay), handle)
-            }
-        }
-    }
-
-    /// A failed attempt: retry now, later (after `delay`, else the job's backoff), or fail
-    /// for good.
-    fn settle_failed(
-        &mut self,
-        mut run: Running,
-        failure: Failure,
-        delay: Option<Duration>,
-        handle: Option<u64>,
-    ) -> (Settle, Option<WorkerEvent>) {
-        let ran_ms = now_ms().saturating_sub(run.started_ms);
-        let attempt = run.attempts_made + 1;
-        let mut stacktrace = std::mem::take(&mut run.stacktrace);
-        if let Some(stack) = failure.stack {
-            stacktrace.push(stack);
-        }
-        if let Some(limit) = run.opts.stack_trace_limit {
-            let excess = stacktrace.len().saturating_sub(limit);
-            stacktrace.drain(..excess);
-        }
-        let retrying = !failure.unrecoverable && attempt < run.opts.attempts;
-        let end = if retrying {
-            AttemptEnd::Retried
-        } else {
-            AttemptEnd::Failed
-        };
-        self.metrics.record(&run.name, end, ran_ms, run.waited_ms);
-        let reason = failure.message;
-        let retry = &self.options.retry;
-        let action = if retrying {
-            let delay = delay.unwrap_or_else(|| {
-                run.opts
-                    .backoff
-                    .map(|b| b.delay_after(attempt, retry, rand::random::<f64>()))
-                    .unwrap_or_default()
-            });
-            if delay.is_zero() {
-                Action::RetryNow {
-                    reason: reason.clone(),
-                    lifo: run.opts.lifo,
-                    priority: run.priority,
-                }
-            } else {
-                Action::RetryLater {
-                    reason: reason.clone(),
-                    delay,
-                }
-            }
-        } else {
-            Action::Failed {
-                reason: reason.clone(),
-                keep: run
-                    .opts
-                    .remove_on_fail
-                    .unwrap_or(self.options.remove_on_fail),
-                attempts: run.opts.attempts,
-            }
-        };
-        let event = WorkerEvent::Failed {
+        let settled = settle::settle(
+            run,
+            outcome,
             handle,
-            id: run.id.clone(),
-            name: run.name.clone(),
-            error_name: failure.name.clone(),
-            reason,
-            retrying,
-        };
-        let stack = serde_json::to_string(&stacktrace).expect("strings serialise");
-        let mut settle = run.settle(action, Some(stack), attempt);
-        settle.error_name = failure.name;
-        (settle, Some(event))
+            &self.options,
+            now_ms(),
+            rand::random::<f64>(),
+        );
+        if let Some(a) = settled.attempt {
+            self.metrics.record(&a.name, a.end, a.ran_ms, a.waited_ms);
+        }
+        (settled.settle, settled.event)
     }
 
     /// Sends the pending outcomes (and the metric increments, when `flush`) and asks for

@@ -8,7 +8,8 @@ use std::time::Duration;
 use crate::connection::SharedConnection;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::runner::{Msg, RunningMap};
+use super::runner::Msg;
+use super::running::RunningMap;
 use super::{Dispatcher, WorkerEvent, WorkerOptions, WorkerStats};
 use crate::keys::QueueKeys;
 use crate::registry::{self, WorkerEntry};

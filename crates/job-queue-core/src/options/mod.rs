@@ -6,11 +6,19 @@
 //! are merged, so a queue default of `maxRetries` and a per-job `attempts` meet as one field.
 //! Keys we do not know are kept verbatim, as BullMQ does.
 
-use std::time::Duration;
-
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
+
+mod backoff;
+mod dedup;
+mod keep;
+mod stored;
+
+pub use backoff::{Backoff, BackoffKind, RetryDefaults, DEFAULT_JITTER};
+pub use dedup::Dedup;
+pub use keep::KeepPolicy;
+pub use stored::StoredOptions;
 
 /// Highest priority BullMQ accepts: 2^21 − 1 keeps every prioritized score below 2^53.
 pub const MAX_PRIORITY: u64 = 2_097_151;
@@ -66,68 +74,6 @@ pub struct AddOptions {
     pub dedup: Option<Dedup>,
     /// The `opts` field of the job hash.
     pub stored: String,
-}
-
-/// BullMQ's `deduplication` option (stored as `de`): while the job that claimed
-/// `id` is alive (or for `ttl`), adds with the same id are dropped in favour of it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Dedup {
-    /// The deduplication id: adds with the same id while the claim lasts are dropped.
-    pub id: String,
-    /// How long the claim lasts, in ms; none = until the claiming job completes or fails.
-    pub ttl_ms: Option<u64>,
-    /// A dropped add restarts the ttl.
-    pub extend: bool,
-    /// A new add replaces the claiming job while that job is still delayed.
-    pub replace: bool,
-}
-
-impl Dedup {
-    fn parse(v: &Value) -> Result<Self> {
-        let o = v
-            .as_object()
-            .ok_or_else(|| Error::validation("deduplication", "must be an object {id, ttl?}"))?;
-        let id = match o.get("id") {
-            Some(Value::String(s)) if !s.is_empty() => s.clone(),
-            _ => {
-                return Err(Error::validation(
-                    "deduplication.id",
-                    "must be a non-empty string",
-                ))
-            }
-        };
-        let ttl_ms = match o.get("ttl") {
-            None => None,
-            Some(t) => match non_negative_ms(t, "deduplication.ttl")? {
-                0 => return Err(Error::validation("deduplication.ttl", "must be positive")),
-                ms => Some(ms),
-            },
-        };
-        let flag = |name: &str| -> Result<bool> {
-            match o.get(name) {
-                None | Some(Value::Bool(false)) => Ok(false),
-                Some(Value::Bool(true)) => Ok(true),
-                Some(_) => Err(Error::validation(
-                    &format!("deduplication.{name}"),
-                    "must be a boolean",
-                )),
-            }
-        };
-        Ok(Self {
-            id,
-            ttl_ms,
-            extend: flag("extend")?,
-            replace: flag("replace")?,
-        })
-    }
-
-    /// The form add_jobs.lua reads: `<ttl>|<flags>|<id>`.
-    pub fn script_arg(&self) -> String {
-        let ttl = self.ttl_ms.map(|t| t.to_string()).unwrap_or_default();
-        let extend = if self.extend { "e" } else { "" };
-        let replace = if self.replace { "r" } else { "" };
-        format!("{ttl}|{extend}{replace}|{}", self.id)
-    }
 }
 
 impl AddOptions {
@@ -253,250 +199,11 @@ fn whole_number(v: &Value, field: &str) -> Result<u64> {
     }
 }
 
-/// How long to wait before the next attempt (BullMQ's backoff formulas).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Backoff {
-    /// How the delay grows with attempts.
-    pub kind: BackoffKind,
-    /// The base delay: the whole delay (fixed) or the first retry's (exponential).
-    pub delay: Duration,
-    /// Cap on the computed delay; our extension, stored as `maxDelay` (BullMQ ignores it).
-    /// When absent the worker's [`RetryDefaults`] apply.
-    pub max_delay: Option<Duration>,
-    /// Fraction in [0, 1]: the delay is drawn uniformly from `[d × (1 − jitter), d]`. When
-    /// absent the worker's [`RetryDefaults`] apply; an explicit 0 is stored and means none.
-    pub jitter: Option<f64>,
-}
-
-/// Jitter stored with a backoff that sets none, when the job is added: the design's retry
-/// policy spreads retries by 10% so many jobs failing at once do not come back at once.
-/// Stored (not applied by our workers alone) so BullMQ's workers, which honour `jitter`,
-/// retry our jobs the same way.
-pub const DEFAULT_JITTER: f64 = 0.1;
-
-/// What a worker applies to a stored backoff that does not say: a 5-minute cap (BullMQ has
-/// none and ignores `maxDelay`), and no jitter, as BullMQ, so a BullMQ-added job retries on
-/// our workers as it would on BullMQ's.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RetryDefaults {
-    /// Cap on a computed retry delay.
-    pub max_delay: Duration,
-    /// Fraction in [0, 1] of the delay drawn at random (0 = exact delays).
-    pub jitter: f64,
-}
-
-impl Default for RetryDefaults {
-    fn default() -> Self {
-        Self {
-            max_delay: Duration::from_secs(300),
-            jitter: 0.0,
-        }
-    }
-}
-
-/// BullMQ's backoff `type`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BackoffKind {
-    /// Every retry waits `delay`.
-    Fixed,
-    /// Retry n waits `delay` × 2^(n − 1).
-    Exponential,
-}
-
-impl Backoff {
-    /// Parses a bare number (fixed delay) or `{type, delay, maxDelay?, jitter?}`.
-    pub fn parse(v: &Value) -> Result<Self> {
-        if v.is_number() {
-            return Ok(Self {
-                kind: BackoffKind::Fixed,
-                delay: Duration::from_millis(non_negative_ms(v, "backoff")?),
-                max_delay: None,
-                jitter: None,
-            });
-        }
-        let obj = v.as_object().ok_or_else(|| {
-            Error::validation("backoff", "must be a number or {type, delay} object")
-        })?;
-        let kind = match obj.get("type").and_then(Value::as_str) {
-            Some("fixed") => BackoffKind::Fixed,
-            Some("exponential") => BackoffKind::Exponential,
-            Some(other) => {
-                return Err(Error::validation(
-                    "backoff.type",
-                    format!("must be 'fixed' or 'exponential', got '{other}'"),
-                ))
-            }
-            None => {
-                return Err(Error::validation(
-                    "backoff.type",
-                    "must be 'fixed' or 'exponential'",
-                ))
-            }
-        };
-        let delay = match obj.get("delay") {
-            Some(d) => non_negative_ms(d, "backoff.delay")?,
-            None => 0,
-        };
-        let max_delay = match obj.get("maxDelay") {
-            Some(d) => Some(Duration::from_millis(non_negative_ms(
-                d,
-                "backoff.maxDelay",
-            )?)),
-            None => None,
-        };
-        let jitter = match obj.get("jitter") {
-            None => None,
-            Some(j) => match j.as_f64() {
-                Some(f) if (0.0..=1.0).contains(&f) => Some(f),
-                _ => {
-                    return Err(Error::validation(
-                        "backoff.jitter",
-                        "must be a number between 0 and 1",
-                    ))
-                }
-            },
-        };
-        Ok(Self {
-            kind,
-            delay: Duration::from_millis(delay),
-            max_delay,
-            jitter,
-        })
-    }
-
-    fn to_stored(self) -> Value {
-        let mut m = Map::new();
-        let kind = match self.kind {
-            BackoffKind::Fixed => "fixed",
-            BackoffKind::Exponential => "exponential",
-        };
-        m.insert("type".into(), kind.into());
-        m.insert("delay".into(), (self.delay.as_millis() as u64).into());
-        if let Some(max) = self.max_delay {
-            m.insert("maxDelay".into(), (max.as_millis() as u64).into());
-        }
-        if let Some(jitter) = self.jitter {
-            m.insert("jitter".into(), jitter.into());
-        }
-        Value::Object(m)
-    }
-
-    /// The delay before retrying after attempt `attempt` (1-based) failed, with `defaults`
-    /// for what the backoff does not say. `unit` in [0, 1) is the random draw for jitter,
-    /// passed in so tests can pin it.
-    pub fn delay_after(&self, attempt: u32, defaults: &RetryDefaults, unit: f64) -> Duration {
-        let base = match self.kind {
-            BackoffKind::Fixed => self.delay.as_millis() as f64,
-            BackoffKind::Exponential => (2f64.powi(attempt.saturating_sub(1) as i32)
-                * self.delay.as_millis() as f64)
-                .round(),
-        };
-        let max = self.max_delay.unwrap_or(defaults.max_delay);
-        let capped = base.min(max.as_millis() as f64);
-        let jitter = self.jitter.unwrap_or(defaults.jitter);
-        let jittered = capped * (1.0 - jitter * unit.clamp(0.0, 1.0));
-        Duration::from_millis(jittered.round() as u64)
-    }
-}
-
-/// What to keep of finished jobs (`removeOnComplete` / `removeOnFail`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct KeepPolicy {
-    /// Keep at most this many newest finished jobs; `None` keeps all, `Some(0)` none.
-    pub count: Option<u64>,
-    /// Remove finished jobs older than this.
-    pub age: Option<Duration>,
-}
-
-impl KeepPolicy {
-    /// Keeps every finished job (BullMQ's `false`).
-    pub const KEEP_ALL: Self = Self {
-        count: None,
-        age: None,
-    };
-
-    /// Reads `true` (keep none), `false`/`null` (keep all), a count, or `{age (s), count}`;
-    /// anything else, or a count or age that is not a non-negative integer, is a validation error
-    /// on `field`.
-    pub fn parse(v: &Value, field: &str) -> Result<Self> {
-        match v {
-            Value::Bool(true) => Ok(Self {
-                count: Some(0),
-                age: None,
-            }),
-            Value::Bool(false) | Value::Null => Ok(Self::KEEP_ALL),
-            Value::Number(_) => Ok(Self {
-                count: Some(whole_number(v, field)?),
-                age: None,
-            }),
-            Value::Object(o) => Ok(Self {
-                count: o.get("count").map(|c| whole_number(c, field)).transpose()?,
-                age: o
-                    .get("age")
-                    .map(|a| whole_number(a, field).map(Duration::from_secs))
-                    .transpose()?,
-            }),
-            _ => Err(Error::validation(
-                field,
-                "must be a boolean, a count, or {age, count}",
-            )),
-        }
-    }
-}
-
-/// What a worker needs from a fetched job's stored `opts`.
-#[derive(Debug, Clone, Default)]
-pub struct StoredOptions {
-    /// Attempts allowed in all (0 and 1 both mean one attempt, no retry).
-    pub attempts: u32,
-    /// The job's `backoff`, when it has a readable one (none: retries run at once).
-    pub backoff: Option<Backoff>,
-    /// `removeOnComplete`, when readable; none = the worker's default applies.
-    pub remove_on_complete: Option<KeepPolicy>,
-    /// `removeOnFail`, when readable; none = the worker's default applies.
-    pub remove_on_fail: Option<KeepPolicy>,
-    /// A retry goes to the right of wait (runs next) instead of the left.
-    pub lifo: bool,
-    /// Stack traces kept on the job (the newest); none = all.
-    pub stack_trace_limit: Option<usize>,
-    /// `timeoutMs`: an attempt running longer fails with a timeout.
-    pub timeout: Option<Duration>,
-}
-
-impl StoredOptions {
-    /// Reads `opts` as BullMQ workers do: unknown or malformed optional fields fall back to
-    /// their defaults rather than making the job unprocessable.
-    pub fn parse(opts: &str) -> Self {
-        let Ok(Value::Object(o)) = serde_json::from_str::<Value>(opts) else {
-            return Self::default();
-        };
-        Self {
-            attempts: o.get("attempts").and_then(Value::as_u64).unwrap_or(0) as u32,
-            backoff: o.get("backoff").and_then(|b| Backoff::parse(b).ok()),
-            remove_on_complete: o
-                .get("removeOnComplete")
-                .and_then(|v| KeepPolicy::parse(v, "removeOnComplete").ok()),
-            remove_on_fail: o
-                .get("removeOnFail")
-                .and_then(|v| KeepPolicy::parse(v, "removeOnFail").ok()),
-            lifo: o.get("lifo").and_then(Value::as_bool).unwrap_or(false),
-            stack_trace_limit: o
-                .get("stackTraceLimit")
-                .and_then(Value::as_u64)
-                .map(|n| n as usize),
-            timeout: o
-                .get("timeoutMs")
-                .and_then(Value::as_f64)
-                .filter(|t| *t > 0.0)
-                .map(|t| Duration::from_millis(t as u64)),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::time::Duration;
 
     fn obj(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
