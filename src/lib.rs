@@ -4,6 +4,7 @@
 //! Payloads cross the boundary as JSON text: job data is never turned into JS objects by Rust
 //! nor into Rust values by JS, and a whole batch of jobs crosses in one call.
 
+mod add_order;
 mod dead_letters;
 mod dispatch;
 mod errors;
@@ -17,6 +18,7 @@ mod scheduling;
 mod wire;
 mod worker_control;
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -118,6 +120,8 @@ pub struct WorkerStatsJs {
 pub struct NativeEngine {
     engine: Mutex<Option<Engine>>,
     max_data: usize,
+    /// The order add calls are issued in (the order JavaScript made them).
+    add_order: Arc<add_order::AddOrder>,
 }
 
 fn parse_keep(json: Option<&str>, field: &str) -> Result<KeepPolicy> {
@@ -181,6 +185,7 @@ impl NativeEngine {
         Ok(NativeEngine {
             engine: Mutex::new(Some(engine)),
             max_data: config.max_job_data_size.unwrap_or(1 << 20) as usize,
+            add_order: Arc::default(),
         })
     }
 
@@ -201,68 +206,22 @@ impl NativeEngine {
     /// job rejects the call and nothing is written. Returns JSON
     /// `{opts: [stored opts text...], jobs: [[id, created, timestamp, opts index] | error]}`
     /// where an error is `{code, message, field}`.
-    #[napi]
-    pub async fn add_jobs(
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn add_jobs<'env>(
         &self,
+        env: &'env Env,
         queue: String,
         payload: String,
         all_or_nothing: bool,
-    ) -> Result<String> {
+    ) -> Result<PromiseRaw<'env, String>> {
         let q = self.queue(&queue)?;
-        let input = wire::decode_add_payload(&payload).map_err(|e| validation("jobs", e))?;
-        let preparer = Preparer::new(
-            input.defaults,
-            self.max_data,
-            job_queue_core::time::now_ms(),
-        )
-        .allow_any_data(input.any_data);
-        let mut requests = Vec::with_capacity(input.jobs.len());
-        let mut outcomes = Vec::with_capacity(input.jobs.len());
-        for job in input.jobs {
-            let new_job = NewJob {
-                name: job.name,
-                data: job.data.get(),
-                opts: job.opts,
-            };
-            match preparer.prepare(new_job) {
-                Ok((request, plain)) => {
-                    outcomes.push(Ok((requests.len(), plain)));
-                    requests.push(request);
-                }
-                Err(e) if all_or_nothing => return Err(to_js(e)),
-                Err(e) => outcomes.push(Err(errors::reason(&e))),
-            }
-        }
-        let added = q.add(&requests).await.map_err(to_js)?;
-        let mut opts: Vec<&str> = Vec::new();
-        let mut default_index = None;
-        let jobs: Vec<wire::AddEntry> = outcomes
-            .into_iter()
-            .map(|outcome| match outcome {
-                Err(reason) => wire::AddEntry::Refused(reason),
-                Ok((i, plain)) => {
-                    let r = &requests[i];
-                    let index = match (plain, default_index) {
-                        (true, Some(d)) => d,
-                        _ => {
-                            opts.push(&r.options.stored);
-                            if plain {
-                                default_index = Some(opts.len() - 1);
-                            }
-                            opts.len() - 1
-                        }
-                    };
-                    let (id, created) = &added[i];
-                    wire::AddEntry::Added {
-                        id,
-                        created: *created,
-                        timestamp: r.options.timestamp.unwrap_or(r.now_ms),
-                        opts: index,
-                    }
-                }
-            })
-            .collect();
-        Ok(wire::encode_add_result(&opts, jobs))
+        let max_data = self.max_data;
+        let order = self.add_order.clone();
+        let ticket = order.ticket(); // on the JS thread: the order of the calls
+        env.spawn_future(async move {
+            let turn = order.turn(ticket).await;
+            add_jobs_issued_in_turn(q, max_data, payload, all_or_nothing, turn).await
+        })
     }
 
     /// Job counts per state.
@@ -510,4 +469,78 @@ impl NativeWorker {
             .await;
         self.dispatcher.release();
     }
+}
+
+/// The work of one `addJobs` call once its turn has come: validates and prepares the jobs,
+/// issues the script call, gives the turn to the next call, then awaits the reply.
+async fn add_jobs_issued_in_turn(
+    q: Queue,
+    max_data: usize,
+    payload: String,
+    all_or_nothing: bool,
+    turn: add_order::Turn<'_>,
+) -> Result<String> {
+    let input = wire::decode_add_payload(&payload).map_err(|e| validation("jobs", e))?;
+    let preparer = Preparer::new(input.defaults, max_data, job_queue_core::time::now_ms())
+        .allow_any_data(input.any_data);
+    let mut requests = Vec::with_capacity(input.jobs.len());
+    let mut outcomes = Vec::with_capacity(input.jobs.len());
+    for job in input.jobs {
+        let new_job = NewJob {
+            name: job.name,
+            data: job.data.get(),
+            opts: job.opts,
+        };
+        match preparer.prepare(new_job) {
+            Ok((request, plain)) => {
+                outcomes.push(Ok((requests.len(), plain)));
+                requests.push(request);
+            }
+            Err(e) if all_or_nothing => return Err(to_js(e)),
+            Err(e) => outcomes.push(Err(errors::reason(&e))),
+        }
+    }
+    let mut call = Box::pin(async {
+        let added = q.add(&requests).await;
+        (added, requests)
+    });
+    // polled once, the call joins the connection's pipeline now; then the next may go
+    let first = call
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+    drop(turn);
+    let (added, requests) = match first {
+        std::task::Poll::Ready(done) => done,
+        std::task::Poll::Pending => call.await,
+    };
+    let added = added.map_err(to_js)?;
+    let mut opts: Vec<&str> = Vec::new();
+    let mut default_index = None;
+    let jobs: Vec<wire::AddEntry> = outcomes
+        .into_iter()
+        .map(|outcome| match outcome {
+            Err(reason) => wire::AddEntry::Refused(reason),
+            Ok((i, plain)) => {
+                let r = &requests[i];
+                let index = match (plain, default_index) {
+                    (true, Some(d)) => d,
+                    _ => {
+                        opts.push(&r.options.stored);
+                        if plain {
+                            default_index = Some(opts.len() - 1);
+                        }
+                        opts.len() - 1
+                    }
+                };
+                let (id, created) = &added[i];
+                wire::AddEntry::Added {
+                    id,
+                    created: *created,
+                    timestamp: r.options.timestamp.unwrap_or(r.now_ms),
+                    opts: index,
+                }
+            }
+        })
+        .collect();
+    Ok(wire::encode_add_result(&opts, jobs))
 }
