@@ -18,8 +18,6 @@ const root = join(__dirname, '..');
  */
 const PENDING = new Set([
   'Queue',
-  'DelayedError',
-  'WaitingChildrenError',
   'RateLimitError',
   'JobQueueCoordinatorImpl',
   'QueueManagerImpl',

@@ -32,14 +32,16 @@ function engineConfig(connection, prefix = DEFAULT_PREFIX, extra = {}) {
   if (c.options && typeof c.options === 'object' && (typeof c.connect === 'function' || typeof c.sendCommand === 'function')) {
     c = c.options;
   }
+  // ioredis fills unset options with null (username, password, db...): null means unset
+  const opt = (v) => (v === null ? undefined : v);
   const tls = c.tls === true || (c.tls !== undefined && c.tls !== null && c.tls !== false);
   return {
     url: typeof c.url === 'string' ? c.url : undefined,
-    host: c.host,
-    port: c.port === undefined ? undefined : Number(c.port),
-    username: c.username,
-    password: c.password,
-    db: c.db === undefined ? undefined : Number(c.db),
+    host: opt(c.host),
+    port: opt(c.port) === undefined ? undefined : Number(c.port),
+    username: opt(c.username),
+    password: opt(c.password),
+    db: opt(c.db) === undefined ? undefined : Number(c.db),
     tls: tls || undefined,
     prefix: prefix.endsWith(':') ? prefix.slice(0, -1) : prefix,
     // ioredis' maxRetriesPerRequest (null: wait for the connection) and retryDelayOnFailover

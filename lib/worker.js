@@ -9,8 +9,9 @@
 // with which the coordinator runs workers on its engine with its own options.
 
 const { EventEmitter } = require('node:events');
+const { randomUUID } = require('node:crypto');
 const Jobs = require('./job');
-const { isUnrecoverable, TimeoutError, ValidationError, RateLimitError, RATE_LIMIT_ERROR } = require('./errors');
+const { isUnrecoverable, isMovedByProcessor, TimeoutError, ValidationError, RateLimitError, RATE_LIMIT_ERROR } = require('./errors');
 const { call, checkQueueName } = require('./input');
 const { DEFAULT_PREFIX, engineConfig, acquireEngine } = require('./connection');
 
@@ -103,6 +104,7 @@ class Worker extends EventEmitter {
     }
     if (opts.autorun !== undefined && typeof opts.autorun !== 'boolean') throw new ValidationError('autorun', 'must be a boolean');
     this._config = onEngine ? onEngine.config : nativeConfig(opts);
+    this._id = this._config.id ?? randomUUID();
     const prefix = onEngine?.prefix ?? opts.prefix ?? DEFAULT_PREFIX;
     const connection = onEngine ? null : engineConfig(opts.connection, prefix);
 
@@ -209,9 +211,10 @@ class Worker extends EventEmitter {
     return new Worker(queueName, processor, { [ON_ENGINE]: { native, config, nonRetryable, timeoutMs, logger, prefix } });
   }
 
-  /** The worker's id (its registry entry and lock tokens); set once it runs. */
+  /** The worker's id (its registry entry and lock tokens), fixed from construction as in
+   * BullMQ. */
   get id() {
-    return this._worker ? this._worker.id : undefined;
+    return this._worker ? this._worker.id : this._id;
   }
 
   get concurrency() {
@@ -241,7 +244,7 @@ class Worker extends EventEmitter {
         const nativeWorker = await call(
           native.createWorker(
             this.name,
-            { ...this._config, concurrency: this._concurrency },
+            { ...this._config, id: this._id, concurrency: this._concurrency },
             (text) => this._onJobs(text),
             (text) => this._onEvents(text),
           ),
@@ -363,6 +366,14 @@ class Worker extends EventEmitter {
   _fail(handle, err, job) {
     const error = err instanceof Error ? err : new Error(String(err));
     if (this._aborts.size > 0) this._aborts.delete(handle);
+    if (isMovedByProcessor(error)) {
+      // the processor moved the job itself (job.moveToDelayed, moveToWait...): leave it
+      // where it is, as BullMQ does; no attempt, no event
+      this._jobs.delete(handle);
+      this._worker.forget([handle]);
+      this._checkIdle();
+      return;
+    }
     if (error.message === RATE_LIMIT_ERROR) {
       // back to the queue unprocessed, as BullMQ does after worker.rateLimit()
       this._jobs.delete(handle);
@@ -569,6 +580,8 @@ class Worker extends EventEmitter {
     }
     await this._start();
     this._worker.rateLimit(expireTimeMs);
+    // and, as BullMQ, for every rate-limited worker of the queue, in any process
+    if (expireTimeMs > 0) await call(this._native.pauseRateLimited(this.name, Math.ceil(expireTimeMs)));
   }
 
   /** `active`, `paused` (here or by another process), `error` (its last round trip to

@@ -12,6 +12,7 @@ mod observability;
 mod operations;
 mod queue;
 mod queue_events;
+mod queue_limits;
 mod scheduling;
 mod worker_control;
 
@@ -80,6 +81,8 @@ pub struct WorkerConfig {
     pub stalled_interval_ms: Option<u32>,
     pub max_stalled_count: Option<u32>,
     pub name: Option<String>,
+    /// The worker's id (a new UUID when absent): BullMQ's Worker has its id from the start.
+    pub id: Option<String>,
     pub limiter_max: Option<u32>,
     pub limiter_duration_ms: Option<u32>,
     pub drain_delay_ms: Option<u32>,
@@ -390,6 +393,7 @@ impl NativeEngine {
                 .max_stalled_count
                 .unwrap_or(defaults.max_stalled_count),
             name: config.name,
+            id: config.id,
             limiter: match (config.limiter_max, config.limiter_duration_ms) {
                 (Some(max), Some(d)) => Some((max.into(), Duration::from_millis(d.into()))),
                 _ => None,

@@ -245,6 +245,8 @@ export interface QueueOptions {
   defaultJobOptions?: JobsOptions;
   streams?: { events: { maxLen: number } };
   skipVersionCheck?: boolean;
+  /** Do not write the events cap and library label into the queue's meta on start. */
+  skipMetasUpdate?: boolean;
   /** The design's worker timings for the queue (its queue-type presets carry them); BullMQ's
    * own `settings` are repeat options, which this package does not take here. */
   settings?: {
@@ -355,8 +357,26 @@ export declare class Queue<DataType = any, ResultType = any, NameType extends st
   clean(grace: number, limit: number, type?: 'completed' | 'wait' | 'waiting' | 'active' | 'paused' | 'prioritized' | 'delayed' | 'failed'): Promise<string[]>;
   /** Deletes the queue and all its keys; refused while jobs are active unless `force`. */
   obliterate(opts?: { force?: boolean; count?: number }): Promise<void>;
-  /** Deletes a job; resolves to 1, or 0 when it was not removed. */
+  /** Deletes a job that is not running; resolves to 1 when it is gone (also when there was
+   * none), 0 when a worker holds it. A job scheduler's pending run is refused
+   * (JobStateError). */
   remove(jobId: string, opts?: { removeChildren?: boolean }): Promise<number>;
+  /** The queue's settings kept in Redis. */
+  getMeta(): Promise<{ paused: boolean; concurrency?: number; max?: number; duration?: number; maxLenEvents?: number; version?: string; [field: string]: unknown }>;
+  /** The library label in the queue's meta, or null. */
+  getVersion(): Promise<string | null>;
+  /** At most `concurrency` jobs of the queue run at once across all workers. */
+  setGlobalConcurrency(concurrency: number): Promise<void>;
+  removeGlobalConcurrency(): Promise<void>;
+  /** At most `max` jobs of the queue start per `duration` ms across all workers. */
+  setGlobalRateLimit(max: number, duration: number): Promise<void>;
+  removeGlobalRateLimit(): Promise<void>;
+  /** Rate-limited workers of the queue fetch nothing for `expireTimeMs`. */
+  rateLimit(expireTimeMs: number): Promise<void>;
+  /** Ms rate-limited workers (allowed `maxJobs` per window; default the global max) still wait. */
+  getRateLimitTtl(maxJobs?: number): Promise<number>;
+  /** Ends a rate-limit pause or a used-up window now. */
+  removeRateLimitKey(): Promise<void>;
   retryJobs(opts?: { count?: number; state?: FinishedStatus; timestamp?: number }): Promise<void>;
   promoteJobs(opts?: { count?: number }): Promise<void>;
 
@@ -458,6 +478,7 @@ export declare class Worker<DataType = any, ResultType = any, NameType extends s
   /** The error a processor throws (after `worker.rateLimit(ms)`) to put its job back without
    * counting an attempt. */
   static RateLimitError(): Error;
+  /** The worker's id, fixed from construction (its registry entry and lock tokens). */
   readonly id: string;
   /** The queue's name. */
   readonly name: string;
@@ -548,13 +569,21 @@ export declare class UnrecoverableError extends Error {
   constructor(message?: string);
   readonly code: 'ERR_UNRECOVERABLE';
 }
-/** Throw after `job.moveToDelayed(...)`: the job stays delayed instead of failing. */
+/** Throw after `job.moveToDelayed(timestamp, token)`: the job stays delayed; the worker
+ * neither completes nor fails it and counts no attempt. */
 export declare class DelayedError extends Error {
   constructor(message?: string);
+  readonly code: 'ERR_MOVED_TO_DELAYED';
 }
-/** Throw after moving the job to waiting-children. */
+/** Throw after moving the job back to wait yourself: the worker leaves it there. */
+export declare class WaitingError extends Error {
+  constructor(message?: string);
+  readonly code: 'ERR_MOVED_TO_WAIT';
+}
+/** Throw after moving the job to waiting-children: the worker leaves it there. */
 export declare class WaitingChildrenError extends Error {
   constructor(message?: string);
+  readonly code: 'ERR_MOVED_TO_WAITING_CHILDREN';
 }
 /** Throw after `worker.rateLimit(ms)`: the job goes back to waiting without an attempt. */
 export declare class RateLimitError extends Error {

@@ -215,11 +215,11 @@ fn validate_job_id(id: &str) -> Result<String> {
     if id.parse::<u64>().is_ok() {
         return Err(Error::validation(
             "jobId",
-            "must not be an integer (integers are reserved for generated ids)",
+            "Custom Id cannot be integers (integers are reserved for generated ids)",
         ));
     }
     if id.contains(':') && id.split(':').count() != 3 {
-        return Err(Error::validation("jobId", "must not contain ':'"));
+        return Err(Error::validation("jobId", "Custom Id cannot contain :"));
     }
     Ok(id.to_owned())
 }

@@ -7,6 +7,7 @@ mod finish_and_fetch;
 mod job_control;
 mod locks;
 mod queue_admin;
+mod queue_limits;
 mod queue_ops;
 mod schedule;
 mod single_job;
@@ -22,6 +23,7 @@ pub use finish_and_fetch::{finish_and_fetch, Action, Fetch, FetchResult, Settle}
 pub use job_control::{move_to_delayed, retry_finished, update_data, AttemptCounter};
 pub use locks::{check_stalled, extend_locks, StalledCheck};
 pub use queue_admin::{clean_jobs, move_jobs_to_wait, set_queue_meta, trim_events, CleanBatch};
+pub use queue_limits::{queue_limits, LimitChange};
 pub use queue_ops::{clean_finished, pause_queue, worker_heartbeat};
 pub use schedule::{next_iteration, remove_scheduler, upsert_scheduler, UpsertRequest};
 pub use single_job::{
@@ -69,6 +71,7 @@ scripts! {
     SET_QUEUE_META => "set_queue_meta.lua",
     UPDATE_DATA => "update_data.lua",
     MOVE_TO_DELAYED => "move_to_delayed.lua",
+    QUEUE_LIMITS => "queue_limits.lua",
 }
 
 /// Scripts outside any queue (no queue keys, no shared prelude).

@@ -395,6 +395,9 @@ impl Runner {
                         if let Some(at) = run.dispatched {
                             self.prefetch.record(at.elapsed());
                         }
+                        if matches!(outcome, Outcome::Moved) {
+                            continue;
+                        }
                         let settled = self.settle(run, outcome, Some(handle));
                         self.pending.push(settled);
                     }
@@ -470,6 +473,7 @@ impl Runner {
                 let attempts_made = run.attempts_made;
                 (run.settle(Action::Release, None, attempts_made), None)
             }
+            Outcome::Moved => unreachable!("a moved job is forgotten before settling"),
             Outcome::Failed(failure) => self.settle_failed(run, failure, None, handle),
             Outcome::FailedWithDelay(failure, delay) => {
                 self.settle_failed(run, failure, Some(delay), handle)
