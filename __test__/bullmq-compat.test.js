@@ -13,6 +13,7 @@ const {
   WaitingChildrenError,
   ValidationError,
   JobStateError,
+  Job,
 } = require('..');
 const { REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
 
@@ -281,4 +282,39 @@ test('drain removes every waiting job even while a worker takes jobs between its
     left.map((j) => j.id).filter((id) => !id.startsWith('repeat:')),
     [],
   );
+});
+
+test("the processor's context stands in for BullMQ's token argument", async (t) => {
+  const env = setup(t);
+  const queue = env.queue('ctx-token');
+  const seen = [];
+  env.worker('ctx-token', async (job, token) => {
+    // BullMQ code passes its second argument where a token goes
+    seen.push({ text: `${token}`, extended: await job.extendLock(token, 30_000), token: job.token });
+    if (!job.data.again) {
+      await job.moveToDelayed(Date.now() + 60_000, token);
+      throw new DelayedError();
+    }
+  });
+  const job = await queue.add('j', {});
+  await waitFor(async () => (await queue.getDelayedCount()) === 1);
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0].text, seen[0].token);
+  assert.equal(seen[0].extended, 1);
+  assert.equal(await (await queue.getJob(job.id)).getState(), 'delayed');
+});
+
+test('Job.create and Job.createBulk add jobs to a Queue', async (t) => {
+  const env = setup(t);
+  const queue = env.queue('create');
+  const waiting = [];
+  queue.on('waiting', (job) => waiting.push(job.id));
+  const job = await Job.create(queue, 'one', { a: 1 }, { priority: 3 });
+  assert.equal((await queue.getJob(job.id)).data.a, 1);
+  assert.equal(await job.getState(), 'prioritized');
+  const bulk = await Job.createBulk(queue, [{ name: 'b', data: { i: 1 } }, { name: 'b', data: { i: 2 } }]);
+  assert.deepEqual(bulk.map((j) => j.data.i), [1, 2]);
+  assert.equal(await queue.count(), 3);
+  assert.deepEqual(waiting, []);
+  await assert.rejects(Job.create({ name: 'x' }, 'n', {}), ValidationError);
 });

@@ -85,8 +85,11 @@ class Worker extends EventEmitter {
    * `new Worker(name, processor, { connection, prefix = 'bull', concurrency = 1, limiter,
    * lockDuration = 30000, stalledInterval = 30000, maxStalledCount = 1, drainDelay = 5,
    * autorun = true, removeOnComplete, removeOnFail, settings: { backoffStrategy }, name })`.
-   * `processor(job, context)`: `job` carries the lock `token`; `context` is `{ workerId,
-   * queueName, jobId, attemptNumber, startTime, signal? }`.
+   * `processor(job, context, signal)`: `job` carries the lock `token`; `context` is the
+   * design's `{ workerId, queueName, jobId, attemptNumber, startTime, signal?, token }`;
+   * `signal` (as BullMQ's third argument) is there when the job has a timeout. Where BullMQ
+   * passes the lock token second, the context stands in for it: Job methods taking a token
+   * accept it, and it converts to the token as a string.
    */
   constructor(name, processor, opts = {}) {
     super();
@@ -326,6 +329,10 @@ class Worker extends EventEmitter {
       attemptNumber: job.attemptsMade + 1,
       startTime: Date.now(),
     };
+    // BullMQ code gets the lock token second; the context stands in for it (see tokenOf in
+    // job.js), and prints as it
+    Object.defineProperty(context, 'token', { value: token, enumerable: false });
+    Object.defineProperty(context, 'toString', { value: () => token, enumerable: false });
     // Only jobs with a timeout pay for an AbortController; the engine keeps the clock.
     if (job.opts.timeoutMs > 0 || this._timeoutMs > 0) {
       const controller = new AbortController();
@@ -335,7 +342,7 @@ class Worker extends EventEmitter {
     if (this.listenerCount('active') > 0) this.emit('active', job, 'waiting');
     let result;
     try {
-      result = this._processor(job, context);
+      result = this._processor(job, context, context.signal);
     } catch (err) {
       result = Promise.reject(err);
     }

@@ -164,6 +164,10 @@ export declare class Job<DataType = any, ResultType = any, NameType extends stri
   /** The job, or undefined when there is none with that id. */
   static fromId<T = any, R = any, N extends string = string>(queue: Queue, jobId: string): Promise<Job<T, R, N> | undefined>;
   static fromJSON<T = any, R = any, N extends string = string>(queue: Queue, json: JobJson, jobId?: string): Job<T, R, N>;
+  /** Adds a job to `queue` and resolves to it (no `waiting` event on the Queue). */
+  static create<T = any, R = any, N extends string = string>(queue: Queue<T, R, N>, name: N, data: T, opts?: JobsOptions): Promise<Job<T, R, N>>;
+  /** Adds the jobs to `queue` atomically. */
+  static createBulk<T = any, R = any, N extends string = string>(queue: Queue<T, R, N>, jobs: { name: N; data: T; opts?: JobsOptions }[]): Promise<Job<T, R, N>[]>;
 
   /** Always set on jobs this package hands out (it assigns ids when adding). */
   id: string;
@@ -223,9 +227,9 @@ export declare class Job<DataType = any, ResultType = any, NameType extends stri
   /** BullMQ's `{ priority, lifo }`, or the new priority as a number (as the design calls it). */
   changePriority(opts: { priority?: number; lifo?: boolean } | number): Promise<void>;
   /** Extends the lock held with `token` by `duration` ms; resolves to 1, or 0 when not held. */
-  extendLock(token: string, duration: number): Promise<number>;
+  extendLock(token: string | JobProcessingContext, duration: number): Promise<number>;
   /** Moves an active job to delayed until `timestamp` (ms since the epoch). */
-  moveToDelayed(timestamp: number, token?: string): Promise<void>;
+  moveToDelayed(timestamp: number, token?: string | JobProcessingContext): Promise<void>;
   /** The current attempt is not retried when it fails. */
   discard(): void;
   /** Resolves with the return value when the job completes; rejects with its failed reason. */
