@@ -318,3 +318,34 @@ test('Job.create and Job.createBulk add jobs to a Queue', async (t) => {
   assert.deepEqual(waiting, []);
   await assert.rejects(Job.create({ name: 'x' }, 'n', {}), ValidationError);
 });
+
+test("Queue.add keeps a custom backoff type; the worker's backoffStrategy sets its delay", async (t) => {
+  const env = setup(t);
+  const queue = env.queue('custom-backoff');
+  const calls = [];
+  const attempts = [];
+  env.worker(
+    'custom-backoff',
+    async (job) => {
+      attempts.push(Date.now());
+      if (attempts.length === 1) throw new Error('first');
+      return 'ok';
+    },
+    {
+      settings: {
+        backoffStrategy: (attemptsMade, type, err) => {
+          calls.push([attemptsMade, type, err.message]);
+          return 400;
+        },
+      },
+    },
+  );
+  const job = await queue.add('j', {}, { attempts: 2, backoff: { type: 'custom', delay: 5 } });
+  assert.deepEqual((await queue.getJob(job.id)).opts.backoff, { type: 'custom', delay: 5 });
+  await waitFor(async () => (await (await queue.getJob(job.id)).getState()) === 'completed');
+  assert.deepEqual(calls, [[1, 'custom', 'first']]);
+  assert.ok(attempts[1] - attempts[0] >= 380, `retried after ${attempts[1] - attempts[0]} ms`);
+  // an empty type or a bad delay is still refused
+  await assert.rejects(queue.add('j', {}, { attempts: 2, backoff: { type: '' } }), ValidationError);
+  await assert.rejects(queue.add('j', {}, { attempts: 2, backoff: { type: 'custom', delay: -1 } }), ValidationError);
+});

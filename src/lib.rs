@@ -133,6 +133,9 @@ struct AddPayload<'a> {
     /// Accept any JSON as data, as BullMQ's Queue does (the coordinator sends objects only).
     #[serde(default, rename = "anyData")]
     any_data: bool,
+    /// Keep backoffs of custom types (BullMQ's Queue): the worker's strategy computes them.
+    #[serde(default, rename = "customBackoff")]
+    custom_backoff: bool,
 }
 
 #[derive(Deserialize)]
@@ -240,7 +243,8 @@ impl NativeEngine {
             self.max_data,
             job_queue_core::time::now_ms(),
         )
-        .allow_any_data(input.any_data);
+        .allow_any_data(input.any_data)
+        .allow_custom_backoff(input.custom_backoff);
         let mut requests = Vec::with_capacity(input.jobs.len());
         let mut outcomes = Vec::with_capacity(input.jobs.len());
         for job in input.jobs {

@@ -124,7 +124,14 @@ impl Dedup {
 
 impl AddOptions {
     /// Validates canonical options (see [`merge`]) and normalises them to BullMQ's stored form.
-    pub fn from_map(mut opts: Map<String, Value>) -> Result<Self> {
+    pub fn from_map(opts: Map<String, Value>) -> Result<Self> {
+        Self::from_map_with(opts, false)
+    }
+
+    /// As [`from_map`](Self::from_map); with `custom_backoff`, a backoff of a type other than
+    /// the built-in ones is kept as given (BullMQ's Queue allows it: the worker's backoff
+    /// strategy works out its delays) instead of refused.
+    pub fn from_map_with(mut opts: Map<String, Value>, custom_backoff: bool) -> Result<Self> {
         let delay_ms = match opts.get("delay") {
             None => 0,
             Some(v) => non_negative_ms(v, "delay")?,
@@ -160,11 +167,24 @@ impl AddOptions {
             }
         }
         if let Some(b) = opts.remove("backoff") {
-            let mut backoff = Backoff::parse(&b)?;
-            backoff.jitter.get_or_insert(DEFAULT_JITTER);
             // With one attempt there is no retry to delay: storing it would only cost memory.
-            if opts.get("attempts").and_then(Value::as_u64) != Some(1) {
-                opts.insert("backoff".into(), backoff.to_stored());
+            let retries = opts.get("attempts").and_then(Value::as_u64) != Some(1);
+            let custom = if custom_backoff {
+                custom_backoff_of(&b)?
+            } else {
+                None
+            };
+            if let Some(custom) = custom {
+                // a type only the worker's `settings.backoffStrategy` knows: stored as given
+                if retries {
+                    opts.insert("backoff".into(), custom);
+                }
+            } else {
+                let mut backoff = Backoff::parse(&b)?;
+                backoff.jitter.get_or_insert(DEFAULT_JITTER);
+                if retries {
+                    opts.insert("backoff".into(), backoff.to_stored());
+                }
             }
         }
         let lifo = match opts.get("lifo") {
@@ -278,6 +298,25 @@ impl Default for RetryDefaults {
         Self {
             max_delay: Duration::from_secs(300),
             jitter: 0.0,
+        }
+    }
+}
+
+/// A backoff of a type other than the built-in ones (`{type: 'custom', delay?}`), as BullMQ
+/// allows: the worker's `settings.backoffStrategy` works out its delays. Returns it to store
+/// as given, or None for a built-in type (or no object).
+fn custom_backoff_of(v: &Value) -> Result<Option<Value>> {
+    let Some(obj) = v.as_object() else {
+        return Ok(None);
+    };
+    match obj.get("type").and_then(Value::as_str) {
+        Some("fixed") | Some("exponential") | None => Ok(None),
+        Some("") => Err(Error::validation("backoff.type", "must not be empty")),
+        Some(_) => {
+            if let Some(d) = obj.get("delay") {
+                non_negative_ms(d, "backoff.delay")?;
+            }
+            Ok(Some(v.clone()))
         }
     }
 }

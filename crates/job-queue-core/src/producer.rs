@@ -25,6 +25,7 @@ pub struct Preparer {
     max_data: usize,
     now_ms: u64,
     any_data: bool,
+    custom_backoff: bool,
 }
 
 impl Preparer {
@@ -37,7 +38,16 @@ impl Preparer {
             max_data,
             now_ms,
             any_data: false,
+            custom_backoff: false,
         }
+    }
+
+    /// Keeps backoffs of types other than the built-in ones, for the worker's backoff
+    /// strategy (BullMQ's Queue does); otherwise they are refused.
+    pub fn allow_custom_backoff(mut self, allow: bool) -> Self {
+        self.custom_backoff = allow;
+        self.default_options = AddOptions::from_map_with(self.defaults.clone(), allow);
+        self
     }
 
     /// Accepts any JSON value as job data (BullMQ's Queue does), not only objects.
@@ -68,7 +78,10 @@ impl Preparer {
                 Err(e) => return Err(Error::validation("defaultJobOptions", e.to_string())),
             }
         } else {
-            AddOptions::from_map(merge([self.defaults.clone(), job.opts]))?
+            AddOptions::from_map_with(
+                merge([self.defaults.clone(), job.opts]),
+                self.custom_backoff,
+            )?
         };
         let request = AddRequest {
             name: job.name,
