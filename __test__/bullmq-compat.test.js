@@ -174,8 +174,10 @@ test('setGlobalConcurrency caps the jobs running at once across workers; getMeta
   await queue.addBulk(Array.from({ length: 8 }, (_, i) => ({ name: 'j', data: { i } })));
   await waitFor(() => done === 8);
   assert.equal(most, 1);
+  assert.equal(await queue.getGlobalConcurrency(), 1);
   await queue.removeGlobalConcurrency();
   assert.equal((await queue.getMeta()).concurrency, undefined);
+  assert.equal(await queue.getGlobalConcurrency(), null);
 });
 
 test('setGlobalConcurrency and setGlobalRateLimit refuse bad numbers and write nothing', async (t) => {
@@ -207,8 +209,10 @@ test('setGlobalRateLimit limits jobs per window; getRateLimitTtl reports the wai
   if (started.length === 2) assert.ok(ttl > 0 && ttl <= 1500, `ttl ${ttl}`);
   await waitFor(() => started.length === 4);
   assert.ok(started[2] - started[0] >= 1400, `third job started ${started[2] - started[0]} ms after the first`);
+  assert.deepEqual(await queue.getGlobalRateLimit(), { max: 2, duration: 1500 });
   await queue.removeGlobalRateLimit();
   assert.equal((await queue.getMeta()).max, undefined);
+  assert.equal(await queue.getGlobalRateLimit(), null);
 });
 
 test('worker.rateLimit pauses every rate-limited worker of the queue, not only its own', async (t) => {
@@ -243,7 +247,11 @@ test('Queue.rateLimit pauses the queue for rate-limited workers', async (t) => {
   const queue = env.queue('q-rl');
   await queue.rateLimit(60_000);
   assert.ok((await queue.getRateLimitTtl(1)) > 59_000);
-  assert.equal(await queue.getRateLimitTtl(), 0, 'without a max no worker is limited');
+  // without a max, the limiter key's own TTL, as BullMQ reports it
+  assert.ok((await queue.getRateLimitTtl()) > 59_000);
+  await queue.removeRateLimitKey();
+  assert.equal(await queue.getRateLimitTtl(), -2, 'no limiter key');
+  assert.equal(await queue.getRateLimitTtl(5), 0);
   await assert.rejects(queue.rateLimit(-1), ValidationError);
 });
 

@@ -450,6 +450,17 @@ class Queue extends EventEmitter {
     return raw.version ?? null;
   }
 
+  /** The queue's global concurrency, or null when it has none. */
+  async getGlobalConcurrency() {
+    return (await this.getMeta()).concurrency ?? null;
+  }
+
+  /** The queue's global rate limit `{ max, duration }`, or null when it has none. */
+  async getGlobalRateLimit() {
+    const { max, duration } = await this.getMeta();
+    return max && duration ? { max, duration } : null;
+  }
+
   /** At most `concurrency` jobs of this queue run at once across all workers (ours and
    * BullMQ's). */
   async setGlobalConcurrency(concurrency) {
@@ -485,7 +496,8 @@ class Queue extends EventEmitter {
   }
 
   /** Ms that workers allowed `maxJobs` per window (default: the global rate limit's max)
-   * must still wait before fetching; 0 when they may fetch. */
+   * must still wait before fetching; 0 when they may fetch. With neither a `maxJobs` nor a
+   * global max, the limiter key's TTL as Redis reports it (-2: none), as BullMQ. */
   async getRateLimitTtl(maxJobs) {
     if (maxJobs !== undefined) integer(maxJobs, 'maxJobs', { min: 1 });
     const native = await this.native();

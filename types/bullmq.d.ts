@@ -369,6 +369,8 @@ export declare class Queue<DataType = any, ResultType = any, NameType extends st
   getMeta(): Promise<{ paused: boolean; concurrency?: number; max?: number; duration?: number; maxLenEvents?: number; version?: string; [field: string]: unknown }>;
   /** The library label in the queue's meta, or null. */
   getVersion(): Promise<string | null>;
+  getGlobalConcurrency(): Promise<number | null>;
+  getGlobalRateLimit(): Promise<{ max: number; duration: number } | null>;
   /** At most `concurrency` jobs of the queue run at once across all workers. */
   setGlobalConcurrency(concurrency: number): Promise<void>;
   removeGlobalConcurrency(): Promise<void>;

@@ -51,8 +51,9 @@ impl Queue {
     }
 
     /// How long (ms) workers allowed `max_jobs` per window must still wait: 0 when they may
-    /// fetch. Without `max_jobs`, the queue's global rate limit applies (0 when it has none).
-    pub async fn rate_limit_ttl(&self, max_jobs: Option<u64>) -> Result<u64> {
+    /// fetch. Without `max_jobs`, the queue's global rate limit applies; with neither, the
+    /// limiter key's own TTL as Redis reports it (-2: no key, -1: no expiry), as BullMQ.
+    pub async fn rate_limit_ttl(&self, max_jobs: Option<u64>) -> Result<i64> {
         let mut con = self.con.clone();
         let limiter = self.keys.key("limiter");
         let (global, used, ttl): (Option<u64>, Option<u64>, i64) = redis::pipe()
@@ -62,10 +63,10 @@ impl Queue {
             .query_async(&mut con)
             .await?;
         let Some(max) = max_jobs.or(global) else {
-            return Ok(0);
+            return Ok(ttl);
         };
         Ok(if used.unwrap_or(0) >= max && ttl > 0 {
-            ttl as u64
+            ttl
         } else {
             0
         })
