@@ -357,3 +357,11 @@ test("Queue.add keeps a custom backoff type; the worker's backoffStrategy sets i
   await assert.rejects(queue.add('j', {}, { attempts: 2, backoff: { type: '' } }), ValidationError);
   await assert.rejects(queue.add('j', {}, { attempts: 2, backoff: { type: 'custom', delay: -1 } }), ValidationError);
 });
+
+test('Queue.add stores a backoff without jitter as given (BullMQ adds none)', async (t) => {
+  const env = setup(t);
+  const queue = env.queue('no-jitter');
+  const job = await queue.add('j', {}, { attempts: 3, backoff: { type: 'fixed', delay: 300 } });
+  const stored = JSON.parse(await env.redis.hget(`${env.prefix}:no-jitter:${job.id}`, 'opts'));
+  assert.deepEqual(stored.backoff, { type: 'fixed', delay: 300 });
+});

@@ -195,7 +195,7 @@ class Queue extends EventEmitter {
   /** Adds the jobs (payload entries); all are validated before anything is written. */
   async _addTexts(texts) {
     const native = await this.native();
-    const payload = `{"defaults":[${JSON.stringify(this.jobsOpts, keepBadNumbers)}],"anyData":true,"customBackoff":true,"jobs":[${texts.join(',')}]}`;
+    const payload = `{"defaults":[${JSON.stringify(this.jobsOpts, keepBadNumbers)}],"anyData":true,"bullmq":true,"jobs":[${texts.join(',')}]}`;
     return JSON.parse(await call(native.addJobs(this.name, payload, true)));
   }
 

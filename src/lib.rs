@@ -133,9 +133,10 @@ struct AddPayload<'a> {
     /// Accept any JSON as data, as BullMQ's Queue does (the coordinator sends objects only).
     #[serde(default, rename = "anyData")]
     any_data: bool,
-    /// Keep backoffs of custom types (BullMQ's Queue): the worker's strategy computes them.
-    #[serde(default, rename = "customBackoff")]
-    custom_backoff: bool,
+    /// Options as BullMQ's Queue takes them: custom backoff types (the worker's strategy
+    /// computes them), no default jitter.
+    #[serde(default)]
+    bullmq: bool,
 }
 
 #[derive(Deserialize)]
@@ -244,7 +245,7 @@ impl NativeEngine {
             job_queue_core::time::now_ms(),
         )
         .allow_any_data(input.any_data)
-        .allow_custom_backoff(input.custom_backoff);
+        .bullmq_options(input.bullmq);
         let mut requests = Vec::with_capacity(input.jobs.len());
         let mut outcomes = Vec::with_capacity(input.jobs.len());
         for job in input.jobs {

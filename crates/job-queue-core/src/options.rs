@@ -128,10 +128,11 @@ impl AddOptions {
         Self::from_map_with(opts, false)
     }
 
-    /// As [`from_map`](Self::from_map); with `custom_backoff`, a backoff of a type other than
-    /// the built-in ones is kept as given (BullMQ's Queue allows it: the worker's backoff
-    /// strategy works out its delays) instead of refused.
-    pub fn from_map_with(mut opts: Map<String, Value>, custom_backoff: bool) -> Result<Self> {
+    /// As [`from_map`](Self::from_map); with `bullmq` (BullMQ's Queue adds the job), as
+    /// BullMQ takes options: a backoff of a type other than the built-in ones is kept as given
+    /// (the worker's backoff strategy works out its delays) instead of refused, and a backoff
+    /// without jitter gets none (the design's default jitter is for the design's API).
+    pub fn from_map_with(mut opts: Map<String, Value>, bullmq: bool) -> Result<Self> {
         let delay_ms = match opts.get("delay") {
             None => 0,
             Some(v) => non_negative_ms(v, "delay")?,
@@ -169,11 +170,7 @@ impl AddOptions {
         if let Some(b) = opts.remove("backoff") {
             // With one attempt there is no retry to delay: storing it would only cost memory.
             let retries = opts.get("attempts").and_then(Value::as_u64) != Some(1);
-            let custom = if custom_backoff {
-                custom_backoff_of(&b)?
-            } else {
-                None
-            };
+            let custom = if bullmq { custom_backoff_of(&b)? } else { None };
             if let Some(custom) = custom {
                 // a type only the worker's `settings.backoffStrategy` knows: stored as given
                 if retries {
@@ -181,7 +178,9 @@ impl AddOptions {
                 }
             } else {
                 let mut backoff = Backoff::parse(&b)?;
-                backoff.jitter.get_or_insert(DEFAULT_JITTER);
+                if !bullmq {
+                    backoff.jitter.get_or_insert(DEFAULT_JITTER);
+                }
                 if retries {
                     opts.insert("backoff".into(), backoff.to_stored());
                 }
