@@ -112,6 +112,19 @@ export declare class NativeEngine {
   lastEventId(queue: string): Promise<string | null>
   /** `watchEvents`, with each read of the stream blocking at most `block_ms`. */
   watchEventsBlocking(queue: string, from: string | undefined | null, blockMs: number, callback: (batch: string) => void): Promise<NativeEventWatch>
+  /** Sets (or, with no limit, clears) the queue's global concurrency. */
+  setGlobalConcurrency(queue: string, limit?: number | undefined | null): Promise<void>
+  /** Sets (or, with neither number, clears) the queue's global rate limit. */
+  setGlobalRateLimit(queue: string, max?: number | undefined | null, durationMs?: number | undefined | null): Promise<void>
+  /** Rate-limited workers of the queue fetch nothing for `ms`; 0 ends such a pause. */
+  pauseRateLimited(queue: string, ms: number): Promise<void>
+  /**
+   * Ms that workers allowed `max_jobs` per window (default: the queue's global max) must
+   * still wait.
+   */
+  rateLimitTtl(queue: string, maxJobs?: number | undefined | null): Promise<number>
+  /** The queue's meta hash as JSON `{field: value}`. */
+  queueMeta(queue: string): Promise<string>
   /**
    * Creates or replaces a job scheduler. `payload` is `{defaults, id, name, data, opts,
    * repeat}` (repeat in BullMQ's shape: `pattern` or `every`, `tz`, `startDate`, `endDate`,
@@ -172,6 +185,11 @@ export declare class NativeEventWatch {
 }
 
 export declare class NativeWorker {
+  /**
+   * Forgets jobs their processor moved itself (to delayed, or to wait for children):
+   * nothing is written, no attempt counted, no event.
+   */
+  forget(handles: Array<number>): void
   /** Jobs run at once from now on (at least 1); running jobs carry on. */
   setConcurrency(concurrency: number): void
   /** Fetches no job for `duration_ms`; running jobs carry on. */
@@ -453,6 +471,8 @@ export interface WorkerConfig {
   stalledIntervalMs?: number
   maxStalledCount?: number
   name?: string
+  /** The worker's id (a new UUID when absent): BullMQ's Worker has its id from the start. */
+  id?: string
   limiterMax?: number
   limiterDurationMs?: number
   drainDelayMs?: number

@@ -55,6 +55,9 @@ exports.ClosedError = errors.ClosedError;
 exports.UnrecoverableError = errors.UnrecoverableError;
 exports.TimeoutError = errors.TimeoutError;
 exports.RateLimitError = errors.RateLimitError;
+exports.DelayedError = errors.DelayedError;
+exports.WaitingError = errors.WaitingError;
+exports.WaitingChildrenError = errors.WaitingChildrenError;
 
 /** The default coordinator, configured from the environment; it connects on first use. */
 exports.jobCoordinator = new exports.JobQueueCoordinator();

@@ -32,6 +32,7 @@ function engineConfig(connection, prefix = DEFAULT_PREFIX, extra = {}) {
   if (c.options && typeof c.options === 'object' && (typeof c.connect === 'function' || typeof c.sendCommand === 'function')) {
     c = c.options;
   }
+  // ioredis fills unset options with null (username, password, db...): null means unset
   const tls = c.tls === true || (c.tls !== undefined && c.tls !== null && c.tls !== false);
   // ioredis keeps unset fields as null; absent and null mean the same here
   const text = (v, field) => {

@@ -90,6 +90,52 @@ class RateLimitError extends Error {
   }
 }
 
+/** Messages that mark the errors below (BullMQ's, so its own classes count too). */
+const DELAYED_ERROR = 'bullmq:movedToDelayed';
+const WAITING_ERROR = 'bullmq:movedToWait';
+const WAITING_CHILDREN_ERROR = 'bullmq:movedToWaitingChildren';
+
+/** Thrown by a processor after `job.moveToDelayed(timestamp, token)`: the job stays delayed;
+ * the worker neither completes nor fails it, and counts no attempt. */
+class DelayedError extends Error {
+  constructor(message = DELAYED_ERROR) {
+    super(message);
+    this.name = 'DelayedError';
+    this.code = 'ERR_MOVED_TO_DELAYED';
+  }
+}
+
+/** Thrown by a processor after `job.moveToWait(token)`: the job stays waiting; the worker
+ * neither completes nor fails it, and counts no attempt. */
+class WaitingError extends Error {
+  constructor(message = WAITING_ERROR) {
+    super(message);
+    this.name = 'WaitingError';
+    this.code = 'ERR_MOVED_TO_WAIT';
+  }
+}
+
+/** Thrown by a processor that moved its job to wait for its children: the worker neither
+ * completes nor fails it. */
+class WaitingChildrenError extends Error {
+  constructor(message = WAITING_CHILDREN_ERROR) {
+    super(message);
+    this.name = 'WaitingChildrenError';
+    this.code = 'ERR_MOVED_TO_WAITING_CHILDREN';
+  }
+}
+
+const MOVED_NAMES = new Set(['DelayedError', 'WaitingError', 'WaitingChildrenError']);
+const MOVED_MESSAGES = new Set([DELAYED_ERROR, WAITING_ERROR, WAITING_CHILDREN_ERROR]);
+
+/** Whether a processor's error says it moved its job itself (DelayedError, WaitingError,
+ * WaitingChildrenError: ours or BullMQ's, recognised by class, name or message). */
+function isMovedByProcessor(err) {
+  if (err == null) return false;
+  if (err instanceof DelayedError || err instanceof WaitingError || err instanceof WaitingChildrenError) return true;
+  return MOVED_NAMES.has(err.name) || MOVED_MESSAGES.has(err.message);
+}
+
 /** Error names that mean "retrying cannot help" (the design's non-retryable errors). */
 const NON_RETRYABLE = new Set([
   'UnrecoverableError',
@@ -162,6 +208,13 @@ module.exports = {
   TimeoutError,
   RateLimitError,
   RATE_LIMIT_ERROR,
+  DelayedError,
+  WaitingError,
+  WaitingChildrenError,
+  DELAYED_ERROR,
+  WAITING_ERROR,
+  WAITING_CHILDREN_ERROR,
+  isMovedByProcessor,
   isUnrecoverable,
   fromReason,
   fromNative,

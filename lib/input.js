@@ -15,9 +15,9 @@ async function call(promise) {
 
 function checkQueueName(name) {
   if (typeof name !== 'string' || name.length === 0) {
-    throw new ValidationError('queueName', 'must be a non-empty string');
+    throw new ValidationError('queueName', 'Queue name must be provided (a non-empty string)');
   }
-  if (name.includes(':')) throw new ValidationError('queueName', "must not contain ':'");
+  if (name.includes(':')) throw new ValidationError('queueName', 'Queue name cannot contain :');
 }
 
 /** A job id argument as the string the engine takes. */

@@ -89,6 +89,13 @@ function returnValue(text) {
   }
 }
 
+/** A lock token as given: the token, or a worker's processing context, which stands in for
+ * it where BullMQ passes the token to the processor. */
+function tokenOf(token) {
+  if (token !== null && typeof token === 'object' && typeof token.token === 'string') return token.token;
+  return token;
+}
+
 function checkMs(value, field) {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new ValidationError(field, 'must be a non-negative number of ms');
@@ -213,6 +220,19 @@ class Job {
     if (typeof json.returnvalue === 'string') job.returnvalue = returnValue(json.returnvalue);
     if (json.processedBy) job.processedBy = json.processedBy;
     return job;
+  }
+
+  /** BullMQ's `Job.create(queue, name, data, opts)`: adds the job to `queue` (a Queue) and
+   * resolves to it, without the Queue's `waiting` event. */
+  static async create(queue, name, data, opts) {
+    const [job] = await this.createBulk(queue, [{ name, data, opts }]);
+    return job;
+  }
+
+  /** BullMQ's `Job.createBulk(queue, [{ name, data, opts }])`: adds them atomically. */
+  static async createBulk(queue, jobs) {
+    if (!queue || typeof queue.addBulk !== 'function') throw new ValidationError('queue', 'must be a Queue');
+    return queue.addBulk(jobs);
   }
 
   /** BullMQ's `Job.fromId(queue, jobId)`: the stored job, or undefined. */
@@ -352,6 +372,7 @@ class Job {
   /** Renews the job's lock for `duration` ms if `token` holds it; resolves to 1 if it was
    * renewed, else 0. */
   async extendLock(token, duration) {
+    token = tokenOf(token);
     if (typeof token !== 'string' || token === '') throw new ValidationError('token', 'must be a non-empty string');
     if (typeof duration !== 'number' || !Number.isFinite(duration) || duration <= 0) {
       throw new ValidationError('duration', 'must be a positive number of ms');
@@ -367,6 +388,7 @@ class Job {
    * also finish the job.
    */
   async moveToDelayed(timestamp, token) {
+    token = tokenOf(token);
     checkMs(timestamp, 'timestamp');
     if (token !== undefined && (typeof token !== 'string' || token === '')) {
       throw new ValidationError('token', 'must be a non-empty string when given');

@@ -24,6 +24,8 @@ const CLEAN_TYPES = new Set(['completed', 'failed', 'delayed', 'prioritized', 'w
 const BATCH = 1000;
 /** BullMQ's default cap of the events stream. */
 const DEFAULT_MAX_LEN_EVENTS = 10000;
+/** The label a Queue writes as the queue's `version` meta field (BullMQ writes its own). */
+const LIBRARY_LABEL = `${require('../package.json').name}:${require('../package.json').version}`;
 
 /**
  * Option key (not part of BullMQ's options) by which the coordinator makes a Queue on its own
@@ -172,9 +174,10 @@ class Queue extends EventEmitter {
     this._engine.catch((err) => {
       if (this.listenerCount('error') > 0) this.emit('error', err);
     });
-    // BullMQ's Queue declares the events stream cap in the queue's meta when it starts
+    // BullMQ's Queue declares the events stream cap and its library's label in the queue's
+    // meta when it starts (unless skipMetasUpdate)
     this._meta = this._engine
-      .then((native) => call(native.setQueueMeta(name, maxLen, undefined)))
+      .then((native) => (o.skipMetasUpdate ? undefined : call(native.setQueueMeta(name, maxLen, LIBRARY_LABEL))))
       .catch((err) => {
         if (this.listenerCount('error') > 0) this.emit('error', err);
       });
@@ -214,7 +217,7 @@ class Queue extends EventEmitter {
    * `native` is the engine to use (default: this queue's, refused once closing). */
   async _addTexts(texts, allOrNothing = true, native) {
     const engine = native ?? (await this.native());
-    const payload = wire.encodeAddPayload(`[${JSON.stringify(this.jobsOpts, keepBadNumbers)}]`, texts, true);
+    const payload = wire.encodeAddPayload(`[${JSON.stringify(this.jobsOpts, keepBadNumbers)}]`, texts, true, true);
     return wire.decodeAddResult(await call(engine.addJobs(this.name, payload, allOrNothing)));
   }
 
@@ -452,19 +455,113 @@ class Queue extends EventEmitter {
     await call(native.obliterate(this.name, Boolean(force)));
   }
 
-  /** Removes a job that is not running. Returns 1 when removed (emits `removed`), 0 when it
-   * is running or does not exist. */
+  /**
+   * Removes a job that is not running. As BullMQ: resolves to 1 (and emits `removed`) when
+   * the job is gone afterwards, also when there was no such job; 0 when it is running (its
+   * worker holds its lock). The pending run of a job scheduler is refused with a
+   * JobStateError: remove the scheduler instead.
+   */
   async remove(jobId, _opts) {
     const id = checkJobId(jobId);
     const native = await this.native();
     try {
       await call(native.removeJob(this.name, id));
     } catch (err) {
-      if (err instanceof JobStateError || err instanceof JobNotFoundError) return 0;
+      if (err instanceof JobNotFoundError) {
+        this.emit('removed', id);
+        return 1;
+      }
+      if (err instanceof JobStateError && !/job scheduler/.test(err.message)) return 0;
       throw err;
     }
     this.emit('removed', id);
     return 1;
+  }
+
+  /**
+   * The queue's settings kept in Redis, as BullMQ reads them: `{ paused, concurrency?, max?,
+   * duration?, maxLenEvents?, version?, ... }` (numbers as numbers, `paused` a boolean).
+   */
+  async getMeta() {
+    const native = await this.native();
+    const raw = JSON.parse(await call(native.queueMeta(this.name)));
+    const { concurrency, max, duration, paused, 'opts.maxLenEvents': maxLenEvents, ...rest } = raw;
+    const meta = { ...rest };
+    if (concurrency) meta.concurrency = Number(concurrency);
+    if (maxLenEvents) meta.maxLenEvents = Number(maxLenEvents);
+    if (max) meta.max = Number(max);
+    if (duration) meta.duration = Number(duration);
+    meta.paused = paused === '1';
+    return meta;
+  }
+
+  /** The library label in the queue's meta (`<library>:<version>`), or null when none was
+   * written. */
+  async getVersion() {
+    const native = await this.native();
+    await this._meta;
+    const raw = JSON.parse(await call(native.queueMeta(this.name)));
+    return raw.version ?? null;
+  }
+
+  /** The queue's global concurrency, or null when it has none. */
+  async getGlobalConcurrency() {
+    return (await this.getMeta()).concurrency ?? null;
+  }
+
+  /** The queue's global rate limit `{ max, duration }`, or null when it has none. */
+  async getGlobalRateLimit() {
+    const { max, duration } = await this.getMeta();
+    return max && duration ? { max, duration } : null;
+  }
+
+  /** At most `concurrency` jobs of this queue run at once across all workers (ours and
+   * BullMQ's). */
+  async setGlobalConcurrency(concurrency) {
+    integer(concurrency, 'concurrency', { min: 1 });
+    const native = await this.native();
+    await call(native.setGlobalConcurrency(this.name, concurrency));
+  }
+
+  async removeGlobalConcurrency() {
+    const native = await this.native();
+    await call(native.setGlobalConcurrency(this.name, undefined));
+  }
+
+  /** At most `max` jobs of this queue start per `duration` ms, across all workers. */
+  async setGlobalRateLimit(max, duration) {
+    integer(max, 'max', { min: 1 });
+    integer(duration, 'duration', { min: 1 });
+    const native = await this.native();
+    await call(native.setGlobalRateLimit(this.name, max, duration));
+  }
+
+  async removeGlobalRateLimit() {
+    const native = await this.native();
+    await call(native.setGlobalRateLimit(this.name, undefined, undefined));
+  }
+
+  /** Rate-limited workers of the queue (a limiter option or a global rate limit) fetch
+   * nothing for `expireTimeMs`, as BullMQ's Queue.rateLimit. */
+  async rateLimit(expireTimeMs) {
+    nonNegativeNumber(expireTimeMs, 'expireTimeMs');
+    const native = await this.native();
+    if (expireTimeMs > 0) await call(native.pauseRateLimited(this.name, Math.ceil(expireTimeMs)));
+  }
+
+  /** Ms that workers allowed `maxJobs` per window (default: the global rate limit's max)
+   * must still wait before fetching; 0 when they may fetch. With neither a `maxJobs` nor a
+   * global max, the limiter key's TTL as Redis reports it (-2: none), as BullMQ. */
+  async getRateLimitTtl(maxJobs) {
+    if (maxJobs !== undefined) integer(maxJobs, 'maxJobs', { min: 1 });
+    const native = await this.native();
+    return call(native.rateLimitTtl(this.name, maxJobs));
+  }
+
+  /** Ends a rate-limit pause (or a used-up window) now. */
+  async removeRateLimitKey() {
+    const native = await this.native();
+    await call(native.pauseRateLimited(this.name, 0));
   }
 
   /**

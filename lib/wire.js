@@ -21,9 +21,10 @@ function encodeJob(name, dataJson, optsJson) {
  * the array of option layers merged under each job's own options; `anyData` accepts any JSON
  * as data (BullMQ's Queue does), not only objects.
  */
-function encodeAddPayload(defaultsJson, jobTexts, anyData = false) {
-  const any = anyData ? '"anyData":true,' : '';
-  return `{"defaults":${defaultsJson},${any}"jobs":[${jobTexts.join(',')}]}`;
+function encodeAddPayload(defaultsJson, jobTexts, anyData = false, bullmq = false) {
+  // `bullmq`: options as BullMQ's Queue takes them (custom backoff types, no default jitter)
+  const flags = (anyData ? '"anyData":true,' : '') + (bullmq ? '"bullmq":true,' : '');
+  return `{"defaults":${defaultsJson},${flags}"jobs":[${jobTexts.join(',')}]}`;
 }
 
 /** The engine's answer to an add payload: `{ opts, jobs }` as described above. */

@@ -9,8 +9,9 @@
 // with which the coordinator runs workers on its engine with its own options.
 
 const { EventEmitter } = require('node:events');
+const { randomUUID } = require('node:crypto');
 const Jobs = require('./job');
-const { isUnrecoverable, TimeoutError, ValidationError, RateLimitError, RATE_LIMIT_ERROR } = require('./errors');
+const { isUnrecoverable, isMovedByProcessor, TimeoutError, ValidationError, RateLimitError, RATE_LIMIT_ERROR } = require('./errors');
 const { call, checkQueueName } = require('./input');
 const { DEFAULT_PREFIX, engineConfig, acquireEngine } = require('./connection');
 const wire = require('./wire');
@@ -90,8 +91,11 @@ class Worker extends EventEmitter {
    * lockDuration = 30000, stalledInterval = 30000, maxStalledCount = 1, drainDelay = 5,
    * autorun = true, removeOnComplete, removeOnFail, settings: { backoffStrategy }, name,
    * prefetch })`; `prefetch` (ours) is a count of jobs held ahead of free slots, or 'auto'.
-   * `processor(job, context)`: `job` carries the lock `token`; `context` is `{ workerId,
-   * queueName, jobId, attemptNumber, startTime, signal? }`.
+   * `processor(job, context, signal)`: `job` carries the lock `token`; `context` is the
+   * design's `{ workerId, queueName, jobId, attemptNumber, startTime, signal?, token }`;
+   * `signal` (as BullMQ's third argument) is there when the job has a timeout. Where BullMQ
+   * passes the lock token second, the context stands in for it: Job methods taking a token
+   * accept it, and it converts to the token as a string.
    */
   constructor(name, processor, opts = {}) {
     super();
@@ -109,6 +113,7 @@ class Worker extends EventEmitter {
     }
     if (opts.autorun !== undefined && typeof opts.autorun !== 'boolean') throw new ValidationError('autorun', 'must be a boolean');
     this._config = onEngine ? onEngine.config : nativeConfig(opts);
+    this._id = this._config.id ?? randomUUID();
     const prefix = onEngine?.prefix ?? opts.prefix ?? DEFAULT_PREFIX;
     const connection = onEngine ? null : engineConfig(opts.connection, prefix);
 
@@ -215,9 +220,10 @@ class Worker extends EventEmitter {
     return new Worker(queueName, processor, { [ON_ENGINE]: { native, config, nonRetryable, timeoutMs, logger, prefix } });
   }
 
-  /** The worker's id (its registry entry and lock tokens); set once it runs. */
+  /** The worker's id (its registry entry and lock tokens), fixed from construction as in
+   * BullMQ. */
   get id() {
-    return this._worker ? this._worker.id : undefined;
+    return this._worker ? this._worker.id : this._id;
   }
 
   get concurrency() {
@@ -247,7 +253,7 @@ class Worker extends EventEmitter {
         const nativeWorker = await call(
           native.createWorker(
             this.name,
-            { ...this._config, concurrency: this._concurrency },
+            { ...this._config, id: this._id, concurrency: this._concurrency },
             (text) => this._onJobs(text),
             (text) => this._onEvents(text),
           ),
@@ -329,6 +335,10 @@ class Worker extends EventEmitter {
       attemptNumber: job.attemptsMade + 1,
       startTime: Date.now(),
     };
+    // BullMQ code gets the lock token second; the context stands in for it (see tokenOf in
+    // job.js), and prints as it
+    Object.defineProperty(context, 'token', { value: token, enumerable: false });
+    Object.defineProperty(context, 'toString', { value: () => token, enumerable: false });
     // Only jobs with a timeout pay for an AbortController; the engine keeps the clock.
     if (job.opts.timeoutMs > 0 || this._timeoutMs > 0) {
       const controller = new AbortController();
@@ -338,7 +348,7 @@ class Worker extends EventEmitter {
     if (this.listenerCount('active') > 0) this.emit('active', job, 'waiting');
     let result;
     try {
-      result = this._processor(job, context);
+      result = this._processor(job, context, context.signal);
     } catch (err) {
       result = Promise.reject(err);
     }
@@ -369,6 +379,14 @@ class Worker extends EventEmitter {
   _fail(handle, err, job) {
     const error = err instanceof Error ? err : new Error(String(err));
     if (this._aborts.size > 0) this._aborts.delete(handle);
+    if (isMovedByProcessor(error)) {
+      // the processor moved the job itself (job.moveToDelayed, moveToWait...): leave it
+      // where it is, as BullMQ does; no attempt, no event
+      this._jobs.delete(handle);
+      this._worker.forget([handle]);
+      this._checkIdle();
+      return;
+    }
     if (error.message === RATE_LIMIT_ERROR) {
       // back to the queue unprocessed, as BullMQ does after worker.rateLimit()
       this._jobs.delete(handle);
@@ -582,6 +600,8 @@ class Worker extends EventEmitter {
     }
     await this._start();
     this._worker.rateLimit(expireTimeMs);
+    // and, as BullMQ, for every rate-limited worker of the queue, in any process
+    if (expireTimeMs > 0) await call(this._native.pauseRateLimited(this.name, Math.ceil(expireTimeMs)));
   }
 
   /** `active`, `paused` (here or by another process), `error` (its last round trip to

@@ -13,6 +13,7 @@ mod observability;
 mod operations;
 mod queue;
 mod queue_events;
+mod queue_limits;
 mod results;
 mod scheduling;
 mod wire;
@@ -77,6 +78,8 @@ pub struct EngineConfig {
 /// Worker settings, in milliseconds at this boundary.
 #[napi(object)]
 pub struct WorkerConfig {
+    /// The worker's id (a new UUID when absent): BullMQ's Worker has its id from the start.
+    pub id: Option<String>,
     pub concurrency: Option<u32>,
     pub lock_duration_ms: Option<u32>,
     pub stalled_interval_ms: Option<u32>,
@@ -332,6 +335,7 @@ impl NativeEngine {
                 .max_stalled_count
                 .unwrap_or(defaults.max_stalled_count),
             name: config.name,
+            id: config.id,
             limiter: match (config.limiter_max, config.limiter_duration_ms) {
                 (Some(max), Some(d)) => Some((max.into(), Duration::from_millis(d.into()))),
                 _ => None,
@@ -482,7 +486,8 @@ async fn add_jobs_issued_in_turn(
 ) -> Result<String> {
     let input = wire::decode_add_payload(&payload).map_err(|e| validation("jobs", e))?;
     let preparer = Preparer::new(input.defaults, max_data, job_queue_core::time::now_ms())
-        .allow_any_data(input.any_data);
+        .allow_any_data(input.any_data)
+        .bullmq_options(input.bullmq);
     let mut requests = Vec::with_capacity(input.jobs.len());
     let mut outcomes = Vec::with_capacity(input.jobs.len());
     for job in input.jobs {

@@ -30,6 +30,10 @@ pub(crate) struct AddPayload<'a> {
     /// Accept any JSON as data, as BullMQ's Queue does (the coordinator sends objects only).
     #[serde(default, rename = "anyData")]
     pub any_data: bool,
+    /// Options as BullMQ's Queue takes them: custom backoff types (the worker's strategy
+    /// computes them), no default jitter.
+    #[serde(default)]
+    pub bullmq: bool,
 }
 
 /// One job of an add payload.

@@ -167,6 +167,10 @@ export declare class Job<DataType = any, ResultType = any, NameType extends stri
   /** The job, or undefined when there is none with that id. */
   static fromId<T = any, R = any, N extends string = string>(queue: Queue, jobId: string): Promise<Job<T, R, N> | undefined>;
   static fromJSON<T = any, R = any, N extends string = string>(queue: Queue, json: JobJson, jobId?: string): Job<T, R, N>;
+  /** Adds a job to `queue` and resolves to it (no `waiting` event on the Queue). */
+  static create<T = any, R = any, N extends string = string>(queue: Queue<T, R, N>, name: N, data: T, opts?: JobsOptions): Promise<Job<T, R, N>>;
+  /** Adds the jobs to `queue` atomically. */
+  static createBulk<T = any, R = any, N extends string = string>(queue: Queue<T, R, N>, jobs: { name: N; data: T; opts?: JobsOptions }[]): Promise<Job<T, R, N>[]>;
 
   /** Always set on jobs this package hands out (it assigns ids when adding). */
   id: string;
@@ -226,9 +230,9 @@ export declare class Job<DataType = any, ResultType = any, NameType extends stri
   /** BullMQ's `{ priority, lifo }`, or the new priority as a number (as the design calls it). */
   changePriority(opts: { priority?: number; lifo?: boolean } | number): Promise<void>;
   /** Extends the lock held with `token` by `duration` ms; resolves to 1, or 0 when not held. */
-  extendLock(token: string, duration: number): Promise<number>;
+  extendLock(token: string | JobProcessingContext, duration: number): Promise<number>;
   /** Moves an active job to delayed until `timestamp` (ms since the epoch). */
-  moveToDelayed(timestamp: number, token?: string): Promise<void>;
+  moveToDelayed(timestamp: number, token?: string | JobProcessingContext): Promise<void>;
   /** The current attempt is not retried when it fails. */
   discard(): void;
   /** Resolves with the return value when the job completes; rejects with its failed reason. */
@@ -248,6 +252,8 @@ export interface QueueOptions {
   defaultJobOptions?: JobsOptions;
   streams?: { events: { maxLen: number } };
   skipVersionCheck?: boolean;
+  /** Do not write the events cap and library label into the queue's meta on start. */
+  skipMetasUpdate?: boolean;
   /** The design's worker timings for the queue (its queue-type presets carry them); BullMQ's
    * own `settings` are repeat options, which this package does not take here. */
   settings?: {
@@ -358,8 +364,28 @@ export declare class Queue<DataType = any, ResultType = any, NameType extends st
   clean(grace: number, limit: number, type?: 'completed' | 'wait' | 'waiting' | 'active' | 'paused' | 'prioritized' | 'delayed' | 'failed'): Promise<string[]>;
   /** Deletes the queue and all its keys; refused while jobs are active unless `force`. */
   obliterate(opts?: { force?: boolean; count?: number }): Promise<void>;
-  /** Deletes a job; resolves to 1, or 0 when it was not removed. */
+  /** Deletes a job that is not running; resolves to 1 when it is gone (also when there was
+   * none), 0 when a worker holds it. A job scheduler's pending run is refused
+   * (JobStateError). */
   remove(jobId: string, opts?: { removeChildren?: boolean }): Promise<number>;
+  /** The queue's settings kept in Redis. */
+  getMeta(): Promise<{ paused: boolean; concurrency?: number; max?: number; duration?: number; maxLenEvents?: number; version?: string; [field: string]: unknown }>;
+  /** The library label in the queue's meta, or null. */
+  getVersion(): Promise<string | null>;
+  getGlobalConcurrency(): Promise<number | null>;
+  getGlobalRateLimit(): Promise<{ max: number; duration: number } | null>;
+  /** At most `concurrency` jobs of the queue run at once across all workers. */
+  setGlobalConcurrency(concurrency: number): Promise<void>;
+  removeGlobalConcurrency(): Promise<void>;
+  /** At most `max` jobs of the queue start per `duration` ms across all workers. */
+  setGlobalRateLimit(max: number, duration: number): Promise<void>;
+  removeGlobalRateLimit(): Promise<void>;
+  /** Rate-limited workers of the queue fetch nothing for `expireTimeMs`. */
+  rateLimit(expireTimeMs: number): Promise<void>;
+  /** Ms rate-limited workers (allowed `maxJobs` per window; default the global max) still wait. */
+  getRateLimitTtl(maxJobs?: number): Promise<number>;
+  /** Ends a rate-limit pause or a used-up window now. */
+  removeRateLimitKey(): Promise<void>;
   retryJobs(opts?: { count?: number; state?: FinishedStatus; timestamp?: number }): Promise<void>;
   promoteJobs(opts?: { count?: number }): Promise<void>;
 
@@ -461,6 +487,7 @@ export declare class Worker<DataType = any, ResultType = any, NameType extends s
   /** The error a processor throws (after `worker.rateLimit(ms)`) to put its job back without
    * counting an attempt. */
   static RateLimitError(): Error;
+  /** The worker's id, fixed from construction (its registry entry and lock tokens). */
   readonly id: string;
   /** The queue's name. */
   readonly name: string;
@@ -551,13 +578,21 @@ export declare class UnrecoverableError extends Error {
   constructor(message?: string);
   readonly code: 'ERR_UNRECOVERABLE';
 }
-/** Throw after `job.moveToDelayed(...)`: the job stays delayed instead of failing. */
+/** Throw after `job.moveToDelayed(timestamp, token)`: the job stays delayed; the worker
+ * neither completes nor fails it and counts no attempt. */
 export declare class DelayedError extends Error {
   constructor(message?: string);
+  readonly code: 'ERR_MOVED_TO_DELAYED';
 }
-/** Throw after moving the job to waiting-children. */
+/** Throw after moving the job back to wait yourself: the worker leaves it there. */
+export declare class WaitingError extends Error {
+  constructor(message?: string);
+  readonly code: 'ERR_MOVED_TO_WAIT';
+}
+/** Throw after moving the job to waiting-children: the worker leaves it there. */
 export declare class WaitingChildrenError extends Error {
   constructor(message?: string);
+  readonly code: 'ERR_MOVED_TO_WAITING_CHILDREN';
 }
 /** Throw after `worker.rateLimit(ms)`: the job goes back to waiting without an attempt. */
 export declare class RateLimitError extends Error {

@@ -274,6 +274,8 @@ export interface JobProcessingContext {
   startTime: number;
   /** Present when the attempt has a timeout; aborted (with a TimeoutError) when it passes. */
   signal?: AbortSignal;
+  /** The job's lock token (not enumerable; the context also converts to it as a string). */
+  readonly token?: string;
 }
 
 /** A job's processor, as the design types it: gets the job and the processing context; what it

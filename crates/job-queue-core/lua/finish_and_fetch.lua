@@ -27,6 +27,8 @@
   retriedFailed. A final failure stores the error name in the job's `errorName` field.
   Jobs completed and failed for good are counted per minute in BullMQ's metrics keys
   (as BullMQ does), from the counts the worker sends.
+  When the queue has a global concurrency, settling wakes the queue's workers (base marker)
+  if jobs are waiting and the limit leaves room.
   Returns {statuses, jobs, rate_limit_ms, next_delayed_ms}: statuses has one code per entry
   (0 ok, -1 job missing, -2 lock missing, -3 not active, -6 lock held by another token);
   jobs, rate_limit_ms and next_delayed_ms as fetch_jobs returns them.
@@ -218,6 +220,13 @@ for set, shape in pairs(trims) do
   trim_finished(set, tonumber(shape[4]), tonumber(shape[5]))
 end
 if runnable and not paused_or_maxed() then wake_workers() end
+-- Settled jobs left active and freed slots of the queue's global concurrency: workers that
+-- found the queue at its limit wait on the marker, so wake them when jobs are waiting.
+if m > 0 and not runnable and redis.call("HEXISTS", K.meta, "concurrency") == 1
+    and not paused_or_maxed()
+    and (redis.call("LLEN", K.wait) > 0 or redis.call("ZCARD", K.prioritized) > 0) then
+  wake_workers()
+end
 
 local mbase = first_entry + m * 4
 local max_points = tonumber(ARGV[mbase])

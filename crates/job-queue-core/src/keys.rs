@@ -25,7 +25,10 @@ impl QueueKeys {
             return Err(Error::validation("queueName", "must not be empty"));
         }
         if queue.contains(':') {
-            return Err(Error::validation("queueName", "must not contain ':'"));
+            return Err(Error::validation(
+                "queueName",
+                "Queue name cannot contain :",
+            ));
         }
         let prefix = normalize_prefix(prefix);
         Ok(Self {

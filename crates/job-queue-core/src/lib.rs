@@ -33,6 +33,7 @@ pub mod options;
 pub mod producer;
 pub mod queue;
 pub mod queue_admin;
+pub mod queue_limits;
 pub mod registry;
 mod scan;
 pub mod schedule;

@@ -26,6 +26,7 @@ pub struct Preparer {
     max_data: usize,
     now_ms: u64,
     any_data: bool,
+    bullmq: bool,
 }
 
 impl Preparer {
@@ -41,12 +42,21 @@ impl Preparer {
             max_data,
             now_ms,
             any_data: false,
+            bullmq: false,
         }
     }
 
     /// Accepts any JSON value as job data (BullMQ's Queue does), not only objects.
     pub fn allow_any_data(mut self, allow: bool) -> Self {
         self.any_data = allow;
+        self
+    }
+
+    /// Takes options as BullMQ's Queue does (see [`AddOptions::from_map_with`]): custom
+    /// backoff types kept, no default jitter.
+    pub fn bullmq_options(mut self, bullmq: bool) -> Self {
+        self.bullmq = bullmq;
+        self.default_options = AddOptions::from_map_with(self.defaults.clone(), bullmq);
         self
     }
 
@@ -72,7 +82,7 @@ impl Preparer {
                 Err(e) => return Err(Error::validation("defaultJobOptions", e.to_string())),
             }
         } else {
-            AddOptions::from_map(merge([self.defaults.clone(), job.opts]))?
+            AddOptions::from_map_with(merge([self.defaults.clone(), job.opts]), self.bullmq)?
         };
         let request = AddRequest {
             name: job.name,

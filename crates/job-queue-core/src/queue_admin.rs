@@ -16,6 +16,8 @@ use crate::time::now_ms;
 /// Jobs a `clean_jobs` or `move_jobs_to_wait` call handles at most: one call never blocks
 /// Redis for long.
 pub const BATCH: u64 = 1000;
+/// Most passes `drain` makes over one state.
+const DRAIN_PASSES: usize = 8;
 
 /// A job state as BullMQ names it, with where its ids live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,21 +196,34 @@ impl Queue {
         let mut con = self.con.clone();
         let mut total = 0;
         for state in states {
-            let mut offset = 0;
-            loop {
-                let batch = scripts::clean_jobs(
-                    &mut con,
-                    &self.keys,
-                    state,
-                    u64::MAX >> 11,
-                    BATCH,
-                    offset,
-                    false,
-                )
-                .await?;
-                total += batch.removed.len() as u64;
-                offset += batch.looked - batch.removed.len() as u64;
-                if batch.looked < BATCH {
+            // A pass steps over the jobs it keeps (a scheduler's next run) by offset from the
+            // oldest end; workers taking jobs from that end between two batches shift the
+            // list, so a pass can step over jobs it should remove. Another pass from the
+            // start finds them; passes go on until one removes nothing (bounded, so that
+            // producers adding all the while cannot keep drain running).
+            for _ in 0..DRAIN_PASSES {
+                let mut offset = 0;
+                let mut removed = 0;
+                loop {
+                    let batch = scripts::clean_jobs(
+                        &mut con,
+                        &self.keys,
+                        state,
+                        u64::MAX >> 11,
+                        BATCH,
+                        offset,
+                        false,
+                    )
+                    .await?;
+                    removed += batch.removed.len() as u64;
+                    offset += batch.looked - batch.removed.len() as u64;
+                    if batch.looked < BATCH {
+                        break;
+                    }
+                }
+                total += removed;
+                // nothing kept: every batch started at the oldest end, nothing was stepped over
+                if removed == 0 || offset == 0 {
                     break;
                 }
             }

@@ -78,7 +78,15 @@ pub struct AddOptions {
 
 impl AddOptions {
     /// Validates canonical options (see [`merge`]) and normalises them to BullMQ's stored form.
-    pub fn from_map(mut opts: Map<String, Value>) -> Result<Self> {
+    pub fn from_map(opts: Map<String, Value>) -> Result<Self> {
+        Self::from_map_with(opts, false)
+    }
+
+    /// As [`from_map`](Self::from_map); with `bullmq` (BullMQ's Queue adds the job), as
+    /// BullMQ takes options: a backoff of a type other than the built-in ones is kept as given
+    /// (the worker's backoff strategy works out its delays) instead of refused, and a backoff
+    /// without jitter gets none (the design's default jitter is for the design's API).
+    pub fn from_map_with(mut opts: Map<String, Value>, bullmq: bool) -> Result<Self> {
         let delay_ms = match opts.get("delay") {
             None => 0,
             Some(v) => non_negative_ms(v, "delay")?,
@@ -114,11 +122,22 @@ impl AddOptions {
             }
         }
         if let Some(b) = opts.remove("backoff") {
-            let mut backoff = Backoff::parse(&b)?;
-            backoff.jitter.get_or_insert(DEFAULT_JITTER);
             // With one attempt there is no retry to delay: storing it would only cost memory.
-            if opts.get("attempts").and_then(Value::as_u64) != Some(1) {
-                opts.insert("backoff".into(), backoff.to_stored());
+            let retries = opts.get("attempts").and_then(Value::as_u64) != Some(1);
+            let custom = if bullmq { custom_backoff_of(&b)? } else { None };
+            if let Some(custom) = custom {
+                // a type only the worker's `settings.backoffStrategy` knows: stored as given
+                if retries {
+                    opts.insert("backoff".into(), custom);
+                }
+            } else {
+                let mut backoff = Backoff::parse(&b)?;
+                if !bullmq {
+                    backoff.jitter.get_or_insert(DEFAULT_JITTER);
+                }
+                if retries {
+                    opts.insert("backoff".into(), backoff.to_stored());
+                }
             }
         }
         let lifo = match opts.get("lifo") {
@@ -169,11 +188,11 @@ fn validate_job_id(id: &str) -> Result<String> {
     if id.parse::<u64>().is_ok() {
         return Err(Error::validation(
             "jobId",
-            "must not be an integer (integers are reserved for generated ids)",
+            "Custom Id cannot be integers (integers are reserved for generated ids)",
         ));
     }
     if id.contains(':') && id.split(':').count() != 3 {
-        return Err(Error::validation("jobId", "must not contain ':'"));
+        return Err(Error::validation("jobId", "Custom Id cannot contain :"));
     }
     Ok(id.to_owned())
 }
@@ -196,6 +215,25 @@ fn whole_number(v: &Value, field: &str) -> Result<u64> {
     match v.as_f64() {
         Some(f) if f.is_finite() && f >= 0.0 && f.fract() == 0.0 => Ok(f as u64),
         _ => Err(Error::validation(field, "must be a non-negative integer")),
+    }
+}
+
+/// A backoff of a type other than the built-in ones (`{type: 'custom', delay?}`), as BullMQ
+/// allows: the worker's `settings.backoffStrategy` works out its delays. Returns it to store
+/// as given, or None for a built-in type (or no object).
+fn custom_backoff_of(v: &Value) -> Result<Option<Value>> {
+    let Some(obj) = v.as_object() else {
+        return Ok(None);
+    };
+    match obj.get("type").and_then(Value::as_str) {
+        Some("fixed") | Some("exponential") | None => Ok(None),
+        Some("") => Err(Error::validation("backoff.type", "must not be empty")),
+        Some(_) => {
+            if let Some(d) = obj.get("delay") {
+                non_negative_ms(d, "backoff.delay")?;
+            }
+            Ok(Some(v.clone()))
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod finish_and_fetch;
 mod job_control;
 mod locks;
 mod queue_admin;
+mod queue_limits;
 mod queue_ops;
 mod schedule;
 mod single_job;
@@ -24,6 +25,7 @@ pub use finish_and_fetch::{
 pub use job_control::{move_to_delayed, retry_finished, update_data, AttemptCounter};
 pub use locks::{check_stalled, extend_locks, StalledCheck};
 pub use queue_admin::{clean_jobs, move_jobs_to_wait, set_queue_meta, trim_events, CleanBatch};
+pub use queue_limits::{queue_limits, LimitChange};
 pub use queue_ops::{clean_finished, pause_queue, worker_heartbeat};
 pub use schedule::{
     next_iteration, remove_scheduler, upsert_scheduler, NextIteration, Scheduled, UpsertRequest,
@@ -170,6 +172,7 @@ scripts! {
     MOVE_TO_DELAYED => "move_to_delayed.lua" [Markers, Delayed],
     // outside any queue: its own KEYS, no queue keys, no includes
     WORKER_HEARTBEAT => "worker_heartbeat.lua" [],
+    QUEUE_LIMITS => "queue_limits.lua" [Markers],
 }
 
 /// Queue key suffixes in the order every script expects them (lua/include/keys.lua).

@@ -53,6 +53,8 @@ pub struct WorkerOptions {
     pub max_stalled_count: u32,
     /// Shown by BullMQ's `getWorkers` and stored as the job's `processedBy`.
     pub name: Option<String>,
+    /// The worker's id (registry entry, lock tokens); a new UUID when none is given.
+    pub id: Option<String>,
     /// At most `.0` jobs per `.1` across every worker of the queue.
     pub limiter: Option<(u64, Duration)>,
     /// Used when a job's own options say nothing (default: keep every finished job).
@@ -89,6 +91,7 @@ impl Default for WorkerOptions {
             stalled_interval: Duration::from_secs(30),
             max_stalled_count: 1,
             name: None,
+            id: None,
             limiter: None,
             remove_on_complete: KeepPolicy::KEEP_ALL,
             remove_on_fail: KeepPolicy::KEEP_ALL,
@@ -108,6 +111,9 @@ impl WorkerOptions {
     pub fn validate(&self) -> Result<()> {
         if self.concurrency == 0 {
             return Err(Error::validation("concurrency", "must be at least 1"));
+        }
+        if self.id.as_deref() == Some("") {
+            return Err(Error::validation("id", "must not be empty"));
         }
         if self.lock_duration < Duration::from_millis(10) {
             return Err(Error::validation("lockDuration", "must be at least 10 ms"));
@@ -135,6 +141,9 @@ pub enum Outcome {
     /// Not processed after all (the processor hit a rate limit): back to the front of the
     /// queue with no attempt counted and no event.
     Release,
+    /// The processor moved the job itself (to delayed, or to wait for its children) before
+    /// giving it up: the worker forgets it and writes nothing, no attempt, no event.
+    Moved,
 }
 
 /// Why an attempt failed.
@@ -273,7 +282,10 @@ impl Worker {
         dispatcher: Arc<dyn Dispatcher>,
     ) -> Result<Worker> {
         options.validate()?;
-        let id = uuid::Uuid::new_v4().to_string();
+        let id = match options.id.clone() {
+            Some(id) => id,
+            None => uuid::Uuid::new_v4().to_string(),
+        };
         let (tx, rx) = unbounded_channel();
         let (watch_tx, watch_rx) = unbounded_channel();
         let running: RunningMap = Arc::default();

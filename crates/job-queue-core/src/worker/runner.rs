@@ -270,6 +270,9 @@ impl Runner {
                         if let Some(at) = run.dispatched {
                             self.prefetch.record(at.elapsed());
                         }
+                        if matches!(outcome, Outcome::Moved) {
+                            continue;
+                        }
                         let settled = self.settle(run, outcome, Some(handle));
                         self.pending.push(settled);
                     }

@@ -86,6 +86,7 @@ pub(super) fn settle(
                 attempt: None,
             }
         }
+        Outcome::Moved => unreachable!("a moved job is forgotten before settling"),
         Outcome::Failed(failure) => {
             settle_failed(run, failure, None, handle, options, ran_ms, jitter)
         }

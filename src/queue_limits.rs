@@ -1,0 +1,90 @@
+//! BullMQ's queue-wide limits on `NativeEngine` (global concurrency, global rate limit, a
+//! rate-limit pause of the whole queue, the meta hash), and `NativeWorker.forget` for jobs a
+//! processor moved itself.
+
+use job_queue_core::worker::Outcome;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::errors::{to_js, validation};
+use crate::{NativeEngine, NativeWorker};
+
+/// A positive whole number at this boundary.
+fn positive(v: f64, field: &str) -> Result<u64> {
+    if v.is_finite() && v >= 1.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0 {
+        Ok(v as u64)
+    } else {
+        Err(validation(field, "must be a positive integer"))
+    }
+}
+
+#[napi]
+impl NativeEngine {
+    /// Sets (or, with no limit, clears) the queue's global concurrency.
+    #[napi]
+    pub async fn set_global_concurrency(&self, queue: String, limit: Option<f64>) -> Result<()> {
+        let q = self.queue(&queue)?;
+        let limit = limit.map(|n| positive(n, "concurrency")).transpose()?;
+        q.set_global_concurrency(limit).await.map_err(to_js)
+    }
+
+    /// Sets (or, with neither number, clears) the queue's global rate limit.
+    #[napi]
+    pub async fn set_global_rate_limit(
+        &self,
+        queue: String,
+        max: Option<f64>,
+        duration_ms: Option<f64>,
+    ) -> Result<()> {
+        let q = self.queue(&queue)?;
+        let rate = match (max, duration_ms) {
+            (None, None) => None,
+            (Some(m), Some(d)) => Some((positive(m, "max")?, positive(d, "duration")?)),
+            _ => return Err(validation("duration", "max and duration go together")),
+        };
+        q.set_global_rate_limit(rate).await.map_err(to_js)
+    }
+
+    /// Rate-limited workers of the queue fetch nothing for `ms`; 0 ends such a pause.
+    #[napi]
+    pub async fn pause_rate_limited(&self, queue: String, ms: f64) -> Result<()> {
+        let q = self.queue(&queue)?;
+        if ms == 0.0 {
+            return q.clear_rate_limit().await.map_err(to_js);
+        }
+        q.pause_rate_limited(positive(ms.ceil(), "ms")?)
+            .await
+            .map_err(to_js)
+    }
+
+    /// Ms that workers allowed `max_jobs` per window (default: the queue's global max) must
+    /// still wait.
+    #[napi]
+    pub async fn rate_limit_ttl(&self, queue: String, max_jobs: Option<f64>) -> Result<f64> {
+        let q = self.queue(&queue)?;
+        let max = max_jobs.map(|n| positive(n, "maxJobs")).transpose()?;
+        Ok(q.rate_limit_ttl(max).await.map_err(to_js)? as f64)
+    }
+
+    /// The queue's meta hash as JSON `{field: value}`.
+    #[napi]
+    pub async fn queue_meta(&self, queue: String) -> Result<String> {
+        let q = self.queue(&queue)?;
+        let meta = q.meta().await.map_err(to_js)?;
+        serde_json::to_string(&meta).map_err(|e| Error::from_reason(e.to_string()))
+    }
+}
+
+#[napi]
+impl NativeWorker {
+    /// Forgets jobs their processor moved itself (to delayed, or to wait for children):
+    /// nothing is written, no attempt counted, no event.
+    #[napi]
+    pub fn forget(&self, handles: Vec<i64>) {
+        let outcomes = handles
+            .into_iter()
+            .map(|h| (h as u64, Outcome::Moved))
+            .collect();
+        self.worker.report_many(outcomes);
+    }
+}
