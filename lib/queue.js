@@ -7,7 +7,7 @@
 // resolves to the engine it talks through.
 
 const { EventEmitter } = require('node:events');
-const { Job } = require('./job');
+const { Job, AddedJob } = require('./job');
 const { engineConfig, acquireEngine, DEFAULT_PREFIX } = require('./connection');
 const { ValidationError, ClosedError, JobStateError, JobNotFoundError } = require('./errors');
 const { AddBatcher } = require('./add-batcher');
@@ -148,7 +148,7 @@ class Queue extends EventEmitter {
     this._adds = new AddBatcher(
       async (texts) => this._addTexts(texts, false, await (this._engineFn ? this._engineFn() : this._engine)),
       (entry, opts, w) => {
-        const job = this._added(entry, opts, w.name, w.dataJson);
+        const job = this._added(entry, opts, w.name, JSON.parse(w.dataJson));
         if (job instanceof Promise) {
           return job.then((j) => {
             this.emit('waiting', j);
@@ -221,25 +221,13 @@ class Queue extends EventEmitter {
     return wire.decodeAddResult(await call(engine.addJobs(this.name, payload, allOrNothing)));
   }
 
-  /** The job an add returned: the new one, or the stored one for an existing custom id.
-   * The new job's data is read back from the JSON text that was stored. */
-  _added([id, created, timestamp, optsIndex], optsTexts, name, dataJson) {
+  /** The job an add returned: the new one (its data read back from the JSON text that was
+   * stored, its options parsed when first read), or the stored one for an existing custom
+   * id. */
+  _added([id, created, timestamp, optsIndex], optsTexts, name, data) {
     if (!created) return this.getJob(id);
-    const opts = JSON.parse(optsTexts[optsIndex]);
-    return this._toJob({
-      id,
-      name,
-      data: JSON.parse(dataJson),
-      opts,
-      timestamp,
-      delay: opts.delay ?? 0,
-      priority: opts.priority ?? 0,
-      attemptsMade: 0,
-      attemptsStarted: 0,
-      stalledCounter: 0,
-      progress: 0,
-      stacktrace: [],
-    });
+    // options are parsed when first read: most callers of add never read them
+    return new AddedJob(id, name, data, optsTexts[optsIndex], timestamp, this.name, this);
   }
 
   /**
@@ -291,7 +279,9 @@ class Queue extends EventEmitter {
     });
     if (parts.length === 0) return [];
     const result = await this._addTexts(parts.map((p) => p.text));
-    return Promise.all(result.jobs.map((entry, i) => this._added(entry, result.opts, jobs[i].name, parts[i].dataJson)));
+    const added = result.jobs.map((entry, i) => this._added(entry, result.opts, jobs[i].name, JSON.parse(parts[i].dataJson)));
+    // only jobs that already existed are read back; the rest need no promise each
+    return added.some((a) => a instanceof Promise) ? Promise.all(added) : added;
   }
 
   /** The job, or undefined when there is none. */
