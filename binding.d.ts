@@ -466,13 +466,13 @@ export interface SchedulerRecord {
 
 /** Worker settings, in milliseconds at this boundary. */
 export interface WorkerConfig {
+  /** The worker's id (a new UUID when absent): BullMQ's Worker has its id from the start. */
+  id?: string
   concurrency?: number
   lockDurationMs?: number
   stalledIntervalMs?: number
   maxStalledCount?: number
   name?: string
-  /** The worker's id (a new UUID when absent): BullMQ's Worker has its id from the start. */
-  id?: string
   limiterMax?: number
   limiterDurationMs?: number
   drainDelayMs?: number
