@@ -2,55 +2,11 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use job_queue_core::worker::{
-    Dispatched, Dispatcher, Failure, Outcome, Prefetch, Worker, WorkerEvent, WorkerOptions,
-};
+use common::dispatch::{channel, start};
+use job_queue_core::worker::{Failure, Outcome, Prefetch, WorkerEvent, WorkerOptions};
 use serde_json::json;
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
-
-/// Sends dispatched jobs to the test, which decides their outcome.
-struct Channel {
-    jobs: UnboundedSender<Dispatched>,
-    events: Mutex<Vec<WorkerEvent>>,
-}
-
-/// A dispatcher whose jobs arrive on the returned receiver.
-fn channel() -> (Arc<Channel>, UnboundedReceiver<Dispatched>) {
-    let (tx, rx) = unbounded_channel();
-    let channel = Arc::new(Channel {
-        jobs: tx,
-        events: Mutex::default(),
-    });
-    (channel, rx)
-}
-
-impl Dispatcher for Channel {
-    fn dispatch(&self, jobs: Vec<Dispatched>) {
-        for j in jobs {
-            let _ = self.jobs.send(j);
-        }
-    }
-    fn events(&self, events: Vec<WorkerEvent>) {
-        self.events.lock().unwrap().extend(events);
-    }
-}
-
-/// Starts a worker on the test's queue; its jobs arrive on the returned receiver.
-async fn start(
-    t: &common::TestQueue,
-    options: WorkerOptions,
-) -> (Worker, Arc<Channel>, UnboundedReceiver<Dispatched>) {
-    let (channel, rx) = channel();
-    let worker = t
-        .engine
-        .worker(&t.keys.queue, options, channel.clone())
-        .await
-        .unwrap();
-    (worker, channel, rx)
-}
 
 #[tokio::test]
 async fn processes_jobs_with_retries_at_concurrency() {

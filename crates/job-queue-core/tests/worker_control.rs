@@ -4,63 +4,11 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use job_queue_core::worker::{
-    Dispatched, Dispatcher, Failure, Outcome, Worker, WorkerEvent, WorkerOptions,
-};
+use common::dispatch::{failure, next, start};
+use job_queue_core::worker::{Outcome, WorkerEvent, WorkerOptions};
 use serde_json::json;
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
-
-struct Channel {
-    jobs: UnboundedSender<Dispatched>,
-    events: Mutex<Vec<WorkerEvent>>,
-}
-
-impl Dispatcher for Channel {
-    fn dispatch(&self, jobs: Vec<Dispatched>) {
-        for j in jobs {
-            let _ = self.jobs.send(j);
-        }
-    }
-    fn events(&self, events: Vec<WorkerEvent>) {
-        self.events.lock().unwrap().extend(events);
-    }
-}
-
-async fn start(
-    t: &common::TestQueue,
-    options: WorkerOptions,
-) -> (Worker, Arc<Channel>, UnboundedReceiver<Dispatched>) {
-    let (tx, rx) = unbounded_channel();
-    let channel = Arc::new(Channel {
-        jobs: tx,
-        events: Mutex::default(),
-    });
-    let worker = t
-        .engine
-        .worker(&t.keys.queue, options, channel.clone())
-        .await
-        .unwrap();
-    (worker, channel, rx)
-}
-
-async fn next(rx: &mut UnboundedReceiver<Dispatched>) -> Dispatched {
-    tokio::time::timeout(Duration::from_secs(5), rx.recv())
-        .await
-        .expect("a job within 5 s")
-        .unwrap()
-}
-
-fn failure(message: &str) -> Failure {
-    Failure {
-        name: None,
-        message: message.into(),
-        stack: None,
-        unrecoverable: false,
-    }
-}
 
 #[tokio::test]
 async fn a_dispatched_job_carries_the_token_its_lock_holds() {

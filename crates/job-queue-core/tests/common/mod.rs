@@ -2,6 +2,8 @@
 //! key prefix per test, whose keys are deleted when the guard drops.
 #![allow(dead_code)]
 
+pub mod dispatch;
+
 use std::time::{Duration, Instant};
 
 use job_queue_core::connection::SharedConnection;
