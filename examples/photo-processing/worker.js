@@ -21,9 +21,10 @@ async function processPhoto(job, ctx) {
 async function main() {
   const worker = await jobCoordinator.registerWorker(QUEUE, processPhoto, { concurrency: 20 });
   let retried = 0;
-  worker.on('failed', (jobId, err, { retrying }) => {
+  // BullMQ's arguments (job, error, prev), and ours after them: whether it will be retried
+  worker.on('failed', (job, err, _prev, { retrying }) => {
     if (retrying) retried++;
-    else console.log(`[worker] job ${jobId} failed for good: ${err.message}`);
+    else console.log(`[worker] job ${job?.id} failed for good: ${err.message}`);
   });
   console.log(`[worker] ${worker.id} processing ${QUEUE} (pid ${process.pid})`);
   process.once('SIGTERM', async () => {
