@@ -284,6 +284,48 @@ class Queue extends EventEmitter {
     return added.some((a) => a instanceof Promise) ? Promise.all(added) : added;
   }
 
+  /** The job's state: 'completed', 'failed', 'delayed', 'active', 'waiting',
+   * 'waiting-children', 'prioritized' or 'unknown' (as BullMQ's getJobState). */
+  async getJobState(jobId) {
+    const id = checkJobId(jobId);
+    const native = await this.native();
+    return call(native.jobState(this.name, id));
+  }
+
+  /** The job's log rows `start..end` (inclusive; negative counts from the end), oldest first
+   * unless `asc` is false, and how many there are: `{ logs, count }` (as BullMQ's). */
+  async getJobLogs(jobId, start = 0, end = -1, asc = true) {
+    const id = checkJobId(jobId);
+    integer(start, 'start');
+    integer(end, 'end');
+    const native = await this.native();
+    const all = await call(native.logs(this.name, id));
+    const ordered = asc ? all : [...all].reverse();
+    const from = start < 0 ? Math.max(0, ordered.length + start) : start;
+    const to = end < 0 ? ordered.length + end : end;
+    return { logs: ordered.slice(from, to + 1), count: all.length };
+  }
+
+  /** Appends a row to the job's log, keeping the newest `keepLogs` rows when given; resolves
+   * to the number of rows (as BullMQ's). */
+  async addJobLog(jobId, logRow, keepLogs) {
+    const id = checkJobId(jobId);
+    if (logRow === undefined || logRow === null) throw new ValidationError('logRow', 'must be a string');
+    if (keepLogs !== undefined) integer(keepLogs, 'keepLogs', { min: 0 });
+    const native = await this.native();
+    return call(native.addLog(this.name, id, String(logRow), keepLogs ?? 0));
+  }
+
+  /** Stores the job's progress (a number, string, boolean or object) and emits `progress`
+   * in the events stream (as BullMQ's). */
+  async updateJobProgress(jobId, progress) {
+    const id = checkJobId(jobId);
+    const text = progress === undefined ? undefined : JSON.stringify(progress);
+    if (text === undefined) throw new ValidationError('progress', 'must be a number, string, boolean or object');
+    const native = await this.native();
+    await call(native.updateProgress(this.name, id, text));
+  }
+
   /** The job, or undefined when there is none. */
   async getJob(jobId) {
     const id = checkJobId(jobId);

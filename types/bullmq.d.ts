@@ -335,6 +335,14 @@ export declare class Queue<DataType = any, ResultType = any, NameType extends st
   add(name: NameType, data: DataType, opts?: JobsOptions): Promise<Job<DataType, ResultType, NameType>>;
   addBulk(jobs: { name: NameType; data: DataType; opts?: BulkJobOptions }[]): Promise<Job<DataType, ResultType, NameType>[]>;
   getJob(jobId: string): Promise<Job<DataType, ResultType, NameType> | undefined>;
+  /** The job's state, as BullMQ's getJobState. */
+  getJobState(jobId: string): Promise<JobStateName | 'unknown'>;
+  /** Log rows `start..end` of the job (oldest first unless `asc` is false) and their count. */
+  getJobLogs(jobId: string, start?: number, end?: number, asc?: boolean): Promise<{ logs: string[]; count: number }>;
+  /** Appends a row to the job's log (keeping the newest `keepLogs`); resolves to the row count. */
+  addJobLog(jobId: string, logRow: string, keepLogs?: number): Promise<number>;
+  /** Stores the job's progress and emits `progress` in the events stream. */
+  updateJobProgress(jobId: string, progress: JobProgress): Promise<void>;
   getJobs(types?: JobType[] | JobType, start?: number, end?: number, asc?: boolean): Promise<Job<DataType, ResultType, NameType>[]>;
   getJobCounts(): Promise<JobCounts>;
   getJobCounts(...types: JobType[]): Promise<{ [index: string]: number }>;
