@@ -69,6 +69,36 @@ function nonNegativeInt(value, field) {
   return value;
 }
 
+/** A duration option in ms, if given: a finite number ≥ 0. */
+function nonNegativeMs(value, field) {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ValidationError(field, 'must be a non-negative number of ms');
+  }
+  return value;
+}
+
+/** A fraction option, if given: a number in [0, 1]. */
+function fraction(value, field) {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    throw new ValidationError(field, 'must be a number between 0 and 1');
+  }
+  return value;
+}
+
+/** `removeOnComplete` / `removeOnFail` as the engine takes them: JSON of a boolean, a count or
+ * `{age, count}`. */
+function keepText(value, field) {
+  if (value === undefined) return undefined;
+  const ok =
+    typeof value === 'boolean' ||
+    (Number.isInteger(value) && value >= 0) ||
+    (value !== null && typeof value === 'object' && !Array.isArray(value));
+  if (!ok) throw new ValidationError(field, 'must be a boolean, a count, or {age, count}');
+  return JSON.stringify(value);
+}
+
 module.exports = {
   call,
   checkQueueName,
@@ -78,4 +108,7 @@ module.exports = {
   keepBadNumbers,
   positiveInt,
   nonNegativeInt,
+  nonNegativeMs,
+  fraction,
+  keepText,
 };

@@ -12,7 +12,7 @@ const { EventEmitter } = require('node:events');
 const { randomUUID } = require('node:crypto');
 const Jobs = require('./job');
 const { isUnrecoverable, isMovedByProcessor, TimeoutError, ValidationError, RateLimitError, RATE_LIMIT_ERROR } = require('./errors');
-const { call, checkQueueName } = require('./input');
+const { call, checkQueueName, positiveInt, nonNegativeInt, keepText } = require('./input');
 const { DEFAULT_PREFIX, engineConfig, acquireEngine } = require('./connection');
 const wire = require('./wire');
 
@@ -20,30 +20,6 @@ const wire = require('./wire');
 const NO_TIMEOUT = 2 ** 31 - 1;
 
 const ON_ENGINE = Symbol('onEngine');
-
-function positiveInt(value, field, fallback) {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1) throw new ValidationError(field, 'must be a positive integer');
-  return value;
-}
-
-function nonNegativeInt(value, field, fallback) {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 0) throw new ValidationError(field, 'must be a non-negative integer');
-  return value;
-}
-
-/** `removeOnComplete` / `removeOnFail` as the engine takes them: JSON of a boolean, a count or
- * `{age, count}`. */
-function keepText(value, field) {
-  if (value === undefined) return undefined;
-  const ok =
-    typeof value === 'boolean' ||
-    (Number.isInteger(value) && value >= 0) ||
-    (value !== null && typeof value === 'object' && !Array.isArray(value));
-  if (!ok) throw new ValidationError(field, 'must be a boolean, a count, or {age, count}');
-  return JSON.stringify(value);
-}
 
 /** The engine's worker config from BullMQ worker options; throws ValidationError. */
 function nativeConfig(opts) {
@@ -60,10 +36,10 @@ function nativeConfig(opts) {
     drainDelayMs = Math.ceil(opts.drainDelay * 1000);
   }
   return {
-    concurrency: positiveInt(opts.concurrency, 'concurrency', 1),
-    lockDurationMs: positiveInt(opts.lockDuration, 'lockDuration', 30000),
-    stalledIntervalMs: positiveInt(opts.stalledInterval, 'stalledInterval', 30000),
-    maxStalledCount: nonNegativeInt(opts.maxStalledCount, 'maxStalledCount', 1),
+    concurrency: positiveInt(opts.concurrency, 'concurrency') ?? 1,
+    lockDurationMs: positiveInt(opts.lockDuration, 'lockDuration') ?? 30000,
+    stalledIntervalMs: positiveInt(opts.stalledInterval, 'stalledInterval') ?? 30000,
+    maxStalledCount: opts.maxStalledCount === undefined ? 1 : nonNegativeInt(opts.maxStalledCount, 'maxStalledCount'),
     name: opts.name,
     limiterMax: limiter ? positiveInt(limiter.max, 'limiter.max') : undefined,
     limiterDurationMs: limiter ? positiveInt(limiter.duration, 'limiter.duration') : undefined,

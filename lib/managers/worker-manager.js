@@ -4,34 +4,8 @@
 
 const { Worker } = require('../worker');
 const { ValidationError, WorkerNotFoundError } = require('../errors');
-const { call, checkQueueName, positiveInt, nonNegativeInt } = require('../input');
+const { call, checkQueueName, positiveInt, nonNegativeInt, nonNegativeMs, fraction, keepText } = require('../input');
 const { engineConfig, acquireEngine } = require('../connection');
-
-function nonNegativeMs(value, field) {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ValidationError(field, 'must be a non-negative number of ms');
-  }
-  return value;
-}
-
-function fraction(value, field) {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
-    throw new ValidationError(field, 'must be a number between 0 and 1');
-  }
-  return value;
-}
-
-function keepText(value, field) {
-  if (value === undefined) return undefined;
-  const ok =
-    typeof value === 'boolean' ||
-    (Number.isInteger(value) && value >= 0) ||
-    (value !== null && typeof value === 'object');
-  if (!ok) throw new ValidationError(field, 'must be a boolean, a count, or {age, count}');
-  return JSON.stringify(value);
-}
 
 /** A worker's status from the registry (any process) in the design's WorkerStatus shape. */
 function fromRegistry(w) {
