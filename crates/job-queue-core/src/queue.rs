@@ -265,6 +265,12 @@ impl Queue {
     /// Workers of this queue connected to Redis right now, ours and BullMQ's alike, found by
     /// their connection names (docs/redis-layout.md).
     pub async fn worker_count(&self) -> Result<usize> {
+        Ok(self.worker_connections().await?.len())
+    }
+
+    /// The CLIENT LIST lines of this queue's worker connections, each with its connection
+    /// name: the queue's own worker name, or that name followed by `:w:` and the worker's.
+    pub(crate) async fn worker_connections(&self) -> Result<Vec<(String, String)>> {
         let list: String = redis::cmd("CLIENT")
             .arg("LIST")
             .query_async(&mut self.con.clone())
@@ -273,8 +279,11 @@ impl Queue {
         let named = format!("{exact}:w:");
         Ok(list
             .lines()
-            .filter_map(|line| line.split(' ').find_map(|f| f.strip_prefix("name=")))
-            .filter(|name| *name == exact || name.starts_with(&named))
-            .count())
+            .filter_map(|line| {
+                let name = line.split(' ').find_map(|f| f.strip_prefix("name="))?;
+                (name == exact || name.starts_with(&named))
+                    .then(|| (line.to_owned(), name.to_owned()))
+            })
+            .collect())
     }
 }

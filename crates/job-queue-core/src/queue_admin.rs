@@ -338,27 +338,19 @@ impl Queue {
     /// connection names), each as CLIENT LIST's fields with `name` set to the queue's name
     /// and the connection's own name in `rawname`, as BullMQ's getWorkers returns them.
     pub async fn worker_clients(&self) -> Result<Vec<BTreeMap<String, String>>> {
-        let list: String = redis::cmd("CLIENT")
-            .arg("LIST")
-            .query_async(&mut self.con.clone())
-            .await?;
-        let exact = self.keys.worker_client_name(None);
-        let named = format!("{exact}:w:");
-        Ok(list
-            .lines()
-            .filter_map(|line| {
+        Ok(self
+            .worker_connections()
+            .await?
+            .into_iter()
+            .map(|(line, name)| {
                 let mut client: BTreeMap<String, String> = line
                     .split(' ')
                     .filter_map(|kv| kv.split_once('='))
                     .map(|(k, v)| (k.to_owned(), v.to_owned()))
                     .collect();
-                let name = client.get("name")?.clone();
-                if name != exact && !name.starts_with(&named) {
-                    return None;
-                }
                 client.insert("name".to_owned(), self.keys.queue.clone());
                 client.insert("rawname".to_owned(), name);
-                Some(client)
+                client
             })
             .collect())
     }
