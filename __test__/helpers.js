@@ -104,6 +104,20 @@ function freePort() {
   });
 }
 
+/** Whether a Redis answers PING on 127.0.0.1:`port` (within 300 ms). */
+function pings(port) {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1' });
+    s.setTimeout(300, () => s.destroy() && resolve(false));
+    s.once('error', () => resolve(false));
+    s.once('connect', () => s.write('*1\r\n$4\r\nPING\r\n'));
+    s.once('data', (d) => {
+      s.destroy();
+      resolve(d.toString().startsWith('+PONG'));
+    });
+  });
+}
+
 /** Whether `cmd args...` runs and exits 0 (a tool the test needs is installed). */
 function hasCommand(cmd, args) {
   try {
@@ -114,4 +128,4 @@ function hasCommand(cmd, args) {
   }
 }
 
-module.exports = { REDIS_URL, uniquePrefix, waitFor, cleanup, setupCoordinators, freePort, hasCommand };
+module.exports = { REDIS_URL, uniquePrefix, waitFor, cleanup, setupCoordinators, freePort, hasCommand, pings };

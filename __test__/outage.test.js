@@ -5,25 +5,11 @@
 // redis-server on a free loopback port and stops it by its own pid.
 const test = require('node:test');
 const assert = require('node:assert');
-const net = require('node:net');
 const { spawn } = require('node:child_process');
 const { JobQueueCoordinator, ConnectionError } = require('..');
-const { waitFor, uniquePrefix, freePort, hasCommand } = require('./helpers');
+const { waitFor, uniquePrefix, freePort, hasCommand, pings } = require('./helpers');
 
 const skip = !hasCommand('redis-server', ['--version']) && 'no redis-server installed';
-
-function pings(port) {
-  return new Promise((resolve) => {
-    const s = net.connect({ port, host: '127.0.0.1' });
-    s.setTimeout(300, () => s.destroy() && resolve(false));
-    s.once('error', () => resolve(false));
-    s.once('connect', () => s.write('*1\r\n$4\r\nPING\r\n'));
-    s.once('data', (d) => {
-      s.destroy();
-      resolve(d.toString().startsWith('+PONG'));
-    });
-  });
-}
 
 /** A redis-server without persistence on `port`; resolves once it answers. */
 async function startRedis(port) {

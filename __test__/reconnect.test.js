@@ -5,25 +5,11 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { JobQueueCoordinator, ConnectionError } = require('..');
-const { waitFor, uniquePrefix, freePort, hasCommand } = require('./helpers');
-
-function pings(port) {
-  return new Promise((resolve) => {
-    const s = net.connect({ port, host: '127.0.0.1' });
-    s.setTimeout(300, () => s.destroy() && resolve(false));
-    s.once('error', () => resolve(false));
-    s.once('connect', () => s.write('*1\r\n$4\r\nPING\r\n'));
-    s.once('data', (d) => {
-      s.destroy();
-      resolve(d.toString().startsWith('+PONG'));
-    });
-  });
-}
+const { waitFor, uniquePrefix, freePort, hasCommand, pings } = require('./helpers');
 
 /** A redis-server with AOF on `port` in `dir`; resolves once it answers. */
 async function startRedis(port, dir) {
