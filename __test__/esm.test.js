@@ -89,3 +89,10 @@ test('./testing imports by name in ESM', { skip: !existsSync(join(root, 'lib/tes
   const report = runModule(t, importByName(`${pkg}/testing`, names));
   for (const name of names) assert.ok(report[name].same, `${name} is the same value from import and require`);
 });
+
+test('./admin imports by name in ESM', (t) => {
+  const names = Object.keys(require('../lib/admin'));
+  assert.deepStrictEqual(names.sort(), ['adminOptionsFromEnv', 'createAdminServer']);
+  const report = runModule(t, importByName(`${pkg}/admin`, names));
+  for (const name of names) assert.ok(report[name].same && report[name].type === 'function', `${name} is the same function from import and require`);
+});
