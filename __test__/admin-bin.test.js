@@ -8,7 +8,6 @@ const { spawn } = require('node:child_process');
 const { join } = require('node:path');
 const { REDIS_URL, uniquePrefix, cleanup, waitFor } = require('./helpers');
 const { ROOT, runChild, cleanEnv } = require('./api-helpers');
-const { signed } = require('./admin-api');
 
 const BIN = join(ROOT, 'bin', 'job-queue.js');
 const SECRET = 'the bin test secret, at least 32 bytes';
@@ -29,6 +28,18 @@ test("the core import loads none of the admin service's dependencies; the admin 
   assert.ok(loaded.some((p) => p.includes('node_modules/@bull-board/')));
 });
 
+/** Runs `job-queue ...args` to its end: { code, stdout, stderr }. */
+function runBin(args, env) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 /** Starts `job-queue serve ...args` with `env`; resolves to { child, url, exited } once it logs
  * that it listens (or rejects with what it printed). */
 function serve(t, args, env) {
@@ -48,7 +59,7 @@ function serve(t, args, env) {
   });
 }
 
-test('job-queue serve: admin service from the environment, workers from --setup, scale over HTTP, SIGTERM stops it', { timeout: 60000 }, async (t) => {
+test('job-queue serve: admin service from the environment, workers from --setup, a token from job-queue token, scale over HTTP, SIGTERM stops it', { timeout: 60000 }, async (t) => {
   const prefix = uniquePrefix('jqt-admin-bin');
   t.after(() => cleanup(REDIS_URL, prefix));
   const queue = 'bin-queue';
@@ -62,7 +73,13 @@ test('job-queue serve: admin service from the environment, workers from --setup,
   assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
   assert.equal((await fetch(`${url}/health`)).status, 200);
   await waitFor(async () => (await fetch(`${url}/ready`)).status === 200, { message: 'ready' });
-  const token = await signed({ scope: 'queues:read queues:write' }, { alg: 'HS256' }, new TextEncoder().encode(SECRET));
+  // a token from `job-queue token`, signed with the same ADMIN_JWT_SECRET
+  const minted = await runBin(['token', '--sub', 'ops', '--scope', 'queues:read queues:write', '--expires', '5m'], cleanEnv({ ADMIN_JWT_SECRET: SECRET }));
+  assert.equal(minted.code, 0, minted.stderr);
+  const token = minted.stdout.trim();
+  const readOnly = (await runBin(['token', '--sub', 'viewer'], cleanEnv({ ADMIN_JWT_SECRET: SECRET }))).stdout.trim();
+  const refused = await fetch(`${url}/queues/${queue}/pause`, { method: 'POST', headers: { authorization: `Bearer ${readOnly}` } });
+  assert.equal(refused.status, 403, 'the default scope is queues:read');
   const res = await fetch(`${url}/queues/${queue}/scale`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -75,22 +92,17 @@ test('job-queue serve: admin service from the environment, workers from --setup,
   assert.equal(code, 0);
 });
 
-test('job-queue: no key source is an error naming it; --help; an unknown command', { timeout: 30000 }, async () => {
-  const run = (args, env) =>
-    new Promise((resolve) => {
-      const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('exit', (code) => resolve({ code, stdout, stderr }));
-    });
-  const missing = await run(['serve', '--port', '0'], cleanEnv({ REDIS_URL }));
+test('job-queue: no key source is an error naming it; token without a secret or --sub; --help; an unknown command', { timeout: 30000 }, async () => {
+  const missing = await runBin(['serve', '--port', '0'], cleanEnv({ REDIS_URL }));
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /invalid auth: needs exactly one of jwtSecret, publicKey, jwksUrl/);
-  const help = await run(['--help'], cleanEnv({}));
+  const noSecret = await runBin(['token', '--sub', 'ops'], cleanEnv({}));
+  assert.deepEqual([noSecret.code, /ADMIN_JWT_SECRET/.test(noSecret.stderr)], [1, true]);
+  const noSub = await runBin(['token'], cleanEnv({ ADMIN_JWT_SECRET: SECRET }));
+  assert.deepEqual([noSub.code, /--sub/.test(noSub.stderr)], [1, true]);
+  const help = await runBin(['--help'], cleanEnv({}));
   assert.equal(help.code, 0);
   assert.match(help.stdout, /usage: job-queue serve/);
-  const unknown = await run(['launch'], cleanEnv({}));
+  const unknown = await runBin(['launch'], cleanEnv({}));
   assert.equal(unknown.code, 2);
 });
