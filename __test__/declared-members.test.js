@@ -189,3 +189,26 @@ test('index.d.ts itself declares every interface name of the design', () => {
   const missing = DESIGN_INTERFACES.filter((n) => !local.has(n) || !exportsByName.has(n));
   assert.deepStrictEqual(missing, []);
 });
+
+test('types/admin.d.ts: every declared function of @shared-infra/job-queue/admin exists, and a server has the AdminServer members', async () => {
+  const file = join(root, 'types', 'admin.d.ts');
+  const adminProgram = ts.createProgram([file], { strict: true, noEmit: true, types: ['node'] });
+  const adminChecker = adminProgram.getTypeChecker();
+  const symbols = adminChecker.getExportsOfModule(adminChecker.getSymbolAtLocation(adminProgram.getSourceFile(file)));
+  const functions = symbols.filter((s) => (s.declarations ?? []).some((d) => ts.isFunctionDeclaration(d))).map((s) => s.name).sort();
+  assert.deepStrictEqual(functions, ['adminOptionsFromEnv', 'createAdminServer']);
+  const admin = require('../lib/admin');
+  for (const name of functions) assert.strictEqual(typeof admin[name], 'function', `${name} exists at runtime`);
+  const serverType = adminChecker.getDeclaredTypeOfSymbol(symbols.find((s) => s.name === 'AdminServer'));
+  const members = serverType.getProperties().map((p) => p.name).sort();
+  assert.deepStrictEqual(members, ['close', 'host', 'port', 'url']);
+  const coordinator = new pkg.JobQueueCoordinator();
+  const server = await admin.createAdminServer(coordinator, { port: 0, ui: false, auth: { jwtSecret: 'x'.repeat(32) } });
+  try {
+    for (const m of members) assert.notStrictEqual(server[m], undefined, `AdminServer.${m} exists`);
+    assert.strictEqual(typeof server.close, 'function');
+  } finally {
+    await server.close();
+    await coordinator.shutdown();
+  }
+});
