@@ -28,6 +28,31 @@ test("the core import loads none of the admin service's dependencies; the admin 
   assert.ok(loaded.some((p) => p.includes('node_modules/@bull-board/')));
 });
 
+test('serving Bull Board loads neither BullMQ nor ioredis: the board runs on our Queue and engine', { timeout: 30000 }, async () => {
+  const prefix = uniquePrefix('jqt-admin-mods');
+  const code = `
+    (async () => {
+      const { JobQueueCoordinator } = require('@shared-infra/job-queue');
+      const { createAdminServer } = require('@shared-infra/job-queue/admin');
+      const { SignJWT } = await import('jose');
+      const c = new JobQueueCoordinator({ redis: { url: ${JSON.stringify(REDIS_URL)}, keyPrefix: ${JSON.stringify(prefix)} } });
+      await c.enqueueJob('mods', 'a', {});
+      const secret = new TextEncoder().encode(${JSON.stringify(SECRET)});
+      const admin = await createAdminServer(c, { port: 0, auth: { jwtSecret: ${JSON.stringify(SECRET)} } });
+      const token = await new SignJWT({ scope: 'queues:read' }).setProtectedHeader({ alg: 'HS256' }).setSubject('o').setExpirationTime('1m').sign(secret);
+      const res = await fetch(admin.url + '/ui/api/queues?activeQueue=mods&status=latest', { headers: { authorization: 'Bearer ' + token } });
+      const names = (await res.json()).queues.map((q) => q.name);
+      await admin.close();
+      await c.destroyQueue('mods', { force: true });
+      await c.shutdown();
+      const loaded = Object.keys(require.cache).filter((p) => /node_modules\\/(bullmq|ioredis)\\//.test(p));
+      process.stdout.write(JSON.stringify({ names, loaded }));
+    })();`;
+  const r = await runChild(code, cleanEnv({ LOG_LEVEL: 'error' }));
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { names: ['mods'], loaded: [] });
+});
+
 /** Runs `job-queue ...args` to its end: { code, stdout, stderr }. */
 function runBin(args, env) {
   return new Promise((resolve) => {
