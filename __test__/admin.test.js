@@ -208,10 +208,12 @@ test('over the client rate limit: 429 with Retry-After, and the route does not r
   assert.equal((await c.getQueueStatus('rl')).isPaused, false);
   const board = await call('GET', '/ui/api/queues', { token: greedy });
   assert.equal(board.status, 429);
+  const login = await call('GET', `/ui/login?token=${greedy}`);
+  assert.deepEqual([login.status, login.headers.get('set-cookie')], [429, null]);
   assert.ok(security.entries.some((e) => e.action === 'admin.pause' && e.metadata.outcome === 'denied' && e.metadata.statusCode === 429));
   const fine = await signed({ sub: 'patient', scope: BOTH }, { alg: 'HS256' }, key);
   assert.equal((await call('POST', '/queues/rl/pause', { token: fine })).status, 200);
-  assert.deepEqual(security.rateChecks, ['greedy', 'greedy', 'patient']);
+  assert.deepEqual(security.rateChecks, ['greedy', 'greedy', 'greedy', 'patient']);
 });
 
 test('GET /audit passes its filter to getAuditLog (dates as Date), hides queues the client may not view, and is 501 without a securityManager', { timeout: 30000 }, async (t) => {

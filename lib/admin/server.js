@@ -113,6 +113,17 @@ async function createAdminServer(coordinator, options = {}) {
       })
     : null;
 
+  /** The client's rate limit (securityManager.checkClientRateLimit), when there is one. */
+  const checkRateLimit = async (principal) => {
+    const security = coordinator.securityManager;
+    if (typeof security?.checkClientRateLimit !== 'function') return;
+    const verdict = await security.checkClientRateLimit(principal.clientId);
+    if (verdict && verdict.allowed === false) {
+      const retryAfterMs = Math.max(0, Number(verdict.retryAfterMs) || 0);
+      throw new AdminHttpError(429, 'ERR_RATE_LIMITED', `client ${principal.clientId} is over its rate limit`, { retryAfterMs });
+    }
+  };
+
   /** Server-side failures are logged (an error for a 500, a warning when a dependency is
    * unavailable); refusals of the client's request are only answered. */
   const logFailure = (request, statusCode, err) => {
@@ -150,14 +161,7 @@ async function createAdminServer(coordinator, options = {}) {
     }
     const principal = await verify(token);
     request.principal = principal;
-    const security = coordinator.securityManager;
-    if (typeof security?.checkClientRateLimit === 'function') {
-      const verdict = await security.checkClientRateLimit(principal.clientId);
-      if (verdict && verdict.allowed === false) {
-        const retryAfterMs = Math.max(0, Number(verdict.retryAfterMs) || 0);
-        throw new AdminHttpError(429, 'ERR_RATE_LIMITED', `client ${principal.clientId} is over its rate limit`, { retryAfterMs });
-      }
-    }
+    await checkRateLimit(principal);
     const scope = READ_METHODS.has(request.method) ? SCOPE_READ : SCOPE_WRITE;
     if (!principal.scopes.has(scope)) {
       throw forbidden(`the token of ${principal.clientId} lacks the scope ${scope} (${READ_METHODS.has(request.method) ? 'every GET' : 'every change'} needs it)`);
@@ -251,13 +255,7 @@ async function createAdminServer(coordinator, options = {}) {
     app.get(`${BASE}/login`, { config: { open: true, audit: true, action: 'admin.ui.login' }, schema: { querystring: LOGIN_QUERY } }, async (request, reply) => {
       const principal = await verify(request.query.token);
       request.principal = principal;
-      const security = coordinator.securityManager;
-      if (typeof security?.checkClientRateLimit === 'function') {
-        const verdict = await security.checkClientRateLimit(principal.clientId);
-        if (verdict && verdict.allowed === false) {
-          throw new AdminHttpError(429, 'ERR_RATE_LIMITED', `client ${principal.clientId} is over its rate limit`, { retryAfterMs: Math.max(0, Number(verdict.retryAfterMs) || 0) });
-        }
-      }
+      await checkRateLimit(principal);
       if (!principal.scopes.has(SCOPE_READ)) throw forbidden(`the token of ${principal.clientId} lacks the scope ${SCOPE_READ} the dashboard needs`);
       // `next`: a board page to land on (only under /ui, so the sign-in cannot redirect elsewhere)
       const page = request.query.next ?? `${BASE}/`;
