@@ -317,6 +317,57 @@ mod tests {
     }
 
     #[test]
+    fn manual_answers_embed_the_job_as_stored_and_zero_for_no_limit() {
+        let fields = vec![
+            ("name".to_owned(), "n".to_owned()),
+            (
+                "data".to_owned(),
+                r#"{"big":12345678901234567890}"#.to_owned(),
+            ),
+            ("timestamp".to_owned(), "5".to_owned()),
+        ];
+        let job = Job::from_hash("7".into(), fields).unwrap();
+        let next = NextJob {
+            job: Some(job),
+            drained: false,
+            ..NextJob::default()
+        };
+        let text = encode_next_job(&next);
+        // the data crosses as the text stored, not re-read as a float
+        assert!(
+            text.contains(r#""data":{"big":12345678901234567890}"#),
+            "{text}"
+        );
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["job"]["id"], "7");
+        assert_eq!(
+            (v["rateLimitMs"].clone(), v["nextDelayedMs"].clone()),
+            (json!(0), json!(0))
+        );
+
+        let settled = ManualSettled {
+            finished_on: None,
+            attempts_made: 2,
+            retrying: true,
+            retry_delay: Some(std::time::Duration::from_millis(250)),
+            stacktrace: Some(r#"["a"]"#.into()),
+            next: Some(NextJob {
+                rate_limited: Some(std::time::Duration::from_millis(900)),
+                drained: true,
+                ..NextJob::default()
+            }),
+        };
+        let v: Value = serde_json::from_str(&encode_manual_settled(&settled)).unwrap();
+        assert_eq!(
+            v,
+            json!({"finishedOn": null, "attemptsMade": 2, "retrying": true, "retryDelayMs": 250,
+                   "stacktrace": "[\"a\"]",
+                   "next": {"job": null, "rateLimitMs": 900, "nextDelayedMs": 0, "drained": true,
+                            "scheduleError": null}})
+        );
+    }
+
+    #[test]
     fn stream_events_encode_as_id_and_field_map() {
         let text = encode_stream_events(vec![(
             "1-0".into(),
