@@ -141,6 +141,12 @@ export declare class NativeEngine {
   promoteJob(queue: string, id: string): Promise<void>
   changeDelay(queue: string, id: string, delayMs: number): Promise<void>
   removeJob(queue: string, id: string): Promise<void>
+  /**
+   * A worker on `queue` for processing by hand, with the worker options that apply to it
+   * (lock duration, name, limiter, keep policies, retry defaults, drain delay, stalled
+   * check). Makes no Redis call.
+   */
+  manualWorker(queue: string, config: WorkerConfig): NativeManualWorker
   /** Connects to Redis (fails fast with a connection error when it does not answer). */
   static connect(config: EngineConfig): Promise<NativeEngine>
   /**
@@ -182,6 +188,35 @@ export declare class NativeEngine {
 /** A queue's events stream being followed; `close()` stops it. */
 export declare class NativeEventWatch {
   close(): void
+}
+
+/**
+ * A worker without a processor: its caller fetches jobs with its own lock token and settles
+ * them, each change one script call (see `job_queue_core::worker::ManualWorker`).
+ */
+export declare class NativeManualWorker {
+  /**
+   * Takes the next job, locked with `token`. JSON `{job, rateLimitMs, nextDelayedMs,
+   * drained, scheduleError}` (`job` null when there was none).
+   */
+  nextJob(token: string, block: boolean): Promise<string>
+  /**
+   * Completes job `id` held by `token` with `value` (JSON text). JSON `{finishedOn,
+   * attemptsMade, retrying, retryDelayMs, stacktrace, next}`, `next` as `nextJob`'s answer
+   * when `fetch_next`, else null.
+   */
+  complete(id: string, token: string, value: string, fetchNext: boolean): Promise<string>
+  /** Fails the current attempt of job `id` held by `token`; the answer as `complete`'s. */
+  fail(id: string, token: string, failure: ManualFailure, fetchNext: boolean): Promise<string>
+  /**
+   * Moves job `id` back to waiting (with `token`, only if it holds the lock); returns the
+   * ms left of the queue's rate limit.
+   */
+  moveToWait(id: string, token?: string | undefined | null): Promise<number>
+  /** Runs the queue's stalled check once; returns the ids of the jobs it took back. */
+  checkStalled(): Promise<Array<string>>
+  /** Ends a blocking wait and closes the worker's named connection. */
+  close(): Promise<void>
 }
 
 export declare class NativeWorker {
@@ -326,6 +361,18 @@ export interface LatencyResult {
   p99: number
   /** Observations the figures come from; 0 means every figure is 0. */
   count: number
+}
+
+/** A failed attempt reported by hand. */
+export interface ManualFailure {
+  /** The error's class name. */
+  name?: string
+  message: string
+  stack?: string
+  /** Fail for good whatever attempts remain. */
+  unrecoverable: boolean
+  /** If retried, after this many ms instead of the job's backoff (a custom backoff). */
+  delayMs?: number
 }
 
 /** The counters kept beside a metrics series (BullMQ's `metrics:<completed|failed>` hash). */

@@ -8,8 +8,9 @@
 // Worker classes pass themselves; the coordinator passes a small handle. If the handle also
 // has `emit`, `updateProgress` and `remove` announce on it as BullMQ's Queue does.
 
-const { ValidationError, JobNotFoundError } = require('./errors');
+const { ValidationError, JobNotFoundError, isUnrecoverable, fromNative } = require('./errors');
 const { call, checkJobId, serialiseData } = require('./input');
+const wire = require('./wire');
 
 /** Constructs without work; the caller fills the fields. */
 const BARE = Symbol('bare job');
@@ -94,6 +95,75 @@ function returnValue(text) {
 function tokenOf(token) {
   if (token !== null && typeof token === 'object' && typeof token.token === 'string') return token.token;
   return token;
+}
+
+/** A lock token argument (or a processing context standing in for it) as the token. */
+function checkToken(token) {
+  token = tokenOf(token);
+  if (typeof token !== 'string' || token === '') throw new ValidationError('token', 'must be a non-empty string');
+  return token;
+}
+
+/** Backoff types the engine works out itself; others need the worker's backoffStrategy. */
+const BUILT_IN_BACKOFFS = new Set(['fixed', 'exponential']);
+
+/**
+ * What settling by hand needs of a job's queue handle: `{ native }`, the engine's manual
+ * worker, plus the worker's `backoffStrategy` and `nonRetryable` names. A Worker (or a job it
+ * handed out) gives its own, with its options (lock duration, name, limiter, keep policies);
+ * any other handle, one with default worker options on its engine.
+ */
+async function manualOf(queue) {
+  if (typeof queue?._manual === 'function') return queue._manual();
+  const native = await engineOf(queue);
+  try {
+    return { native: native.manualWorker(queue.name, {}) };
+  } catch (err) {
+    throw fromNative(err);
+  }
+}
+
+/** BullMQ's JobJson (data, stacktrace and returnvalue as JSON text, opts by their public
+ * names) from the engine's job JSON, for `Job.fromJSON`. */
+function jobJsonOf(f) {
+  const json = {
+    id: f.id,
+    name: f.name,
+    data: JSON.stringify(f.data === undefined ? {} : f.data),
+    opts: publicOpts(f.opts),
+    progress: f.progress ?? 0,
+    delay: f.delay ?? 0,
+    priority: f.priority ?? 0,
+    timestamp: f.timestamp,
+    attemptsStarted: f.attemptsStarted ?? 0,
+    attemptsMade: f.attemptsMade ?? 0,
+    stalledCounter: f.stalledCounter ?? 0,
+    stacktrace: JSON.stringify(f.stacktrace ?? []),
+  };
+  if (f.processedOn !== undefined) json.processedOn = f.processedOn;
+  if (f.finishedOn !== undefined) json.finishedOn = f.finishedOn;
+  if (f.repeatJobKey !== undefined) json.repeatJobKey = f.repeatJobKey;
+  if (f.deduplicationId !== undefined) json.deduplicationId = f.deduplicationId;
+  if (f.failedReason !== undefined) json.failedReason = f.failedReason;
+  if (f.deferredFailure !== undefined) json.deferredFailure = f.deferredFailure;
+  if (f.returnvalue !== undefined) json.returnvalue = JSON.stringify(f.returnvalue);
+  if (f.processedBy !== undefined) json.processedBy = f.processedBy;
+  return json;
+}
+
+/**
+ * BullMQ's answer of a settle that fetched: `[jobJson, jobId, 0, 0]` with the next job (now
+ * active under the same token; `Job.fromJSON(worker, jobJson, jobId)` makes it a Job);
+ * without one, `[null, 0, rateLimitMs, 0]` when the rate limit stopped the fetch or
+ * `[null, 0, 0, nextDelayedMs]` when a delayed job is pending (only when `waitInfo`), else [].
+ */
+function nextJobData(next, waitInfo) {
+  if (!next) return [];
+  if (next.job) return [jobJsonOf(next.job), next.job.id, 0, 0];
+  if (!waitInfo) return [];
+  if (next.rateLimitMs > 0) return [null, 0, next.rateLimitMs, 0];
+  if (next.nextDelayedMs > 0) return [null, 0, 0, next.nextDelayedMs];
+  return [];
 }
 
 function checkMs(value, field) {
@@ -397,6 +467,88 @@ class Job {
     this.delay = await call(native.moveToDelayed(this.queueName, this._jobId(), timestamp, token));
   }
 
+  /**
+   * Completes the job held with `token` (BullMQ's manual processing: `worker.getNextJob`,
+   * then this), as a worker does: same keep policies (the job's, else the worker's), events
+   * and metrics. With `fetchNext` (default true) the next job is taken in the same call,
+   * locked with the same token, and the answer is BullMQ's `[jobJson, jobId, rateLimitMs,
+   * nextDelayedMs]` (see nextJobData); else `[]`. A LockError when `token` does not hold the
+   * job's lock ('0', BullMQ's lockless token, skips the check), a JobStateError when the job
+   * is not active; nothing is written then.
+   */
+  async moveToCompleted(returnValue, token, fetchNext = true) {
+    token = checkToken(token);
+    let text;
+    try {
+      text = JSON.stringify(returnValue === undefined ? null : returnValue);
+    } catch (err) {
+      throw new ValidationError('returnValue', `is not JSON-serialisable (${err.message})`);
+    }
+    const id = this._jobId();
+    const manual = await manualOf(this.queue);
+    const fetch = Boolean(fetchNext);
+    const settled = wire.decodeManualSettled(await call(manual.native.complete(id, token, text ?? 'null', fetch)));
+    this.returnvalue = returnValue === undefined ? null : returnValue;
+    this.finishedOn = settled.finishedOn;
+    this.attemptsMade = settled.attemptsMade;
+    return fetch ? nextJobData(settled.next, true) : [];
+  }
+
+  /**
+   * Fails the current attempt of the job held with `token`, as a worker does: retried while
+   * attempts remain (at once, or after its backoff, a custom one from the worker's
+   * `settings.backoffStrategy`), else failed for good; UnrecoverableError, `discard()` and
+   * the worker's non-retryable errors fail it at once. Updates `failedReason`, `stacktrace`,
+   * `attemptsMade`, `finishedOn` and `delay`. Answers as BullMQ: undefined after a retry at
+   * once; else with `fetchNext` (default false) the next job as moveToCompleted does, but
+   * after a delayed retry only a job (else []); else []. Refused as moveToCompleted is.
+   */
+  async moveToFailed(err, token, fetchNext = false) {
+    token = checkToken(token);
+    const error = err instanceof Error ? err : new Error(String(err?.message ?? err));
+    const id = this._jobId();
+    const manual = await manualOf(this.queue);
+    let unrecoverable = this.discarded === true || isUnrecoverable(error, manual.nonRetryable);
+    let delayMs;
+    const backoff = this.opts?.backoff;
+    const attemptsLeft = this.attemptsMade + 1 < (this.opts?.attempts ?? 1);
+    if (!unrecoverable && attemptsLeft && manual.backoffStrategy && backoff && typeof backoff === 'object' && !BUILT_IN_BACKOFFS.has(backoff.type)) {
+      // as the worker: the strategy's delay, and -1 (or no number) means no retry
+      const delay = await manual.backoffStrategy(this.attemptsMade + 1, backoff.type, error, this);
+      if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0) unrecoverable = true;
+      else delayMs = delay;
+    }
+    const failure = {
+      name: typeof error.name === 'string' ? error.name : null,
+      message: String(error.message),
+      stack: typeof error.stack === 'string' ? error.stack : null,
+      unrecoverable,
+      delayMs,
+    };
+    const fetch = Boolean(fetchNext);
+    const settled = wire.decodeManualSettled(await call(manual.native.fail(id, token, failure, fetch)));
+    this.failedReason = error.message;
+    this.attemptsMade = settled.attemptsMade;
+    if (settled.stacktrace != null) this.stacktrace = JSON.parse(settled.stacktrace);
+    if (settled.finishedOn != null) this.finishedOn = settled.finishedOn;
+    if (settled.retrying && settled.retryDelayMs > 0) this.delay = settled.retryDelayMs;
+    if (settled.retrying && !(settled.retryDelayMs > 0)) return undefined;
+    return fetch ? nextJobData(settled.next, !settled.retrying) : [];
+  }
+
+  /**
+   * Moves the active job back to waiting (prioritized by its priority, else the front of
+   * wait) without counting an attempt, as BullMQ's `moveToWait`; with `token`, only if it
+   * holds the job's lock (without, whoever holds it). Resolves to the ms left of the queue's
+   * rate limit (0 when none). A processor doing this then throws WaitingError.
+   */
+  async moveToWait(token) {
+    if (token !== undefined) token = checkToken(token);
+    const id = this._jobId();
+    const manual = await manualOf(this.queue);
+    return call(manual.native.moveToWait(id, token));
+  }
+
   /** Marks the job so a failure of the running attempt is final: no retry. */
   discard() {
     this.discarded = true;
@@ -607,4 +759,4 @@ class ActiveJob extends Job {
   }
 }
 
-module.exports = { Job, AddedJob, ActiveJob, PRIORITY_LIMIT, publicOpts };
+module.exports = { Job, AddedJob, ActiveJob, PRIORITY_LIMIT, BUILT_IN_BACKOFFS, publicOpts, checkToken };

@@ -7,7 +7,8 @@
 // - add results `{"opts":[stored opts text...],"jobs":[[id, created, timestamp, opts index] |
 //   {code, message, field}]}`;
 // - job batches handed to a worker's processor `[{handle, token, job}]`;
-// - worker events `[{type, handle?, id?, ...}]`.
+// - worker events `[{type, handle?, id?, ...}]`;
+// - what fetching and settling by hand did (decodeNextJob, decodeManualSettled).
 // Job lists and schedulers' templates carry user data, so they cross as JSON text too and
 // are decoded here. Everything else crosses as typed objects (see binding.d.ts).
 
@@ -52,6 +53,18 @@ function decodeJobs(text) {
   return JSON.parse(text);
 }
 
+/** What a fetch by hand found: `{ job (stored fields) | null, rateLimitMs, nextDelayedMs,
+ * drained, scheduleError }`. */
+function decodeNextJob(text) {
+  return JSON.parse(text);
+}
+
+/** What a settle by hand did: `{ finishedOn, attemptsMade, retrying, retryDelayMs,
+ * stacktrace (JSON text), next (as decodeNextJob) | null }`. */
+function decodeManualSettled(text) {
+  return JSON.parse(text);
+}
+
 /** A scheduler as the engine lists it, with its template `data` and `opts` decoded. */
 function decodeScheduler(record) {
   return { ...record, data: JSON.parse(record.data), opts: JSON.parse(record.opts) };
@@ -66,4 +79,6 @@ module.exports = {
   decodeJob,
   decodeJobs,
   decodeScheduler,
+  decodeNextJob,
+  decodeManualSettled,
 };

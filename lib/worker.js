@@ -7,11 +7,16 @@
 // Two ways in: `new Worker(name, processor, opts)` as with BullMQ (its own engine, shared
 // with other objects of this process on the same Redis and prefix), and `Worker._onEngine`,
 // with which the coordinator runs workers on its engine with its own options.
+//
+// Without a processor the worker runs nothing by itself: its caller takes jobs with
+// `getNextJob(token)` and settles them with the Job's `moveToCompleted` / `moveToFailed` /
+// `moveToWait`, through the engine's manual worker (`_manual()`), as BullMQ's manual
+// processing.
 
 const { EventEmitter } = require('node:events');
 const { randomUUID } = require('node:crypto');
 const Jobs = require('./job');
-const { isUnrecoverable, isMovedByProcessor, TimeoutError, ValidationError, RateLimitError, RATE_LIMIT_ERROR } = require('./errors');
+const { isUnrecoverable, isMovedByProcessor, TimeoutError, ValidationError, RateLimitError, RATE_LIMIT_ERROR, fromNative } = require('./errors');
 const { call, checkQueueName, positiveInt, nonNegativeInt, keepText } = require('./input');
 const { DEFAULT_PREFIX, engineConfig, acquireEngine } = require('./connection');
 const wire = require('./wire');
@@ -53,7 +58,7 @@ function nativeConfig(opts) {
   };
 }
 
-const BUILT_IN_BACKOFFS = new Set(['fixed', 'exponential']);
+const { BUILT_IN_BACKOFFS } = Jobs;
 
 class Worker extends EventEmitter {
   /** The error a processor throws (after `rateLimit`) to give its job back to the queue
@@ -142,6 +147,9 @@ class Worker extends EventEmitter {
     this._running = false;
     this._starting = null; // promise of the native worker being created
     this._closing = null; // promise of close()
+    this._manualWorker = null; // promise of { native: NativeManualWorker, ... }, see _manual()
+    this._stalledChecks = false; // startStalledCheckTimer() was called
+    this._stalledTimer = null;
     this._forced = false;
     this._release = null;
     this.closed = false;
@@ -153,6 +161,7 @@ class Worker extends EventEmitter {
       prefix,
       native: () => this._engine,
       emit: (event, ...args) => (this.listenerCount(event) > 0 ? this.emit(event, ...args) : false),
+      _manual: () => this._manual(),
     };
     // ActiveJob reports progress as (jobId, progress); BullMQ's worker event is (job, progress)
     this._progressSink = {
@@ -219,6 +228,82 @@ class Worker extends EventEmitter {
   /** Resolves once the connection to Redis is up. */
   async waitUntilReady() {
     await this._engine;
+  }
+
+  /** The engine this worker talks through: a Worker is a queue handle too (lib/job.js), so
+   * `Job.fromJSON(worker, jobJson, jobId)` makes jobs that can be settled, as in BullMQ. */
+  native() {
+    return this._engine;
+  }
+
+  /** What settling by hand needs (lib/job.js manualOf): the engine's manual worker with this
+   * worker's options, its custom backoff and its non-retryable error names. Made once. */
+  _manual() {
+    this._manualWorker ??= this._engine.then((native) => {
+      let manual;
+      try {
+        manual = native.manualWorker(this.name, { ...this._config, id: this._id, concurrency: this._concurrency });
+      } catch (err) {
+        throw fromNative(err);
+      }
+      return { native: manual, backoffStrategy: this._backoffStrategy, nonRetryable: this._nonRetryable };
+    });
+    return this._manualWorker;
+  }
+
+  /**
+   * BullMQ's manual processing: moves the next job to active, locked with `token` (the
+   * caller's string) for `lockDuration`, and resolves to it (undefined when there is none,
+   * while paused or closing, or while a rate limit the last fetch met lasts). Pause, global
+   * concurrency, rate limits, priorities and due delayed jobs apply as for a running worker.
+   * With `block` (default true), when the last call found nothing it first waits for a job to
+   * arrive, at most `drainDelay` seconds (or until the next delayed job is due). Emits
+   * `active` with the job, and `drained` when the queue has just run dry. The lock is not
+   * renewed: extend it with `job.extendLock(token, ms)`, settle with `job.moveToCompleted`,
+   * `moveToFailed` or `moveToWait`.
+   */
+  async getNextJob(token, { block = true } = {}) {
+    token = Jobs.checkToken(token);
+    if (typeof block !== 'boolean') throw new ValidationError('block', 'must be a boolean');
+    if (this._paused || this._closing) return undefined;
+    const manual = await this._manual();
+    const next = wire.decodeNextJob(await call(manual.native.nextJob(token, block)));
+    if (next.scheduleError) this._error(new Error(`Failed to add repeatable job for next iteration: ${next.scheduleError}`));
+    if (!next.job) {
+      if (next.drained && this.listenerCount('drained') > 0) this.emit('drained');
+      return undefined;
+    }
+    const job = this._jobFor(next.job);
+    job.token = token;
+    if (this.listenerCount('active') > 0) this.emit('active', job, 'waiting');
+    return job;
+  }
+
+  /**
+   * Runs the queue's stalled check now and every `stalledInterval` ms until the worker
+   * closes (skipped while it is paused), as BullMQ's: jobs whose lock lapsed go back to
+   * waiting (or fail, past `maxStalledCount`) and `stalled` is emitted for each. For manual
+   * processing; a worker with a processor runs the check by itself, so this does nothing
+   * there.
+   */
+  async startStalledCheckTimer() {
+    if (this._processor || this._closing || this._stalledChecks) return;
+    this._stalledChecks = true;
+    const manual = await this._manual();
+    const tick = async () => {
+      this._stalledTimer = null;
+      if (this._closing) return;
+      if (!this._paused) {
+        try {
+          const ids = await call(manual.native.checkStalled());
+          for (const id of ids) if (this.listenerCount('stalled') > 0) this.emit('stalled', id, 'active');
+        } catch (err) {
+          this._error(err);
+        }
+      }
+      if (!this._closing) this._stalledTimer = setTimeout(tick, this.opts.stalledInterval);
+    };
+    tick();
   }
 
   /** Creates the engine's worker; resolves when it fetches. */
@@ -574,6 +659,11 @@ class Worker extends EventEmitter {
     if (typeof expireTimeMs !== 'number' || !Number.isFinite(expireTimeMs) || expireTimeMs < 0) {
       throw new ValidationError('expireTimeMs', 'must be a non-negative number of ms');
     }
+    if (!this._processor) {
+      // nothing runs here: the queue-wide limit is the whole of it
+      if (expireTimeMs > 0) await call((await this._engine).pauseRateLimited(this.name, Math.ceil(expireTimeMs)));
+      return;
+    }
     await this._start();
     this._worker.rateLimit(expireTimeMs);
     // and, as BullMQ, for every rate-limited worker of the queue, in any process
@@ -609,12 +699,16 @@ class Worker extends EventEmitter {
       this._forced = timeoutMs === 0;
       this.status = 'closed';
       this.emit('closing', 'closing queue');
+      if (this._stalledTimer) clearTimeout(this._stalledTimer);
+      this._stalledTimer = null;
       this._closing = (async () => {
         try {
           if (this._starting) {
             await this._starting.catch(() => {});
             if (this._worker) await this._worker.close(timeoutMs);
           }
+          // ends a getNextJob waiting for a job; jobs taken by hand stay active
+          if (this._manualWorker) await this._manualWorker.then((m) => m.native.close(), () => {});
         } finally {
           this._jobs.clear();
           this._errors.clear();

@@ -23,9 +23,9 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use job_queue_core::options::{KeepPolicy, RetryDefaults};
+use job_queue_core::options::KeepPolicy;
 use job_queue_core::producer::{NewJob, Preparer};
-use job_queue_core::worker::{Failure, Outcome, Prefetch, Worker, WorkerOptions};
+use job_queue_core::worker::{Failure, Outcome, Worker};
 use job_queue_core::{Engine, Queue, RedisConfig, RetryPolicy};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -324,49 +324,7 @@ impl NativeEngine {
         events: EventsFn,
     ) -> Result<NativeWorker> {
         let engine = self.engine()?;
-        let defaults = WorkerOptions::default();
-        let options = WorkerOptions {
-            concurrency: config
-                .concurrency
-                .map_or(defaults.concurrency, |c| c as usize),
-            lock_duration: ms(config.lock_duration_ms, defaults.lock_duration),
-            stalled_interval: ms(config.stalled_interval_ms, defaults.stalled_interval),
-            max_stalled_count: config
-                .max_stalled_count
-                .unwrap_or(defaults.max_stalled_count),
-            name: config.name,
-            id: config.id,
-            limiter: match (config.limiter_max, config.limiter_duration_ms) {
-                (Some(max), Some(d)) => Some((max.into(), Duration::from_millis(d.into()))),
-                _ => None,
-            },
-            remove_on_complete: parse_keep(
-                config.remove_on_complete.as_deref(),
-                "removeOnComplete",
-            )?,
-            remove_on_fail: parse_keep(config.remove_on_fail.as_deref(), "removeOnFail")?,
-            drain_delay: ms(config.drain_delay_ms, defaults.drain_delay),
-            prefetch: match (config.prefetch_auto, config.prefetch) {
-                (Some(true), _) => Prefetch::Auto,
-                (_, Some(p)) => Prefetch::Jobs(p as usize),
-                _ => defaults.prefetch,
-            },
-            retry: RetryDefaults {
-                max_delay: config
-                    .retry_max_delay_ms
-                    .map_or(defaults.retry.max_delay, ms_f64),
-                jitter: match config.retry_jitter {
-                    None => defaults.retry.jitter,
-                    Some(j) if (0.0..=1.0).contains(&j) => j,
-                    Some(_) => return Err(validation("retry.jitter", "must be between 0 and 1")),
-                },
-            },
-            timeout: config.timeout_ms.filter(|t| *t > 0.0).map(ms_f64),
-            metric_points: config.metric_points.unwrap_or(defaults.metric_points),
-            retry_process_delay: config
-                .retry_process_delay_ms
-                .map_or(defaults.retry_process_delay, ms_f64),
-        };
+        let options = worker_control::worker_options(config)?;
         let dispatcher = Arc::new(JsDispatcher::new(process, events));
         let worker = engine
             .worker(&queue, options, dispatcher.clone())

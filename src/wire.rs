@@ -9,12 +9,15 @@
 //! - job batches to a worker's processor (encoded): `[{handle, token, job}]`;
 //! - worker events (encoded): `[{type, ...}]`;
 //! - a queue's events stream entries (encoded): `[[id, {field: value}]]`;
-//! - stored jobs (encoded), for the job lists that carry user data.
+//! - stored jobs (encoded), for the job lists that carry user data;
+//! - what fetching and settling by hand did (encoded): `{job, rateLimitMs, nextDelayedMs,
+//!   drained, scheduleError}` and `{finishedOn, attemptsMade, retrying, retryDelayMs,
+//!   stacktrace, next}`.
 
 use job_queue_core::events::StreamEvent;
 use job_queue_core::job::Job;
-use job_queue_core::worker::{Dispatched, WorkerEvent};
-use serde::Deserialize;
+use job_queue_core::worker::{Dispatched, ManualSettled, NextJob, WorkerEvent};
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 
@@ -153,6 +156,59 @@ pub(crate) fn encode_jobs(jobs: &[Job]) -> String {
     serde_json::to_string(jobs).expect("jobs serialise")
 }
 
+/// A fetch by hand, the job embedded as its stored JSON.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NextJobOut<'a> {
+    job: Option<&'a Job>,
+    rate_limit_ms: u64,
+    next_delayed_ms: u64,
+    drained: bool,
+    schedule_error: Option<String>,
+}
+
+impl<'a> From<&'a NextJob> for NextJobOut<'a> {
+    fn from(n: &'a NextJob) -> Self {
+        Self {
+            job: n.job.as_ref(),
+            rate_limit_ms: n.rate_limited.map_or(0, |d| d.as_millis() as u64),
+            next_delayed_ms: n.next_delayed_ms.unwrap_or(0),
+            drained: n.drained,
+            schedule_error: n.schedule_error.as_ref().map(ToString::to_string),
+        }
+    }
+}
+
+/// What a fetch by hand found: `{job: {...} | null, rateLimitMs, nextDelayedMs, drained,
+/// scheduleError}` (0 for no rate limit / no delayed job).
+pub(crate) fn encode_next_job(next: &NextJob) -> String {
+    serde_json::to_string(&NextJobOut::from(next)).expect("a fetch serialises")
+}
+
+/// What settling by hand did: `{finishedOn, attemptsMade, retrying, retryDelayMs,
+/// stacktrace (JSON text), next}`, `next` as [`encode_next_job`] or null.
+pub(crate) fn encode_manual_settled(s: &ManualSettled) -> String {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Out<'a> {
+        finished_on: Option<u64>,
+        attempts_made: u32,
+        retrying: bool,
+        retry_delay_ms: Option<u64>,
+        stacktrace: Option<&'a str>,
+        next: Option<NextJobOut<'a>>,
+    }
+    let out = Out {
+        finished_on: s.finished_on,
+        attempts_made: s.attempts_made,
+        retrying: s.retrying,
+        retry_delay_ms: s.retry_delay.map(|d| d.as_millis() as u64),
+        stacktrace: s.stacktrace.as_deref(),
+        next: s.next.as_ref().map(NextJobOut::from),
+    };
+    serde_json::to_string(&out).expect("a settle serialises")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +313,57 @@ mod tests {
                 {"type": "drained"},
                 {"type": "error", "message": "down"},
             ])
+        );
+    }
+
+    #[test]
+    fn manual_answers_embed_the_job_as_stored_and_zero_for_no_limit() {
+        let fields = vec![
+            ("name".to_owned(), "n".to_owned()),
+            (
+                "data".to_owned(),
+                r#"{"big":12345678901234567890}"#.to_owned(),
+            ),
+            ("timestamp".to_owned(), "5".to_owned()),
+        ];
+        let job = Job::from_hash("7".into(), fields).unwrap();
+        let next = NextJob {
+            job: Some(job),
+            drained: false,
+            ..NextJob::default()
+        };
+        let text = encode_next_job(&next);
+        // the data crosses as the text stored, not re-read as a float
+        assert!(
+            text.contains(r#""data":{"big":12345678901234567890}"#),
+            "{text}"
+        );
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["job"]["id"], "7");
+        assert_eq!(
+            (v["rateLimitMs"].clone(), v["nextDelayedMs"].clone()),
+            (json!(0), json!(0))
+        );
+
+        let settled = ManualSettled {
+            finished_on: None,
+            attempts_made: 2,
+            retrying: true,
+            retry_delay: Some(std::time::Duration::from_millis(250)),
+            stacktrace: Some(r#"["a"]"#.into()),
+            next: Some(NextJob {
+                rate_limited: Some(std::time::Duration::from_millis(900)),
+                drained: true,
+                ..NextJob::default()
+            }),
+        };
+        let v: Value = serde_json::from_str(&encode_manual_settled(&settled)).unwrap();
+        assert_eq!(
+            v,
+            json!({"finishedOn": null, "attemptsMade": 2, "retrying": true, "retryDelayMs": 250,
+                   "stacktrace": "[\"a\"]",
+                   "next": {"job": null, "rateLimitMs": 900, "nextDelayedMs": 0, "drained": true,
+                            "scheduleError": null}})
         );
     }
 

@@ -1,16 +1,64 @@
 //! What BullMQ's `Worker` API adds to a running worker: concurrency changed while it runs, a
 //! pause in fetching asked for by the processor (`rateLimit`), jobs given back unprocessed
 //! (a processor's `RateLimitError`), and failures whose retry delay JS worked out (a custom
-//! backoff strategy).
+//! backoff strategy). Also the worker options from their JS form, and the worker without a
+//! processor whose caller fetches and settles jobs by hand (`NativeManualWorker`: BullMQ's
+//! `getNextJob`, `moveToCompleted`, `moveToFailed`, `moveToWait`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use job_queue_core::worker::{Failure, Outcome};
+use job_queue_core::options::RetryDefaults;
+use job_queue_core::worker::{Failure, ManualWorker, Outcome, Prefetch, WorkerOptions};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::errors::to_js;
-use crate::NativeWorker;
+use crate::errors::{to_js, validation};
+use crate::{ms, ms_f64, parse_keep, wire, NativeEngine, NativeWorker, WorkerConfig};
+
+/// The engine's worker options from their JS form (ms at this boundary; defaults where unset).
+pub(crate) fn worker_options(config: WorkerConfig) -> Result<WorkerOptions> {
+    let defaults = WorkerOptions::default();
+    Ok(WorkerOptions {
+        concurrency: config
+            .concurrency
+            .map_or(defaults.concurrency, |c| c as usize),
+        lock_duration: ms(config.lock_duration_ms, defaults.lock_duration),
+        stalled_interval: ms(config.stalled_interval_ms, defaults.stalled_interval),
+        max_stalled_count: config
+            .max_stalled_count
+            .unwrap_or(defaults.max_stalled_count),
+        name: config.name,
+        id: config.id,
+        limiter: match (config.limiter_max, config.limiter_duration_ms) {
+            (Some(max), Some(d)) => Some((max.into(), Duration::from_millis(d.into()))),
+            _ => None,
+        },
+        remove_on_complete: parse_keep(config.remove_on_complete.as_deref(), "removeOnComplete")?,
+        remove_on_fail: parse_keep(config.remove_on_fail.as_deref(), "removeOnFail")?,
+        drain_delay: ms(config.drain_delay_ms, defaults.drain_delay),
+        prefetch: match (config.prefetch_auto, config.prefetch) {
+            (Some(true), _) => Prefetch::Auto,
+            (_, Some(p)) => Prefetch::Jobs(p as usize),
+            _ => defaults.prefetch,
+        },
+        retry: RetryDefaults {
+            max_delay: config
+                .retry_max_delay_ms
+                .map_or(defaults.retry.max_delay, ms_f64),
+            jitter: match config.retry_jitter {
+                None => defaults.retry.jitter,
+                Some(j) if (0.0..=1.0).contains(&j) => j,
+                Some(_) => return Err(validation("retry.jitter", "must be between 0 and 1")),
+            },
+        },
+        timeout: config.timeout_ms.filter(|t| *t > 0.0).map(ms_f64),
+        metric_points: config.metric_points.unwrap_or(defaults.metric_points),
+        retry_process_delay: config
+            .retry_process_delay_ms
+            .map_or(defaults.retry_process_delay, ms_f64),
+    })
+}
 
 #[napi]
 impl NativeWorker {
@@ -58,5 +106,126 @@ impl NativeWorker {
         let delay = Duration::from_millis(delay_ms.max(0.0) as u64);
         self.worker
             .report(handle as u64, Outcome::FailedWithDelay(failure, delay));
+    }
+}
+
+/// A failed attempt reported by hand.
+#[napi(object)]
+pub struct ManualFailure {
+    /// The error's class name.
+    pub name: Option<String>,
+    pub message: String,
+    pub stack: Option<String>,
+    /// Fail for good whatever attempts remain.
+    pub unrecoverable: bool,
+    /// If retried, after this many ms instead of the job's backoff (a custom backoff).
+    pub delay_ms: Option<f64>,
+}
+
+/// A worker without a processor: its caller fetches jobs with its own lock token and settles
+/// them, each change one script call (see `job_queue_core::worker::ManualWorker`).
+#[napi]
+pub struct NativeManualWorker {
+    worker: Arc<ManualWorker>,
+}
+
+#[napi]
+impl NativeEngine {
+    /// A worker on `queue` for processing by hand, with the worker options that apply to it
+    /// (lock duration, name, limiter, keep policies, retry defaults, drain delay, stalled
+    /// check). Makes no Redis call.
+    #[napi]
+    pub fn manual_worker(&self, queue: String, config: WorkerConfig) -> Result<NativeManualWorker> {
+        let options = worker_options(config)?;
+        let worker = self
+            .engine()?
+            .manual_worker(&queue, options)
+            .map_err(to_js)?;
+        Ok(NativeManualWorker {
+            worker: Arc::new(worker),
+        })
+    }
+}
+
+#[napi]
+impl NativeManualWorker {
+    /// Takes the next job, locked with `token`. JSON `{job, rateLimitMs, nextDelayedMs,
+    /// drained, scheduleError}` (`job` null when there was none).
+    #[napi]
+    pub async fn next_job(&self, token: String, block: bool) -> Result<String> {
+        let next = self.worker.next_job(&token, block).await.map_err(to_js)?;
+        Ok(wire::encode_next_job(&next))
+    }
+
+    /// Completes job `id` held by `token` with `value` (JSON text). JSON `{finishedOn,
+    /// attemptsMade, retrying, retryDelayMs, stacktrace, next}`, `next` as `nextJob`'s answer
+    /// when `fetch_next`, else null.
+    #[napi]
+    pub async fn complete(
+        &self,
+        id: String,
+        token: String,
+        value: String,
+        fetch_next: bool,
+    ) -> Result<String> {
+        let settled = self
+            .worker
+            .complete(&id, &token, value, fetch_next)
+            .await
+            .map_err(to_js)?;
+        Ok(wire::encode_manual_settled(&settled))
+    }
+
+    /// Fails the current attempt of job `id` held by `token`; the answer as `complete`'s.
+    #[napi]
+    pub async fn fail(
+        &self,
+        id: String,
+        token: String,
+        failure: ManualFailure,
+        fetch_next: bool,
+    ) -> Result<String> {
+        let delay = match failure.delay_ms {
+            Some(ms) if ms.is_finite() && ms >= 0.0 => Some(ms_f64(ms)),
+            Some(_) => return Err(validation("delay", "must be a non-negative number of ms")),
+            None => None,
+        };
+        let f = Failure {
+            name: failure.name,
+            message: failure.message,
+            stack: failure.stack,
+            unrecoverable: failure.unrecoverable,
+        };
+        let settled = self
+            .worker
+            .fail(&id, &token, f, delay, fetch_next)
+            .await
+            .map_err(to_js)?;
+        Ok(wire::encode_manual_settled(&settled))
+    }
+
+    /// Moves job `id` back to waiting (with `token`, only if it holds the lock); returns the
+    /// ms left of the queue's rate limit.
+    #[napi]
+    pub async fn move_to_wait(&self, id: String, token: Option<String>) -> Result<f64> {
+        let ttl = self
+            .worker
+            .move_to_wait(&id, token.as_deref())
+            .await
+            .map_err(to_js)?;
+        Ok(ttl as f64)
+    }
+
+    /// Runs the queue's stalled check once; returns the ids of the jobs it took back.
+    #[napi]
+    pub async fn check_stalled(&self) -> Result<Vec<String>> {
+        let check = self.worker.check_stalled().await.map_err(to_js)?;
+        Ok(check.recovered)
+    }
+
+    /// Ends a blocking wait and closes the worker's named connection.
+    #[napi]
+    pub async fn close(&self) {
+        self.worker.close().await;
     }
 }

@@ -161,12 +161,28 @@ export interface JobJson {
   stalledCounter: number;
 }
 
+/**
+ * What `moveToCompleted` / `moveToFailed` answer (BullMQ's): with the next job taken in the
+ * same call, `[jobJson, jobId, 0, 0]` (`Job.fromJSON(worker, jobJson, jobId)` makes it a
+ * Job, locked with the same token); without one, `[null, 0, rateLimitMs, 0]` when the rate
+ * limit stopped the fetch, `[null, 0, 0, nextDelayedTimestamp]` when a delayed job is
+ * pending, else `[]`.
+ */
+export type NextJobData = [JobJson, string, 0, 0] | [null, 0, number, number] | [];
+
+/** Options of `worker.getNextJob`. */
+export interface GetNextJobOptions {
+  /** Wait for a job when the last call found none, at most the worker's drainDelay (default true). */
+  block?: boolean;
+}
+
 /** A job: BullMQ 6's `Job`, read from and written to the same Redis hash BullMQ uses. */
 export declare class Job<DataType = any, ResultType = any, NameType extends string = string> {
   constructor(queue: Queue, name: NameType, data: DataType, opts?: JobsOptions, id?: string);
-  /** The job, or undefined when there is none with that id. */
-  static fromId<T = any, R = any, N extends string = string>(queue: Queue, jobId: string): Promise<Job<T, R, N> | undefined>;
-  static fromJSON<T = any, R = any, N extends string = string>(queue: Queue, json: JobJson, jobId?: string): Job<T, R, N>;
+  /** The job, or undefined when there is none with that id. A Worker stands for its queue
+   * (its jobs are then settled with its options). */
+  static fromId<T = any, R = any, N extends string = string>(queue: Queue | Worker, jobId: string): Promise<Job<T, R, N> | undefined>;
+  static fromJSON<T = any, R = any, N extends string = string>(queue: Queue | Worker, json: JobJson, jobId?: string): Job<T, R, N>;
   /** Adds a job to `queue` and resolves to it (no `waiting` event on the Queue). */
   static create<T = any, R = any, N extends string = string>(queue: Queue<T, R, N>, name: N, data: T, opts?: JobsOptions): Promise<Job<T, R, N>>;
   /** Adds the jobs to `queue` atomically. */
@@ -233,6 +249,24 @@ export declare class Job<DataType = any, ResultType = any, NameType extends stri
   extendLock(token: string | JobProcessingContext, duration: number): Promise<number>;
   /** Moves an active job to delayed until `timestamp` (ms since the epoch). */
   moveToDelayed(timestamp: number, token?: string | JobProcessingContext): Promise<void>;
+  /**
+   * Manual processing: completes the job held with `token` as a worker would (keep
+   * policies, events, metrics); with `fetchNext` (default true) takes the next job in the
+   * same call. LockError when `token` does not hold the job ('0' is BullMQ's token that skips
+   * the check), JobStateError when it is not active: nothing is written then.
+   */
+  moveToCompleted(returnValue: ResultType, token: string | JobProcessingContext, fetchNext?: boolean): Promise<NextJobData>;
+  /**
+   * Manual processing: fails the current attempt of the job held with `token` as a worker
+   * would (attempts, backoff, UnrecoverableError, `discard()`, keep policies). Undefined after
+   * a retry at once; with `fetchNext` (default false) the next job as moveToCompleted, but
+   * after a delayed retry only a job; else `[]`. Refused as moveToCompleted.
+   */
+  moveToFailed(err: Error, token: string | JobProcessingContext, fetchNext?: boolean): Promise<NextJobData | undefined>;
+  /** Moves the active job back to waiting (prioritized by its priority, else first in line)
+   * without counting an attempt; with `token`, only if it holds the lock. Resolves to the ms
+   * left of the queue's rate limit (0 for none). */
+  moveToWait(token?: string | JobProcessingContext): Promise<number>;
   /** The current attempt is not retried when it fails. */
   discard(): void;
   /** Resolves with the return value when the job completes; rejects with its failed reason. */
@@ -521,6 +555,17 @@ export declare class Worker<DataType = any, ResultType = any, NameType extends s
   waitUntilReady(): Promise<void>;
   /** Takes no job for `expireTimeMs`. */
   rateLimit(expireTimeMs: number): Promise<void>;
+  /**
+   * Manual processing (a worker made without a processor): moves the next job to active,
+   * locked with `token` for lockDuration (not renewed: `job.extendLock`), and resolves to it;
+   * undefined when there is none, while paused or closing, or while a rate limit lasts. With
+   * `block` (default true) it first waits for a job when the last call found none, at most
+   * drainDelay. Emits `active`, and `drained` when the queue ran dry.
+   */
+  getNextJob(token: string, opts?: GetNextJobOptions): Promise<Job<DataType, ResultType, NameType> | undefined>;
+  /** Manual processing: runs the stalled check now and every stalledInterval until close (a
+   * worker with a processor runs it by itself). */
+  startStalledCheckTimer(): Promise<void>;
 
   on<U extends keyof WorkerListener<DataType, ResultType, NameType>>(event: U, listener: WorkerListener<DataType, ResultType, NameType>[U]): this;
   once<U extends keyof WorkerListener<DataType, ResultType, NameType>>(event: U, listener: WorkerListener<DataType, ResultType, NameType>[U]): this;

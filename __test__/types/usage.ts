@@ -33,6 +33,7 @@ import {
   type JobStateName,
   type FailedJob,
   type ManagedWorker,
+  type NextJobData,
 } from '@shared-infra/job-queue';
 import type { NativeEngine, NativeWorker } from '../../binding';
 
@@ -229,6 +230,22 @@ async function bullmq(): Promise<void> {
   await job.retry('failed');
   await job.extendLock(job.token ?? '', 30_000);
   await job.moveToDelayed(Date.now() + 1000, job.token);
+
+  // manual processing
+  const manual = new Worker<Photo, string>('photos', null, { drainDelay: 1 });
+  const taken = await manual.getNextJob('my-token', { block: false });
+  if (taken) {
+    const [jobData, jobId, limitMs, delayUntil] = await taken.moveToCompleted('done', 'my-token');
+    if (jobData) JobClass.fromJSON<Photo>(manual, jobData, jobId).data.photoId.length;
+    void limitMs; void delayUntil;
+    const afterFail: NextJobData | undefined = await taken.moveToFailed(new Error('no'), 'my-token', true);
+    const ttl: number = await taken.moveToWait('my-token');
+    // @ts-expect-error the return value is the worker's ResultType
+    await taken.moveToCompleted(42, 'my-token');
+    void afterFail; void ttl;
+  }
+  await manual.startStalledCheckTimer();
+  await manual.close();
   await job.isCompleted(); await job.isFailed(); await job.remove();
   job.asJSON().data.length;
   await events.close();

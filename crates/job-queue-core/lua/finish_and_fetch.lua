@@ -4,7 +4,9 @@
   KEYS: the queue keys (include/keys.lua)
   ARGV[1] base  [2] now ms  [3] lock token for fetched jobs  [4] lock ms  [5] fetch count
       [6] worker name ('' = none)  [7] limiter max ('' = none)  [8] limiter window ms ('' = none)
-      [9] number of entries m  [10] number of shapes s (what entries tend to share), then
+      [9] number of entries m  [10] number of shapes s (what entries tend to share)
+      [11] strict ('1': every entry is checked first, and if one would be refused nothing
+      is written or fetched; '0': each entry on its own), then
     8 values per shape:
       lock token, action, attempts made after this attempt, x, y, z, deduplication id
       ('' = none), error name ('' = none)
@@ -20,6 +22,10 @@
     action 'd' retry later: value = reason; x = delay ms
     action 'w' retry now: value = reason; x = lifo ('1' / '0'), y = priority
     action 'r' release unfinished (shutdown): back to the front of wait, no attempt counted
+    action 'b' back to wait by hand (BullMQ's moveToWait): x = priority; prioritized when it
+                          has one, else the front of wait; no attempt counted
+  Lock token "0" is BullMQ's token for settling without a lock check (the job must still be
+  active); a worker's own tokens are never "0".
   The worker passes what it read at fetch time (attempts made, priority, deduplication id):
   while it holds the lock, nobody else changes them.
   Retries and the fate of retried jobs are counted in the `retries` hash (our key; BullMQ
@@ -31,7 +37,8 @@
   if jobs are waiting and the limit leaves room.
   Returns {statuses, jobs, rate_limit_ms, next_delayed_ms}: statuses has one code per entry
   (0 ok, -1 job missing, -2 lock missing, -3 not active, -6 lock held by another token);
-  jobs, rate_limit_ms and next_delayed_ms as fetch_jobs returns them.
+  jobs, rate_limit_ms and next_delayed_ms as fetch_jobs returns them. A strict call that
+  refuses returns each entry's check code, {} and 0, 0: none of its entries was applied.
 ]]
 -- Numbers handed to redis.call go as the strings they arrived as where possible: Lua formats
 -- a number argument with sprintf("%.14g"), which costs more than the command it feeds.
@@ -44,19 +51,28 @@ local unlocked, unmarked = {}, {}
 local finished_ids = {completed = {}, failed = {}}
 local runnable, delayed, finished = false, false, false
 
-trim_events()
-
--- Checks the job's lock and takes it out of active; returns 0 or an error code. The lock
--- keys and stalled marks of released jobs are removed in bulk afterwards.
-local function release(id, token)
+-- Whether `token` may settle job `id` (reads only): 0, or an error code.
+local function check_lock(id, token)
   local key = BASE .. id
+  if token == "0" then
+    if redis.call("EXISTS", key) == 0 then return -1 end
+    return 0
+  end
   local holder = redis.call("GET", key .. ":lock")
   if not holder then
     if redis.call("EXISTS", key) == 0 then return -1 end
     return -2
   end
   if holder ~= token then return -6 end
-  unlocked[#unlocked + 1] = key .. ":lock"
+  return 0
+end
+
+-- Checks the job's lock and takes it out of active; returns 0 or an error code. The lock
+-- keys and stalled marks of released jobs are removed in bulk afterwards.
+local function release(id, token)
+  local status = check_lock(id, token)
+  if status ~= 0 then return status end
+  unlocked[#unlocked + 1] = BASE .. id .. ":lock"
   unmarked[#unmarked + 1] = id
   if redis.call("LREM", K.active, "-1", id) == 0 then return -3 end
   return 0
@@ -126,10 +142,26 @@ end
 
 local shapes = {}
 for k = 0, tonumber(ARGV[10]) - 1 do
-  local a = 11 + k * 8
+  local a = 12 + k * 8
   shapes[k + 1] = {unpack(ARGV, a, a + 7)}
 end
-local first_entry = 11 + #shapes * 8
+local first_entry = 12 + #shapes * 8
+
+if ARGV[11] == "1" then
+  local refused = false
+  for i = 0, m - 1 do
+    local a = first_entry + i * 4
+    local id, token = ARGV[a], shapes[tonumber(ARGV[a + 3])][1]
+    local status = check_lock(id, token)
+    if status == 0 and not redis.call("LPOS", K.active, id) then status = -3 end
+    statuses[#statuses + 1] = status
+    refused = refused or status ~= 0
+  end
+  if refused then return {statuses, {}, 0, 0} end
+  statuses = {}
+end
+
+trim_events()
 
 for i = 0, m - 1 do
   local a = first_entry + i * 4
@@ -143,6 +175,15 @@ for i = 0, m - 1 do
     -- nothing more: the job belongs to someone else now, or is gone
   elseif action == "r" then
     redis.call("RPUSH", K.wait, id)
+    emit_hot("waiting", "jobId", id, "prev", "active")
+    runnable = true
+  elseif action == "b" then
+    local priority = tonumber(x)
+    if priority > 0 then
+      push_runnable(id, priority, false)
+    else
+      redis.call("RPUSH", K.wait, id)
+    end
     emit_hot("waiting", "jobId", id, "prev", "active")
     runnable = true
   elseif action == "c" or action == "f" then

@@ -6,6 +6,8 @@
 //! * [`worker::Worker`] runs jobs: fetching and settling in batches, renewing locks and
 //!   recovering stalled jobs on Rust timers. The processor is whatever implements
 //!   [`worker::Dispatcher`]; the Node binding plugs JavaScript in there.
+//! * [`worker::ManualWorker`] lets the caller fetch and settle jobs by hand, with the same
+//!   script and decisions.
 //!
 //! ```no_run
 //! # async fn demo() -> job_queue_core::Result<()> {
@@ -99,6 +101,18 @@ impl Engine {
             dispatcher,
         )
         .await
+    }
+
+    /// A worker on `queue` whose caller fetches and settles jobs by hand (BullMQ's
+    /// `getNextJob` / `moveToCompleted`); no Redis call until it is used. Options are
+    /// validated first.
+    pub fn manual_worker(
+        &self,
+        queue: &str,
+        options: WorkerOptions,
+    ) -> Result<worker::ManualWorker> {
+        let keys = keys::QueueKeys::new(&self.prefix, queue)?;
+        worker::ManualWorker::new(self.client.clone(), self.con.clone(), keys, options)
     }
 
     /// Follows `queue`'s events stream; see [`events::watch`].

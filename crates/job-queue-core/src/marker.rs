@@ -12,9 +12,11 @@ use tokio::time::Instant;
 use crate::connection;
 use crate::time::now_ms;
 
-type Pop = Pin<Box<dyn Future<Output = redis::RedisResult<Option<(String, String, f64)>>> + Send>>;
+pub(crate) type Pop =
+    Pin<Box<dyn Future<Output = redis::RedisResult<Option<(String, String, f64)>>> + Send>>;
 
-fn pop(mut con: MultiplexedConnection, key: String, wait: Duration) -> Pop {
+/// BZPOPMIN on the marker `key`, waiting at most `wait` (at least 1 ms).
+pub(crate) fn pop(mut con: MultiplexedConnection, key: String, wait: Duration) -> Pop {
     Box::pin(async move {
         redis::cmd("BZPOPMIN")
             .arg(key)

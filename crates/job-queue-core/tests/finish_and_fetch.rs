@@ -21,6 +21,7 @@ fn fetch(token: &str, count: usize) -> Fetch<'_> {
         limiter: None,
         metric_points: 0,
         metrics: &job_queue_core::metrics::NO_METRICS,
+        strict: false,
     }
 }
 

@@ -17,6 +17,7 @@ async fn take(t: &common::TestQueue, token: &str, lock: Duration) {
         limiter: None,
         metric_points: 0,
         metrics: &job_queue_core::metrics::NO_METRICS,
+        strict: false,
     };
     finish_and_fetch(&mut t.con.clone(), &t.keys, now_ms(), &[], fetch)
         .await

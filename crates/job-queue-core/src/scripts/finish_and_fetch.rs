@@ -51,6 +51,12 @@ pub enum Action {
     },
     /// Give the job back unfinished (shutdown): front of wait, no attempt counted.
     Release,
+    /// Back to waiting by hand (BullMQ's `job.moveToWait`): into prioritized with this
+    /// priority, or the front of wait when it is 0; no attempt counted.
+    BackToWait {
+        /// The job's priority (0 = none).
+        priority: u64,
+    },
 }
 
 /// One job to settle: its id, the lock token it was fetched with, and the outcome.
@@ -93,12 +99,17 @@ pub struct Fetch<'a> {
     /// Metric increments to apply (the metrics module names the fields); [`NO_METRICS`]
     /// when this call carries none.
     pub metrics: &'a MetricsFlush,
+    /// Check every entry first, and write and fetch nothing when one would be refused (the
+    /// caller's token does not hold its lock, or it is not active): settling by hand. A
+    /// worker's loop settles each entry on its own (false).
+    pub strict: bool,
 }
 
 /// The answer of [`finish_and_fetch`].
 #[derive(Debug)]
 pub struct FetchResult {
-    /// One entry per settled job, in order.
+    /// One entry per settled job, in order (for a refused [`Fetch::strict`] call, each
+    /// entry's check, and none was applied).
     pub settled: Vec<Result<()>>,
     /// Jobs moved into active under the fetch's lock, in the order they were taken.
     pub jobs: Vec<Job>,
@@ -170,6 +181,9 @@ impl<'a> Shape<'a> {
                 String::new(),
             ),
             Action::Release => ("r", "", String::new(), String::new(), String::new()),
+            Action::BackToWait { priority } => {
+                ("b", "", priority.to_string(), String::new(), String::new())
+            }
         };
         let shape = Shape {
             token: &s.token,
@@ -217,7 +231,9 @@ pub async fn finish_and_fetch<C: ConnectionLike>(
     };
     let (parts, values): (Vec<Shape>, Vec<&str>) = settle.iter().map(Shape::of).unzip();
     let (shapes, refs) = number_shapes(parts);
-    inv.arg(settle.len()).arg(shapes.len());
+    inv.arg(settle.len())
+        .arg(shapes.len())
+        .arg(if fetch.strict { "1" } else { "0" });
     for shape in &shapes {
         inv.arg(shape.token)
             .arg(shape.code)

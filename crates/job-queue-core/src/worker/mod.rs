@@ -9,9 +9,12 @@
 //!
 //! `runner` is that loop and its round trips; `running` the jobs it runs; `settle` decides,
 //! as a pure function, what an outcome does to its job; `deadlines` fails attempts that run
-//! out of time; `timers` holds lock renewal and the stalled check.
+//! out of time; `timers` holds lock renewal and the stalled check. `manual` is the worker
+//! without a loop, whose caller fetches and settles jobs by hand with the same script and
+//! settle step.
 
 mod deadlines;
+mod manual;
 mod prefetch;
 mod runner;
 mod running;
@@ -33,6 +36,7 @@ use crate::job::Job;
 use crate::keys::QueueKeys;
 use crate::marker::watch_marker;
 use crate::options::{KeepPolicy, RetryDefaults};
+pub use manual::{ManualSettled, ManualWorker, NextJob, ANY_HOLDER};
 pub use prefetch::Prefetch;
 use runner::{Msg, Runner};
 use running::RunningMap;

@@ -58,6 +58,28 @@ async fn oldest(trips: &mut VecDeque<TripCall>) -> Trip {
     }
 }
 
+/// Queues a scheduler's next iteration, trying [`SCHEDULE_ATTEMPTS`] times with a growing
+/// pause between tries (a dropped connection, a failover); the last try's error otherwise.
+pub(super) async fn queue_next_iteration(
+    con: &mut SharedConnection,
+    keys: &QueueKeys,
+    next: &NextIteration,
+) -> Result<()> {
+    let mut backoff = Duration::from_millis(50);
+    let mut attempt = 1;
+    loop {
+        match scripts::next_iteration(con, keys, next, now_ms()).await {
+            Ok(_) => return Ok(()),
+            Err(e) if attempt == SCHEDULE_ATTEMPTS => return Err(e),
+            Err(_) => {
+                tokio::time::sleep(backoff).await;
+                backoff *= 2;
+                attempt += 1;
+            }
+        }
+    }
+}
+
 /// A finished script call, with what was sent.
 struct Trip {
     token: String,
@@ -347,6 +369,7 @@ impl Runner {
                 limiter,
                 metric_points,
                 metrics: &metrics,
+                strict: false,
             };
             let result = scripts::finish_and_fetch(&mut con, &keys, now_ms(), &settle, fetch).await;
             Trip {
@@ -400,25 +423,15 @@ impl Runner {
         let keys = self.keys.clone();
         let dispatcher = self.dispatcher.clone();
         tokio::spawn(async move {
-            let mut backoff = Duration::from_millis(50);
-            for attempt in 1..=SCHEDULE_ATTEMPTS {
-                match scripts::next_iteration(&mut con, &keys, &next, now_ms()).await {
-                    Ok(_) => return,
-                    Err(e) if attempt == SCHEDULE_ATTEMPTS => {
-                        tracing::error!(queue = %keys.queue, scheduler = %next.scheduler, error = %e,
-                            "could not queue the next iteration of a scheduler");
-                        dispatcher.events(vec![WorkerEvent::Error {
-                            message: format!(
-                                "could not queue the next iteration of scheduler {}: {e}",
-                                next.scheduler
-                            ),
-                        }])
-                    }
-                    Err(_) => {
-                        tokio::time::sleep(backoff).await;
-                        backoff *= 2;
-                    }
-                }
+            if let Err(e) = queue_next_iteration(&mut con, &keys, &next).await {
+                tracing::error!(queue = %keys.queue, scheduler = %next.scheduler, error = %e,
+                    "could not queue the next iteration of a scheduler");
+                dispatcher.events(vec![WorkerEvent::Error {
+                    message: format!(
+                        "could not queue the next iteration of scheduler {}: {e}",
+                        next.scheduler
+                    ),
+                }])
             }
         });
     }
@@ -458,7 +471,7 @@ impl Runner {
                 Ok(()) => {
                     let counter = match settled.action {
                         Action::Completed { .. } => Some(&self.stats.completed),
-                        Action::Release => None,
+                        Action::Release | Action::BackToWait { .. } => None,
                         _ => Some(&self.stats.failed),
                     };
                     if let Some(c) = counter {

@@ -103,6 +103,7 @@ pub fn fetch(count: usize) -> job_queue_core::scripts::Fetch<'static> {
         limiter: None,
         metric_points: 0,
         metrics: &job_queue_core::metrics::NO_METRICS,
+        strict: false,
     }
 }
 
