@@ -640,7 +640,7 @@ class Queue extends EventEmitter {
     r.startDate = dateMs(r.startDate, 'repeatOpts.startDate');
     r.endDate = dateMs(r.endDate, 'repeatOpts.endDate');
     if (r.endDate !== undefined && r.endDate < Date.now()) {
-      throw new ValidationError('repeatOpts.endDate', 'must be later than now');
+      throw ValidationError.worded('repeatOpts.endDate', 'End date must be greater than current timestamp');
     }
     const name = t.name ?? jobSchedulerId;
     if (typeof name !== 'string') throw new ValidationError('jobTemplate.name', 'must be a string');
