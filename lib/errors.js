@@ -11,9 +11,18 @@ class JobQueueError extends Error {
 }
 
 class ValidationError extends JobQueueError {
+  /** `new ValidationError(field, problem)`: the message is `invalid <field>: <problem>`. */
   constructor(field, message, code = 'ERR_VALIDATION') {
     super(field ? `invalid ${field}: ${message}` : message, code);
     this.field = field;
+  }
+
+  /** A ValidationError of `field` whose message is `message` as given: BullMQ's wording,
+   * where BullMQ's classes promise it ('Priority should not be float'). */
+  static worded(field, message) {
+    const err = new this(undefined, message);
+    err.field = field;
+    return err;
   }
 }
 
@@ -165,7 +174,8 @@ function isUnrecoverable(err, extra) {
 }
 
 const BY_CODE = {
-  ERR_VALIDATION: (r) => new ValidationError(r.field, r.message.replace(/^invalid [^:]+: /, '')),
+  // the engine's message is whole: `invalid <field>: ...`, or BullMQ's wording
+  ERR_VALIDATION: (r) => ValidationError.worded(r.field, r.message),
   ERR_JOB_NOT_IN_STATE: (r) => new JobStateError(r.message),
   ERR_JOB_NOT_FOUND: (r) => new JobNotFoundError(r.message),
   ERR_CONNECTION: (r) => new ConnectionError(r.message),

@@ -11,6 +11,7 @@
 const { ValidationError, JobNotFoundError, isUnrecoverable, fromNative } = require('./errors');
 const { call, checkJobId, serialiseData } = require('./input');
 const wire = require('./wire');
+const { DEFAULT_PREFIX } = require('./connection');
 
 /** Constructs without work; the caller fills the fields. */
 const BARE = Symbol('bare job');
@@ -603,7 +604,7 @@ class Job {
         const { status, result } = await call(native.jobFinished(this.queueName, jobId));
         if (status === 1) finish(resolve, result == null ? null : returnValue(result));
         else if (status === 2) finish(reject, new Error(result ?? ''));
-        else if (status === -1) finish(reject, new JobNotFoundError(`job ${jobId} not found in queue ${this.queueName}`));
+        else if (status === -1) finish(reject, new JobNotFoundError(`Missing key for job ${this._key()}. isFinished`));
       })().catch((err) => finish(reject, err));
     });
   }
@@ -644,6 +645,12 @@ class Job {
   /** The connected engine of the job's queue. */
   _engine() {
     return engineOf(this.queue);
+  }
+
+  /** The job's Redis key (`<prefix>:<queue>:<id>`), as BullMQ's messages name it. */
+  _key() {
+    const prefix = this.queue.prefix ?? DEFAULT_PREFIX;
+    return `${prefix.endsWith(':') ? prefix.slice(0, -1) : prefix}:${this.queueName}:${this._jobId()}`;
   }
 
   _jobId() {

@@ -86,7 +86,7 @@ function jobPart(name, data, opts, field) {
   const o = plainObject(opts, `${field}opts`);
   if (o.jobId !== undefined) {
     const id = String(o.jobId);
-    if (id === '0' || id.startsWith('0:')) throw new ValidationError(`${field}opts.jobId`, "cannot be '0' or start with '0:'");
+    if (id === '0' || id.startsWith('0:')) throw ValidationError.worded(`${field}opts.jobId`, "JobId cannot be '0' or start with '0:'");
   }
   const dataJson = dataText(data);
   return { dataJson, text: `{"name":${JSON.stringify(name)},"data":${dataJson},"opts":${JSON.stringify(o, keepBadNumbers)}}` };
@@ -640,7 +640,7 @@ class Queue extends EventEmitter {
     r.startDate = dateMs(r.startDate, 'repeatOpts.startDate');
     r.endDate = dateMs(r.endDate, 'repeatOpts.endDate');
     if (r.endDate !== undefined && r.endDate < Date.now()) {
-      throw new ValidationError('repeatOpts.endDate', 'must be later than now');
+      throw ValidationError.worded('repeatOpts.endDate', 'End date must be greater than current timestamp');
     }
     const name = t.name ?? jobSchedulerId;
     if (typeof name !== 'string') throw new ValidationError('jobTemplate.name', 'must be a string');

@@ -26,20 +26,47 @@ const NO_TIMEOUT = 2 ** 31 - 1;
 
 const ON_ENGINE = Symbol('onEngine');
 
+/** BullMQ's message for a concurrency it refuses. */
+const CONCURRENCY_MESSAGE = 'concurrency must be a finite number greater than 0';
+
+/** A concurrency as BullMQ checks it (in its words), and then a whole number as the engine
+ * takes it. */
+function checkConcurrency(value) {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 1) {
+    throw ValidationError.worded('concurrency', CONCURRENCY_MESSAGE);
+  }
+  return positiveInt(value, 'concurrency');
+}
+
+/** The worker options BullMQ's Worker checks, failing in its words (which its users match
+ * on); the engine's stricter needs (whole numbers) are checked after, in ours. */
+function bullmqChecks(opts) {
+  const { maxStalledCount, maxStartedAttempts, stalledInterval, drainDelay } = opts;
+  if (maxStalledCount !== undefined && (typeof maxStalledCount !== 'number' || !(maxStalledCount >= 0))) {
+    throw ValidationError.worded('maxStalledCount', 'maxStalledCount must be greater or equal than 0');
+  }
+  if (typeof maxStartedAttempts === 'number' && !(maxStartedAttempts >= 0)) {
+    throw ValidationError.worded('maxStartedAttempts', 'maxStartedAttempts must be greater or equal than 0');
+  }
+  if (stalledInterval !== undefined && (typeof stalledInterval !== 'number' || !(stalledInterval > 0))) {
+    throw ValidationError.worded('stalledInterval', 'stalledInterval must be greater than 0');
+  }
+  if (drainDelay !== undefined && (typeof drainDelay !== 'number' || !(drainDelay > 0))) {
+    throw ValidationError.worded('drainDelay', 'drainDelay must be greater than 0');
+  }
+  if (opts.concurrency !== undefined) checkConcurrency(opts.concurrency);
+}
+
 /** The engine's worker config from BullMQ worker options; throws ValidationError. */
 function nativeConfig(opts) {
+  bullmqChecks(opts);
   const limiter = opts.limiter;
   if (limiter !== undefined && (limiter === null || typeof limiter !== 'object')) {
     throw new ValidationError('limiter', 'must be {max, duration}');
   }
   if (opts.name !== undefined && typeof opts.name !== 'string') throw new ValidationError('name', 'must be a string');
-  let drainDelayMs;
-  if (opts.drainDelay !== undefined) {
-    if (typeof opts.drainDelay !== 'number' || !(opts.drainDelay > 0)) {
-      throw new ValidationError('drainDelay', 'must be a positive number of seconds');
-    }
-    drainDelayMs = Math.ceil(opts.drainDelay * 1000);
-  }
+  // drainDelay is in seconds (checked above, as BullMQ)
+  const drainDelayMs = opts.drainDelay === undefined ? undefined : Math.ceil(opts.drainDelay * 1000);
   return {
     concurrency: positiveInt(opts.concurrency, 'concurrency') ?? 1,
     lockDurationMs: positiveInt(opts.lockDuration, 'lockDuration') ?? 30000,
@@ -217,9 +244,7 @@ class Worker extends EventEmitter {
 
   /** Takes effect at once: more jobs are fetched, or fewer as running ones finish. */
   set concurrency(value) {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-      throw new ValidationError('concurrency', 'must be a positive integer');
-    }
+    checkConcurrency(value);
     this._concurrency = value;
     this.opts.concurrency = value;
     if (this._worker) this._worker.setConcurrency(value);

@@ -6,11 +6,17 @@ export declare class JobQueueError extends Error {
 }
 /** Bad input: nothing was written to Redis. */
 export declare class ValidationError extends JobQueueError {
+  /** The message is `invalid <field>: <problem>` (just `problem` without a field). */
+  constructor(field: string | undefined, problem: string, code?: string);
+  /** One whose message is `message` as given (BullMQ's wording on BullMQ's classes). */
+  static worded(field: string | undefined, message: string): ValidationError;
   /** The option or argument that was rejected. */
   readonly field?: string;
 }
 /** The job is not in a state the operation applies to. */
-export declare class JobStateError extends ValidationError {}
+export declare class JobStateError extends ValidationError {
+  constructor(message: string);
+}
 export declare class QueueNotFoundError extends JobQueueError {
   readonly queueName: string;
 }

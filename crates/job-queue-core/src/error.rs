@@ -4,43 +4,81 @@
 use std::fmt;
 
 /// Everything an engine call can fail with.
+///
+/// The messages of the job and lock errors are BullMQ's, word for word, ending with
+/// BullMQ's name of the operation (`Missing key for job 7. updateData`): services written
+/// against BullMQ match on that text.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Input rejected before anything was written to Redis.
-    #[error("invalid {field}: {message}")]
+    #[error("{message}")]
     Validation {
         /// The option or argument at fault, as the caller spelled it (`opts.delay`, `name`).
         field: String,
-        /// What is wrong with it, for people.
+        /// The whole message, for people: `invalid <field>: <what is wrong>` (see
+        /// [`Error::validation`]), or BullMQ's own wording where BullMQ has one
+        /// ([`Error::validation_worded`]).
         message: String,
     },
     /// No job with this id exists in the queue.
-    #[error("job {id} not found in queue {queue}")]
+    #[error("Missing key for job {id}. {command}")]
     JobNotFound {
         /// The queue's name (without the key prefix).
         queue: String,
         /// The job id asked for.
         id: String,
+        /// The operation, by BullMQ's name for it (`updateData`, `reprocessJob`...).
+        command: &'static str,
     },
     /// The job exists but is not in the state the operation needs.
-    #[error("job {id} is not {expected}")]
+    #[error("Job {id} is not in the {expected} state. {command}")]
     JobNotInState {
         /// The job's id.
         id: String,
-        /// The state the operation needed, in words ("delayed", "active", ...).
+        /// The state the operation needed ("delayed", "active", ...).
         expected: &'static str,
+        /// The operation, by BullMQ's name for it.
+        command: &'static str,
+    },
+    /// The job is the pending iteration of a job scheduler: it goes with its scheduler, not
+    /// alone. Code `ERR_JOB_NOT_IN_STATE`.
+    #[error("Job {id} belongs to a job scheduler and cannot be removed directly. {command}")]
+    SchedulerJob {
+        /// The job's id.
+        id: String,
+        /// The operation, by BullMQ's name for it.
+        command: &'static str,
+    },
+    /// The job is running (a worker holds its lock), so it cannot be removed. Code
+    /// `ERR_JOB_NOT_IN_STATE`.
+    #[error("Job {id} could not be removed because it is locked by another worker")]
+    JobLocked {
+        /// The job's id.
+        id: String,
+    },
+    /// A job scheduler's iteration for that time already exists. Code `ERR_JOB_NOT_IN_STATE`.
+    #[error("Cannot create job scheduler iteration - job ID already exists. {command}")]
+    IterationExists {
+        /// The id the iteration would have had.
+        id: String,
+        /// The operation, by BullMQ's name for it.
+        command: &'static str,
     },
     /// The job's lock is held by another worker (it was recovered as stalled and restarted).
-    #[error("lock of job {id} is held by another worker")]
+    #[error("Lock mismatch for job {id}. Cmd {command} from active")]
     LockMismatch {
         /// The job's id.
         id: String,
+        /// The operation, by BullMQ's name for it.
+        command: &'static str,
     },
     /// The job's lock expired before the worker finished it.
-    #[error("lock of job {id} is missing")]
+    #[error("Missing lock for job {id}. {command}")]
     LockMissing {
         /// The job's id.
         id: String,
+        /// The operation, by BullMQ's name for it.
+        command: &'static str,
     },
     /// Redis refused, dropped the connection, or answered something unexpected.
     #[error("redis: {0}")]
@@ -65,7 +103,8 @@ pub enum ErrorCode {
     Validation,
     /// [`Error::JobNotFound`]: `ERR_JOB_NOT_FOUND`.
     JobNotFound,
-    /// [`Error::JobNotInState`]: `ERR_JOB_NOT_IN_STATE`.
+    /// [`Error::JobNotInState`], [`Error::SchedulerJob`], [`Error::JobLocked`] and
+    /// [`Error::IterationExists`]: `ERR_JOB_NOT_IN_STATE`.
     JobNotInState,
     /// [`Error::LockMismatch`]: `ERR_LOCK_MISMATCH`.
     LockMismatch,
@@ -102,8 +141,18 @@ impl fmt::Display for ErrorCode {
 }
 
 impl Error {
-    /// A [`Error::Validation`] for `field` (the caller's spelling of the input at fault).
-    pub fn validation(field: &str, message: impl Into<String>) -> Self {
+    /// A [`Error::Validation`] for `field` (the caller's spelling of the input at fault),
+    /// saying `invalid <field>: <problem>`.
+    pub fn validation(field: &str, problem: impl std::fmt::Display) -> Self {
+        Self::Validation {
+            field: field.to_owned(),
+            message: format!("invalid {field}: {problem}"),
+        }
+    }
+
+    /// A [`Error::Validation`] for `field` whose message is `message` as given: BullMQ's
+    /// wording where BullMQ's classes promise it (`Priority should not be float`).
+    pub fn validation_worded(field: &str, message: impl Into<String>) -> Self {
         Self::Validation {
             field: field.to_owned(),
             message: message.into(),
@@ -115,7 +164,10 @@ impl Error {
         match self {
             Self::Validation { .. } => ErrorCode::Validation,
             Self::JobNotFound { .. } => ErrorCode::JobNotFound,
-            Self::JobNotInState { .. } => ErrorCode::JobNotInState,
+            Self::JobNotInState { .. }
+            | Self::SchedulerJob { .. }
+            | Self::JobLocked { .. }
+            | Self::IterationExists { .. } => ErrorCode::JobNotInState,
             Self::LockMismatch { .. } => ErrorCode::LockMismatch,
             Self::LockMissing { .. } => ErrorCode::LockMissing,
             Self::Redis(_) => ErrorCode::Connection,

@@ -84,6 +84,18 @@ impl Preparer {
         } else {
             AddOptions::from_map_with(merge([self.defaults.clone(), job.opts]), self.bullmq)?
         };
+        if let Some(limit) = options.size_limit {
+            // BullMQ's `sizeLimit`, in its words: bytes of the data's JSON
+            if job.data.len() as f64 > limit {
+                return Err(Error::validation_worded(
+                    "data",
+                    format!(
+                        "The size of job {} exceeds the limit {limit} bytes",
+                        job.name
+                    ),
+                ));
+            }
+        }
         let request = AddRequest {
             name: job.name,
             data: job.data.to_owned(),
@@ -124,6 +136,38 @@ mod tests {
             .unwrap();
         assert!(!plain);
         assert!(req.options.stored.contains("\"attempts\":5"));
+    }
+
+    #[test]
+    fn size_limit_counts_bytes_of_json_in_bullmq_words() {
+        let p = Preparer::new(vec![], 1000, 0).bullmq_options(true);
+        let job = |data, limit| NewJob {
+            name: "test".into(),
+            data,
+            opts: layer(json!({ "sizeLimit": limit })),
+        };
+        // {"foo":"bar"} is 13 bytes; {"foo":"βÅ®"} is 16 bytes in 13 characters
+        assert!(p.prepare(job(r#"{"foo":"bar"}"#, 13)).is_ok());
+        for (data, limit) in [(r#"{"foo":"bar"}"#, 12), (r#"{"foo":"βÅ®"}"#, 15)] {
+            match p.prepare(job(data, limit)).unwrap_err() {
+                Error::Validation { field, message } => {
+                    assert_eq!(field, "data");
+                    assert_eq!(
+                        message,
+                        format!("The size of job test exceeds the limit {limit} bytes")
+                    );
+                }
+                other => panic!("{data}: {other:?}"),
+            }
+        }
+        // a queue default applies to jobs without options of their own
+        let p = Preparer::new(vec![layer(json!({"sizeLimit": 5}))], 1000, 0);
+        let plain = NewJob {
+            name: "n".into(),
+            data: r#"{"a":1}"#,
+            opts: Map::new(),
+        };
+        assert!(p.prepare(plain).is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 mod common;
 
-use job_queue_core::error::ErrorCode;
+use job_queue_core::error::{Error, ErrorCode};
 use job_queue_core::options::KeepPolicy;
 use job_queue_core::schedule::NextIteration;
 use job_queue_core::scripts::{self, finish_and_fetch, Action, Settle};
@@ -181,8 +181,31 @@ async fn bad_schedules_are_refused_before_anything_is_written() {
             .upsert_scheduler("bad", &map(repeat.clone()), &template)
             .await
             .unwrap_err();
-        assert_eq!(err.code(), ErrorCode::Validation, "{repeat}");
-        assert!(err.to_string().contains(field), "{repeat}: {err}");
+        match &err {
+            Error::Validation { field: f, .. } => assert_eq!(f, field, "{repeat}: {err}"),
+            other => panic!("{repeat}: expected a validation error, got {other:?}"),
+        }
+    }
+    // the rules BullMQ also has fail in its words
+    for (repeat, message) in [
+        (
+            json!({"pattern": "* * * * *", "every": 5}),
+            "Both .pattern and .every options are defined for this repeatable job",
+        ),
+        (
+            json!({}),
+            "Either .pattern or .every options must be defined for this repeatable job",
+        ),
+        (
+            json!({"pattern": "* * * * *", "immediately": true, "startDate": 4_102_444_800_000u64}),
+            "Both .immediately and .startDate options are defined for this repeatable job",
+        ),
+    ] {
+        let err = q
+            .upsert_scheduler("bad", &map(repeat.clone()), &template)
+            .await
+            .unwrap_err();
+        assert_eq!(err.to_string(), message, "{repeat}");
     }
     let delayed = common::request("r", json!({"delay": 5}));
     let err = q

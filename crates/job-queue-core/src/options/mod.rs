@@ -23,6 +23,15 @@ pub use stored::StoredOptions;
 /// Highest priority BullMQ accepts: 2^21 − 1 keeps every prioritized score below 2^53.
 pub const MAX_PRIORITY: u64 = 2_097_151;
 
+/// Options of which BullMQ accepts at most one on a job (its `validateOptions`), in the order
+/// its error lists them.
+const EXCLUSIVE: [&str; 4] = [
+    "removeDependencyOnFailure",
+    "failParentOnFailure",
+    "continueParentOnFailure",
+    "ignoreDependencyOnFailure",
+];
+
 /// Design spelling → BullMQ spelling.
 const ALIASES: &[(&str, &str)] = &[
     ("delayMs", "delay"),
@@ -72,6 +81,9 @@ pub struct AddOptions {
     pub timestamp: Option<u64>,
     /// The `deduplication` option, when given.
     pub dedup: Option<Dedup>,
+    /// BullMQ's `sizeLimit`: the most bytes of JSON the job's data may have (none: no limit
+    /// but the producer's own).
+    pub size_limit: Option<f64>,
     /// The `opts` field of the job hash.
     pub stored: String,
 }
@@ -84,9 +96,21 @@ impl AddOptions {
 
     /// As [`from_map`](Self::from_map); with `bullmq` (BullMQ's Queue adds the job), as
     /// BullMQ takes options: a backoff of a type other than the built-in ones is kept as given
-    /// (the worker's backoff strategy works out its delays) instead of refused, and a backoff
-    /// without jitter gets none (the design's default jitter is for the design's API).
+    /// (the worker's backoff strategy works out its delays) instead of refused, a backoff
+    /// without jitter gets none (the design's default jitter is for the design's API), an
+    /// empty `jobId` is ignored (the job gets a generated id), and the checks BullMQ also
+    /// makes fail with BullMQ's messages (`Priority should not be float`...), which its users
+    /// match on. BullMQ's own rules ([`bullmq_rules`]) apply either way.
     pub fn from_map_with(mut opts: Map<String, Value>, bullmq: bool) -> Result<Self> {
+        bullmq_rules(&opts)?;
+        // the same check in BullMQ's words for its classes, in ours for the design's API
+        let bad = |field: &str, ours: String, theirs: &str| {
+            if bullmq {
+                Error::validation_worded(field, theirs)
+            } else {
+                Error::validation(field, ours)
+            }
+        };
         let delay_ms = match opts.get("delay") {
             None => 0,
             Some(v) => non_negative_ms(v, "delay")?,
@@ -94,17 +118,25 @@ impl AddOptions {
         if delay_ms == 0 {
             opts.remove("delay");
         }
-        let priority = match opts.get("priority") {
+        let priority = match opts.get("priority").map(Value::as_f64) {
             None => 0,
-            Some(v) => {
-                let p = whole_number(v, "priority")?;
-                if p > MAX_PRIORITY {
-                    return Err(Error::validation(
-                        "priority",
-                        format!("must be between 0 and {MAX_PRIORITY}, got {p}"),
-                    ));
+            Some(Some(p)) if p.is_finite() && p.fract() == 0.0 => {
+                if !(0.0..=MAX_PRIORITY as f64).contains(&p) {
+                    let ours = if p < 0.0 {
+                        "must be a non-negative integer".to_owned()
+                    } else {
+                        format!("must be between 0 and {MAX_PRIORITY}, got {p}")
+                    };
+                    return Err(bad("priority", ours, PRIORITY_RANGE));
                 }
-                p
+                p as u64
+            }
+            Some(_) => {
+                return Err(bad(
+                    "priority",
+                    "must be a non-negative integer".into(),
+                    "Priority should not be float",
+                ))
             }
         };
         if priority == 0 {
@@ -119,6 +151,19 @@ impl AddOptions {
                 if a < 1 {
                     return Err(Error::validation("attempts", "must be at least 1"));
                 }
+            }
+        }
+        if let Some(jitter) = opts
+            .get("backoff")
+            .and_then(|b| b.get("jitter"))
+            .and_then(Value::as_f64)
+        {
+            if !(0.0..=1.0).contains(&jitter) {
+                return Err(bad(
+                    "backoff.jitter",
+                    "must be a number between 0 and 1".into(),
+                    "Jitter should be between 0 and 1",
+                ));
             }
         }
         if let Some(b) = opts.remove("backoff") {
@@ -152,8 +197,10 @@ impl AddOptions {
         }
         let job_id = match opts.get("jobId") {
             None => None,
-            Some(Value::String(s)) => Some(validate_job_id(s)?),
-            Some(Value::Number(n)) => Some(validate_job_id(&n.to_string())?),
+            // BullMQ takes an empty id for none: the job gets a generated one
+            Some(Value::String(s)) if s.is_empty() && bullmq => None,
+            Some(Value::String(s)) => Some(validate_job_id(s, bullmq)?),
+            Some(Value::Number(n)) => Some(validate_job_id(&n.to_string(), bullmq)?),
             Some(_) => return Err(Error::validation("jobId", "must be a string")),
         };
         let timestamp = match opts.get("timestamp") {
@@ -168,7 +215,26 @@ impl AddOptions {
         if let Some(t) = opts.get("timeoutMs") {
             non_negative_ms(t, "timeoutMs")?;
         }
+        if bullmq && opts.get("de").is_some_and(truthy) && !opts["de"].get("id").is_some_and(truthy)
+        {
+            return Err(Error::validation_worded(
+                "deduplication.id",
+                "Deduplication id must be provided",
+            ));
+        }
         let dedup = opts.get("de").map(Dedup::parse).transpose()?;
+        let size_limit = match opts.get("sizeLimit") {
+            None | Some(Value::Bool(false)) => None,
+            Some(v) => match v.as_f64() {
+                Some(n) if n.is_finite() && n >= 0.0 => Some(n).filter(|n| *n > 0.0),
+                _ => {
+                    return Err(Error::validation(
+                        "sizeLimit",
+                        "must be a non-negative number of bytes",
+                    ))
+                }
+            },
+        };
         Ok(Self {
             job_id,
             delay_ms,
@@ -176,23 +242,88 @@ impl AddOptions {
             lifo,
             timestamp,
             dedup,
+            size_limit,
             stored: Value::Object(opts).to_string(),
         })
     }
 }
 
-fn validate_job_id(id: &str) -> Result<String> {
+/// BullMQ's message for a priority out of range.
+const PRIORITY_RANGE: &str = "Priority should be between 0 and 2097151";
+
+/// The rules of BullMQ's `Job.validateOptions` that only BullMQ's own options meet, in its
+/// words: the removed `debounce` option, more than one of the parent-failure options, and
+/// deduplication with a parent. They hold for every add, from either API.
+fn bullmq_rules(opts: &Map<String, Value>) -> Result<()> {
+    if opts.contains_key("debounce") {
+        return Err(Error::validation_worded(
+            "debounce",
+            "Debounce option has been removed. Use deduplication option instead",
+        ));
+    }
+    let enabled: Vec<&str> = EXCLUSIVE
+        .into_iter()
+        .filter(|o| opts.get(*o).is_some_and(truthy))
+        .collect();
+    if enabled.len() > 1 {
+        return Err(Error::validation_worded(
+            enabled[0],
+            format!(
+                "The following options cannot be used together: {}",
+                enabled.join(", ")
+            ),
+        ));
+    }
+    if opts.get("de").is_some_and(truthy) && opts.get("parent").is_some_and(truthy) {
+        return Err(Error::validation_worded(
+            "deduplication",
+            "Deduplication and parent options cannot be used together",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether JavaScript would take `v` for true (BullMQ tests its options so).
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(_) | Value::Object(_) => true,
+    }
+}
+
+/// Whether a custom id reads as an integer, as BullMQ tells (`${parseInt(id)}` === id): the
+/// canonical form of one, so the ids the queue generates can never meet it.
+fn is_integer_id(id: &str) -> bool {
+    let digits = id.strip_prefix('-').unwrap_or(id);
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+        && id != "-0"
+}
+
+fn validate_job_id(id: &str, bullmq: bool) -> Result<String> {
     if id.is_empty() {
         return Err(Error::validation("jobId", "must not be empty"));
     }
-    if id.parse::<u64>().is_ok() {
-        return Err(Error::validation(
-            "jobId",
-            "Custom Id cannot be integers (integers are reserved for generated ids)",
-        ));
+    if is_integer_id(id) {
+        return Err(if bullmq {
+            Error::validation_worded("jobId", "Custom Id cannot be integers")
+        } else {
+            Error::validation(
+                "jobId",
+                "Custom Id cannot be integers (integers are reserved for generated ids)",
+            )
+        });
     }
     if id.contains(':') && id.split(':').count() != 3 {
-        return Err(Error::validation("jobId", "Custom Id cannot contain :"));
+        return Err(if bullmq {
+            Error::validation_worded("jobId", "Custom Id cannot contain :")
+        } else {
+            Error::validation("jobId", "Custom Id cannot contain :")
+        });
     }
     Ok(id.to_owned())
 }
@@ -287,6 +418,149 @@ mod tests {
                 other => panic!("{input}: expected a validation error, got {other:?}"),
             }
         }
+    }
+
+    /// The message of the validation error `opts` fail with (BullMQ's face with `bullmq`),
+    /// and its field.
+    fn refusal(opts: Value, bullmq: bool) -> (String, String) {
+        match AddOptions::from_map_with(merge([obj(opts.clone())]), bullmq) {
+            Err(Error::Validation { field, message }) => (field, message),
+            other => panic!("{opts}: expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bullmq_face_fails_in_bullmq_words_and_ours_names_the_field() {
+        let cases = [
+            (
+                json!({"priority": 1.1}),
+                "priority",
+                "Priority should not be float",
+            ),
+            (
+                json!({"priority": "2"}),
+                "priority",
+                "Priority should not be float",
+            ),
+            (
+                json!({"priority": 2_097_152}),
+                "priority",
+                "Priority should be between 0 and 2097151",
+            ),
+            (
+                json!({"priority": -1}),
+                "priority",
+                "Priority should be between 0 and 2097151",
+            ),
+            (
+                json!({"jobId": "2"}),
+                "jobId",
+                "Custom Id cannot be integers",
+            ),
+            (
+                json!({"jobId": "-2"}),
+                "jobId",
+                "Custom Id cannot be integers",
+            ),
+            (json!({"jobId": 3}), "jobId", "Custom Id cannot be integers"),
+            (
+                json!({"jobId": "1:0"}),
+                "jobId",
+                "Custom Id cannot contain :",
+            ),
+            (
+                json!({"deduplication": {"id": ""}}),
+                "deduplication.id",
+                "Deduplication id must be provided",
+            ),
+            (
+                json!({"deduplication": {"ttl": 5}}),
+                "deduplication.id",
+                "Deduplication id must be provided",
+            ),
+            (
+                json!({"backoff": {"type": "fixed", "jitter": -1}}),
+                "backoff.jitter",
+                "Jitter should be between 0 and 1",
+            ),
+            (
+                json!({"backoff": {"type": "custom", "jitter": 5}}),
+                "backoff.jitter",
+                "Jitter should be between 0 and 1",
+            ),
+        ];
+        for (opts, field, message) in cases {
+            assert_eq!(
+                refusal(opts.clone(), true),
+                (field.to_owned(), message.to_owned()),
+                "{opts}"
+            );
+            if opts["backoff"]["type"] == "custom" {
+                continue; // the design's API refuses the type first
+            }
+            let (f, m) = refusal(opts.clone(), false);
+            assert_eq!(f, field, "{opts}");
+            assert!(m.starts_with(&format!("invalid {field}: ")), "{opts}: {m}");
+        }
+    }
+
+    #[test]
+    fn bullmq_rules_hold_for_both_faces_in_its_words() {
+        let cases = [
+            (
+                json!({"debounce": {"id": "legacy"}}),
+                "Debounce option has been removed. Use deduplication option instead",
+            ),
+            (
+                json!({"removeDependencyOnFailure": true, "failParentOnFailure": true}),
+                "The following options cannot be used together: removeDependencyOnFailure, failParentOnFailure",
+            ),
+            (
+                json!({"ignoreDependencyOnFailure": 1, "failParentOnFailure": "yes"}),
+                "The following options cannot be used together: failParentOnFailure, ignoreDependencyOnFailure",
+            ),
+            (
+                json!({"deduplication": {"id": "d"}, "parent": {"id": "1", "queue": "bull:q"}}),
+                "Deduplication and parent options cannot be used together",
+            ),
+        ];
+        for (opts, message) in cases {
+            for bullmq in [true, false] {
+                assert_eq!(refusal(opts.clone(), bullmq).1, message, "{opts}");
+            }
+        }
+        // one of them, or several that are off, is fine
+        for bullmq in [true, false] {
+            let ok = json!({"failParentOnFailure": true, "removeDependencyOnFailure": false,
+                "ignoreDependencyOnFailure": 0, "continueParentOnFailure": ""});
+            assert!(AddOptions::from_map_with(merge([obj(ok)]), bullmq).is_ok());
+        }
+    }
+
+    #[test]
+    fn an_empty_job_id_is_ignored_by_bullmq_and_refused_by_the_design() {
+        let o = AddOptions::from_map_with(merge([obj(json!({"jobId": ""}))]), true).unwrap();
+        assert_eq!(o.job_id, None, "a generated id, as BullMQ");
+        assert_eq!(refusal(json!({"jobId": ""}), false).0, "jobId");
+    }
+
+    #[test]
+    fn only_the_canonical_form_of_an_integer_is_refused_as_an_id() {
+        for id in ["007", "-0", "1e3", "12a", "+5"] {
+            let o = AddOptions::from_map_with(merge([obj(json!({ "jobId": id }))]), true);
+            assert_eq!(o.unwrap().job_id.as_deref(), Some(id), "{id}");
+        }
+    }
+
+    #[test]
+    fn size_limit_is_kept_and_checked() {
+        let o = AddOptions::from_map(merge([obj(json!({"sizeLimit": 20}))])).unwrap();
+        assert_eq!(o.size_limit, Some(20.0));
+        assert!(o.stored.contains("\"sizeLimit\":20"), "stored as given");
+        let none = AddOptions::from_map(merge([obj(json!({"sizeLimit": 0}))])).unwrap();
+        assert_eq!(none.size_limit, None, "0 is no limit, as BullMQ");
+        assert_eq!(refusal(json!({"sizeLimit": "big"}), true).0, "sizeLimit");
+        assert_eq!(refusal(json!({"sizeLimit": -1}), false).0, "sizeLimit");
     }
 
     #[test]

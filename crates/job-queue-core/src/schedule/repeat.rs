@@ -45,6 +45,7 @@ pub const DEFAULT_TZ: &str = "UTC";
 impl Repeat {
     /// Validates repeat options. `pattern` (also accepted as `cron`) and `every` exclude each
     /// other; dates are ms since the epoch or date strings JavaScript's `Date` would print.
+    /// The rules BullMQ also has fail with its messages.
     pub fn from_map(m: &Map<String, Value>) -> Result<Self> {
         let tz = match m.get("tz") {
             None | Some(Value::Null) => None,
@@ -54,9 +55,9 @@ impl Repeat {
         let pattern = m.get("pattern").or_else(|| m.get("cron"));
         let cadence = match (pattern, m.get("every")) {
             (Some(_), Some(_)) => {
-                return Err(Error::validation(
+                return Err(Error::validation_worded(
                     "every",
-                    "cannot be combined with a cron expression",
+                    "Both .pattern and .every options are defined for this repeatable job",
                 ))
             }
             (Some(Value::String(p)), None) => Cadence::Cron {
@@ -78,9 +79,9 @@ impl Repeat {
                 }
             },
             (None, None) => {
-                return Err(Error::validation(
+                return Err(Error::validation_worded(
                     "cronExpression",
-                    "a cron expression or `every` is required",
+                    "Either .pattern or .every options must be defined for this repeatable job",
                 ))
             }
         };
@@ -110,9 +111,9 @@ impl Repeat {
         };
         let immediately = matches!(m.get("immediately"), Some(Value::Bool(true)));
         if immediately && start_date.is_some() {
-            return Err(Error::validation(
+            return Err(Error::validation_worded(
                 "immediately",
-                "cannot be combined with startDate",
+                "Both .immediately and .startDate options are defined for this repeatable job",
             ));
         }
         Ok(Self {

@@ -263,7 +263,7 @@ pub async fn finish_and_fetch<C: ConnectionLike>(
     let settled = statuses
         .into_iter()
         .zip(settle)
-        .map(|(code, s)| super::check(code, keys, &s.id, "active"))
+        .map(|(code, s)| super::check(code, keys, &s.id, "active", "moveToFinished"))
         .collect();
     let mut jobs = Vec::with_capacity(flat.len() / 2);
     let mut unreadable = Vec::new();

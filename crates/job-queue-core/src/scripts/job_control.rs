@@ -19,7 +19,7 @@ pub async fn update_data<C: ConnectionLike>(
         .arg(data)
         .invoke_async(con)
         .await?;
-    check(code, keys, id, "present")
+    check(code, keys, id, "present", "updateData")
 }
 
 /// Moves an active job to delayed, due at `due_ms` (its `delay` field set to `delay_ms`),
@@ -39,7 +39,7 @@ pub async fn move_to_delayed<C: ConnectionLike>(
         .arg(token.unwrap_or("0"))
         .invoke_async(con)
         .await?;
-    check(code, keys, id, "active")
+    check(code, keys, id, "active", "moveToDelayed")
 }
 
 /// An attempt counter a retry can reset.
@@ -79,5 +79,5 @@ pub async fn retry_finished<C: ConnectionLike>(
         inv.arg(counter.field());
     }
     let code: i64 = inv.invoke_async(con).await?;
-    check(code, keys, id, from)
+    check(code, keys, id, from, "reprocessJob")
 }

@@ -251,36 +251,47 @@ impl ScriptCode {
         }
     }
 
-    /// The error this code means for job `id` of `keys`' queue; `expected` names the state
-    /// the operation needed, for `NotActive`.
-    pub fn into_error(self, keys: &QueueKeys, id: &str, expected: &'static str) -> Error {
+    /// The error this code means for job `id` of `keys`' queue in operation `command`
+    /// (BullMQ's name for it, which ends the message); `expected` names the state the
+    /// operation needed, for `NotActive`.
+    pub fn into_error(
+        self,
+        keys: &QueueKeys,
+        id: &str,
+        expected: &'static str,
+        command: &'static str,
+    ) -> Error {
         let id = id.to_owned();
         match self {
             Self::JobMissing => Error::JobNotFound {
                 queue: keys.queue.clone(),
                 id,
+                command,
             },
-            Self::LockMissing => Error::LockMissing { id },
-            Self::NotActive => Error::JobNotInState { id, expected },
-            Self::LockMismatch => Error::LockMismatch { id },
-            Self::SchedulerJob => Error::JobNotInState {
+            Self::LockMissing => Error::LockMissing { id, command },
+            Self::NotActive => Error::JobNotInState {
                 id,
-                expected: "removable: it is a job scheduler's next run (remove the scheduler)",
+                expected,
+                command,
             },
+            Self::LockMismatch => Error::LockMismatch { id, command },
+            Self::SchedulerJob => Error::SchedulerJob { id, command },
         }
     }
 }
 
-/// Turns a script's status reply into `Ok(())` or the error its code stands for.
+/// Turns a script's status reply into `Ok(())` or the error its code stands for (see
+/// [`ScriptCode::into_error`]).
 pub(crate) fn check(
     code: i64,
     keys: &QueueKeys,
     id: &str,
     expected: &'static str,
+    command: &'static str,
 ) -> Result<(), Error> {
     match ScriptCode::from_reply(code) {
         None if code >= 0 => Ok(()),
-        Some(c) => Err(c.into_error(keys, id, expected)),
+        Some(c) => Err(c.into_error(keys, id, expected, command)),
         None => Err(Error::Corrupt {
             id: id.to_owned(),
             message: format!("unexpected script reply {code}"),
@@ -520,13 +531,45 @@ mod tests {
             (-8, ErrorCode::JobNotInState),
         ];
         for (code, expected) in cases {
-            let err = check(code, &k, "1", "active").unwrap_err();
+            let err = check(code, &k, "1", "active", "moveToFinished").unwrap_err();
             assert_eq!(err.code(), expected, "code {code}");
         }
-        assert!(check(0, &k, "1", "active").is_ok());
+        assert!(check(0, &k, "1", "active", "moveToFinished").is_ok());
         assert_eq!(
-            check(-99, &k, "1", "active").unwrap_err().code(),
+            check(-99, &k, "1", "active", "moveToFinished")
+                .unwrap_err()
+                .code(),
             ErrorCode::Corrupt
+        );
+    }
+
+    #[test]
+    fn script_codes_read_as_bullmq_words_them() {
+        let k = QueueKeys::new("bull", "q").unwrap();
+        let message = |code, expected, command| {
+            check(code, &k, "7", expected, command)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            message(-1, "present", "updateData"),
+            "Missing key for job 7. updateData"
+        );
+        assert_eq!(
+            message(-2, "active", "moveToFinished"),
+            "Missing lock for job 7. moveToFinished"
+        );
+        assert_eq!(
+            message(-3, "delayed", "promote"),
+            "Job 7 is not in the delayed state. promote"
+        );
+        assert_eq!(
+            message(-6, "active", "moveToFinished"),
+            "Lock mismatch for job 7. Cmd moveToFinished from active"
+        );
+        assert_eq!(
+            message(-8, "removable", "removeJob"),
+            "Job 7 belongs to a job scheduler and cannot be removed directly. removeJob"
         );
     }
 }

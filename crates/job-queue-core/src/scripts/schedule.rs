@@ -40,7 +40,7 @@ pub struct UpsertRequest<'a> {
 
 /// Creates or replaces the scheduler and queues its first iteration in one script call. An
 /// upsert that changes nothing leaves the scheduler and its iteration as they are. A cron
-/// slot whose iteration job already exists is an [`Error::JobNotInState`].
+/// slot whose iteration job already exists is an [`Error::IterationExists`].
 pub async fn upsert_scheduler<C: ConnectionLike>(
     con: &mut C,
     keys: &QueueKeys,
@@ -63,9 +63,9 @@ pub async fn upsert_scheduler<C: ConnectionLike>(
     }
     let reply: redis::Value = inv.invoke_async(con).await?;
     match reply {
-        redis::Value::Int(-10) => Err(Error::JobNotInState {
+        redis::Value::Int(-10) => Err(Error::IterationExists {
             id: format!("repeat:{}:{}", req.id, req.first_cron.unwrap_or(0)),
-            expected: "absent (an iteration of that time already exists)",
+            command: "addJobScheduler",
         }),
         other => {
             let (job_id, delay): (String, u64) =

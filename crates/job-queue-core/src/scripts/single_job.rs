@@ -4,10 +4,10 @@
 use redis::aio::ConnectionLike;
 
 use super::{
-    check, invocation, ADD_LOG, ARCHIVE_FAILED, CHANGE_DELAY, CHANGE_PRIORITY, PROMOTE_JOB,
-    REMOVE_JOB, RETRY_JOB, UPDATE_PROGRESS,
+    check, invocation, ScriptCode, ADD_LOG, ARCHIVE_FAILED, CHANGE_DELAY, CHANGE_PRIORITY,
+    PROMOTE_JOB, REMOVE_JOB, RETRY_JOB, UPDATE_PROGRESS,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::keys::QueueKeys;
 
 /// Moves a failed job back to waiting. With `reset_attempts` it gets its full attempts again.
@@ -23,7 +23,7 @@ pub async fn retry_job<C: ConnectionLike>(
         inv.arg("atm").arg("stc");
     }
     let code: i64 = inv.invoke_async(con).await?;
-    check(code, keys, id, "failed")
+    check(code, keys, id, "failed", "reprocessJob")
 }
 
 /// Stores `progress` (JSON text) on the job and emits a `progress` event.
@@ -38,7 +38,7 @@ pub async fn update_progress<C: ConnectionLike>(
         .arg(progress)
         .invoke_async(con)
         .await?;
-    check(code, keys, id, "present")
+    check(code, keys, id, "present", "updateProgress")
 }
 
 /// Appends a log line, keeping the last `keep` lines (0 keeps all). Returns the line count.
@@ -55,7 +55,7 @@ pub async fn add_log<C: ConnectionLike>(
         .arg(keep)
         .invoke_async(con)
         .await?;
-    check(count, keys, id, "present")?;
+    check(count, keys, id, "present", "addLog")?;
     Ok(count as u64)
 }
 
@@ -74,7 +74,7 @@ pub async fn change_priority<C: ConnectionLike>(
         .arg(if lifo { "1" } else { "0" })
         .invoke_async(con)
         .await?;
-    check(code, keys, id, "present")
+    check(code, keys, id, "present", "changePriority")
 }
 
 /// Makes a delayed job runnable now.
@@ -83,7 +83,7 @@ pub async fn promote_job<C: ConnectionLike>(con: &mut C, keys: &QueueKeys, id: &
         .arg(id)
         .invoke_async(con)
         .await?;
-    check(code, keys, id, "delayed")
+    check(code, keys, id, "delayed", "promote")
 }
 
 /// Sets a delayed job's due time to `delay_ms` after `now`.
@@ -100,7 +100,7 @@ pub async fn change_delay<C: ConnectionLike>(
         .arg(delay_ms)
         .invoke_async(con)
         .await?;
-    check(code, keys, id, "delayed")
+    check(code, keys, id, "delayed", "changeDelay")
 }
 
 /// Deletes a job that is not running.
@@ -109,12 +109,11 @@ pub async fn remove_job<C: ConnectionLike>(con: &mut C, keys: &QueueKeys, id: &s
         .arg(id)
         .invoke_async(con)
         .await?;
-    check(
-        code,
-        keys,
-        id,
-        "waiting, delayed or finished (it is running: locked by a worker)",
-    )
+    // a running job (its worker holds the lock) is refused in BullMQ's words
+    if code == ScriptCode::NotActive as i64 {
+        return Err(Error::JobLocked { id: id.to_owned() });
+    }
+    check(code, keys, id, "removable", "removeJob")
 }
 
 /// Moves a failed job to the archive: kept, no longer listed as failed.
@@ -129,5 +128,5 @@ pub async fn archive_failed<C: ConnectionLike>(
         .arg(now)
         .invoke_async(con)
         .await?;
-    check(code, keys, id, "failed")
+    check(code, keys, id, "failed", "archiveFailedJob")
 }
