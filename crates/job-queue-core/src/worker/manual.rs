@@ -298,6 +298,7 @@ impl ManualWorker {
             .ok_or_else(|| Error::JobNotFound {
                 queue: self.keys.queue.clone(),
                 id: id.to_owned(),
+                command: "moveToFinished",
             })
     }
 
