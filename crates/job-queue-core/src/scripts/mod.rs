@@ -26,7 +26,7 @@ pub use job_control::{move_to_delayed, retry_finished, update_data, AttemptCount
 pub use locks::{check_stalled, extend_locks, StalledCheck};
 pub use queue_admin::{clean_jobs, move_jobs_to_wait, set_queue_meta, trim_events, CleanBatch};
 pub use queue_limits::{queue_limits, LimitChange};
-pub use queue_ops::{clean_finished, pause_queue, worker_heartbeat};
+pub use queue_ops::{clean_finished, pause_queue, resume_queue, worker_heartbeat};
 pub use schedule::{
     next_iteration, remove_scheduler, upsert_scheduler, NextIteration, Scheduled, UpsertRequest,
 };
