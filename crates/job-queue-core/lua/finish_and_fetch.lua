@@ -19,7 +19,8 @@
     action 'f' failed for good: value = reason; x, y, z as for 'c'
     action 'd' retry later: value = reason; x = delay ms
     action 'w' retry now: value = reason; x = lifo ('1' / '0'), y = priority
-    action 'r' release unfinished (shutdown): back to the front of wait, no attempt counted
+    action 'r' release unfinished (shutdown, RateLimitError): no attempt counted; back to the
+                          front of wait, or with a priority ahead of the jobs of its priority
   The worker passes what it read at fetch time (attempts made, priority, deduplication id):
   while it holds the lock, nobody else changes them.
   Retries and the fate of retried jobs are counted in the `retries` hash (our key; BullMQ
@@ -142,7 +143,13 @@ for i = 0, m - 1 do
   if status ~= 0 then
     -- nothing more: the job belongs to someone else now, or is gone
   elseif action == "r" then
-    redis.call("RPUSH", K.wait, id)
+    -- as BullMQ gives a job back: ahead of its priority (pc counter 0), else next in wait
+    local priority = tonumber(redis.call("HGET", key, "priority")) or 0
+    if priority > 0 then
+      redis.call("ZADD", K.prioritized, priority * PRIORITY_SHIFT, id)
+    else
+      redis.call("RPUSH", K.wait, id)
+    end
     emit_hot("waiting", "jobId", id, "prev", "active")
     runnable = true
   elseif action == "c" or action == "f" then

@@ -278,3 +278,55 @@ async fn the_rate_limit_is_shared_through_redis() {
     assert!(again.rate_limited.unwrap() > Duration::from_secs(5));
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_job_given_back_goes_ahead_of_its_priority_or_to_the_front_of_wait() {
+    let t = common::queue().await;
+    let q = t.queue();
+    q.add(&[
+        common::request("p5-first", json!({"priority": 5})),
+        common::request("p5-second", json!({"priority": 5})),
+        common::request("p2", json!({"priority": 2})),
+        common::request("p9", json!({"priority": 9})),
+    ])
+    .await
+    .unwrap();
+    // the fetch takes p2 (job 3), then the first of priority 5 (job 1)
+    let got = run(&t, &[], "tok", 2).await;
+    let ids: Vec<&str> = got.jobs.iter().map(|j| j.id.as_str()).collect();
+    assert_eq!(ids, ["3", "1"]);
+    q.add(&[common::request("plain", json!({}))]).await.unwrap();
+    let back = [
+        settle("1", "tok", Action::Release),
+        settle("3", "tok", Action::Release),
+    ];
+    run(&t, &back, "tok", 0).await;
+    let order: Vec<String> = t
+        .cmd(&["ZRANGE", &t.keys.key("prioritized"), "0", "-1"])
+        .await;
+    assert_eq!(
+        order,
+        ["3", "1", "2", "4"],
+        "each job ahead of the others of its priority, not behind them"
+    );
+    let attempts: Option<String> = t.cmd(&["HGET", &t.keys.job("1"), "atm"]).await;
+    assert_eq!(attempts, None, "no attempt counted");
+    // a job without a priority goes to the end of wait that workers take next
+    q.add(&[common::request("plain-2", json!({}))])
+        .await
+        .unwrap();
+    let got = run(&t, &[], "tok", 1).await;
+    assert_eq!(got.jobs[0].id, "5");
+    run(&t, &[settle("5", "tok", Action::Release)], "tok", 0).await;
+    let wait: Vec<String> = t.cmd(&["LRANGE", &t.keys.key("wait"), "0", "-1"]).await;
+    assert_eq!(wait, ["6", "5"]);
+    let events = t.events().await;
+    assert_eq!(
+        events
+            .iter()
+            .filter(|(e, f)| e == "waiting" && f.contains(&("prev".into(), "active".into())))
+            .count(),
+        3
+    );
+    t.cleanup().await;
+}
