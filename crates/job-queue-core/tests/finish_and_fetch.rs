@@ -280,6 +280,47 @@ async fn the_rate_limit_is_shared_through_redis() {
 }
 
 #[tokio::test]
+async fn a_rate_limited_fetch_reports_the_next_delayed_job_and_still_promotes_due_ones() {
+    let t = common::queue().await;
+    let q = t.queue();
+    q.add(&[
+        common::request("a", json!({})),
+        common::request("b", json!({})),
+    ])
+    .await
+    .unwrap();
+    let limited = Fetch {
+        limiter: Some((1, Duration::from_secs(10))),
+        ..fetch("tok", 2)
+    };
+    let r = finish_and_fetch(&mut t.con.clone(), &t.keys, now_ms(), &[], limited)
+        .await
+        .unwrap();
+    assert_eq!(r.jobs.len(), 1, "the limit lets one job through");
+    q.add(&[common::request("later", json!({"delay": 60_000}))])
+        .await
+        .unwrap();
+    let at = now_ms();
+    let r = finish_and_fetch(&mut t.con.clone(), &t.keys, at, &[], limited)
+        .await
+        .unwrap();
+    assert!(r.jobs.is_empty() && r.rate_limited.is_some());
+    let due = r
+        .next_delayed_ms
+        .expect("the delayed job's time, limit or not");
+    assert!(due >= at + 59_000 && due <= at + 61_000, "{due} vs {at}");
+    // at that time, a fetch promotes it although the limit still holds
+    let r = finish_and_fetch(&mut t.con.clone(), &t.keys, due, &[], limited)
+        .await
+        .unwrap();
+    assert!(r.jobs.is_empty() && r.rate_limited.is_some());
+    assert_eq!(r.next_delayed_ms, None);
+    let counts = q.counts().await.unwrap();
+    assert_eq!((counts.waiting, counts.delayed), (2, 0));
+    t.cleanup().await;
+}
+
+#[tokio::test]
 async fn a_job_given_back_goes_ahead_of_its_priority_or_to_the_front_of_wait() {
     let t = common::queue().await;
     let q = t.queue();
