@@ -1,7 +1,7 @@
 //! What the BullMQ-style Queue needs beyond the producer and admin operations of
 //! [`crate::queue`]: jobs and counts by state, draining, cleaning by age with a limit, moving
-//! finished or delayed jobs back to wait in batches, metrics lists, events trimming and the
-//! queue's worker connections.
+//! finished or delayed jobs back to wait in batches, metrics lists, events trimming, counts
+//! per priority, and the connections of the queue's workers and event readers.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::job::Job;
+use crate::options::MAX_PRIORITY;
 use crate::queue::Queue;
 use crate::scripts;
 use crate::time::now_ms;
@@ -338,9 +339,23 @@ impl Queue {
     /// connection names), each as CLIENT LIST's fields with `name` set to the queue's name
     /// and the connection's own name in `rawname`, as BullMQ's getWorkers returns them.
     pub async fn worker_clients(&self) -> Result<Vec<BTreeMap<String, String>>> {
-        Ok(self
-            .worker_connections()
-            .await?
+        let connections = self.worker_connections().await?;
+        Ok(self.client_fields(connections))
+    }
+
+    /// The Redis connections following this queue's events stream (our `QueueEvents` and the
+    /// coordinator's `events()`, BullMQ's QueueEvents), as [`Queue::worker_clients`] gives
+    /// workers' (BullMQ's getQueueEvents).
+    pub async fn queue_events_clients(&self) -> Result<Vec<BTreeMap<String, String>>> {
+        let own = self.keys.queue_events_client_name();
+        let connections = self.connections_named(|name| name == own).await?;
+        Ok(self.client_fields(connections))
+    }
+
+    /// CLIENT LIST lines as maps of their fields, `name` the queue's, `rawname` the
+    /// connection's.
+    fn client_fields(&self, connections: Vec<(String, String)>) -> Vec<BTreeMap<String, String>> {
+        connections
             .into_iter()
             .map(|(line, name)| {
                 let mut client: BTreeMap<String, String> = line
@@ -352,7 +367,33 @@ impl Queue {
                 client.insert("rawname".to_owned(), name);
                 client
             })
-            .collect())
+            .collect()
+    }
+
+    /// How many runnable jobs each of `priorities` has, read at one instant (BullMQ's
+    /// getCountsPerPriority): priority 0 counts the wait list (where a paused queue's jobs
+    /// stay too), any other the prioritized jobs of that priority.
+    pub async fn counts_per_priority(&self, priorities: &[u64]) -> Result<Vec<u64>> {
+        if let Some(p) = priorities.iter().find(|p| **p > MAX_PRIORITY) {
+            return Err(Error::validation(
+                "priorities",
+                format!("must be between 0 and {MAX_PRIORITY}, got {p}"),
+            ));
+        }
+        if priorities.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for &p in priorities {
+            if p == 0 {
+                pipe.llen(self.keys.key("wait"));
+            } else {
+                // scores are priority × 2³² + a counter below 2³²
+                pipe.zcount(self.keys.key("prioritized"), p << 32, ((p + 1) << 32) - 1);
+            }
+        }
+        Ok(pipe.query_async(&mut self.con.clone()).await?)
     }
 }
 

@@ -169,3 +169,53 @@ async fn lists_by_state_read_oldest_first_when_ascending() {
     assert_eq!(newest, [ids[2].clone()]);
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn counts_per_priority_read_wait_for_0_and_each_priority_band() {
+    let t = common::queue().await;
+    let q = t.queue();
+    for p in [0, 1, 1, 3, 3, 3, 2_097_151] {
+        add(&t, 1, json!({"priority": p})).await;
+    }
+    assert!(q.pause().await.unwrap(), "a paused queue's jobs count too");
+    add(&t, 1, json!({})).await;
+    let counts = q
+        .counts_per_priority(&[0, 1, 2, 3, 2_097_151])
+        .await
+        .unwrap();
+    assert_eq!(counts, [2, 2, 0, 3, 1]);
+    assert!(q.counts_per_priority(&[2_097_152]).await.is_err());
+    assert_eq!(q.counts_per_priority(&[]).await.unwrap(), Vec::<u64>::new());
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn queue_events_connections_are_listed_by_bullmqs_name() {
+    let t = common::queue().await;
+    let q = t.queue();
+    assert!(q.queue_events_clients().await.unwrap().is_empty());
+    let watch = t
+        .engine
+        .watch_events(&t.keys.queue, None, |_| true)
+        .unwrap();
+    let listed = common::wait_for(std::time::Duration::from_secs(5), || async {
+        q.queue_events_clients().await.unwrap().len() == 1
+    })
+    .await;
+    assert!(listed);
+    let client = &q.queue_events_clients().await.unwrap()[0];
+    assert_eq!(client["name"], t.keys.queue);
+    assert_eq!(client["rawname"], t.keys.queue_events_client_name());
+    assert!(client.contains_key("addr") && client.contains_key("age"));
+    assert!(
+        q.worker_clients().await.unwrap().is_empty(),
+        "not a worker's"
+    );
+    drop(watch);
+    let gone = common::wait_for(std::time::Duration::from_secs(5), || async {
+        q.queue_events_clients().await.unwrap().is_empty()
+    })
+    .await;
+    assert!(gone);
+    t.cleanup().await;
+}
