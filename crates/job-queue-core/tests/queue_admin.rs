@@ -219,3 +219,58 @@ async fn queue_events_connections_are_listed_by_bullmqs_name() {
     assert!(gone);
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn orphaned_jobs_go_with_their_sub_keys_and_referenced_ones_stay() {
+    let t = common::queue().await;
+    let q = t.queue();
+    add(&t, 1, json!({})).await; // 1: wait
+    add(&t, 1, json!({"delay": 60_000})).await; // 2: delayed
+    add(&t, 1, json!({"priority": 4})).await; // 3: prioritized
+    add(&t, 1, json!({"deduplication": {"id": "d"}})).await; // 4: wait, owns de:d
+                                                             // orphans: hashes no state names, one with sub-keys only, one owning a dedup key
+    for id in ["9001", "9002", "orphan-x"] {
+        let _: i64 = t
+            .cmd(&["HSET", &t.keys.job(id), "name", "o", "data", "{}"])
+            .await;
+    }
+    let _: () = t.cmd(&["SET", &t.keys.job_sub("9003", "logs"), "x"]).await;
+    let _: () = t.cmd(&["SET", &t.keys.job_sub("9003", "lock"), "x"]).await;
+    let _: () = t.cmd(&["SET", &t.keys.job_sub("9001", "logs"), "x"]).await;
+    let _: i64 = t.cmd(&["HSET", &t.keys.job("9004"), "deid", "e"]).await;
+    let _: () = t.cmd(&["SET", &t.keys.key("de:e"), "9004"]).await;
+    // the queue's own keys that look like no state: never candidates
+    let _: () = t.cmd(&["SET", &t.keys.key("repeat:x"), "x"]).await;
+    let _: i64 = t.cmd(&["HSET", &t.keys.key("retries"), "total", "1"]).await;
+    // an archived dead letter is referenced (our archived set)
+    let _: i64 = t.cmd(&["HSET", &t.keys.job("arch"), "name", "a"]).await;
+    let _: i64 = t.cmd(&["ZADD", &t.keys.key("archived"), "1", "arch"]).await;
+
+    // a limit stops it early
+    assert_eq!(q.remove_orphaned_jobs(1000, 2).await.unwrap(), 2);
+    // a small SCAN count still finds every one, over many calls
+    assert_eq!(q.remove_orphaned_jobs(3, 0).await.unwrap(), 3);
+    assert_eq!(q.remove_orphaned_jobs(1000, 0).await.unwrap(), 0);
+    for gone in [
+        "9001",
+        "9001:logs",
+        "9002",
+        "orphan-x",
+        "9003:logs",
+        "9003:lock",
+        "9004",
+    ] {
+        let exists: i64 = t.cmd(&["EXISTS", &format!("{}{gone}", t.keys.base)]).await;
+        assert_eq!(exists, 0, "{gone}");
+    }
+    let dedup: i64 = t.cmd(&["EXISTS", &t.keys.key("de:e")]).await;
+    assert_eq!(dedup, 0, "the orphan's deduplication key is released");
+    for kept in [
+        "1", "2", "3", "4", "de:d", "repeat:x", "retries", "arch", "meta",
+    ] {
+        let exists: i64 = t.cmd(&["EXISTS", &format!("{}{kept}", t.keys.base)]).await;
+        assert_eq!(exists, 1, "{kept}");
+    }
+    assert_eq!(q.counts().await.unwrap().waiting, 2);
+    t.cleanup().await;
+}
