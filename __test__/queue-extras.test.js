@@ -234,3 +234,19 @@ test("the 'failed' event's job carries the backoff delay of its retry, as BullMQ
   assert.equal(job.delay, 60_000);
   assert.equal((await queue.getJob(job.id)).delay, 60_000, 'as stored');
 });
+
+test('getJobs fills a page in place of jobs whose hash is gone, as BullMQ', async (t) => {
+  const env = setup(t);
+  const queue = env.queue('backfill');
+  const jobs = [];
+  for (let i = 1; i <= 6; i++) jobs.push(await queue.add('j', { i }));
+  await env.redis.del(`${env.prefix}:backfill:${jobs[1].id}`, `${env.prefix}:backfill:${jobs[2].id}`);
+  const page = await queue.getJobs(['waiting'], 0, 2, true);
+  assert.deepEqual(page.map((j) => j.data.i), [1, 4, 5]);
+  const bull = env.bullQueue('backfill');
+  for (const [start, end, asc] of [[0, 2, true], [1, 3, true], [0, 1, false], [0, -1, true], [4, 9, true]]) {
+    const ours = (await queue.getJobs(['waiting'], start, end, asc)).map((j) => j.id);
+    const theirs = (await bull.getJobs(['waiting'], start, end, asc)).map((j) => j.id);
+    assert.deepEqual(ours, theirs, `${start}..${end} ${asc ? 'asc' : 'desc'}`);
+  }
+});

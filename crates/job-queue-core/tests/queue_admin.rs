@@ -170,6 +170,76 @@ async fn lists_by_state_read_oldest_first_when_ascending() {
     t.cleanup().await;
 }
 
+fn owned(ids: &[&String]) -> Vec<String> {
+    ids.iter().map(|s| s.to_string()).collect()
+}
+
+#[tokio::test]
+async fn a_bounded_page_fills_the_places_of_jobs_whose_hash_is_gone() {
+    let t = common::queue().await;
+    let q = t.queue();
+    // each job named after its id, so that a job read with another's hash shows
+    let named = |n: usize, opts: serde_json::Value| {
+        (1..=n)
+            .map(|i| common::request(&format!("job-{i}"), opts.clone()))
+            .collect::<Vec<_>>()
+    };
+    let ids: Vec<String> = q
+        .add(&named(12, json!({})))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let mut later = named(16, json!({"delay": 60_000}));
+    let delayed: Vec<String> = q
+        .add(&later.split_off(12))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let page = |states: Vec<JobState>, start: isize, end: isize, asc: bool| {
+        let q = q.clone();
+        async move {
+            let jobs = q.jobs_by_state(&states, start, end, asc).await.unwrap();
+            for j in &jobs {
+                assert_eq!(j.name, format!("job-{}", j.id), "the job's own hash");
+            }
+            jobs.into_iter().map(|j| j.id).collect::<Vec<String>>()
+        }
+    };
+    // hashes gone, ids still listed
+    for gone in [&ids[1], &ids[3], &ids[4], &delayed[0]] {
+        let _: i64 = t.cmd(&["DEL", &t.keys.job(gone)]).await;
+    }
+    let wait = JobState::Wait;
+    let got = page(vec![wait], 0, 2, true).await;
+    assert_eq!(got, owned(&[&ids[0], &ids[2], &ids[5]]));
+    let got = page(vec![wait], 1, 3, true).await;
+    assert_eq!(got, owned(&[&ids[2], &ids[5], &ids[6]]));
+    let got = page(vec![wait], 0, 1, false).await;
+    assert_eq!(got, owned(&[&ids[11], &ids[10]]));
+    let got = page(vec![JobState::Delayed, wait], 0, 1, true).await;
+    let each = owned(&[&delayed[1], &delayed[2], &ids[0], &ids[2]]);
+    assert_eq!(got, each, "each state's page filled on its own");
+    // past the end: what there is; unbounded ranges are not refilled
+    let got = page(vec![wait], 8, 12, true).await;
+    assert_eq!(got, owned(&[&ids[8], &ids[9], &ids[10], &ids[11]]));
+    assert_eq!(page(vec![wait], 0, -1, true).await.len(), 9);
+    // the refill is bounded: with every hash of a long run gone, a page comes back short
+    for gone in &ids[5..11] {
+        let _: i64 = t.cmd(&["DEL", &t.keys.job(gone)]).await;
+    }
+    assert_eq!(page(vec![wait], 1, 1, true).await, owned(&[&ids[2]]));
+    let got = page(vec![wait], 3, 3, true).await;
+    assert!(
+        got.is_empty(),
+        "five reads of one id each, all gone: {got:?}"
+    );
+    t.cleanup().await;
+}
+
 #[tokio::test]
 async fn counts_per_priority_read_wait_for_0_and_each_priority_band() {
     let t = common::queue().await;
