@@ -108,6 +108,18 @@ export declare class NativeEngine {
    * them.
    */
   workerClients(queue: string): Promise<Array<Record<string, string>>>
+  /**
+   * The connections following the queue's events stream (QueueEvents, ours and BullMQ's),
+   * as `worker_clients` gives workers'.
+   */
+  queueEventsClients(queue: string): Promise<Array<Record<string, string>>>
+  /** Runnable jobs per priority, in the order given (0: the wait list). */
+  countsPerPriority(queue: string, priorities: Array<number>): Promise<Array<number>>
+  /**
+   * Deletes orphaned jobs, scanning about `scan_count` keys per SCAN call, at most `limit`
+   * of them (0: no limit); returns how many.
+   */
+  removeOrphanedJobs(queue: string, scanCount: number, limit: number): Promise<number>
   /** The id of the newest entry of the queue's events stream, or null when it has none. */
   lastEventId(queue: string): Promise<string | null>
   /** `watchEvents`, with each read of the stream blocking at most `block_ms`. */

@@ -13,6 +13,7 @@ const { ValidationError, ClosedError, JobStateError, JobNotFoundError } = requir
 const { AddBatcher } = require('./add-batcher');
 const { call, checkQueueName, checkJobId, keepBadNumbers } = require('./input');
 const { repeatSchedule } = require('./repeat');
+const { LABEL, escapeLabel } = require('./managers/metric-registry');
 const wire = require('./wire');
 
 /** The states getJobs and getJobCounts use when none are given (BullMQ's list). */
@@ -98,6 +99,25 @@ function dateMs(value, field) {
   const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : value;
   if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new ValidationError(field, 'must be a Date, ms since the epoch, or a date string');
   return ms;
+}
+
+/** exportPrometheusMetrics' extra labels as `, name="value"` text, in the order given. */
+function globalLabels(globalVariables) {
+  if (globalVariables === undefined || globalVariables === null) return '';
+  if (typeof globalVariables !== 'object' || Array.isArray(globalVariables)) {
+    throw new ValidationError('globalVariables', 'must be an object of label values');
+  }
+  let text = '';
+  for (const [name, value] of Object.entries(globalVariables)) {
+    if (!LABEL.test(name) || name.startsWith('__') || name === 'queue' || name === 'state') {
+      throw new ValidationError('globalVariables', `${JSON.stringify(name)} is not a Prometheus label name this exposition can add (queue and state are its own)`);
+    }
+    if (!['string', 'number', 'boolean'].includes(typeof value)) {
+      throw new ValidationError('globalVariables', `label ${name} must be a string, number or boolean`);
+    }
+    text += `, ${name}="${escapeLabel(String(value))}"`;
+  }
+  return text;
 }
 
 /** A scheduler as the engine lists it → BullMQ's JobSchedulerJson. */
@@ -691,6 +711,69 @@ class Queue extends EventEmitter {
 
   async getWorkersCount() {
     return (await this.getWorkers()).length;
+  }
+
+  /** The Redis connections following this queue's events stream (any process's QueueEvents,
+   * ours and BullMQ's, and the coordinator's `events()`), as getWorkers gives workers'. */
+  async getQueueEvents() {
+    const native = await this.native();
+    return call(native.queueEventsClients(this.name));
+  }
+
+  /** `{ [priority]: count }` of the jobs waiting to run with each of `priorities` (each
+   * once): priority 0 counts the wait list (a paused queue's jobs included), any other the
+   * prioritized jobs of that priority. */
+  async getCountsPerPriority(priorities) {
+    if (!Array.isArray(priorities)) throw new ValidationError('priorities', 'must be an array of priorities');
+    const unique = [...new Set(priorities)];
+    for (const p of unique) integer(p, 'priorities', { min: 0 });
+    const native = await this.native();
+    const counts = await call(native.countsPerPriority(this.name, unique));
+    return Object.fromEntries(unique.map((p, i) => [`${p}`, counts[i]]));
+  }
+
+  /**
+   * Deletes orphaned jobs: job hashes (and job sub-keys such as logs and locks) that no
+   * state of the queue references, which older BullMQ versions could leave behind. Walks
+   * the queue's keys with SCAN, about `count` keys per call, each batch of candidates
+   * checked and deleted in one script call; stops after `limit` jobs (0: no limit).
+   * Resolves to how many went. Jobs in any state, our archived dead letters included, stay.
+   */
+  async removeOrphanedJobs(count = 1000, limit = 0) {
+    integer(count, 'count', { min: 1 });
+    integer(limit, 'limit', { min: 0 });
+    const native = await this.native();
+    return call(native.removeOrphanedJobs(this.name, count, limit));
+  }
+
+  /**
+   * The queue's job counts (getJobCounts) and finished-job totals (getMetrics' counters) in
+   * Prometheus' text format, as BullMQ writes them: `bullmq_job_count{queue, state}`,
+   * `bullmq_job_completed_total{queue}`, `bullmq_job_failed_total{queue}`, each sample with
+   * the labels of `globalVariables` after its own. The totals count what workers with
+   * metrics on recorded (ours and BullMQ's).
+   */
+  async exportPrometheusMetrics(globalVariables) {
+    const labels = globalLabels(globalVariables);
+    const queue = escapeLabel(String(this.name));
+    const [counts, completed, failed] = await Promise.all([
+      this.getJobCounts(),
+      this.getMetrics('completed'),
+      this.getMetrics('failed'),
+    ]);
+    const lines = ['# HELP bullmq_job_count Number of jobs in the queue by state', '# TYPE bullmq_job_count gauge'];
+    for (const [state, count] of Object.entries(counts)) {
+      lines.push(`bullmq_job_count{queue="${queue}", state="${state}"${labels}} ${count}`);
+    }
+    lines.push(
+      '# HELP bullmq_job_completed_total Total number of completed jobs',
+      '# TYPE bullmq_job_completed_total counter',
+      `bullmq_job_completed_total{queue="${queue}"${labels}} ${completed.meta.count}`,
+      '# HELP bullmq_job_failed_total Total number of failed jobs',
+      '# TYPE bullmq_job_failed_total counter',
+      `bullmq_job_failed_total{queue="${queue}"${labels}} ${failed.meta.count}`,
+    );
+    return lines.join('\n');
   }
 
   /**

@@ -588,6 +588,8 @@ class Worker extends EventEmitter {
           if (job) {
             job.attemptsMade += 1;
             if (!e.retrying) job.finishedOn = Date.now();
+            // as BullMQ's moveToFailed: a retry after a backoff shows its delay
+            else if (e.retryDelayMs > 0) job.delay = e.retryDelayMs;
             if (error?.stack) (job.stacktrace ||= []).push(error.stack);
           }
           if (!error || error.message !== e.reason) {

@@ -1,6 +1,7 @@
 //! Methods of `NativeEngine` behind the BullMQ-style `Queue` class (lib/queue.js): jobs and
-//! counts by state, drain, clean, retryJobs / promoteJobs batches, metrics, events trimming,
-//! meta and worker connections. Each converts its arguments and forwards to the engine.
+//! counts by state and by priority, drain, clean, retryJobs / promoteJobs batches, orphaned
+//! jobs, metrics, events trimming, meta, and the connections of workers and QueueEvents.
+//! Each converts its arguments and forwards to the engine.
 
 use std::collections::BTreeMap;
 
@@ -157,5 +158,51 @@ impl NativeEngine {
     #[napi]
     pub async fn worker_clients(&self, queue: String) -> Result<Vec<BTreeMap<String, String>>> {
         self.queue(&queue)?.worker_clients().await.map_err(to_js)
+    }
+
+    /// The connections following the queue's events stream (QueueEvents, ours and BullMQ's),
+    /// as `worker_clients` gives workers'.
+    #[napi]
+    pub async fn queue_events_clients(
+        &self,
+        queue: String,
+    ) -> Result<Vec<BTreeMap<String, String>>> {
+        self.queue(&queue)?
+            .queue_events_clients()
+            .await
+            .map_err(to_js)
+    }
+
+    /// Runnable jobs per priority, in the order given (0: the wait list).
+    #[napi]
+    pub async fn counts_per_priority(
+        &self,
+        queue: String,
+        priorities: Vec<f64>,
+    ) -> Result<Vec<f64>> {
+        let q = self.queue(&queue)?;
+        let priorities = priorities
+            .into_iter()
+            .map(|p| count(p, "priorities"))
+            .collect::<Result<Vec<u64>>>()?;
+        let counts = q.counts_per_priority(&priorities).await.map_err(to_js)?;
+        Ok(counts.into_iter().map(|n| n as f64).collect())
+    }
+
+    /// Deletes orphaned jobs, scanning about `scan_count` keys per SCAN call, at most `limit`
+    /// of them (0: no limit); returns how many.
+    #[napi]
+    pub async fn remove_orphaned_jobs(
+        &self,
+        queue: String,
+        scan_count: f64,
+        limit: f64,
+    ) -> Result<f64> {
+        let q = self.queue(&queue)?;
+        let n = q
+            .remove_orphaned_jobs(count(scan_count, "count")?, count(limit, "limit")?)
+            .await
+            .map_err(to_js)?;
+        Ok(n as f64)
     }
 }

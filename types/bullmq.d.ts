@@ -441,7 +441,21 @@ export declare class Queue<DataType = any, ResultType = any, NameType extends st
 
   /** Connected workers of this queue (from any process), as Redis' CLIENT LIST shows them. */
   getWorkers(): Promise<{ [index: string]: string }[]>;
+  /** Connections following this queue's events stream (QueueEvents of any process, ours and
+   * BullMQ's), as Redis' CLIENT LIST shows them. */
+  getQueueEvents(): Promise<{ [index: string]: string }[]>;
+  /** Jobs waiting to run per priority (0: the wait list, a paused queue's jobs included),
+   * keyed by the priority as text. */
+  getCountsPerPriority(priorities: number[]): Promise<{ [index: string]: number }>;
+  /** Deletes job keys no state references (left behind by older BullMQ versions), scanning
+   * about `count` keys per SCAN call, at most `limit` jobs (0: no limit); resolves to how
+   * many went. */
+  removeOrphanedJobs(count?: number, limit?: number): Promise<number>;
   getMetrics(type: 'completed' | 'failed', start?: number, end?: number): Promise<Metrics>;
+  /** Job counts by state and the finished totals in Prometheus' text format, as BullMQ writes
+   * them (`bullmq_job_count`, `bullmq_job_completed_total`, `bullmq_job_failed_total`), with
+   * `globalVariables` as extra labels. */
+  exportPrometheusMetrics(globalVariables?: Record<string, string>): Promise<string>;
   /** Trims the events stream to about `maxLength` entries; resolves to the number removed. */
   trimEvents(maxLength: number): Promise<number>;
 }

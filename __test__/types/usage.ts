@@ -187,6 +187,10 @@ async function bullmq(): Promise<void> {
   const gone: boolean = await queue.removeJobScheduler('nightly');
   (await queue.getMetrics('completed')).meta.prevTS;
   (await queue.getWorkers()).map((w) => w['name']);
+  (await queue.getQueueEvents()).map((c) => c['rawname']);
+  const perPriority: number = (await queue.getCountsPerPriority([0, 1]))['1'];
+  const orphans: number = await queue.removeOrphanedJobs(1000, 10_000);
+  const exposition: string = await queue.exportPrometheusMetrics({ env: 'prod' });
   await queue.trimEvents(1000);
   queue.on('waiting', (j) => j.data.photoId);
   queue.on('cleaned', (ids, type) => ids.length + type.length);

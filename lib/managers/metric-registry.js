@@ -189,4 +189,4 @@ function defaultHelp(name, type) {
   return HELP[name] ?? `Application ${type} ${name}.`;
 }
 
-module.exports = { MetricRegistry, RESERVED, DEFAULT_BUCKETS };
+module.exports = { MetricRegistry, RESERVED, DEFAULT_BUCKETS, LABEL, escapeLabel };

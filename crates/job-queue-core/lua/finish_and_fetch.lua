@@ -21,9 +21,10 @@
     action 'f' failed for good: value = reason; x, y, z as for 'c'
     action 'd' retry later: value = reason; x = delay ms
     action 'w' retry now: value = reason; x = lifo ('1' / '0'), y = priority
-    action 'r' release unfinished (shutdown): back to the front of wait, no attempt counted
-    action 'b' back to wait by hand (BullMQ's moveToWait): x = priority; prioritized when it
-                          has one, else the front of wait; no attempt counted
+    action 'r' release unfinished (shutdown, RateLimitError): no attempt counted; back to the
+                          front of wait, or with a priority ahead of the jobs of its priority
+    action 'b' back to wait by hand (BullMQ's moveToWait): x = priority; placed as 'r' places
+                          a job; no attempt counted
   Lock token "0" is BullMQ's token for settling without a lock check (the job must still be
   active); a worker's own tokens are never "0".
   The worker passes what it read at fetch time (attempts made, priority, deduplication id):
@@ -174,13 +175,19 @@ for i = 0, m - 1 do
   if status ~= 0 then
     -- nothing more: the job belongs to someone else now, or is gone
   elseif action == "r" then
-    redis.call("RPUSH", K.wait, id)
+    -- as BullMQ gives a job back: ahead of its priority (pc counter 0), else next in wait
+    local priority = tonumber(redis.call("HGET", key, "priority")) or 0
+    if priority > 0 then
+      redis.call("ZADD", K.prioritized, priority * PRIORITY_SHIFT, id)
+    else
+      redis.call("RPUSH", K.wait, id)
+    end
     emit_hot("waiting", "jobId", id, "prev", "active")
     runnable = true
   elseif action == "b" then
-    local priority = tonumber(x)
+    local priority = tonumber(x) or 0
     if priority > 0 then
-      push_runnable(id, priority, false)
+      redis.call("ZADD", K.prioritized, priority * PRIORITY_SHIFT, id)
     else
       redis.call("RPUSH", K.wait, id)
     end

@@ -44,13 +44,19 @@ impl Queue {
     /// Pauses the queue for every worker of every process (BullMQ's too). Returns false when
     /// it was already paused.
     pub async fn pause(&self) -> Result<bool> {
-        scripts::pause_queue(&mut self.con.clone(), &self.keys, true).await
+        scripts::pause_queue(&mut self.con.clone(), &self.keys).await
     }
 
     /// Resumes a paused queue and wakes the workers; moves a legacy (BullMQ 5) `paused` list
-    /// back to wait. Returns false when the queue was not paused.
+    /// into wait, in bounded batches (one script call each), as BullMQ's resume does.
+    /// Returns false when there was nothing to resume: not paused, no legacy list.
     pub async fn resume(&self) -> Result<bool> {
-        scripts::pause_queue(&mut self.con.clone(), &self.keys, false).await
+        let mut con = self.con.clone();
+        let (changed, mut left) = scripts::resume_queue(&mut con, &self.keys, true).await?;
+        while left > 0 {
+            (_, left) = scripts::resume_queue(&mut con, &self.keys, false).await?;
+        }
+        Ok(changed)
     }
 
     /// Deletes jobs of `set` ("completed" or "failed") older than `older_than`, then the

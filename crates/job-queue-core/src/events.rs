@@ -34,7 +34,8 @@ impl Drop for EventWatch {
 }
 
 /// Starts reading `keys`' events stream from now on (or after id `from`), on a dedicated
-/// connection, handing each batch to `deliver` until it answers false. Reconnects with
+/// connection named as BullMQ names its QueueEvents' ([`QueueKeys::queue_events_client_name`]),
+/// handing each batch to `deliver` until it answers false. Reconnects with
 /// backoff when the connection drops, carrying on after the last id it delivered.
 pub fn watch(
     client: Client,
@@ -55,7 +56,7 @@ pub fn watch_blocking(
 ) -> EventWatch {
     let block_ms = block.as_millis().max(1) as u64;
     let stream = keys.key("events");
-    let name = format!("{}:events", keys.worker_client_name(None));
+    let name = keys.queue_events_client_name();
     let task = tokio::spawn(async move {
         let mut last = from.unwrap_or_else(|| "$".to_owned());
         let mut con: Option<MultiplexedConnection> = None;

@@ -63,6 +63,13 @@ impl QueueKeys {
             None => format!("{}:{}", self.prefix, encoded),
         }
     }
+
+    /// The name of a connection following the queue's events stream (a `QueueEvents`):
+    /// [`QueueKeys::worker_client_name`] + `:qe`, as BullMQ names its QueueEvents'
+    /// connections, so its `getQueueEvents` lists them.
+    pub fn queue_events_client_name(&self) -> String {
+        format!("{}:qe", self.worker_client_name(None))
+    }
 }
 
 /// The design's environment examples spell the prefix with a trailing colon
@@ -113,6 +120,7 @@ mod tests {
         );
         let k = QueueKeys::new("{app}", "Mail Q").unwrap();
         assert_eq!(k.worker_client_name(None), "{app}:TWFpbCBR");
+        assert_eq!(k.queue_events_client_name(), "{app}:TWFpbCBR:qe");
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub mod keys;
 mod marker;
 pub mod metrics;
 pub mod options;
+pub mod orphans;
 pub mod producer;
 pub mod queue;
 pub mod queue_admin;

@@ -271,18 +271,26 @@ impl Queue {
     /// The CLIENT LIST lines of this queue's worker connections, each with its connection
     /// name: the queue's own worker name, or that name followed by `:w:` and the worker's.
     pub(crate) async fn worker_connections(&self) -> Result<Vec<(String, String)>> {
+        let exact = self.keys.worker_client_name(None);
+        let named = format!("{exact}:w:");
+        self.connections_named(|name| name == exact || name.starts_with(&named))
+            .await
+    }
+
+    /// The CLIENT LIST lines of the connections whose name `matches`, each with that name.
+    pub(crate) async fn connections_named(
+        &self,
+        matches: impl Fn(&str) -> bool,
+    ) -> Result<Vec<(String, String)>> {
         let list: String = redis::cmd("CLIENT")
             .arg("LIST")
             .query_async(&mut self.con.clone())
             .await?;
-        let exact = self.keys.worker_client_name(None);
-        let named = format!("{exact}:w:");
         Ok(list
             .lines()
             .filter_map(|line| {
                 let name = line.split(' ').find_map(|f| f.strip_prefix("name="))?;
-                (name == exact || name.starts_with(&named))
-                    .then(|| (line.to_owned(), name.to_owned()))
+                matches(name).then(|| (line.to_owned(), name.to_owned()))
             })
             .collect())
     }

@@ -1,7 +1,7 @@
 //! What the BullMQ-style Queue needs beyond the producer and admin operations of
 //! [`crate::queue`]: jobs and counts by state, draining, cleaning by age with a limit, moving
-//! finished or delayed jobs back to wait in batches, metrics lists, events trimming and the
-//! queue's worker connections.
+//! finished or delayed jobs back to wait in batches, metrics lists, events trimming, counts
+//! per priority, and the connections of the queue's workers and event readers.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::job::Job;
+use crate::options::MAX_PRIORITY;
 use crate::queue::Queue;
 use crate::scripts;
 use crate::time::now_ms;
@@ -18,6 +19,21 @@ use crate::time::now_ms;
 pub const BATCH: u64 = 1000;
 /// Most passes `drain` makes over one state.
 const DRAIN_PASSES: usize = 8;
+/// Most reads of one state's ids a bounded `jobs_by_state` page makes, the first included,
+/// to fill the places of jobs whose hash is gone (BullMQ's bound).
+pub const BACKFILL_ROUNDS: usize = 5;
+
+/// What one window of [`Queue::jobs_in_windows`] held.
+struct WindowJobs {
+    /// The jobs found, in the window's order.
+    jobs: Vec<Job>,
+    /// How many ids the window held.
+    read: usize,
+    /// How many ids it asked for (`usize::MAX`: unbounded).
+    asked: usize,
+    /// Ids read since the page's start, over every window of the state.
+    cursor: usize,
+}
 
 /// A job state as BullMQ names it, with where its ids live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,9 +137,11 @@ fn number(v: Option<String>) -> u64 {
 }
 
 impl Queue {
-    /// Ids of jobs in `states`, each state's ranks `start..=end` (negative counts from the
-    /// end), newest first or with `asc` oldest first; ids in several states appear once.
-    /// Jobs whose hash vanished are skipped.
+    /// Jobs in `states`, each state's ranks `start..=end` (negative counts from the end),
+    /// newest first or with `asc` oldest first; ids in several states appear once. Jobs whose
+    /// hash is gone are skipped; for a bounded range (`0 <= start <= end`) the next ids of the
+    /// state fill their places, as BullMQ's getJobs does (at most [`BACKFILL_ROUNDS`] reads in
+    /// all), so a page keeps its size while the state has jobs enough.
     pub async fn jobs_by_state(
         &self,
         states: &[JobState],
@@ -131,10 +149,58 @@ impl Queue {
         end: isize,
         asc: bool,
     ) -> Result<Vec<Job>> {
+        let windows: Vec<(JobState, isize, isize)> =
+            states.iter().map(|s| (*s, start, end)).collect();
+        let mut found = self.jobs_in_windows(&windows, asc).await?;
+        if start >= 0 && end >= start {
+            let needed = (end - start + 1) as usize;
+            for _ in 1..BACKFILL_ROUNDS {
+                // states whose window was full but lost jobs: read on after it
+                let short: Vec<usize> = (0..states.len())
+                    .filter(|&i| found[i].read == found[i].asked && found[i].jobs.len() < needed)
+                    .collect();
+                if short.is_empty() {
+                    break;
+                }
+                let windows: Vec<(JobState, isize, isize)> = short
+                    .iter()
+                    .map(|&i| {
+                        let from = start + found[i].cursor as isize;
+                        (
+                            states[i],
+                            from,
+                            from + (needed - found[i].jobs.len()) as isize - 1,
+                        )
+                    })
+                    .collect();
+                for (&i, more) in short.iter().zip(self.jobs_in_windows(&windows, asc).await?) {
+                    let f = &mut found[i];
+                    f.cursor += more.read;
+                    f.read = more.read;
+                    f.asked = more.asked;
+                    f.jobs.extend(more.jobs);
+                }
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        Ok(found
+            .into_iter()
+            .flat_map(|f| f.jobs)
+            .filter(|job| seen.insert(job.id.clone()))
+            .collect())
+    }
+
+    /// The jobs of each `(state, start, end)` window, read in two pipelines (the ids at one
+    /// instant, then the hashes), with how many ids each window asked for and held.
+    async fn jobs_in_windows(
+        &self,
+        windows: &[(JobState, isize, isize)],
+        asc: bool,
+    ) -> Result<Vec<WindowJobs>> {
         let mut con = self.con.clone();
         let mut pipe = redis::pipe();
         pipe.atomic();
-        for state in states {
+        for &(state, start, end) in windows {
             let key = self.keys.key(state.key());
             if state.is_list() {
                 // lists take new jobs at the left: oldest first reads from the right
@@ -151,20 +217,44 @@ impl Queue {
                 pipe.zrevrange(key, start, end);
             }
         }
-        let lists: Vec<Vec<String>> = pipe.query_async(&mut con).await?;
-        let mut seen = std::collections::HashSet::new();
-        let mut ids = Vec::new();
-        for (state, mut list) in states.iter().zip(lists) {
+        let mut lists: Vec<Vec<String>> = pipe.query_async(&mut con).await?;
+        for (&(state, ..), ids) in windows.iter().zip(&mut lists) {
             if asc && state.is_list() {
-                list.reverse();
-            }
-            for id in list {
-                if seen.insert(id.clone()) {
-                    ids.push(id);
-                }
+                ids.reverse();
             }
         }
-        self.read_jobs(ids).await
+        let mut pipe = redis::pipe();
+        for id in lists.iter().flatten() {
+            pipe.hgetall(self.keys.job(id));
+        }
+        let mut hashes: std::vec::IntoIter<Vec<(String, String)>> = if pipe.is_empty() {
+            Vec::new().into_iter()
+        } else {
+            pipe.query_async::<Vec<_>>(&mut con).await?.into_iter()
+        };
+        let mut out = Vec::with_capacity(windows.len());
+        for (&(_, start, end), ids) in windows.iter().zip(lists) {
+            let read = ids.len();
+            let mut jobs = Vec::with_capacity(read);
+            for id in ids {
+                let hash = hashes.next().unwrap_or_default();
+                if !hash.is_empty() {
+                    jobs.push(Job::from_hash(id, hash)?);
+                }
+            }
+            let asked = if start >= 0 && end >= start {
+                (end - start + 1) as usize
+            } else {
+                usize::MAX
+            };
+            out.push(WindowJobs {
+                jobs,
+                read,
+                asked,
+                cursor: read,
+            });
+        }
+        Ok(out)
     }
 
     /// How many jobs each of `states` holds, read at one instant.
@@ -338,9 +428,23 @@ impl Queue {
     /// connection names), each as CLIENT LIST's fields with `name` set to the queue's name
     /// and the connection's own name in `rawname`, as BullMQ's getWorkers returns them.
     pub async fn worker_clients(&self) -> Result<Vec<BTreeMap<String, String>>> {
-        Ok(self
-            .worker_connections()
-            .await?
+        let connections = self.worker_connections().await?;
+        Ok(self.client_fields(connections))
+    }
+
+    /// The Redis connections following this queue's events stream (our `QueueEvents` and the
+    /// coordinator's `events()`, BullMQ's QueueEvents), as [`Queue::worker_clients`] gives
+    /// workers' (BullMQ's getQueueEvents).
+    pub async fn queue_events_clients(&self) -> Result<Vec<BTreeMap<String, String>>> {
+        let own = self.keys.queue_events_client_name();
+        let connections = self.connections_named(|name| name == own).await?;
+        Ok(self.client_fields(connections))
+    }
+
+    /// CLIENT LIST lines as maps of their fields, `name` the queue's, `rawname` the
+    /// connection's.
+    fn client_fields(&self, connections: Vec<(String, String)>) -> Vec<BTreeMap<String, String>> {
+        connections
             .into_iter()
             .map(|(line, name)| {
                 let mut client: BTreeMap<String, String> = line
@@ -352,7 +456,33 @@ impl Queue {
                 client.insert("rawname".to_owned(), name);
                 client
             })
-            .collect())
+            .collect()
+    }
+
+    /// How many runnable jobs each of `priorities` has, read at one instant (BullMQ's
+    /// getCountsPerPriority): priority 0 counts the wait list (where a paused queue's jobs
+    /// stay too), any other the prioritized jobs of that priority.
+    pub async fn counts_per_priority(&self, priorities: &[u64]) -> Result<Vec<u64>> {
+        if let Some(p) = priorities.iter().find(|p| **p > MAX_PRIORITY) {
+            return Err(Error::validation(
+                "priorities",
+                format!("must be between 0 and {MAX_PRIORITY}, got {p}"),
+            ));
+        }
+        if priorities.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for &p in priorities {
+            if p == 0 {
+                pipe.llen(self.keys.key("wait"));
+            } else {
+                // scores are priority × 2³² + a counter below 2³²
+                pipe.zcount(self.keys.key("prioritized"), p << 32, ((p + 1) << 32) - 1);
+            }
+        }
+        Ok(pipe.query_async(&mut self.con.clone()).await?)
     }
 }
 

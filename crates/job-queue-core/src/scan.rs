@@ -4,12 +4,13 @@ use redis::aio::ConnectionLike;
 
 use crate::error::Result;
 
-/// Keys asked for per SCAN call.
+/// Keys asked for per SCAN call, unless the scan says otherwise.
 const COUNT: u64 = 1000;
 
 /// A SCAN over keys matching a glob pattern.
 pub(crate) struct Scan {
     pattern: String,
+    count: u64,
     cursor: u64,
     done: bool,
 }
@@ -18,8 +19,14 @@ impl Scan {
     /// Scans for keys starting with `prefix` (taken literally) and ending with `suffix` (a
     /// glob, e.g. `*` or `*:meta`).
     pub(crate) fn new(prefix: &str, suffix: &str) -> Self {
+        Self::with_count(prefix, suffix, COUNT)
+    }
+
+    /// [`Scan::new`], asking SCAN for about `count` keys per call (at least 1).
+    pub(crate) fn with_count(prefix: &str, suffix: &str, count: u64) -> Self {
         Self {
             pattern: format!("{}{suffix}", glob_escape(prefix)),
+            count: count.max(1),
             cursor: 0,
             done: false,
         }
@@ -38,7 +45,7 @@ impl Scan {
             .arg("MATCH")
             .arg(&self.pattern)
             .arg("COUNT")
-            .arg(COUNT)
+            .arg(self.count)
             .query_async(con)
             .await?;
         self.cursor = next;

@@ -279,3 +279,96 @@ async fn the_rate_limit_is_shared_through_redis() {
     assert!(again.rate_limited.unwrap() > Duration::from_secs(5));
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_rate_limited_fetch_reports_the_next_delayed_job_and_still_promotes_due_ones() {
+    let t = common::queue().await;
+    let q = t.queue();
+    q.add(&[
+        common::request("a", json!({})),
+        common::request("b", json!({})),
+    ])
+    .await
+    .unwrap();
+    let limited = Fetch {
+        limiter: Some((1, Duration::from_secs(10))),
+        ..fetch("tok", 2)
+    };
+    let r = finish_and_fetch(&mut t.con.clone(), &t.keys, now_ms(), &[], limited)
+        .await
+        .unwrap();
+    assert_eq!(r.jobs.len(), 1, "the limit lets one job through");
+    q.add(&[common::request("later", json!({"delay": 60_000}))])
+        .await
+        .unwrap();
+    let at = now_ms();
+    let r = finish_and_fetch(&mut t.con.clone(), &t.keys, at, &[], limited)
+        .await
+        .unwrap();
+    assert!(r.jobs.is_empty() && r.rate_limited.is_some());
+    let due = r
+        .next_delayed_ms
+        .expect("the delayed job's time, limit or not");
+    assert!(due >= at + 59_000 && due <= at + 61_000, "{due} vs {at}");
+    // at that time, a fetch promotes it although the limit still holds
+    let r = finish_and_fetch(&mut t.con.clone(), &t.keys, due, &[], limited)
+        .await
+        .unwrap();
+    assert!(r.jobs.is_empty() && r.rate_limited.is_some());
+    assert_eq!(r.next_delayed_ms, None);
+    let counts = q.counts().await.unwrap();
+    assert_eq!((counts.waiting, counts.delayed), (2, 0));
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_job_given_back_goes_ahead_of_its_priority_or_to_the_front_of_wait() {
+    let t = common::queue().await;
+    let q = t.queue();
+    q.add(&[
+        common::request("p5-first", json!({"priority": 5})),
+        common::request("p5-second", json!({"priority": 5})),
+        common::request("p2", json!({"priority": 2})),
+        common::request("p9", json!({"priority": 9})),
+    ])
+    .await
+    .unwrap();
+    // the fetch takes p2 (job 3), then the first of priority 5 (job 1)
+    let got = run(&t, &[], "tok", 2).await;
+    let ids: Vec<&str> = got.jobs.iter().map(|j| j.id.as_str()).collect();
+    assert_eq!(ids, ["3", "1"]);
+    q.add(&[common::request("plain", json!({}))]).await.unwrap();
+    let back = [
+        settle("1", "tok", Action::Release),
+        settle("3", "tok", Action::Release),
+    ];
+    run(&t, &back, "tok", 0).await;
+    let order: Vec<String> = t
+        .cmd(&["ZRANGE", &t.keys.key("prioritized"), "0", "-1"])
+        .await;
+    assert_eq!(
+        order,
+        ["3", "1", "2", "4"],
+        "each job ahead of the others of its priority, not behind them"
+    );
+    let attempts: Option<String> = t.cmd(&["HGET", &t.keys.job("1"), "atm"]).await;
+    assert_eq!(attempts, None, "no attempt counted");
+    // a job without a priority goes to the end of wait that workers take next
+    q.add(&[common::request("plain-2", json!({}))])
+        .await
+        .unwrap();
+    let got = run(&t, &[], "tok", 1).await;
+    assert_eq!(got.jobs[0].id, "5");
+    run(&t, &[settle("5", "tok", Action::Release)], "tok", 0).await;
+    let wait: Vec<String> = t.cmd(&["LRANGE", &t.keys.key("wait"), "0", "-1"]).await;
+    assert_eq!(wait, ["6", "5"]);
+    let events = t.events().await;
+    assert_eq!(
+        events
+            .iter()
+            .filter(|(e, f)| e == "waiting" && f.contains(&("prev".into(), "active".into())))
+            .count(),
+        3
+    );
+    t.cleanup().await;
+}

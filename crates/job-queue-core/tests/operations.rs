@@ -203,3 +203,93 @@ async fn queues_and_workers_are_visible_to_every_process() {
     );
     t.cleanup().await; // the registries are under the test's prefix too
 }
+
+#[tokio::test]
+async fn resume_renames_a_legacy_paused_list_into_an_empty_wait() {
+    let t = common::queue().await;
+    let q = t.queue();
+    // BullMQ 5 kept a paused queue's jobs in `paused`, oldest at the right
+    let _: i64 = t
+        .cmd(&["LPUSH", &t.keys.key("paused"), "old-1", "old-2", "old-3"])
+        .await;
+    assert!(
+        q.resume().await.unwrap(),
+        "moving the legacy list is a change"
+    );
+    let exists: i64 = t.cmd(&["EXISTS", &t.keys.key("paused")]).await;
+    assert_eq!(exists, 0);
+    let wait: Vec<String> = t.cmd(&["LRANGE", &t.keys.key("wait"), "0", "-1"]).await;
+    assert_eq!(
+        wait,
+        ["old-3", "old-2", "old-1"],
+        "the same order, oldest next"
+    );
+    let marker: Option<String> = t.cmd(&["ZSCORE", &t.keys.key("marker"), "0"]).await;
+    assert!(marker.is_some(), "workers are woken");
+    assert!(!q.resume().await.unwrap(), "nothing left to resume");
+    let resumed = t
+        .events()
+        .await
+        .iter()
+        .filter(|(e, _)| e == "resumed")
+        .count();
+    assert_eq!(resumed, 1);
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn resume_moves_a_long_legacy_list_in_batches_keeping_its_order() {
+    let t = common::queue().await;
+    let q = t.queue();
+    assert!(q.pause().await.unwrap());
+    let _: i64 = t.cmd(&["LPUSH", &t.keys.key("wait"), "waiting-1"]).await;
+    // 12 001 legacy jobs, legacy-0 the oldest (at the right): three script calls' worth
+    let n = 12_001;
+    let ids: Vec<String> = (0..n).rev().map(|i| format!("legacy-{i}")).collect();
+    for chunk in ids.chunks(1000) {
+        let mut c = redis::cmd("RPUSH");
+        c.arg(t.keys.key("paused")).arg(chunk);
+        let _: i64 = c.query_async(&mut t.con.clone()).await.unwrap();
+    }
+    assert!(q.resume().await.unwrap());
+    assert!(!q.is_paused().await.unwrap());
+    let exists: i64 = t.cmd(&["EXISTS", &t.keys.key("paused")]).await;
+    assert_eq!(exists, 0);
+    let wait: Vec<String> = t.cmd(&["LRANGE", &t.keys.key("wait"), "0", "-1"]).await;
+    assert_eq!(wait.len(), n + 1);
+    // workers take from the right: the legacy jobs oldest first, then the waiting one
+    let mut expected = vec!["waiting-1".to_owned()];
+    expected.extend(ids);
+    assert_eq!(wait, expected);
+    let resumed = t
+        .events()
+        .await
+        .iter()
+        .filter(|(e, _)| e == "resumed")
+        .count();
+    assert_eq!(resumed, 1, "one resume, one event, however many calls");
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_job_left_in_the_legacy_paused_list_can_be_removed() {
+    let t = common::queue().await;
+    let q = t.queue();
+    q.add(&[common::request("a", json!({}))]).await.unwrap();
+    // as BullMQ 5 left it: the job in `paused` instead of wait
+    let _: () = t
+        .cmd(&["RENAME", &t.keys.key("wait"), &t.keys.key("paused")])
+        .await;
+    q.remove_job("1").await.unwrap();
+    let left: i64 = t.cmd(&["LLEN", &t.keys.key("paused")]).await;
+    assert_eq!(left, 0, "the id goes with the job");
+    let removed = t.events().await.into_iter().find(|(e, _)| e == "removed");
+    assert_eq!(
+        removed.unwrap().1,
+        [
+            ("jobId".to_owned(), "1".to_owned()),
+            ("prev".to_owned(), "paused".to_owned())
+        ]
+    );
+    t.cleanup().await;
+}

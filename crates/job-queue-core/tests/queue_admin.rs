@@ -169,3 +169,178 @@ async fn lists_by_state_read_oldest_first_when_ascending() {
     assert_eq!(newest, [ids[2].clone()]);
     t.cleanup().await;
 }
+
+fn owned(ids: &[&String]) -> Vec<String> {
+    ids.iter().map(|s| s.to_string()).collect()
+}
+
+#[tokio::test]
+async fn a_bounded_page_fills_the_places_of_jobs_whose_hash_is_gone() {
+    let t = common::queue().await;
+    let q = t.queue();
+    // each job named after its id, so that a job read with another's hash shows
+    let named = |n: usize, opts: serde_json::Value| {
+        (1..=n)
+            .map(|i| common::request(&format!("job-{i}"), opts.clone()))
+            .collect::<Vec<_>>()
+    };
+    let ids: Vec<String> = q
+        .add(&named(12, json!({})))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let mut later = named(16, json!({"delay": 60_000}));
+    let delayed: Vec<String> = q
+        .add(&later.split_off(12))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let page = |states: Vec<JobState>, start: isize, end: isize, asc: bool| {
+        let q = q.clone();
+        async move {
+            let jobs = q.jobs_by_state(&states, start, end, asc).await.unwrap();
+            for j in &jobs {
+                assert_eq!(j.name, format!("job-{}", j.id), "the job's own hash");
+            }
+            jobs.into_iter().map(|j| j.id).collect::<Vec<String>>()
+        }
+    };
+    // hashes gone, ids still listed
+    for gone in [&ids[1], &ids[3], &ids[4], &delayed[0]] {
+        let _: i64 = t.cmd(&["DEL", &t.keys.job(gone)]).await;
+    }
+    let wait = JobState::Wait;
+    let got = page(vec![wait], 0, 2, true).await;
+    assert_eq!(got, owned(&[&ids[0], &ids[2], &ids[5]]));
+    let got = page(vec![wait], 1, 3, true).await;
+    assert_eq!(got, owned(&[&ids[2], &ids[5], &ids[6]]));
+    let got = page(vec![wait], 0, 1, false).await;
+    assert_eq!(got, owned(&[&ids[11], &ids[10]]));
+    let got = page(vec![JobState::Delayed, wait], 0, 1, true).await;
+    let each = owned(&[&delayed[1], &delayed[2], &ids[0], &ids[2]]);
+    assert_eq!(got, each, "each state's page filled on its own");
+    // past the end: what there is; unbounded ranges are not refilled
+    let got = page(vec![wait], 8, 12, true).await;
+    assert_eq!(got, owned(&[&ids[8], &ids[9], &ids[10], &ids[11]]));
+    assert_eq!(page(vec![wait], 0, -1, true).await.len(), 9);
+    // the refill is bounded: with every hash of a long run gone, a page comes back short
+    for gone in &ids[5..11] {
+        let _: i64 = t.cmd(&["DEL", &t.keys.job(gone)]).await;
+    }
+    assert_eq!(page(vec![wait], 1, 1, true).await, owned(&[&ids[2]]));
+    let got = page(vec![wait], 3, 3, true).await;
+    assert!(
+        got.is_empty(),
+        "five reads of one id each, all gone: {got:?}"
+    );
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn counts_per_priority_read_wait_for_0_and_each_priority_band() {
+    let t = common::queue().await;
+    let q = t.queue();
+    for p in [0, 1, 1, 3, 3, 3, 2_097_151] {
+        add(&t, 1, json!({"priority": p})).await;
+    }
+    assert!(q.pause().await.unwrap(), "a paused queue's jobs count too");
+    add(&t, 1, json!({})).await;
+    let counts = q
+        .counts_per_priority(&[0, 1, 2, 3, 2_097_151])
+        .await
+        .unwrap();
+    assert_eq!(counts, [2, 2, 0, 3, 1]);
+    assert!(q.counts_per_priority(&[2_097_152]).await.is_err());
+    assert_eq!(q.counts_per_priority(&[]).await.unwrap(), Vec::<u64>::new());
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn queue_events_connections_are_listed_by_bullmqs_name() {
+    let t = common::queue().await;
+    let q = t.queue();
+    assert!(q.queue_events_clients().await.unwrap().is_empty());
+    let watch = t
+        .engine
+        .watch_events(&t.keys.queue, None, |_| true)
+        .unwrap();
+    let listed = common::wait_for(std::time::Duration::from_secs(5), || async {
+        q.queue_events_clients().await.unwrap().len() == 1
+    })
+    .await;
+    assert!(listed);
+    let client = &q.queue_events_clients().await.unwrap()[0];
+    assert_eq!(client["name"], t.keys.queue);
+    assert_eq!(client["rawname"], t.keys.queue_events_client_name());
+    assert!(client.contains_key("addr") && client.contains_key("age"));
+    assert!(
+        q.worker_clients().await.unwrap().is_empty(),
+        "not a worker's"
+    );
+    drop(watch);
+    let gone = common::wait_for(std::time::Duration::from_secs(5), || async {
+        q.queue_events_clients().await.unwrap().is_empty()
+    })
+    .await;
+    assert!(gone);
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn orphaned_jobs_go_with_their_sub_keys_and_referenced_ones_stay() {
+    let t = common::queue().await;
+    let q = t.queue();
+    add(&t, 1, json!({})).await; // 1: wait
+    add(&t, 1, json!({"delay": 60_000})).await; // 2: delayed
+    add(&t, 1, json!({"priority": 4})).await; // 3: prioritized
+    add(&t, 1, json!({"deduplication": {"id": "d"}})).await; // 4: wait, owns de:d
+                                                             // orphans: hashes no state names, one with sub-keys only, one owning a dedup key
+    for id in ["9001", "9002", "orphan-x"] {
+        let _: i64 = t
+            .cmd(&["HSET", &t.keys.job(id), "name", "o", "data", "{}"])
+            .await;
+    }
+    let _: () = t.cmd(&["SET", &t.keys.job_sub("9003", "logs"), "x"]).await;
+    let _: () = t.cmd(&["SET", &t.keys.job_sub("9003", "lock"), "x"]).await;
+    let _: () = t.cmd(&["SET", &t.keys.job_sub("9001", "logs"), "x"]).await;
+    let _: i64 = t.cmd(&["HSET", &t.keys.job("9004"), "deid", "e"]).await;
+    let _: () = t.cmd(&["SET", &t.keys.key("de:e"), "9004"]).await;
+    // the queue's own keys that look like no state: never candidates
+    let _: () = t.cmd(&["SET", &t.keys.key("repeat:x"), "x"]).await;
+    let _: i64 = t.cmd(&["HSET", &t.keys.key("retries"), "total", "1"]).await;
+    // an archived dead letter is referenced (our archived set)
+    let _: i64 = t.cmd(&["HSET", &t.keys.job("arch"), "name", "a"]).await;
+    let _: i64 = t.cmd(&["ZADD", &t.keys.key("archived"), "1", "arch"]).await;
+
+    // a limit stops it early
+    assert_eq!(q.remove_orphaned_jobs(1000, 2).await.unwrap(), 2);
+    // a small SCAN count still finds every one, over many calls
+    assert_eq!(q.remove_orphaned_jobs(3, 0).await.unwrap(), 3);
+    assert_eq!(q.remove_orphaned_jobs(1000, 0).await.unwrap(), 0);
+    for gone in [
+        "9001",
+        "9001:logs",
+        "9002",
+        "orphan-x",
+        "9003:logs",
+        "9003:lock",
+        "9004",
+    ] {
+        let exists: i64 = t.cmd(&["EXISTS", &format!("{}{gone}", t.keys.base)]).await;
+        assert_eq!(exists, 0, "{gone}");
+    }
+    let dedup: i64 = t.cmd(&["EXISTS", &t.keys.key("de:e")]).await;
+    assert_eq!(dedup, 0, "the orphan's deduplication key is released");
+    for kept in [
+        "1", "2", "3", "4", "de:d", "repeat:x", "retries", "arch", "meta",
+    ] {
+        let exists: i64 = t.cmd(&["EXISTS", &format!("{}{kept}", t.keys.base)]).await;
+        assert_eq!(exists, 1, "{kept}");
+    }
+    assert_eq!(q.counts().await.unwrap().waiting, 2);
+    t.cleanup().await;
+}

@@ -411,3 +411,48 @@ async fn metrics_count_outcomes_by_job_type_and_time_them() {
     assert!(text.contains("queue_jobs_failed{queue=\"q\"} 2"));
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_rate_limited_worker_promotes_delayed_jobs_when_due_not_when_the_limit_ends() {
+    let t = common::queue().await;
+    let q = t.queue();
+    q.add(&[
+        common::request("now", json!({})),
+        common::request("later", json!({"delay": 2500})),
+    ])
+    .await
+    .unwrap();
+    let options = WorkerOptions {
+        limiter: Some((1, Duration::from_secs(30))),
+        ..Default::default()
+    };
+    let (worker, _channel, mut rx) = start(&t, options).await;
+    let first = common::dispatch::next(&mut rx).await;
+    worker.report(first.handle, Outcome::Completed("null".into()));
+    // the limit (one job per 30 s) now holds. The worker's last call for a while carries the
+    // metrics of that job (and, as any call, promotes due jobs): after it, only a fetch made
+    // for the delayed job's sake promotes it before the limit ends
+    let jq = t.keys.key("metrics:jq");
+    let flushed = common::wait_for(Duration::from_secs(5), || async {
+        t.cmd::<i64>(&["EXISTS", &jq]).await == 1
+    })
+    .await;
+    assert!(flushed);
+    let promoted = common::wait_for(Duration::from_secs(5), || async {
+        let c = q.counts().await.unwrap();
+        c.delayed == 0 && c.waiting == 1
+    })
+    .await;
+    assert!(
+        promoted,
+        "the delayed job is promoted while the rate limit holds"
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), rx.recv())
+            .await
+            .is_err(),
+        "and not run before the limit ends"
+    );
+    worker.close(Duration::from_secs(1)).await;
+    t.cleanup().await;
+}

@@ -1,10 +1,18 @@
 --[[ fetch: moving runnable jobs into active under a worker's lock.
 
-  Defines: fetch_jobs. Needs: keys, events, markers, delayed.
+  Defines: next_due_ms, fetch_jobs. Needs: keys, events, markers, delayed.
 ]]
+-- Due time (ms) of the earliest delayed job, 0 for none.
+local function next_due_ms()
+  local first = redis.call("ZRANGE", K.delayed, 0, 0, "WITHSCORES")
+  if first[2] then return math.floor(tonumber(first[2]) / DELAY_SHIFT) end
+  return 0
+end
+
 -- Moves up to `count` runnable jobs into active under lock `token`, as BullMQ's fetch does
 -- (see the layout doc), popping them in one command per source list. Returns {jobs, rate_limit_ms,
--- next_delayed_ms} where jobs is a flat list of {id, {hash fields...}} pairs. `now_s` and
+-- next_delayed_ms} where jobs is a flat list of {id, {hash fields...}} pairs and
+-- next_delayed_ms (0: none) is set when nothing was fetched, rate limited or not. `now_s` and
 -- `lock_ms` are decimal strings: written per job, they are not formatted from numbers.
 local function fetch_jobs(now, now_s, token, lock_ms, count, worker_name, lim_max, lim_duration)
   local jobs = {}
@@ -23,7 +31,8 @@ local function fetch_jobs(now, now_s, token, lock_ms, count, worker_name, lim_ma
     local used = tonumber(redis.call("GET", K.limiter) or "0")
     if used >= max_jobs then
       local ttl = redis.call("PTTL", K.limiter)
-      if ttl > 0 then return {jobs, ttl, 0} end
+      -- with the next delayed job's time, so that the worker promotes it when due, limit or not
+      if ttl > 0 then return {jobs, ttl, next_due_ms()} end
       redis.call("DEL", K.limiter)
       used = 0
     end
@@ -43,12 +52,7 @@ local function fetch_jobs(now, now_s, token, lock_ms, count, worker_name, lim_ma
     for i = 1, #top, 2 do ids[#ids + 1] = top[i] end
     if #top < want * 2 then redis.call("DEL", K.pc) end -- both lists ran dry
   end
-  if #ids == 0 then
-    local first = redis.call("ZRANGE", K.delayed, 0, 0, "WITHSCORES")
-    local next_due = 0
-    if first[2] then next_due = math.floor(tonumber(first[2]) / DELAY_SHIFT) end
-    return {jobs, 0, next_due}
-  end
+  if #ids == 0 then return {jobs, 0, next_due_ms()} end
   redis.call("LPUSH", K.active, unpack(ids))
   if max_jobs and redis.call("INCRBY", K.limiter, #ids) == #ids and window then
     redis.call("PEXPIRE", K.limiter, window)

@@ -49,7 +49,9 @@ pub enum Action {
         /// Requeue into prioritized with this priority (0 = wait).
         priority: u64,
     },
-    /// Give the job back unfinished (shutdown): front of wait, no attempt counted.
+    /// Give the job back unfinished (shutdown, a rate-limited job), no attempt counted: to the
+    /// front of wait, or for a job with a priority ahead of the other jobs of its priority
+    /// (as BullMQ gives jobs back).
     Release,
     /// Back to waiting by hand (BullMQ's `job.moveToWait`): into prioritized with this
     /// priority, or the front of wait when it is 0; no attempt counted.

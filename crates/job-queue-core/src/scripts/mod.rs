@@ -24,9 +24,11 @@ pub use finish_and_fetch::{
 };
 pub use job_control::{move_to_delayed, retry_finished, update_data, AttemptCounter};
 pub use locks::{check_stalled, extend_locks, StalledCheck};
-pub use queue_admin::{clean_jobs, move_jobs_to_wait, set_queue_meta, trim_events, CleanBatch};
+pub use queue_admin::{
+    clean_jobs, move_jobs_to_wait, remove_orphans, set_queue_meta, trim_events, CleanBatch,
+};
 pub use queue_limits::{queue_limits, LimitChange};
-pub use queue_ops::{clean_finished, pause_queue, worker_heartbeat};
+pub use queue_ops::{clean_finished, pause_queue, resume_queue, worker_heartbeat};
 pub use schedule::{
     next_iteration, remove_scheduler, upsert_scheduler, NextIteration, Scheduled, UpsertRequest,
 };
@@ -173,6 +175,7 @@ scripts! {
     // outside any queue: its own KEYS, no queue keys, no includes
     WORKER_HEARTBEAT => "worker_heartbeat.lua" [],
     QUEUE_LIMITS => "queue_limits.lua" [Markers],
+    REMOVE_ORPHANS => "remove_orphans.lua" [Keys],
 }
 
 /// Queue key suffixes in the order every script expects them (lua/include/keys.lua).

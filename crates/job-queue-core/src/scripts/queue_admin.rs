@@ -1,10 +1,13 @@
 //! Wrappers of the scripts behind the BullMQ-style Queue's bulk operations: `clean_jobs`
 //! (clean and drain), `move_jobs_to_wait` (retryJobs, promoteJobs), `trim_events` and
-//! `set_queue_meta`. Each call does bounded work; callers loop.
+//! `set_queue_meta`, `remove_orphans` (removeOrphanedJobs). Each call does bounded work;
+//! callers loop.
 
 use redis::aio::ConnectionLike;
 
-use super::{invocation, CLEAN_JOBS, MOVE_JOBS_TO_WAIT, SET_QUEUE_META, TRIM_EVENTS};
+use super::{
+    invocation, CLEAN_JOBS, MOVE_JOBS_TO_WAIT, REMOVE_ORPHANS, SET_QUEUE_META, TRIM_EVENTS,
+};
 use crate::error::Result;
 use crate::keys::QueueKeys;
 
@@ -77,6 +80,22 @@ pub async fn set_queue_meta<C: ConnectionLike>(
     let mut inv = invocation(&SET_QUEUE_META, keys);
     for (field, value) in fields {
         inv.arg(*field).arg(value);
+    }
+    Ok(inv.invoke_async(con).await?)
+}
+
+/// Deletes those of `candidates` (job ids) that no state of the queue references, at most
+/// `max` of them (0: no limit), each with its sub-keys. Returns the ids deleted.
+pub async fn remove_orphans<C: ConnectionLike>(
+    con: &mut C,
+    keys: &QueueKeys,
+    max: u64,
+    candidates: &[&str],
+) -> Result<Vec<String>> {
+    let mut inv = invocation(&REMOVE_ORPHANS, keys);
+    inv.arg(max);
+    for id in candidates {
+        inv.arg(*id);
     }
     Ok(inv.invoke_async(con).await?)
 }

@@ -1,4 +1,5 @@
-//! Wrappers of the scripts that act on a whole queue (`pause_queue`, `clean_finished`) and of
+//! Wrappers of the scripts that act on a whole queue (`pause_queue` for pause and resume,
+//! `clean_finished`) and of
 //! the worker registry's `worker_heartbeat`.
 
 use std::time::Duration;
@@ -9,17 +10,29 @@ use super::{invocation, CLEAN_FINISHED, PAUSE_QUEUE, WORKER_HEARTBEAT};
 use crate::error::Result;
 use crate::keys::QueueKeys;
 
-/// Pauses (or resumes) the queue for every worker; returns whether the state changed.
-pub async fn pause_queue<C: ConnectionLike>(
-    con: &mut C,
-    keys: &QueueKeys,
-    pause: bool,
-) -> Result<bool> {
-    let changed: i64 = invocation(&PAUSE_QUEUE, keys)
-        .arg(if pause { "1" } else { "0" })
+/// Pauses the queue for every worker; returns whether it was not paused before.
+pub async fn pause_queue<C: ConnectionLike>(con: &mut C, keys: &QueueKeys) -> Result<bool> {
+    let (changed, _): (i64, u64) = invocation(&PAUSE_QUEUE, keys)
+        .arg("1")
         .invoke_async(con)
         .await?;
     Ok(changed == 1)
+}
+
+/// One call of a resume: `first` clears the paused flag and announces `resumed`; every call
+/// moves a batch of BullMQ 5's legacy `paused` list into wait. Returns whether the call
+/// changed anything, and how many legacy jobs are left to move (call again, not first).
+pub async fn resume_queue<C: ConnectionLike>(
+    con: &mut C,
+    keys: &QueueKeys,
+    first: bool,
+) -> Result<(bool, u64)> {
+    let (changed, left): (i64, u64) = invocation(&PAUSE_QUEUE, keys)
+        .arg("0")
+        .arg(if first { "1" } else { "0" })
+        .invoke_async(con)
+        .await?;
+    Ok((changed == 1, left))
 }
 
 /// Deletes up to `limit` jobs of `set` ("completed" or "failed") that finished at or before

@@ -90,6 +90,27 @@ struct Trip {
     result: Result<FetchResult>,
 }
 
+/// Longest a rate-limited worker waits before fetching again, whatever the limit's length: a
+/// fetch promotes due delayed jobs, also those added during the limit. BullMQ's workers wait
+/// at most their `maximumRateLimitDelay`, 30 s by default, for the same reason.
+const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(30);
+
+/// When to fetch again after a fetch the queue's rate limit stopped (`limited`: for how
+/// long): when the limit ends, at most [`MAX_RATE_LIMIT_WAIT`] later, or sooner when a
+/// delayed job falls due before (`next_delayed_ms`, ms since the epoch; `now_ms` is `now` on
+/// that clock), so that the fetch promotes it on time. None when the fetch was not rate
+/// limited.
+fn rate_limit_retry(
+    limited: Option<Duration>,
+    next_delayed_ms: Option<u64>,
+    now: Instant,
+    now_ms: u64,
+) -> Option<Instant> {
+    let until = now + limited?.min(MAX_RATE_LIMIT_WAIT);
+    let due = next_delayed_ms.map(|ms| now + Duration::from_millis(ms.saturating_sub(now_ms)));
+    Some(due.map_or(until, |d| d.min(until)))
+}
+
 pub(super) struct Runner {
     pub(super) token_base: String,
     pub(super) seq: u64,
@@ -538,11 +559,11 @@ impl Runner {
         }
         if trip.count > 0 {
             let now = Instant::now();
+            // the queue's rate limit, ended early when a delayed job falls due first
+            let limited =
+                rate_limit_retry(result.rate_limited, result.next_delayed_ms, now, now_ms());
             // a limit set by the processor (Msg::RateLimit) while this trip ran still holds
-            self.rate_until = self
-                .rate_until
-                .filter(|t| *t > now)
-                .max(result.rate_limited.map(|d| now + d));
+            self.rate_until = self.rate_until.filter(|t| *t > now).max(limited);
             let was_idle = self.idle;
             self.idle = fetched == 0 && self.rate_until.is_none();
             if self.idle && !was_idle && self.processing == 0 && result.next_delayed_ms.is_none() {
@@ -550,5 +571,38 @@ impl Runner {
             }
             self.next_delayed_ms = result.next_delayed_ms;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rate_limited_fetch_is_retried_when_the_limit_ends_or_a_delayed_job_is_due() {
+        let now = Instant::now();
+        let limit = Some(Duration::from_secs(10));
+        assert_eq!(rate_limit_retry(None, Some(5), now, 0), None);
+        assert_eq!(
+            rate_limit_retry(limit, None, now, 1_000),
+            Some(now + Duration::from_secs(10))
+        );
+        // a delayed job due in 1.5 s: retried then, to promote it
+        assert_eq!(
+            rate_limit_retry(limit, Some(2_500), now, 1_000),
+            Some(now + Duration::from_millis(1_500))
+        );
+        // due after the limit ends: the limit's end
+        assert_eq!(
+            rate_limit_retry(limit, Some(60_000), now, 1_000),
+            Some(now + Duration::from_secs(10))
+        );
+        // already due (more than one call promotes): at once
+        assert_eq!(rate_limit_retry(limit, Some(500), now, 1_000), Some(now));
+        // a long limit: fetched again after 30 s, for delayed jobs added meanwhile
+        assert_eq!(
+            rate_limit_retry(Some(Duration::from_secs(3600)), None, now, 1_000),
+            Some(now + MAX_RATE_LIMIT_WAIT)
+        );
     }
 }
