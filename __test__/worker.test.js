@@ -410,7 +410,7 @@ test("'progress' passes the Job and the progress; 'drained' when the queue empti
   assert.deepEqual(await drained, []);
 });
 
-test("'stalled' passes the job id and 'active'; a job stalled too often fails with no Job", async (t) => {
+test("'stalled' passes the job id and 'active'; a job stalled too often fails without running, 'failed' passing its Job", async (t) => {
   const env = setup(t);
   const redis = env.redis();
   const queue = env.queue('stall');
@@ -418,14 +418,30 @@ test("'stalled' passes the job id and 'active'; a job stalled too often fails wi
   // taken by a worker that died (no lock), having stalled once before
   await redis.lmove(env.key('stall', 'wait'), env.key('stall', 'active'), 'RIGHT', 'LEFT');
   await redis.hset(env.key('stall', twice.id), 'stc', 1);
-  const worker = env.worker('stall', async () => 'ran', { stalledInterval: 100, maxStalledCount: 1 });
+  let ran = 0;
+  const worker = env.worker('stall', async () => {
+    ran += 1;
+    return 'ran';
+  }, { stalledInterval: 100, maxStalledCount: 1 });
   const stalled = next(worker, 'stalled');
   const failed = next(worker, 'failed');
   assert.deepEqual(await stalled, [twice.id, 'active']);
-  const [job, err, prev] = await failed;
-  assert.equal(job, undefined, 'the worker never ran it');
+  const [job, err, prev, info] = await failed;
+  assert.equal(ran, 0, 'the worker never ran it');
+  // as BullMQ's worker: the Job as failed, attempts left or not
+  assert.equal(job.id, twice.id);
+  assert.equal(job.name, 's');
+  assert.equal(job.stalledCounter, 2);
+  assert.equal(job.attemptsStarted, 1, 'fetched once, to be failed');
+  assert.equal(job.attemptsMade, 1);
+  assert.equal(typeof job.finishedOn, 'number');
+  assert.equal(job.failedReason, 'job stalled more than allowable limit');
   assert.equal(err.message, 'job stalled more than allowable limit');
   assert.equal(prev, 'active');
+  assert.equal(info.retrying, false);
+  const stored = await queue.getJob(twice.id);
+  assert.equal(await stored.getState(), 'failed');
+  assert.equal(stored.attemptsMade, 1);
 });
 
 test("'error' when a job's lock was lost before it settled", async (t) => {

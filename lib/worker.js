@@ -472,7 +472,8 @@ class Worker extends EventEmitter {
           break;
         }
         case 'failed': {
-          const job = this._settled(e.handle);
+          // a job failed without running (it stalled too often) comes with its fields
+          const job = this._settled(e.handle) ?? (e.job ? this._jobFor(e.job) : undefined);
           let error = this._errors.get(e.handle);
           if (error) this._errors.delete(e.handle);
           if (job) {

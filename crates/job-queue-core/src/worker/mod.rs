@@ -203,6 +203,9 @@ pub enum WorkerEvent {
         attempt: u32,
         /// The job's `traceId` option, when it has one, to tie logs to the job's trace.
         trace_id: Option<String>,
+        /// The job as fetched, for a job failed without being dispatched (it stalled too
+        /// often), so the owner can still show the job it failed; none otherwise.
+        job: Option<Box<Job>>,
     },
     /// The attempt ran past its timeout and has been failed; the processor should stop.
     TimedOut {

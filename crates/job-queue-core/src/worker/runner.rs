@@ -367,16 +367,19 @@ impl Runner {
     }
 
     /// Fails a fetched job for good without running it (it stalled too often, or its hash is
-    /// unreadable).
-    fn fail_unrun(&mut self, run: Running, message: String) {
+    /// unreadable). Its `failed` event carries `job`, the job as fetched, when there is one.
+    fn fail_unrun(&mut self, run: Running, message: String, fetched: Option<Job>) {
         let failure = Failure {
             name: None,
             message,
             stack: None,
             unrecoverable: true,
         };
-        let settled = self.settle(run, Outcome::Failed(failure), None);
-        self.pending.push(settled);
+        let (settle, mut event) = self.settle(run, Outcome::Failed(failure), None);
+        if let Some(WorkerEvent::Failed { job, .. }) = &mut event {
+            *job = fetched.map(Box::new);
+        }
+        self.pending.push((settle, event));
     }
 
     /// Queues the next iteration of the scheduler `job` belongs to, as BullMQ's worker does
@@ -483,8 +486,8 @@ impl Runner {
             let mut running = running_map.lock().expect("running lock");
             for job in result.jobs {
                 let run = Running::new(&job, &token);
-                if let Some(reason) = &job.deferred_failure {
-                    self.fail_unrun(run, reason.clone());
+                if let Some(reason) = job.deferred_failure.clone() {
+                    self.fail_unrun(run, reason, Some(job));
                     continue;
                 }
                 self.advance_schedule(&job);
@@ -512,7 +515,7 @@ impl Runner {
                 waited_ms: None,
                 dispatched: None,
             };
-            self.fail_unrun(run, err.to_string());
+            self.fail_unrun(run, err.to_string(), None);
         }
         if fetched > 0 || !out.is_empty() {
             self.stats
