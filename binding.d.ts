@@ -190,6 +190,17 @@ export declare class NativeWorker {
    * nothing is written, no attempt counted, no event.
    */
   forget(handles: Array<number>): void
+  /**
+   * Starts fetching (and lock renewal, the stalled check, the heartbeat); nothing if it
+   * runs already or was closed.
+   */
+  run(): void
+  /**
+   * Closes as BullMQ's `close(true)`: stops at once, leaves running jobs active with
+   * their locks no longer renewed (the stalled check recovers them), ignores their late
+   * outcomes, and releases the JS callbacks.
+   */
+  closeAbandoning(): Promise<void>
   /** Jobs run at once from now on (at least 1); running jobs carry on. */
   setConcurrency(concurrency: number): void
   /** Fetches no job for `duration_ms`; running jobs carry on. */

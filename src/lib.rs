@@ -369,7 +369,7 @@ impl NativeEngine {
         };
         let dispatcher = Arc::new(JsDispatcher::new(process, events));
         let worker = engine
-            .worker(&queue, options, dispatcher.clone())
+            .connect_worker(&queue, options, dispatcher.clone())
             .await
             .map_err(to_js)?;
         Ok(NativeWorker {

@@ -44,7 +44,13 @@ pub(crate) enum Msg {
     SetConcurrency(usize),
     /// Fetch nothing before this.
     RateLimit(Instant),
-    Close(Instant, oneshot::Sender<()>),
+    /// Stop: wait for running jobs until `deadline`, then give them back; or, with `abandon`,
+    /// forget them at once (BullMQ's `close(true)`).
+    Close {
+        deadline: Instant,
+        abandon: bool,
+        done: oneshot::Sender<()>,
+    },
 }
 
 /// A script call in flight.
@@ -248,8 +254,13 @@ impl Runner {
             .saturating_sub(self.running_count() + self.reserved)
     }
 
-    /// Hands buffered jobs to the processor while it has free slots, in one batch.
+    /// Hands buffered jobs to the processor while it has free slots, in one batch. Nothing
+    /// once closing: what is still buffered then (held ahead, or fetched by a trip in flight
+    /// when the close came) is given back unstarted.
     pub(super) fn dispatch_ready(&mut self) {
+        if self.closing.is_some() {
+            return;
+        }
         let free = self.options.concurrency.saturating_sub(self.processing);
         let n = free.min(self.buffer.len());
         if n > 0 {
@@ -290,10 +301,19 @@ impl Runner {
                 self.dispatch_ready();
             }
             Msg::RateLimit(until) => self.rate_until = self.rate_until.max(Some(until)),
-            Msg::Close(deadline, done) => match &mut self.closing {
-                Some((_, waiters)) => waiters.push(done),
-                None => self.closing = Some((deadline, vec![done])),
-            },
+            Msg::Close {
+                deadline,
+                abandon,
+                done,
+            } => {
+                match &mut self.closing {
+                    Some((_, waiters)) => waiters.push(done),
+                    None => self.closing = Some((deadline, vec![done])),
+                }
+                if abandon {
+                    self.abandon_running();
+                }
+            }
         }
     }
 
