@@ -71,7 +71,7 @@ function collect(emitter, event, n) {
   });
 }
 
-test('close(true) does not wait: running jobs stay active, no longer renewed; late outcomes are ignored; another worker\'s stalled check gives them back', async (t) => {
+test('close(true) does not wait: running jobs stay active, no longer renewed; late outcomes are ignored; another worker\'s stalled check gives them back', { timeout: 20000 }, async (t) => {
   const env = setup(t);
   const redis = env.redis();
   const queue = env.queue('forced');
@@ -114,7 +114,7 @@ test('close(true) does not wait: running jobs stay active, no longer renewed; la
   assert.deepEqual(done.map(([job]) => job.id).sort(), [...ids].sort());
 });
 
-test('close(true) on a job stalled as often as allowed: the next stalled check fails it', async (t) => {
+test('close(true) on a job stalled as often as allowed: the next stalled check fails it', { timeout: 20000 }, async (t) => {
   const env = setup(t);
   const queue = env.queue('doomed');
   const first = env.worker('doomed', () => new Promise(() => {}), { lockDuration: 200, stalledInterval: 50, maxStalledCount: 0 });
