@@ -170,9 +170,9 @@ export declare class NativeEngine {
   /** Round-trip latency to Redis in ms. */
   ping(): Promise<number>
   /**
-   * Starts a worker. `process` receives batches of jobs as JSON text
-   * (`[{handle, job}]`) and reports each outcome through `complete` / `fail`; `events`
-   * receives batches of worker events as JSON text.
+   * Makes a worker, connected (getWorkers lists it) but idle until `run()`. `process`
+   * receives batches of jobs as JSON text (`[{handle, job}]`) and reports each outcome
+   * through `complete` / `fail`; `events` receives batches of worker events as JSON text.
    */
   createWorker(queue: string, config: WorkerConfig, process: (batch: string) => void, events: (batch: string) => void): Promise<NativeWorker>
   /** Drops the shared connection. Workers must be closed first. */

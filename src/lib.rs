@@ -310,9 +310,9 @@ impl NativeEngine {
         Ok(d.as_secs_f64() * 1000.0)
     }
 
-    /// Starts a worker. `process` receives batches of jobs as JSON text
-    /// (`[{handle, job}]`) and reports each outcome through `complete` / `fail`; `events`
-    /// receives batches of worker events as JSON text.
+    /// Makes a worker, connected (getWorkers lists it) but idle until `run()`. `process`
+    /// receives batches of jobs as JSON text (`[{handle, job}]`) and reports each outcome
+    /// through `complete` / `fail`; `events` receives batches of worker events as JSON text.
     #[napi(
         ts_args_type = "queue: string, config: WorkerConfig, process: (batch: string) => void, events: (batch: string) => void"
     )]
