@@ -188,9 +188,9 @@ export declare class NativeEngine {
   /** Round-trip latency to Redis in ms. */
   ping(): Promise<number>
   /**
-   * Starts a worker. `process` receives batches of jobs as JSON text
-   * (`[{handle, job}]`) and reports each outcome through `complete` / `fail`; `events`
-   * receives batches of worker events as JSON text.
+   * Makes a worker, connected (getWorkers lists it) but idle until `run()`. `process`
+   * receives batches of jobs as JSON text (`[{handle, job}]`) and reports each outcome
+   * through `complete` / `fail`; `events` receives batches of worker events as JSON text.
    */
   createWorker(queue: string, config: WorkerConfig, process: (batch: string) => void, events: (batch: string) => void): Promise<NativeWorker>
   /** Drops the shared connection. Workers must be closed first. */
@@ -237,6 +237,17 @@ export declare class NativeWorker {
    * nothing is written, no attempt counted, no event.
    */
   forget(handles: Array<number>): void
+  /**
+   * Starts fetching (and lock renewal, the stalled check, the heartbeat); nothing if it
+   * runs already or was closed.
+   */
+  run(): void
+  /**
+   * Closes as BullMQ's `close(true)`: stops at once, leaves running jobs active with
+   * their locks no longer renewed (the stalled check recovers them), ignores their late
+   * outcomes, and releases the JS callbacks.
+   */
+  closeAbandoning(): Promise<void>
   /** Jobs run at once from now on (at least 1); running jobs carry on. */
   setConcurrency(concurrency: number): void
   /** Fetches no job for `duration_ms`; running jobs carry on. */

@@ -76,6 +76,7 @@ test('an add payload round-trips through the engine: results, stored jobs and jo
     (text) => batches.push(...wire.decodeJobBatch(text)),
     (text) => events.push(...wire.decodeWorkerEvents(text)),
   );
+  worker.run(); // createWorker connects; the worker fetches once it runs
   await waitFor(() => batches.length === 2, { message: 'both jobs dispatched' });
   const byName = Object.fromEntries(batches.map((b) => [b.job.name, b]));
   assert.deepEqual(byName.resize.job.data, data);

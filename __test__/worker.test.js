@@ -227,7 +227,7 @@ test('autorun: false waits for run(); run() resolves once closed; a second run()
   assert.equal(worker.isRunning(), false);
   const job = await queue.add('j', {});
   assert.equal(await job.getState(), 'waiting');
-  assert.equal(await queue.getWorkersCount(), 0, 'no worker connected before run()');
+  assert.equal(await queue.getWorkersCount(), 1, 'connected before run(), as a BullMQ worker is');
   const completed = next(worker, 'completed');
   let finished = false;
   const running = worker.run().then(() => {
@@ -309,7 +309,8 @@ test('pause(true) does not wait for the running job', async (t) => {
   await done;
 });
 
-test('close() waits for running jobs; close(true) gives them back to the queue at once', async (t) => {
+// close(true) and close(ms): worker-close.test.js
+test('close() waits for running jobs and fetches nothing meanwhile', async (t) => {
   const env = setup(t);
   const queue = env.queue('closing');
   const release = deferred();
@@ -331,15 +332,6 @@ test('close() waits for running jobs; close(true) gives them back to the queue a
   await closing;
   assert.equal(await (await queue.getJob(first.id)).getState(), 'completed');
   assert.deepEqual(started, [first.id], 'nothing fetched after close()');
-
-  const never = deferred();
-  const forced = env.worker('closing', async () => never.promise);
-  await waitFor(async () => (await queue.getActiveCount()) === 1);
-  const [job] = await queue.getActive();
-  await forced.close(true);
-  const back = await queue.getJob(job.id);
-  assert.equal(await back.getState(), 'waiting', 'the unfinished job is back in the queue');
-  assert.equal(back.attemptsMade, 0, 'no attempt counted');
 });
 
 test('concurrency set while running takes effect at once', async (t) => {
@@ -410,7 +402,7 @@ test("'progress' passes the Job and the progress; 'drained' when the queue empti
   assert.deepEqual(await drained, []);
 });
 
-test("'stalled' passes the job id and 'active'; a job stalled too often fails with no Job", async (t) => {
+test("'stalled' passes the job id and 'active'; a job stalled too often fails without running, 'failed' passing its Job", async (t) => {
   const env = setup(t);
   const redis = env.redis();
   const queue = env.queue('stall');
@@ -418,14 +410,30 @@ test("'stalled' passes the job id and 'active'; a job stalled too often fails wi
   // taken by a worker that died (no lock), having stalled once before
   await redis.lmove(env.key('stall', 'wait'), env.key('stall', 'active'), 'RIGHT', 'LEFT');
   await redis.hset(env.key('stall', twice.id), 'stc', 1);
-  const worker = env.worker('stall', async () => 'ran', { stalledInterval: 100, maxStalledCount: 1 });
+  let ran = 0;
+  const worker = env.worker('stall', async () => {
+    ran += 1;
+    return 'ran';
+  }, { stalledInterval: 100, maxStalledCount: 1 });
   const stalled = next(worker, 'stalled');
   const failed = next(worker, 'failed');
   assert.deepEqual(await stalled, [twice.id, 'active']);
-  const [job, err, prev] = await failed;
-  assert.equal(job, undefined, 'the worker never ran it');
+  const [job, err, prev, info] = await failed;
+  assert.equal(ran, 0, 'the worker never ran it');
+  // as BullMQ's worker: the Job as failed, attempts left or not
+  assert.equal(job.id, twice.id);
+  assert.equal(job.name, 's');
+  assert.equal(job.stalledCounter, 2);
+  assert.equal(job.attemptsStarted, 1, 'fetched once, to be failed');
+  assert.equal(job.attemptsMade, 1);
+  assert.equal(typeof job.finishedOn, 'number');
+  assert.equal(job.failedReason, 'job stalled more than allowable limit');
   assert.equal(err.message, 'job stalled more than allowable limit');
   assert.equal(prev, 'active');
+  assert.equal(info.retrying, false);
+  const stored = await queue.getJob(twice.id);
+  assert.equal(await stored.getState(), 'failed');
+  assert.equal(stored.attemptsMade, 1);
 });
 
 test("'error' when a job's lock was lost before it settled", async (t) => {

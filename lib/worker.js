@@ -172,12 +172,14 @@ class Worker extends EventEmitter {
     };
     this._paused = false;
     this._running = false;
-    this._starting = null; // promise of the native worker being created
+    this._connecting = null; // promise of the native worker being created, connected but idle
+    this._starting = null; // promise of the native worker running
     this._closing = null; // promise of close()
     this._manualWorker = null; // promise of { native: NativeManualWorker, ... }, see _manual()
     this._stalledChecks = false; // startStalledCheckTimer() was called
     this._stalledTimer = null;
-    this._forced = false;
+    this._forced = false; // closed without waiting: jobs given back or abandoned are no errors
+    this._abandoned = false; // close(true): outcomes from now on are ignored
     this._release = null;
     this.closed = false;
     this.status = 'active';
@@ -212,9 +214,11 @@ class Worker extends EventEmitter {
         return native;
       });
       this._engine.catch((err) => this._error(err));
-      this._engine.then(
+      // As BullMQ's, the worker opens its named connection at once, run or not, so
+      // getWorkers lists it from 'ready' / waitUntilReady on
+      this._connect().then(
         () => setImmediate(() => this.emit('ready')),
-        () => {},
+        (err) => this._engine.then(() => this._error(err), () => {}), // an engine error is out already
       );
       if (this.opts.autorun !== false && this._processor) {
         this.run().catch((err) => this._error(err));
@@ -250,9 +254,11 @@ class Worker extends EventEmitter {
     if (this._worker) this._worker.setConcurrency(value);
   }
 
-  /** Resolves once the connection to Redis is up. */
+  /** Resolves once the connection to Redis and the worker's named connection are up (the
+   * one BullMQ's `getWorkers` lists). */
   async waitUntilReady() {
     await this._engine;
+    await this._connect();
   }
 
   /** The engine this worker talks through: a Worker is a queue handle too (lib/job.js), so
@@ -331,10 +337,12 @@ class Worker extends EventEmitter {
     tick();
   }
 
-  /** Creates the engine's worker; resolves when it fetches. */
-  _start() {
-    if (!this._starting) {
-      this._starting = (async () => {
+  /** Creates the engine's worker, connected but not fetching; resolves when its named
+   * connection is up. Nothing after close(). */
+  _connect() {
+    if (!this._connecting) {
+      if (this._closing) return Promise.resolve();
+      this._connecting = (async () => {
         const native = await this._engine;
         const nativeWorker = await call(
           native.createWorker(
@@ -346,7 +354,17 @@ class Worker extends EventEmitter {
         );
         if (this._paused) nativeWorker.pause();
         this._attach(nativeWorker);
-        if (this._closing) await nativeWorker.close(this._forced ? 0 : NO_TIMEOUT);
+      })();
+    }
+    return this._connecting;
+  }
+
+  /** Connects (if not yet) and starts fetching; nothing once closing. */
+  _start() {
+    if (!this._starting) {
+      this._starting = (async () => {
+        await this._connect();
+        if (!this._closing) this._worker.run();
       })();
     }
     return this._starting;
@@ -456,6 +474,7 @@ class Worker extends EventEmitter {
 
   /** Outcomes of one tick go to the engine in one call per kind, and settle in one trip. */
   _completed(handle, text) {
+    if (this._abandoned) return; // closed by force: the stalled check has the job
     if (this._aborts.size > 0) this._aborts.delete(handle);
     this._schedule();
     this._done.handles.push(handle);
@@ -463,6 +482,7 @@ class Worker extends EventEmitter {
   }
 
   _fail(handle, err, job) {
+    if (this._abandoned) return; // closed by force: the stalled check has the job
     const error = err instanceof Error ? err : new Error(String(err));
     if (this._aborts.size > 0) this._aborts.delete(handle);
     if (isMovedByProcessor(error)) {
@@ -582,7 +602,8 @@ class Worker extends EventEmitter {
           break;
         }
         case 'failed': {
-          const job = this._settled(e.handle);
+          // a job failed without running (it stalled too often) comes with its fields
+          const job = this._settled(e.handle) ?? (e.job ? this._jobFor(e.job) : undefined);
           let error = this._errors.get(e.handle);
           if (error) this._errors.delete(e.handle);
           if (job) {
@@ -691,7 +712,8 @@ class Worker extends EventEmitter {
       if (expireTimeMs > 0) await call((await this._engine).pauseRateLimited(this.name, Math.ceil(expireTimeMs)));
       return;
     }
-    await this._start();
+    await this._connect();
+    if (!this._worker) return; // closed
     this._worker.rateLimit(expireTimeMs);
     // and, as BullMQ, for every rate-limited worker of the queue, in any process
     if (expireTimeMs > 0) await call(this._native.pauseRateLimited(this.name, Math.ceil(expireTimeMs)));
@@ -716,23 +738,29 @@ class Worker extends EventEmitter {
   /**
    * Stops fetching and waits for the running jobs to be settled, then releases everything
    * that keeps the process alive. Emits `closing`, then `closed`.
-   * `force`: do not wait; running jobs are given back to the queue at once (their late
-   * outcomes are ignored). A number instead of `force` waits at most that many ms, then
-   * gives back what still runs (the coordinator's shutdown timeout).
+   * `force` (`true`), as BullMQ: do not wait. Running jobs are left active with their locks
+   * no longer renewed; once a lock lapses, the stalled check of a worker on the queue (any
+   * process, BullMQ's too) moves the job back to wait, counting a stall (past
+   * `maxStalledCount` it fails). What their processors return afterwards is ignored.
+   * A number instead of `force` (ours, the coordinator's shutdown timeout) waits at most that
+   * many ms, then gives what still runs back to the front of the queue at once, without
+   * using an attempt.
    */
   close(force = false) {
     if (!this._closing) {
-      const timeoutMs = typeof force === 'number' ? Math.max(0, Math.min(force, NO_TIMEOUT)) : force ? 0 : this._closeMs;
-      this._forced = timeoutMs === 0;
+      const abandon = typeof force !== 'number' && Boolean(force);
+      const timeoutMs = typeof force === 'number' ? Math.max(0, Math.min(force, NO_TIMEOUT)) : this._closeMs;
+      this._forced = abandon || timeoutMs === 0;
+      this._abandoned = abandon;
       this.status = 'closed';
       this.emit('closing', 'closing queue');
       if (this._stalledTimer) clearTimeout(this._stalledTimer);
       this._stalledTimer = null;
       this._closing = (async () => {
         try {
-          if (this._starting) {
-            await this._starting.catch(() => {});
-            if (this._worker) await this._worker.close(timeoutMs);
+          if (this._connecting) {
+            await this._connecting.catch(() => {});
+            if (this._worker) await (abandon ? this._worker.closeAbandoning() : this._worker.close(timeoutMs));
           }
           // ends a getNextJob waiting for a job; jobs taken by hand stay active
           if (this._manualWorker) await this._manualWorker.then((m) => m.native.close(), () => {});

@@ -310,9 +310,9 @@ impl NativeEngine {
         Ok(d.as_secs_f64() * 1000.0)
     }
 
-    /// Starts a worker. `process` receives batches of jobs as JSON text
-    /// (`[{handle, job}]`) and reports each outcome through `complete` / `fail`; `events`
-    /// receives batches of worker events as JSON text.
+    /// Makes a worker, connected (getWorkers lists it) but idle until `run()`. `process`
+    /// receives batches of jobs as JSON text (`[{handle, job}]`) and reports each outcome
+    /// through `complete` / `fail`; `events` receives batches of worker events as JSON text.
     #[napi(
         ts_args_type = "queue: string, config: WorkerConfig, process: (batch: string) => void, events: (batch: string) => void"
     )]
@@ -327,7 +327,7 @@ impl NativeEngine {
         let options = worker_control::worker_options(config)?;
         let dispatcher = Arc::new(JsDispatcher::new(process, events));
         let worker = engine
-            .worker(&queue, options, dispatcher.clone())
+            .connect_worker(&queue, options, dispatcher.clone())
             .await
             .map_err(to_js)?;
         Ok(NativeWorker {

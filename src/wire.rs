@@ -114,10 +114,11 @@ pub(crate) fn encode_worker_events(events: Vec<WorkerEvent>) -> String {
                 retry_delay,
                 attempt,
                 trace_id,
+                job,
             } => json!({"type": "failed", "handle": handle, "id": id, "name": name, "errorName": error_name,
                         "reason": reason, "retrying": retrying,
                         "retryDelayMs": retry_delay.map(|d| d.as_millis() as u64),
-                        "attempt": attempt, "traceId": trace_id}),
+                        "attempt": attempt, "traceId": trace_id, "job": job}),
             WorkerEvent::TimedOut { handle, id } => {
                 json!({"type": "timedOut", "handle": handle, "id": id})
             }
@@ -365,6 +366,48 @@ mod tests {
                    "next": {"job": null, "rateLimitMs": 900, "nextDelayedMs": 0, "drained": true,
                             "scheduleError": null}})
         );
+    }
+
+    #[test]
+    fn a_failed_event_carries_the_job_fetched_to_be_failed() {
+        let fields = [
+            ("name", "s"),
+            ("data", r#"{"n":1}"#),
+            ("stc", "2"),
+            ("ats", "1"),
+        ];
+        let job = Job::from_hash(
+            "9".into(),
+            fields.map(|(k, v)| (k.to_owned(), v.to_owned())).to_vec(),
+        )
+        .unwrap();
+        let failed = |job: Option<Box<Job>>| WorkerEvent::Failed {
+            handle: None,
+            id: "9".into(),
+            name: "s".into(),
+            error_name: None,
+            reason: "job stalled more than allowable limit".into(),
+            retrying: false,
+            retry_delay: None,
+            attempt: 1,
+            trace_id: None,
+            job,
+        };
+        let text = encode_worker_events(vec![failed(Some(Box::new(job))), failed(None)]);
+        let v: Value = serde_json::from_str(&text).expect("valid JSON");
+        let carried = &v[0]["job"];
+        assert_eq!(carried["id"], "9");
+        assert_eq!(
+            carried["data"],
+            json!({"n": 1}),
+            "the payload as JSON, as in job batches"
+        );
+        assert_eq!(
+            (&carried["stalledCounter"], &carried["attemptsStarted"]),
+            (&json!(2), &json!(1))
+        );
+        assert_eq!(v[0]["handle"], Value::Null);
+        assert_eq!(v[1]["job"], Value::Null, "none for a dispatched job");
     }
 
     #[test]

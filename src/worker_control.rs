@@ -1,9 +1,12 @@
-//! What BullMQ's `Worker` API adds to a running worker: concurrency changed while it runs, a
-//! pause in fetching asked for by the processor (`rateLimit`), jobs given back unprocessed
-//! (a processor's `RateLimitError`), and failures whose retry delay JS worked out (a custom
-//! backoff strategy). Also the worker options from their JS form, and the worker without a
-//! processor whose caller fetches and settles jobs by hand (`NativeManualWorker`: BullMQ's
-//! `getNextJob`, `moveToCompleted`, `moveToFailed`, `moveToWait`).
+//! What BullMQ's `Worker` API adds to a worker: starting one that `createWorker` made
+//! connected but idle (`run`, so a worker made with `autorun: false` is listed by
+//! `getWorkers` before it runs), closing without waiting as BullMQ's `close(true)`,
+//! concurrency changed while it runs, a pause in fetching asked for by the processor
+//! (`rateLimit`), jobs given back unprocessed (a processor's `RateLimitError`), and failures
+//! whose retry delay JS worked out (a custom backoff strategy). Also the worker options from
+//! their JS form, and the worker without a processor whose caller fetches and settles jobs by
+//! hand (`NativeManualWorker`: BullMQ's `getNextJob`, `moveToCompleted`, `moveToFailed`,
+//! `moveToWait`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,6 +65,22 @@ pub(crate) fn worker_options(config: WorkerConfig) -> Result<WorkerOptions> {
 
 #[napi]
 impl NativeWorker {
+    /// Starts fetching (and lock renewal, the stalled check, the heartbeat); nothing if it
+    /// runs already or was closed.
+    #[napi]
+    pub fn run(&self) {
+        self.worker.run();
+    }
+
+    /// Closes as BullMQ's `close(true)`: stops at once, leaves running jobs active with
+    /// their locks no longer renewed (the stalled check recovers them), ignores their late
+    /// outcomes, and releases the JS callbacks.
+    #[napi]
+    pub async fn close_abandoning(&self) {
+        self.worker.close_abandoning().await;
+        self.dispatcher.release();
+    }
+
     /// Jobs run at once from now on (at least 1); running jobs carry on.
     #[napi]
     pub fn set_concurrency(&self, concurrency: u32) -> Result<()> {

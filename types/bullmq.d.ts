@@ -564,8 +564,16 @@ export declare class Worker<DataType = any, ResultType = any, NameType extends s
   resume(): Promise<void>;
   isPaused(): boolean;
   isRunning(): boolean;
-  /** Waits for active jobs unless force. */
-  close(force?: boolean): Promise<void>;
+  /**
+   * Stops taking jobs and waits for active ones. `force` (as BullMQ): does not wait; active
+   * jobs stay active with their locks no longer renewed, the stalled check (of any worker on
+   * the queue) moves them back to wait once the locks lapse, and their late outcomes are
+   * ignored. A number of ms (ours): waits at most that long, then gives the unfinished jobs
+   * back to the front of the queue without using an attempt.
+   */
+  close(force?: boolean | number): Promise<void>;
+  /** Resolves once connected, the worker's named connection included (getWorkers lists it
+   * from then on, before `run()` too). */
   waitUntilReady(): Promise<void>;
   /** Takes no job for `expireTimeMs`. */
   rateLimit(expireTimeMs: number): Promise<void>;

@@ -142,9 +142,11 @@ declare const nativeWorker: NativeWorker;
 async function native(): Promise<void> {
   const text: string = await engine.addJobs('q', '{"jobs":[]}', true);
   const w = await engine.createWorker('q', { concurrency: 1 }, (batch: string) => {}, (batch: string) => {});
+  w.run();
   nativeWorker.complete([1], ['null']);
   nativeWorker.fail([1], ['TypeError'], ['m'], [null], [false]);
   await w.close(10);
+  await nativeWorker.closeAbandoning();
   const upserted: string = (await engine.upsertScheduler('q', '{}')).jobId;
   const next: number = (await engine.upsertScheduler('q', '{}')).next;
   const waiting: number = (await engine.counts('q')).waiting;

@@ -219,7 +219,14 @@ class WorkerManagerImpl {
     return [...this._managed.values()].filter((m) => m.queueName === queueName);
   }
 
-  /** Closes one of this process's workers (its running jobs finish first, up to `timeoutMs`). */
+  /**
+   * Closes one of this process's workers (its running jobs finish first, up to `timeoutMs`).
+   * It closes with the timeout form, `close(timeoutMs)`, never BullMQ's `close(true)`: what
+   * is still running at the timeout goes back to the front of the queue at once, unused,
+   * as the design's graceful shutdown says. `close(true)` would leave those jobs active until
+   * their locks lapse (up to `lockDuration`, 30 s by default) and count a stall against each,
+   * failing it past `maxStalledCount`, for a shutdown that was planned.
+   */
   async unregisterWorker(workerId, { timeoutMs = 30000 } = {}) {
     const managed = this._managed.get(workerId);
     if (!managed) {
@@ -242,7 +249,8 @@ class WorkerManagerImpl {
     await Promise.all(this.getWorkers(queueName).map((w) => this.unregisterWorker(w.id)));
   }
 
-  /** Closes every worker of this process, each waiting up to `timeoutMs` for running jobs. */
+  /** Closes every worker of this process, each waiting up to `timeoutMs` for running jobs,
+   * then giving the unfinished ones back (see unregisterWorker). */
   async closeAll(timeoutMs) {
     await Promise.all(this.getWorkers().map((w) => w.close(timeoutMs)));
   }

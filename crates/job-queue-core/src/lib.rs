@@ -116,6 +116,25 @@ impl Engine {
         worker::ManualWorker::new(self.client.clone(), self.con.clone(), keys, options)
     }
 
+    /// A worker on `queue` that is connected (listed by BullMQ's `getWorkers`) but fetches
+    /// nothing until [`Worker::run`]; see [`Worker::connect`].
+    pub async fn connect_worker(
+        &self,
+        queue: &str,
+        options: WorkerOptions,
+        dispatcher: Arc<dyn worker::Dispatcher>,
+    ) -> Result<Worker> {
+        let keys = keys::QueueKeys::new(&self.prefix, queue)?;
+        Worker::connect(
+            self.client.clone(),
+            self.con.clone(),
+            keys,
+            options,
+            dispatcher,
+        )
+        .await
+    }
+
     /// Follows `queue`'s events stream; see [`events::watch`].
     pub fn watch_events(
         &self,

@@ -2,6 +2,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
@@ -26,6 +28,23 @@ pub(crate) fn pop(mut con: MultiplexedConnection, key: String, wait: Duration) -
     })
 }
 
+/// Opens the worker's named connection and notes its Redis client id in `client_id`; none
+/// if Redis does not answer (the watcher then keeps trying).
+pub(crate) async fn connect(
+    client: &Client,
+    name: &str,
+    client_id: &AtomicU64,
+) -> Option<MultiplexedConnection> {
+    let mut con = connection::blocking(client, name).await.ok()?;
+    let id: Option<u64> = redis::cmd("CLIENT")
+        .arg("ID")
+        .query_async(&mut con)
+        .await
+        .ok();
+    client_id.store(id.unwrap_or(0), Ordering::SeqCst);
+    Some(con)
+}
+
 /// For each request (carrying the earliest delayed due time, if known), waits until work may
 /// be available, then calls `wake` (which answers false once the worker is gone).
 ///
@@ -35,17 +54,22 @@ pub(crate) fn pop(mut con: MultiplexedConnection, key: String, wait: Duration) -
 /// default `hz`), which would start delayed jobs up to 100 ms late. A BZPOPMIN still waiting
 /// when the timer fires is kept and awaited on the next request, never dropped, so a marker
 /// it pops is never lost.
+///
+/// `con` is the named connection [`connect`] opened (none if it could not): it is opened
+/// before the worker runs, not on its first idle moment, because it is how BullMQ's
+/// getWorkers and dashboards see a worker, busy or not. `client_id` follows reconnections.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn watch_marker(
     client: Client,
     name: String,
+    con: Option<MultiplexedConnection>,
+    client_id: Arc<AtomicU64>,
     marker_key: String,
     drain_delay: Duration,
     mut requests: UnboundedReceiver<Option<u64>>,
     wake: impl Fn() -> bool + Send + 'static,
 ) {
-    // Connect at once, not on the first idle moment: the named connection is how BullMQ's
-    // getWorkers and dashboards see a worker, busy or not.
-    let mut con: Option<MultiplexedConnection> = connection::blocking(&client, &name).await.ok();
+    let mut con = con;
     let mut backoff = Duration::from_millis(50);
     let mut pending: Option<Pop> = None;
     while let Some(mut next_due) = requests.recv().await {
@@ -57,12 +81,12 @@ pub(crate) async fn watch_marker(
             if pending.is_none() {
                 let c = match &con {
                     Some(c) => c.clone(),
-                    None => match connection::blocking(&client, &name).await {
-                        Ok(c) => {
+                    None => match connect(&client, &name, &client_id).await {
+                        Some(c) => {
                             backoff = Duration::from_millis(50);
                             con.insert(c).clone()
                         }
-                        Err(_) => {
+                        None => {
                             tokio::time::sleep(backoff).await;
                             backoff = (backoff * 2).min(Duration::from_secs(2));
                             break;

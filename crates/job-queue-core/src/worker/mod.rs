@@ -41,8 +41,9 @@ pub use prefetch::Prefetch;
 use runner::{Msg, Runner};
 use running::RunningMap;
 
-/// Longest a closing worker waits to remove its worker registry entry.
-const LEAVE_REGISTRY_WITHIN: Duration = Duration::from_secs(2);
+/// Longest a closing worker waits for each Redis step of its close (dropping its named
+/// connection, leaving the worker registry).
+const CLOSE_STEP_WITHIN: Duration = Duration::from_secs(2);
 
 /// Worker settings. Durations inside the engine; `...Ms` numbers only at the JS boundary.
 #[derive(Debug, Clone)]
@@ -207,6 +208,9 @@ pub enum WorkerEvent {
         attempt: u32,
         /// The job's `traceId` option, when it has one, to tie logs to the job's trace.
         trace_id: Option<String>,
+        /// The job as fetched, for a job failed without being dispatched (it stalled too
+        /// often), so the owner can still show the job it failed; none otherwise.
+        job: Option<Box<Job>>,
     },
     /// The attempt ran past its timeout and has been failed; the processor should stop.
     TimedOut {
@@ -262,7 +266,7 @@ pub struct WorkerStats {
     pub errored: AtomicBool,
 }
 
-/// A running worker. Dropping it does not stop it; call [`Worker::close`].
+/// A worker. Dropping it does not stop it; call [`Worker::close`].
 pub struct Worker {
     id: String,
     con: SharedConnection,
@@ -272,13 +276,44 @@ pub struct Worker {
     stats: Arc<WorkerStats>,
     started: Instant,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// What [`run`](Self::run) starts, until it does.
+    idle: Mutex<Option<Idle>>,
+    /// The Redis client id of the named connection, for closing it for sure (0: none).
+    client_id: Arc<AtomicU64>,
+    /// The runtime it was connected on, where [`run`](Self::run) starts its tasks (it may be
+    /// called from a thread outside the runtime).
+    runtime: tokio::runtime::Handle,
 }
 
-/// A job this worker runs, with what settling it needs from its fetched hash.
+/// A connected worker's loop and timers before they start.
+struct Idle {
+    runner: Runner,
+    options: WorkerOptions,
+    running: RunningMap,
+    dispatcher: Arc<dyn Dispatcher>,
+}
+
 impl Worker {
-    /// Starts a worker on `keys`' queue. `con` is the shared connection; `client` opens the
-    /// worker's own blocking connection.
+    /// Starts a worker on `keys`' queue: [`connect`](Self::connect), then
+    /// [`run`](Self::run).
     pub async fn start(
+        client: Client,
+        con: SharedConnection,
+        keys: QueueKeys,
+        options: WorkerOptions,
+        dispatcher: Arc<dyn Dispatcher>,
+    ) -> Result<Worker> {
+        let worker = Self::connect(client, con, keys, options, dispatcher).await?;
+        worker.run();
+        Ok(worker)
+    }
+
+    /// A worker on `keys`' queue that is connected but does not run yet: its named connection
+    /// (opened with `client`) is up, so BullMQ's `getWorkers` lists it, as it lists a BullMQ
+    /// worker made with `autorun: false`; it fetches nothing, renews nothing, runs no stalled
+    /// check and writes no heartbeat until [`run`](Self::run). `con` is the shared
+    /// connection. Messages sent meanwhile (pause, concurrency) apply once it runs.
+    pub async fn connect(
         client: Client,
         con: SharedConnection,
         keys: QueueKeys,
@@ -295,10 +330,16 @@ impl Worker {
         let running: RunningMap = Arc::default();
         let paused = Arc::new(AtomicBool::new(false));
         let stats = Arc::new(WorkerStats::default());
+        let client_id = Arc::new(AtomicU64::new(0));
         let marker_name = keys.worker_client_name(options.name.as_deref());
+        // Connected before this returns (when Redis answers), so the worker is listed as soon
+        // as its owner has it; if not, the watcher keeps trying.
+        let marker_con = crate::marker::connect(&client, &marker_name, &client_id).await;
         let watcher = tokio::spawn(watch_marker(
             client,
             marker_name,
+            marker_con,
+            client_id.clone(),
             keys.key("marker"),
             options.drain_delay,
             watch_rx,
@@ -307,53 +348,80 @@ impl Worker {
                 move || tx.send(Msg::MarkerWoke).is_ok()
             },
         ));
-        let renewer = tokio::spawn(timers::renew_locks(
-            con.clone(),
-            keys.clone(),
-            options.lock_duration,
-            running.clone(),
-            dispatcher.clone(),
-        ));
-        let checker = tokio::spawn(timers::check_stalled(
-            con.clone(),
-            keys.clone(),
-            options.clone(),
-            dispatcher.clone(),
-        ));
-        let heartbeat = tokio::spawn(timers::heartbeat(
-            con.clone(),
-            keys.clone(),
-            id.clone(),
-            options.clone(),
-            stats.clone(),
-            paused.clone(),
-            tx.clone(),
-        ));
-        let worker_con = con.clone();
-        let worker_keys = keys.clone();
         let runner = Runner::new(
             id.clone(),
-            con,
-            keys,
-            options,
-            dispatcher,
-            running,
+            con.clone(),
+            keys.clone(),
+            options.clone(),
+            dispatcher.clone(),
+            running.clone(),
             rx,
             watch_tx,
             paused.clone(),
             stats.clone(),
         );
-        let main = tokio::spawn(runner.run());
         Ok(Worker {
             id,
-            con: worker_con,
-            keys: worker_keys,
+            con,
+            keys,
             tx,
             paused,
             stats,
             started: Instant::now(),
-            tasks: Mutex::new(vec![main, watcher, renewer, checker, heartbeat]),
+            tasks: Mutex::new(vec![watcher]),
+            idle: Mutex::new(Some(Idle {
+                runner,
+                options,
+                running,
+                dispatcher,
+            })),
+            client_id,
+            runtime: tokio::runtime::Handle::current(),
         })
+    }
+
+    /// Starts fetching, lock renewal, the stalled check and the heartbeat of a worker made
+    /// by [`connect`](Self::connect); nothing if it runs already or was closed.
+    pub fn run(&self) {
+        let Some(idle) = self.idle.lock().expect("idle lock").take() else {
+            return;
+        };
+        let Idle {
+            runner,
+            options,
+            running,
+            dispatcher,
+        } = idle;
+        let con = &self.con;
+        let keys = &self.keys;
+        let rt = &self.runtime;
+        let renewer = rt.spawn(timers::renew_locks(
+            con.clone(),
+            keys.clone(),
+            options.lock_duration,
+            running,
+            dispatcher.clone(),
+        ));
+        let checker = rt.spawn(timers::check_stalled(
+            con.clone(),
+            keys.clone(),
+            options.clone(),
+            dispatcher,
+        ));
+        let heartbeat = rt.spawn(timers::heartbeat(
+            con.clone(),
+            keys.clone(),
+            self.id.clone(),
+            options,
+            self.stats.clone(),
+            self.paused.clone(),
+            self.tx.clone(),
+        ));
+        let main = rt.spawn(runner.run());
+        self.tasks
+            .lock()
+            .expect("tasks lock")
+            .extend([main, renewer, checker, heartbeat]);
     }
 
     /// The worker's id, unique across processes (its key in the worker registry).
@@ -418,20 +486,54 @@ impl Worker {
     /// Stops fetching, waits up to `timeout` for running jobs, gives the unfinished ones back
     /// to the front of the queue, and stops every task and connection of the worker.
     pub async fn close(&self, timeout: Duration) {
+        self.shut(timeout, false).await;
+    }
+
+    /// Closes as BullMQ's `close(true)`: stops fetching at once and forgets the running jobs
+    /// without writing anything for them. Their locks are no longer renewed, so once they
+    /// lapse the stalled check of a worker on the queue (any process, BullMQ's too) moves
+    /// them back to wait (counting a stall, failing them past `max_stalled_count`); outcomes
+    /// reported for them afterwards are ignored. Outcomes reported before are still settled,
+    /// and held jobs, never started, are given back.
+    pub async fn close_abandoning(&self) {
+        self.shut(Duration::ZERO, true).await;
+    }
+
+    async fn shut(&self, timeout: Duration, abandon: bool) {
+        // never run: no loop to stop, no registry entry to leave
+        let never_ran = self.idle.lock().expect("idle lock").take().is_some();
         let (done_tx, done_rx) = oneshot::channel();
-        if self
-            .tx
-            .send(Msg::Close(Instant::now() + timeout, done_tx))
-            .is_ok()
-        {
+        let close = Msg::Close {
+            deadline: Instant::now() + timeout,
+            abandon,
+            done: done_tx,
+        };
+        if !never_ran && self.tx.send(close).is_ok() {
             let _ = done_rx.await;
         }
-        for task in self.tasks.lock().expect("tasks lock").drain(..) {
+        let tasks: Vec<JoinHandle<()>> = self.tasks.lock().expect("tasks lock").drain(..).collect();
+        for task in &tasks {
             task.abort();
+        }
+        for task in tasks {
+            let _ = task.await;
+        }
+        // The named connection is gone with the watcher task, but its socket closes a moment
+        // later; ask Redis to drop it now, so BullMQ's getWorkers no longer lists the worker
+        // once close returns (bounded, best effort: the socket closes anyway).
+        let client_id = self.client_id.load(Ordering::SeqCst);
+        let mut con = self.con.clone();
+        if client_id != 0 {
+            let mut kill = redis::cmd("CLIENT");
+            kill.arg("KILL").arg("ID").arg(client_id);
+            let killing = kill.query_async::<redis::Value>(&mut con);
+            let _ = tokio::time::timeout(CLOSE_STEP_WITHIN, killing).await;
+        }
+        if never_ran {
+            return;
         }
         // leave the registry; if Redis is unreachable the entry goes stale and is forgotten
         // (bounded: the connection may be set to wait for Redis forever)
-        let mut con = self.con.clone();
         let leave = crate::scripts::worker_heartbeat(
             &mut con,
             &self.keys.prefix,
@@ -440,6 +542,6 @@ impl Worker {
             None,
             crate::registry::FORGET_AFTER,
         );
-        let _ = tokio::time::timeout(LEAVE_REGISTRY_WITHIN, leave).await;
+        let _ = tokio::time::timeout(CLOSE_STEP_WITHIN, leave).await;
     }
 }

@@ -44,7 +44,13 @@ pub(crate) enum Msg {
     SetConcurrency(usize),
     /// Fetch nothing before this.
     RateLimit(Instant),
-    Close(Instant, oneshot::Sender<()>),
+    /// Stop: wait for running jobs until `deadline`, then give them back; or, with `abandon`,
+    /// forget them at once (BullMQ's `close(true)`).
+    Close {
+        deadline: Instant,
+        abandon: bool,
+        done: oneshot::Sender<()>,
+    },
 }
 
 /// A script call in flight.
@@ -291,8 +297,13 @@ impl Runner {
             .saturating_sub(self.running_count() + self.reserved)
     }
 
-    /// Hands buffered jobs to the processor while it has free slots, in one batch.
+    /// Hands buffered jobs to the processor while it has free slots, in one batch. Nothing
+    /// once closing: what is still buffered then (held ahead, or fetched by a trip in flight
+    /// when the close came) is given back unstarted.
     pub(super) fn dispatch_ready(&mut self) {
+        if self.closing.is_some() {
+            return;
+        }
         let free = self.options.concurrency.saturating_sub(self.processing);
         let n = free.min(self.buffer.len());
         if n > 0 {
@@ -333,10 +344,19 @@ impl Runner {
                 self.dispatch_ready();
             }
             Msg::RateLimit(until) => self.rate_until = self.rate_until.max(Some(until)),
-            Msg::Close(deadline, done) => match &mut self.closing {
-                Some((_, waiters)) => waiters.push(done),
-                None => self.closing = Some((deadline, vec![done])),
-            },
+            Msg::Close {
+                deadline,
+                abandon,
+                done,
+            } => {
+                match &mut self.closing {
+                    Some((_, waiters)) => waiters.push(done),
+                    None => self.closing = Some((deadline, vec![done])),
+                }
+                if abandon {
+                    self.abandon_running();
+                }
+            }
         }
     }
 
@@ -411,16 +431,19 @@ impl Runner {
     }
 
     /// Fails a fetched job for good without running it (it stalled too often, or its hash is
-    /// unreadable).
-    fn fail_unrun(&mut self, run: Running, message: String) {
+    /// unreadable). Its `failed` event carries `job`, the job as fetched, when there is one.
+    fn fail_unrun(&mut self, run: Running, message: String, fetched: Option<Job>) {
         let failure = Failure {
             name: None,
             message,
             stack: None,
             unrecoverable: true,
         };
-        let settled = self.settle(run, Outcome::Failed(failure), None);
-        self.pending.push(settled);
+        let (settle, mut event) = self.settle(run, Outcome::Failed(failure), None);
+        if let Some(WorkerEvent::Failed { job, .. }) = &mut event {
+            *job = fetched.map(Box::new);
+        }
+        self.pending.push((settle, event));
     }
 
     /// Queues the next iteration of the scheduler `job` belongs to, as BullMQ's worker does
@@ -517,8 +540,8 @@ impl Runner {
             let mut running = running_map.lock().expect("running lock");
             for job in result.jobs {
                 let run = Running::new(&job, &token);
-                if let Some(reason) = &job.deferred_failure {
-                    self.fail_unrun(run, reason.clone());
+                if let Some(reason) = job.deferred_failure.clone() {
+                    self.fail_unrun(run, reason, Some(job));
                     continue;
                 }
                 self.advance_schedule(&job);
@@ -546,7 +569,7 @@ impl Runner {
                 waited_ms: None,
                 dispatched: None,
             };
-            self.fail_unrun(run, err.to_string());
+            self.fail_unrun(run, err.to_string(), None);
         }
         if fetched > 0 || !out.is_empty() {
             self.stats

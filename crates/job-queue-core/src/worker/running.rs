@@ -99,6 +99,29 @@ impl Runner {
         }
     }
 
+    /// Forgets the jobs the processor runs, as BullMQ's `close(true)` does: nothing is written
+    /// for them, their locks are no longer renewed (the renewer reads `running`) and their
+    /// late outcomes find no entry, so they are ignored. They stay in `active` until their
+    /// locks lapse, and the stalled check of a worker on the queue (any process, BullMQ's
+    /// too) moves them back to wait, counting a stall. Held jobs, never started, are given
+    /// back first.
+    pub(super) fn abandon_running(&mut self) {
+        self.release_buffer();
+        let abandoned: Vec<String> = self
+            .running
+            .lock()
+            .expect("running lock")
+            .drain()
+            .map(|(_, run)| run.id)
+            .collect();
+        self.processing = 0;
+        self.deadlines.clear();
+        if !abandoned.is_empty() {
+            tracing::debug!(queue = %self.keys.queue, worker_id = %self.token_base, jobs = ?abandoned,
+                "closed without waiting: running jobs left to the stalled check");
+        }
+    }
+
     /// Gives every running job back to the queue (shutdown timeout passed).
     pub(super) fn release_all(&mut self) {
         self.buffer.clear();

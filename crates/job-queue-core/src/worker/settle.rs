@@ -168,6 +168,7 @@ fn settle_failed(
         retry_delay,
         attempt,
         trace_id: run.opts.trace_id.clone(),
+        job: None,
     };
     let stack = serde_json::to_string(&stacktrace).expect("strings serialise");
     let mut settle = run.settle(action, Some(stack), attempt);
