@@ -38,6 +38,7 @@ pub mod registry;
 mod scan;
 pub mod schedule;
 pub mod scripts;
+
 pub mod time;
 pub mod worker;
 
@@ -46,7 +47,7 @@ use std::sync::Arc;
 use crate::connection::SharedConnection;
 use redis::Client;
 
-pub use connection::{RedisConfig, RetryPolicy};
+pub use connection::{RedisConfig, RetryPolicy, TlsOptions};
 pub use error::{Error, ErrorCode, Result};
 pub use queue::Queue;
 pub use worker::{Prefetch, Worker, WorkerOptions};
