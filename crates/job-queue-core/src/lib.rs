@@ -37,6 +37,7 @@ pub mod queue_limits;
 pub mod registry;
 mod scan;
 pub mod schedule;
+pub mod security;
 pub mod scripts;
 
 pub mod time;
