@@ -12,8 +12,10 @@ use crate::NativeEngine;
 /// What a rate-limit check decided.
 #[napi(object)]
 pub struct RateWindowResult {
-    /// The cost was counted.
+    /// Every cost was counted.
     pub allowed: bool,
+    /// The index of the client whose cost did not fit.
+    pub refused: Option<u32>,
     /// The window's count.
     pub count: f64,
     /// ms until the window ends.
@@ -95,29 +97,33 @@ impl NativeEngine {
         serde_json::to_string(&list).map_err(|e| validation("permissions", e))
     }
 
-    /// Counts `cost` against `client`'s window under `scope` when it fits under `max`.
+    /// Counts each client's cost (`clients[i]` costs `costs[i]`) in its window under `scope`
+    /// when every one fits under `max`; else counts nothing.
     #[napi]
     pub async fn client_rate_limit(
         &self,
         scope: String,
-        client: String,
-        cost: u32,
+        clients: Vec<String>,
+        costs: Vec<u32>,
         max: u32,
         window_ms: f64,
     ) -> Result<RateWindowResult> {
+        if clients.len() != costs.len() {
+            return Err(validation("costs", "one cost per client"));
+        }
+        let clients: Vec<(String, u64)> = clients
+            .into_iter()
+            .zip(costs)
+            .map(|(c, n)| (c, u64::from(n)))
+            .collect();
         let w = self
             .engine()?
-            .client_rate_limit(
-                &scope,
-                &client,
-                cost.into(),
-                max.into(),
-                window_ms.max(0.0) as u64,
-            )
+            .client_rate_limit(&scope, &clients, max.into(), window_ms.max(0.0) as u64)
             .await
             .map_err(to_js)?;
         Ok(RateWindowResult {
             allowed: w.allowed,
+            refused: w.refused.map(|i| i as u32),
             count: w.count as f64,
             window_left_ms: w.window_left_ms as f64,
         })

@@ -37,8 +37,8 @@ pub mod queue_limits;
 pub mod registry;
 mod scan;
 pub mod schedule;
-pub mod security;
 pub mod scripts;
+pub mod security;
 
 pub mod time;
 pub mod worker;

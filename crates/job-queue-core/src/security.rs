@@ -249,18 +249,17 @@ impl Engine {
         Ok(list)
     }
 
-    /// Counts `cost` jobs (or calls) of `client` in its current window of `window_ms` under
-    /// `scope` (`enqueue`, `run`...), shared by every process, when they fit under `max`;
-    /// over the limit nothing is counted. `retry after` is the window's remaining time.
+    /// Counts each client's cost (jobs or calls) in its current window of `window_ms` under
+    /// `scope` (`enqueue`, `run`...), shared by every process, when every cost fits under
+    /// `max`; otherwise counts nothing and says which client did not fit and when its window
+    /// ends. A client named twice has its costs added.
     pub async fn client_rate_limit(
         &self,
         scope: &str,
-        client: &str,
-        cost: u64,
+        clients: &[(String, u64)],
         max: u64,
         window_ms: u64,
     ) -> Result<RateWindow> {
-        check_name(client, "clientId")?;
         check_name(scope, "scope")?;
         if max == 0 || window_ms == 0 {
             return Err(Error::validation(
@@ -268,14 +267,29 @@ impl Engine {
                 "the limit and its window must be positive",
             ));
         }
-        scripts::client_rate_limit(
-            &mut self.connection(),
-            &rate_key(&self.prefix, scope, client),
-            cost,
-            max,
-            window_ms,
-        )
-        .await
+        let mut windows: Vec<(String, u64)> = Vec::with_capacity(clients.len());
+        let mut names: Vec<&str> = Vec::with_capacity(clients.len());
+        for (client, cost) in clients {
+            check_name(client, "clientId")?;
+            match names.iter().position(|n| n == client) {
+                Some(i) => windows[i].1 += cost,
+                None => {
+                    names.push(client);
+                    windows.push((rate_key(&self.prefix, scope, client), *cost));
+                }
+            }
+        }
+        if windows.is_empty() {
+            return Err(Error::validation("clientId", "no client to count"));
+        }
+        let mut decision =
+            scripts::client_rate_limit(&mut self.connection(), &windows, max, window_ms).await?;
+        // the refused index is of the merged list: give the first matching caller index back
+        if let Some(i) = decision.refused {
+            let name = names[i];
+            decision.refused = clients.iter().position(|(c, _)| c == name);
+        }
+        Ok(decision)
     }
 
     /// Appends `entries` to the audit log (capped at about `cap` entries); returns their

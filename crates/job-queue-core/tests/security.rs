@@ -133,6 +133,10 @@ async fn bad_grants_and_too_many_grants_write_nothing() {
     t.cleanup().await;
 }
 
+fn one(client: &str, cost: u64) -> Vec<(String, u64)> {
+    vec![(client.to_owned(), cost)]
+}
+
 #[tokio::test]
 async fn a_rate_window_is_shared_by_every_engine_and_counts_nothing_over_the_limit() {
     let t = common::queue().await;
@@ -147,7 +151,7 @@ async fn a_rate_window_is_shared_by_every_engine_and_counts_nothing_over_the_lim
     .unwrap();
     let a = t
         .engine
-        .client_rate_limit("enqueue", "c", 2, 3, 60_000)
+        .client_rate_limit("enqueue", &one("c", 2), 3, 60_000)
         .await
         .unwrap();
     assert!(
@@ -155,7 +159,7 @@ async fn a_rate_window_is_shared_by_every_engine_and_counts_nothing_over_the_lim
         "{a:?}"
     );
     let b = other
-        .client_rate_limit("enqueue", "c", 1, 3, 60_000)
+        .client_rate_limit("enqueue", &one("c", 1), 3, 60_000)
         .await
         .unwrap();
     assert!(
@@ -164,22 +168,25 @@ async fn a_rate_window_is_shared_by_every_engine_and_counts_nothing_over_the_lim
     );
     let over = t
         .engine
-        .client_rate_limit("enqueue", "c", 1, 3, 60_000)
+        .client_rate_limit("enqueue", &one("c", 1), 3, 60_000)
         .await
         .unwrap();
-    assert!(!over.allowed && over.count == 3, "{over:?}");
+    assert!(
+        !over.allowed && over.count == 3 && over.refused == Some(0),
+        "{over:?}"
+    );
     assert!(over.window_left_ms > 0 && over.window_left_ms <= 60_000);
     // another client, and another scope, have their own windows
     assert!(
         other
-            .client_rate_limit("enqueue", "d", 3, 3, 60_000)
+            .client_rate_limit("enqueue", &one("d", 3), 3, 60_000)
             .await
             .unwrap()
             .allowed
     );
     assert!(
         other
-            .client_rate_limit("run", "c", 1, 3, 60_000)
+            .client_rate_limit("run", &one("c", 1), 3, 60_000)
             .await
             .unwrap()
             .allowed
@@ -187,7 +194,7 @@ async fn a_rate_window_is_shared_by_every_engine_and_counts_nothing_over_the_lim
     // a cost larger than the limit never fits and counts nothing
     let huge = t
         .engine
-        .client_rate_limit("enqueue", "e", 4, 3, 60_000)
+        .client_rate_limit("enqueue", &one("e", 4), 3, 60_000)
         .await
         .unwrap();
     assert!(!huge.allowed && huge.count == 0);
@@ -199,19 +206,55 @@ async fn a_rate_window_is_shared_by_every_engine_and_counts_nothing_over_the_lim
 }
 
 #[tokio::test]
-async fn a_window_ends_and_the_count_starts_again() {
+async fn several_clients_are_counted_all_or_nothing() {
     let t = common::queue().await;
     let e = &t.engine;
+    let key = |c: &str| format!("{}::rate:enqueue:{c}", t.keys.prefix);
+    e.client_rate_limit("enqueue", &one("b", 2), 3, 60_000)
+        .await
+        .unwrap();
+    // a: 1, b: 1 + 1 more (named twice) = 4 > 3 → refused at b, a not counted
+    let clients = vec![
+        ("a".to_owned(), 1),
+        ("b".to_owned(), 1),
+        ("b".to_owned(), 1),
+    ];
+    let d = e
+        .client_rate_limit("enqueue", &clients, 3, 60_000)
+        .await
+        .unwrap();
+    assert!(!d.allowed && d.refused == Some(1) && d.count == 2, "{d:?}");
+    let a_exists: bool = t.cmd(&["EXISTS", &key("a")]).await;
+    assert!(!a_exists, "nothing counted for a");
+    let fits = vec![("a".to_owned(), 1), ("b".to_owned(), 1)];
     assert!(
-        e.client_rate_limit("s", "c", 1, 1, 50)
+        e.client_rate_limit("enqueue", &fits, 3, 60_000)
             .await
             .unwrap()
             .allowed
     );
-    let over = e.client_rate_limit("s", "c", 1, 1, 50).await.unwrap();
+    let (a, b): (u64, u64) = (
+        t.cmd::<String>(&["GET", &key("a")]).await.parse().unwrap(),
+        t.cmd::<String>(&["GET", &key("b")]).await.parse().unwrap(),
+    );
+    assert_eq!((a, b), (1, 3));
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_window_ends_and_the_count_starts_again() {
+    let t = common::queue().await;
+    let e = &t.engine;
+    assert!(
+        e.client_rate_limit("s", &one("c", 1), 1, 50)
+            .await
+            .unwrap()
+            .allowed
+    );
+    let over = e.client_rate_limit("s", &one("c", 1), 1, 50).await.unwrap();
     assert!(!over.allowed);
     let ok = common::wait_for(std::time::Duration::from_secs(2), || async {
-        e.client_rate_limit("s", "c", 1, 1, 50)
+        e.client_rate_limit("s", &one("c", 1), 1, 50)
             .await
             .unwrap()
             .allowed

@@ -50,33 +50,39 @@ pub async fn revoke_permission<C: ConnectionLike>(
 /// What [`client_rate_limit`] decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateWindow {
-    /// The cost was counted.
+    /// Every cost was counted.
     pub allowed: bool,
-    /// The window's count (after counting, when allowed).
+    /// The index (from 0) of the client whose cost did not fit, when not allowed.
+    pub refused: Option<usize>,
+    /// The window's count: of the refused client, else of the first (after counting).
     pub count: u64,
-    /// ms until the window ends (and the count starts again from 0).
+    /// ms until that window ends (and its count starts again from 0).
     pub window_left_ms: u64,
 }
 
-/// Counts `cost` against the window at `key` when it fits under `max`.
+/// Counts each `(key, cost)` against its window when every one fits under `max`; else
+/// counts nothing.
 pub async fn client_rate_limit<C: ConnectionLike>(
     con: &mut C,
-    key: &str,
-    cost: u64,
+    windows: &[(String, u64)],
     max: u64,
     window_ms: u64,
 ) -> Result<RateWindow> {
-    let (allowed, count, left): (i64, i64, i64) = CLIENT_RATE_LIMIT
-        .key(key)
-        .arg(cost)
-        .arg(max)
-        .arg(window_ms)
-        .invoke_async(con)
-        .await?;
+    let mut inv = CLIENT_RATE_LIMIT.prepare_invoke();
+    for (key, _) in windows {
+        inv.key(key);
+    }
+    inv.arg(max).arg(window_ms);
+    for (_, cost) in windows {
+        inv.arg(*cost);
+    }
+    let reply: Vec<i64> = inv.invoke_async(con).await?;
+    let at = |i: usize| reply.get(i).copied().unwrap_or(0).max(0) as u64;
     Ok(RateWindow {
-        allowed: allowed == 1,
-        count: count.max(0) as u64,
-        window_left_ms: left.max(0) as u64,
+        allowed: at(0) == 1,
+        refused: (at(0) != 1).then(|| (at(3) as usize).saturating_sub(1)),
+        count: at(1),
+        window_left_ms: at(2),
     })
 }
 
