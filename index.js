@@ -30,6 +30,9 @@ exports.DeadLetterHandlerImpl = require('./lib/managers/dead-letter-handler').De
 exports.JobQueueMetricsImpl = require('./lib/managers/metrics-collector').JobQueueMetricsImpl;
 exports.QueueHealthCheckerImpl = require('./lib/managers/health-checker').QueueHealthCheckerImpl;
 exports.PerformanceOptimizerImpl = require('./lib/managers/performance-optimizer').PerformanceOptimizerImpl;
+exports.JobSecurityManagerImpl = require('./lib/managers/security-manager').JobSecurityManagerImpl;
+exports.JobAccessControlImpl = require('./lib/managers/access-control').JobAccessControlImpl;
+exports.ClientCoordinator = require('./lib/client-coordinator').ClientCoordinator;
 
 /** The design's job states (a string enum). */
 exports.JobStatus = Object.freeze({
@@ -49,6 +52,8 @@ exports.QueueExistsError = errors.QueueExistsError;
 exports.JobNotFoundError = errors.JobNotFoundError;
 exports.WorkerNotFoundError = errors.WorkerNotFoundError;
 exports.ConnectionError = errors.ConnectionError;
+exports.SecurityError = errors.SecurityError;
+exports.AuthorizationError = errors.AuthorizationError;
 exports.LockError = errors.LockError;
 exports.CorruptJobError = errors.CorruptJobError;
 exports.ClosedError = errors.ClosedError;
