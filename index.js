@@ -13,6 +13,8 @@ exports.JobQueueCoordinator = require('./lib/coordinator').JobQueueCoordinator;
 exports.QUEUE_TYPES = require('./lib/coordinator').QUEUE_TYPES;
 exports.QueueEvents = require('./lib/queue-events').QueueEvents;
 exports.createLogger = require('./lib/logger').createLogger;
+/** The Redis ACL a user of this package needs (`ACL SETUSER` arguments for a prefix). */
+exports.redisAclRule = require('./lib/acl').redisAclRule;
 exports.Job = require('./lib/job').Job;
 exports.AddedJob = require('./lib/job').AddedJob;
 exports.ActiveJob = require('./lib/job').ActiveJob;

@@ -15,7 +15,7 @@ use std::time::Duration;
 use redis::aio::{
     ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection,
 };
-use redis::{AsyncConnectionConfig, Client, Cmd, Pipeline, RedisFuture, Value};
+use redis::{AsyncConnectionConfig, Client, Cmd, IntoConnectionInfo, Pipeline, RedisFuture, Value};
 
 use crate::error::{Error, Result};
 
@@ -143,11 +143,20 @@ impl RedisConfig {
     /// Connects nothing yet; a URL that cannot be parsed, certificates given for a URL that is
     /// not `rediss://`, or a client certificate without its key (or the reverse) is a
     /// validation error on `redis` (`redis.tls` for the certificates).
+    ///
+    /// Connections skip redis-rs' `CLIENT SETINFO` (library name and version): one command
+    /// fewer for an ACL user to be granted, and one Redis before 7.2 does not know.
     pub fn client(&self) -> Result<Client> {
         let url = self.to_url();
+        let info = url
+            .as_str()
+            .into_connection_info()
+            .map_err(|e| Error::validation("redis", e.to_string()))?;
+        let settings = info.redis_settings().clone().set_skip_set_lib_name();
+        let info = info.set_redis_settings(settings);
         let t = &self.tls_options;
         if t.ca.is_none() && t.client_cert.is_none() && t.client_key.is_none() {
-            return Client::open(url).map_err(|e| Error::validation("redis", e.to_string()));
+            return Client::open(info).map_err(|e| Error::validation("redis", e.to_string()));
         }
         if !url.starts_with("rediss://") {
             return Err(Error::validation(
