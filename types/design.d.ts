@@ -654,9 +654,9 @@ export interface SecurityConfig {
 export interface AccessControlConfig {
   /** For a client without any stored permission: allow everything (default; stored
    * permissions only narrow) or deny everything. */
-  defaultPolicy: 'allow' | 'deny';
+  defaultPolicy?: 'allow' | 'deny';
   /** ms a process keeps a client's permissions before reading them again (default 1000). */
-  cacheMs: number;
+  cacheMs?: number;
 }
 
 /** The actions a Permission grants: `manage` includes `view`; `*` is every action. */
