@@ -157,6 +157,8 @@ test('a worker running as a client needs process permission to start, and one th
   const billing = c.forClient('billing');
   await assert.rejects(billing.registerWorker('payroll', async () => {}), isForbidden('process'));
   await assert.rejects(c.registerWorker('payroll', async () => {}, { clientId: 'billing' }), isForbidden('process'));
+  await assert.rejects(billing.registerWorker({ queueName: 'invoices', processor: async () => {}, options: { clientId: 'root' } }), isForbidden('impersonate'));
+  await assert.rejects(billing.registerWorker({ queueName: 'payroll', processor: async () => {} }), isForbidden('process'));
   assert.strictEqual(c.getWorkers('payroll').length, 0, 'no worker started');
 
   const ran = [];

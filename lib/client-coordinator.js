@@ -155,7 +155,10 @@ class ClientCoordinator {
   registerWorker(queueOrConfig, processor, options) {
     return this._as(async () => {
       if (queueOrConfig !== null && typeof queueOrConfig === 'object') {
-        return this._c.registerWorker({ ...queueOrConfig, ...this._own({ clientId: queueOrConfig.clientId }) });
+        // the WorkerConfig form: options at the top level or under `options`
+        const { options: nested, ...config } = queueOrConfig;
+        const own = this._own({ clientId: config.clientId });
+        return this._c.registerWorker({ ...config, options: { ...nested, ...this._own(nested, 'options'), ...own } });
       }
       return this._c.registerWorker(queueOrConfig, processor, this._own(options));
     });
