@@ -247,6 +247,7 @@ test('the audit log has an entry for each admin action, read back with filters; 
   assert.strictEqual(await c.retryJob('q', 'nope'), false, 'nothing retried: no entry');
   await c.requeueFailedJob('q', bulk.id);
   await c.pauseQueue('q');
+  await c.pauseQueue('q'); // paused already: changes nothing, no entry
   await c.resumeQueue('q');
   await failBoth();
   await c.archiveFailedJob('q', bulk.id);
@@ -254,7 +255,10 @@ test('the audit log has an entry for each admin action, read back with filters; 
   await c.registerWorker('q', async () => {});
   await c.scaleWorkers('q', 2);
   await c.scaleWorkers('q', 0);
+  await c.scaleWorkers('q', 0); // none left: no entry
   await c.destroyQueue('q');
+  for (let i = 0; i < 2; i++) await c.accessControl.grant('ops', { resource: 'q', actions: ['view'] }); // the second changes nothing
+  for (let i = 0; i < 2; i++) await c.accessControl.revoke('ops', 'q');
   await s.auditJobActivity({ queue: 'q', id: 7 }, 'inspect', { actor: 'ops', outcome: 'success', ticket: 'T-1' });
   await s.auditJobActivity(added, 'note');
 
@@ -273,6 +277,8 @@ test('the audit log has an entry for each admin action, read back with filters; 
     'scale:q::system:success',
     'scale:q::system:success',
     'destroy:q::system:success',
+    'grant:::system:success',
+    'revoke:::system:success',
     'inspect:q:7:ops:success',
     `note:q:${added.id}:system:success`,
   ]);

@@ -198,7 +198,7 @@ class JobAccessControlImpl {
    * Grants the client a permission `{ resource, actions, conditions? }`, for every process;
    * actions it holds already on that resource under the same conditions are kept. Resolves
    * to how many grants (action × conditions) were new. Bad input is a ValidationError and
-   * writes nothing. Audited as `grant`.
+   * writes nothing. Audited as `grant` when something was new.
    */
   async grant(clientId, permission) {
     checkClientId(clientId);
@@ -209,14 +209,14 @@ class JobAccessControlImpl {
     const native = await this._ctx.engine();
     const added = await call(native.grantPermission(clientId, resource, actions, JSON.stringify(conditions)));
     this._cache.delete(clientId);
-    await this._ctx.security?.record({ action: 'grant', metadata: { clientId, resource, actions, conditions } });
+    if (added > 0) await this._ctx.security?.record({ action: 'grant', metadata: { clientId, resource, actions, conditions } });
     return added;
   }
 
   /**
    * Takes back the client's grants on `resource` (under any conditions): of `actions`, or
    * every action when none are given. Resolves to how many grants were removed. Audited as
-   * `revoke`.
+   * `revoke` when something was removed.
    */
   async revoke(clientId, resource, actions) {
     checkClientId(clientId);
@@ -225,7 +225,7 @@ class JobAccessControlImpl {
     const native = await this._ctx.engine();
     const removed = await call(native.revokePermission(clientId, resource, list));
     this._cache.delete(clientId);
-    await this._ctx.security?.record({ action: 'revoke', metadata: { clientId, resource, actions: list.length > 0 ? list : '*', removed } });
+    if (removed > 0) await this._ctx.security?.record({ action: 'revoke', metadata: { clientId, resource, actions: list.length > 0 ? list : '*', removed } });
     return removed;
   }
 }

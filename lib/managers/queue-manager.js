@@ -264,7 +264,7 @@ class QueueManagerImpl {
       const changed = await call(native.pauseQueue(name));
       if (changed) this._ctx.emit('paused', { queueName: name });
       return changed;
-    }, (changed) => ({ changed }));
+    }, (changed) => (changed ? {} : null));
   }
 
   async resumeQueue(name) {
@@ -274,7 +274,7 @@ class QueueManagerImpl {
       const changed = await call(native.resumeQueue(name));
       if (changed) this._ctx.emit('resumed', { queueName: name });
       return changed;
-    }, (changed) => ({ changed }));
+    }, (changed) => (changed ? {} : null));
   }
 
   /**

@@ -374,11 +374,9 @@ class WorkerManagerImpl {
   async scaleWorkers(queueName, targetCount) {
     checkQueueName(queueName);
     nonNegativeInt(targetCount, 'targetCount');
-    return this._ctx.audited('scale', { queue: queueName }, () => this._scale(queueName, targetCount), (r) => ({
-      from: r.previousCount,
-      to: r.actualCount,
-      target: r.targetCount,
-    }));
+    return this._ctx.audited('scale', { queue: queueName }, () => this._scale(queueName, targetCount), (r) =>
+      r.actualCount === r.previousCount ? null : { from: r.previousCount, to: r.actualCount, target: r.targetCount },
+    );
   }
 
   async _scale(queueName, targetCount) {
