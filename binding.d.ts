@@ -154,13 +154,40 @@ export declare class NativeEngine {
   changeDelay(queue: string, id: string, delayMs: number): Promise<void>
   removeJob(queue: string, id: string): Promise<void>
   /**
+   * Grants `actions` on `resource` to `client` under `conditions` (a JSON array); returns
+   * how many grants were new.
+   */
+  grantPermission(client: string, resource: string, actions: Array<string>, conditions: string): Promise<number>
+  /**
+   * Removes `client`'s grants on `resource` (of `actions`, or all when empty); returns
+   * how many.
+   */
+  revokePermission(client: string, resource: string, actions: Array<string>): Promise<number>
+  /** `client`'s permissions as JSON `[{resource, actions, conditions}]`. */
+  clientPermissions(client: string): Promise<string>
+  /**
+   * Counts each client's cost (`clients[i]` costs `costs[i]`) in its window under `scope`
+   * when every one fits under `max`; else counts nothing.
+   */
+  clientRateLimit(scope: string, clients: Array<string>, costs: Array<number>, max: number, windowMs: number): Promise<RateWindowResult>
+  /**
+   * Appends the entries (a JSON array) to the audit log, capped at about `cap`; returns
+   * their ids.
+   */
+  audit(entries: string, cap: number): Promise<Array<string>>
+  /** Audit entries matching the filter, newest first, as JSON. */
+  auditLog(filter: AuditFilterJs): Promise<string>
+  /**
    * A worker on `queue` for processing by hand, with the worker options that apply to it
    * (lock duration, name, limiter, keep policies, retry defaults, drain delay, stalled
    * check). Makes no Redis call.
    */
   manualWorker(queue: string, config: WorkerConfig): NativeManualWorker
-  /** Connects to Redis (fails fast with a connection error when it does not answer). */
-  static connect(config: EngineConfig): Promise<NativeEngine>
+  /**
+   * Connects to Redis (fails fast with a connection error when it does not answer), over
+   * TLS with `tls`'s certificates when given.
+   */
+  static connect(config: EngineConfig, tls?: TlsConfig | undefined | null): Promise<NativeEngine>
   /**
    * Validates the jobs, then adds the valid ones in one atomic call. `payload` is
    * `{defaults: [opts...], jobs: [{name, data, opts}]}`. With `all_or_nothing`, one invalid
@@ -275,6 +302,16 @@ export declare class NativeWorker {
    * to the queue, and releases the JS callbacks so Node can exit.
    */
   close(timeoutMs: number): Promise<void>
+}
+
+/** Which audit entries to read (ms since the epoch for times). */
+export interface AuditFilterJs {
+  sinceMs?: number
+  untilMs?: number
+  actor?: string
+  action?: string
+  queue?: string
+  limit: number
 }
 
 /** Periodic cleanup settings, in ms at this boundary. */
@@ -469,6 +506,18 @@ export interface QueueMetricsResult {
   byJobType: Record<string, JobTypeCountersResult>
 }
 
+/** What a rate-limit check decided. */
+export interface RateWindowResult {
+  /** Every cost was counted. */
+  allowed: boolean
+  /** The index of the client whose cost did not fit. */
+  refused?: number
+  /** The window's count. */
+  count: number
+  /** ms until the window ends. */
+  windowLeftMs: number
+}
+
 /** Retries as the workers counted them while they happened. */
 export interface RetryStatsResult {
   /** Retries scheduled since the queue began (each failed attempt that was retried). */
@@ -532,6 +581,18 @@ export interface SchedulerRecord {
   data: string
   /** Template job options of the iterations, as JSON text (`{}` when none were stored). */
   opts: string
+}
+
+/** TLS material, PEM text (what ioredis' `tls` option takes, read from files by lib/). */
+export interface TlsConfig {
+  /** Authorities to trust instead of the system's roots. */
+  ca?: string
+  /** Client certificate for mutual TLS. */
+  cert?: string
+  /** Its private key. */
+  key?: string
+  /** `false` skips verifying the server's certificate (default true). */
+  rejectUnauthorized?: boolean
 }
 
 /** Worker settings, in milliseconds at this boundary. */

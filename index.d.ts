@@ -36,6 +36,11 @@ export declare function createLogger(options?: {
   error(msg: string, fields?: object): void;
 };
 
+/** The `ACL SETUSER` arguments for a Redis user limited to the keys of `prefix` (default
+ * 'bull') and the commands this package sends: `['ACL', 'SETUSER', user, 'on', '>password',
+ * 'resetkeys', '~prefix:*', 'resetchannels', '-@all', '+ping', ...]`. */
+export declare function redisAclRule(prefix?: string, user?: string, password?: string): string[];
+
 /** The job enqueueJob / enqueueBulk resolve to (its options are parsed when first read). */
 export declare class AddedJob<T = any, R = any, N extends string = string> extends Job<T, R, N> {}
 

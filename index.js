@@ -13,6 +13,8 @@ exports.JobQueueCoordinator = require('./lib/coordinator').JobQueueCoordinator;
 exports.QUEUE_TYPES = require('./lib/coordinator').QUEUE_TYPES;
 exports.QueueEvents = require('./lib/queue-events').QueueEvents;
 exports.createLogger = require('./lib/logger').createLogger;
+/** The Redis ACL a user of this package needs (`ACL SETUSER` arguments for a prefix). */
+exports.redisAclRule = require('./lib/acl').redisAclRule;
 exports.Job = require('./lib/job').Job;
 exports.AddedJob = require('./lib/job').AddedJob;
 exports.ActiveJob = require('./lib/job').ActiveJob;
@@ -30,6 +32,9 @@ exports.DeadLetterHandlerImpl = require('./lib/managers/dead-letter-handler').De
 exports.JobQueueMetricsImpl = require('./lib/managers/metrics-collector').JobQueueMetricsImpl;
 exports.QueueHealthCheckerImpl = require('./lib/managers/health-checker').QueueHealthCheckerImpl;
 exports.PerformanceOptimizerImpl = require('./lib/managers/performance-optimizer').PerformanceOptimizerImpl;
+exports.JobSecurityManagerImpl = require('./lib/managers/security-manager').JobSecurityManagerImpl;
+exports.JobAccessControlImpl = require('./lib/managers/access-control').JobAccessControlImpl;
+exports.ClientCoordinator = require('./lib/client-coordinator').ClientCoordinator;
 
 /** The design's job states (a string enum). */
 exports.JobStatus = Object.freeze({
@@ -49,6 +54,8 @@ exports.QueueExistsError = errors.QueueExistsError;
 exports.JobNotFoundError = errors.JobNotFoundError;
 exports.WorkerNotFoundError = errors.WorkerNotFoundError;
 exports.ConnectionError = errors.ConnectionError;
+exports.SecurityError = errors.SecurityError;
+exports.AuthorizationError = errors.AuthorizationError;
 exports.LockError = errors.LockError;
 exports.CorruptJobError = errors.CorruptJobError;
 exports.ClosedError = errors.ClosedError;

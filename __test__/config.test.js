@@ -55,7 +55,12 @@ const DESIGN_DEFAULTS = {
     maxJobDataSize: 1048576,
     maxJobAge: 3600000,
     enableJobValidation: true,
-    rateLimiting: { enabled: true, maxJobsPerMinute: 1000 },
+    rateLimiting: { enabled: true, maxJobsPerMinute: 1000, windowMs: 60000 },
+    // ours: the audit log and the access control's policy for clients without permissions
+    enableAuditLogging: true,
+    auditEnqueues: false,
+    auditLogMaxLength: 100000,
+    accessControl: { defaultPolicy: 'allow', cacheMs: 1000 },
   },
   monitoring: {
     metricsCollection: { enabled: true, interval: 30000 },
@@ -90,6 +95,10 @@ test('every variable of the design arrives in the config field it names', async 
     MAX_JOB_AGE: '7200000',
     ENABLE_RATE_LIMITING: 'false',
     MAX_JOBS_PER_MINUTE: '250',
+    ENABLE_AUDIT_LOGGING: 'false',
+    AUDIT_ENQUEUES: 'true',
+    ACCESS_CONTROL_DEFAULT_POLICY: 'deny',
+    REDIS_USERNAME: 'jq',
     ENABLE_METRICS_COLLECTION: 'false',
     METRICS_COLLECTION_INTERVAL: '10000',
     ENABLE_HEALTH_CHECKS: 'FALSE',
@@ -103,6 +112,7 @@ test('every variable of the design arrives in the config field it names', async 
     redis: {
       host: 'redis.internal',
       port: 6380,
+      username: 'jq',
       password: 's3cret',
       db: 4,
       keyPrefix: 'photo-queue',
@@ -118,7 +128,11 @@ test('every variable of the design arrives in the config field it names', async 
       maxJobDataSize: 2048,
       maxJobAge: 7200000,
       enableJobValidation: true,
-      rateLimiting: { enabled: false, maxJobsPerMinute: 250 },
+      rateLimiting: { enabled: false, maxJobsPerMinute: 250, windowMs: 60000 },
+      enableAuditLogging: false,
+      auditEnqueues: true,
+      auditLogMaxLength: 100000,
+      accessControl: { defaultPolicy: 'deny', cacheMs: 1000 },
     },
     monitoring: {
       metricsCollection: { enabled: false, interval: 10000 },
@@ -184,6 +198,13 @@ test('a variable that is not a number (or not a flag) is a ValidationError namin
     ENABLE_AUTO_SCALING: 'y',
     AUTO_SCALING_CHECK_INTERVAL: '-30000',
     SCALING_COOLDOWN_PERIOD: 'five minutes',
+    ENABLE_AUDIT_LOGGING: 'sometimes',
+    AUDIT_ENQUEUES: 'all',
+    ACCESS_CONTROL_DEFAULT_POLICY: 'maybe',
+    REDIS_TLS: 'tls',
+    REDIS_TLS_CA_FILE: '/nonexistent/ca.pem',
+    REDIS_TLS_CERT_FILE: '/nonexistent/cert.pem',
+    REDIS_TLS_KEY_FILE: '/nonexistent/key.pem',
   };
   for (const [name, value] of Object.entries(cases)) {
     const { error } = await inChild({ [name]: value });
@@ -216,7 +237,7 @@ test('the config object wins over the environment field by field, nested section
     }
   }
   assert.deepStrictEqual(c.config.monitoring.metricsCollection, { enabled: false, interval: 12000 });
-  assert.deepStrictEqual(c.config.security.rateLimiting, { enabled: false, maxJobsPerMinute: 300 });
+  assert.deepStrictEqual(c.config.security.rateLimiting, { enabled: false, maxJobsPerMinute: 300, windowMs: 60000 });
   assert.deepStrictEqual(c.config.performance.autoScaling, { enabled: false, checkInterval: 30000, cooldownPeriod: 1000 });
   assert.deepStrictEqual(c.config.defaultWorkerOptions.settings, { stalledInterval: 5000, retryProcessDelay: 800, maxStalledCount: 1 });
   assert.strictEqual(c.config.redis.maxRetriesPerRequest, null);

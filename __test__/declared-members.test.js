@@ -57,6 +57,9 @@ const CLASSES = [
   'JobQueueMetricsImpl',
   'QueueHealthCheckerImpl',
   'PerformanceOptimizerImpl',
+  'JobSecurityManagerImpl',
+  'JobAccessControlImpl',
+  'ClientCoordinator',
   'Queue',
   'Worker',
   'Job',
@@ -98,6 +101,7 @@ test("the coordinator's manager properties hold instances of the declared manage
     assert.deepStrictEqual(missing, [], `coordinator.${p.name}: declared methods missing`);
   }
   assert.deepStrictEqual(managers.sort(), [
+    'accessControl',
     'deadLetterHandler',
     'healthChecker',
     'jobScheduler',
@@ -105,6 +109,7 @@ test("the coordinator's manager properties hold instances of the declared manage
     'performanceOptimizer',
     'queueManager',
     'retryHandler',
+    'securityManager',
     'workerManager',
     'workerPoolManager',
   ]);

@@ -5,6 +5,7 @@
 // that is not a number, a flag that is not a boolean) is a ValidationError naming the
 // variable, thrown when the coordinator is built, before anything connects.
 
+const fs = require('node:fs');
 const { ValidationError } = require('./errors');
 
 /**
@@ -18,7 +19,12 @@ const ENVIRONMENT = {
   REDIS_URL: 'redis.url',
   REDIS_HOST: 'redis.host (127.0.0.1)',
   REDIS_PORT: 'redis.port (6379)',
+  REDIS_USERNAME: 'redis.username (an ACL user; none = the default user)',
   REDIS_PASSWORD: 'redis.password',
+  REDIS_TLS: 'redis.tls (false; rediss:// URLs turn it on too)',
+  REDIS_TLS_CA_FILE: 'redis.tls.ca, read from this PEM file (instead of the system roots)',
+  REDIS_TLS_CERT_FILE: 'redis.tls.cert, read from this PEM file (mutual TLS)',
+  REDIS_TLS_KEY_FILE: 'redis.tls.key, read from this PEM file (mutual TLS)',
   REDIS_DB: 'redis.db (0)',
   REDIS_KEY_PREFIX: 'redis.keyPrefix (bull, as BullMQ)',
   DEFAULT_JOB_ATTEMPTS: 'defaultJobOptions.attempts (3)',
@@ -33,6 +39,9 @@ const ENVIRONMENT = {
   MAX_JOB_AGE: 'security.maxJobAge (3600000)',
   ENABLE_RATE_LIMITING: 'security.rateLimiting.enabled (true)',
   MAX_JOBS_PER_MINUTE: 'security.rateLimiting.maxJobsPerMinute (1000)',
+  ENABLE_AUDIT_LOGGING: 'security.enableAuditLogging (true)',
+  AUDIT_ENQUEUES: 'security.auditEnqueues (false)',
+  ACCESS_CONTROL_DEFAULT_POLICY: 'security.accessControl.defaultPolicy (allow): for clients without stored permissions',
   ENABLE_METRICS_COLLECTION: 'monitoring.metricsCollection.enabled (true)',
   METRICS_COLLECTION_INTERVAL: 'monitoring.metricsCollection.interval (30000)',
   ENABLE_HEALTH_CHECKS: 'monitoring.healthChecks.enabled (true)',
@@ -74,10 +83,40 @@ function flag(env, name, fallback) {
   throw new ValidationError(name, `must be true or false, got ${JSON.stringify(v)}`);
 }
 
+/** `allow` or `deny`. */
+function policy(env, name, fallback) {
+  const v = text(env, name);
+  if (v === undefined) return fallback;
+  const t = v.trim().toLowerCase();
+  if (t === 'allow' || t === 'deny') return t;
+  throw new ValidationError(name, `must be allow or deny, got ${JSON.stringify(v)}`);
+}
+
 /** The first of the named variables that is set, read as `read` reads it. */
 function first(env, names, read) {
   const name = names.find((n) => text(env, n) !== undefined) ?? names[0];
   return read(name);
+}
+
+/** A PEM file named by a variable, as text; unreadable is a ValidationError naming it. */
+function pemFile(env, name) {
+  const path = text(env, name);
+  if (path === undefined) return undefined;
+  try {
+    return fs.readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ValidationError(name, `cannot be read (${err.message})`);
+  }
+}
+
+/** `redis.tls` from REDIS_TLS and the REDIS_TLS_*_FILE variables: undefined when none is set. */
+function tlsFromEnvironment(env) {
+  const files = { ca: pemFile(env, 'REDIS_TLS_CA_FILE'), cert: pemFile(env, 'REDIS_TLS_CERT_FILE'), key: pemFile(env, 'REDIS_TLS_KEY_FILE') };
+  const on = flag(env, 'REDIS_TLS', undefined);
+  if (on === false) return undefined;
+  const given = Object.fromEntries(Object.entries(files).filter(([, v]) => v !== undefined));
+  if (Object.keys(given).length > 0) return given;
+  return on ? true : undefined;
 }
 
 /** The config the environment describes, with the design's defaults for the rest. */
@@ -88,7 +127,9 @@ function fromEnvironment(env = process.env) {
       url: text(env, 'REDIS_URL'),
       host: text(env, 'REDIS_HOST') ?? '127.0.0.1',
       port: int('REDIS_PORT', 6379, 1),
+      username: text(env, 'REDIS_USERNAME'),
       password: text(env, 'REDIS_PASSWORD'),
+      tls: tlsFromEnvironment(env),
       db: int('REDIS_DB', 0),
       keyPrefix: text(env, 'REDIS_KEY_PREFIX') ?? 'bull',
       maxRetriesPerRequest: 20,
@@ -111,9 +152,17 @@ function fromEnvironment(env = process.env) {
       maxJobDataSize: int('MAX_JOB_DATA_SIZE', 1048576, 1),
       maxJobAge: num(env, 'MAX_JOB_AGE', 3600000),
       enableJobValidation: true,
+      enableAuditLogging: flag(env, 'ENABLE_AUDIT_LOGGING', true),
+      auditEnqueues: flag(env, 'AUDIT_ENQUEUES', false),
+      auditLogMaxLength: 100000,
       rateLimiting: {
         enabled: flag(env, 'ENABLE_RATE_LIMITING', true),
         maxJobsPerMinute: int('MAX_JOBS_PER_MINUTE', 1000, 1),
+        windowMs: 60000,
+      },
+      accessControl: {
+        defaultPolicy: policy(env, 'ACCESS_CONTROL_DEFAULT_POLICY', 'allow'),
+        cacheMs: 1000,
       },
     },
     monitoring: {
@@ -158,10 +207,42 @@ function checkRetry(r, field = 'redis') {
   }
 }
 
+function checkPositiveInt(value, field) {
+  if (!Number.isInteger(value) || value < 1 || value > 0xffffffff) throw new ValidationError(field, 'must be a positive integer');
+}
+
+function checkFlag(value, field) {
+  if (typeof value !== 'boolean') throw new ValidationError(field, 'must be a boolean');
+}
+
+/** Checks `security`: the settings the security manager and access control act on. */
+function checkSecurity(s) {
+  checkPositiveInt(s.maxJobDataSize, 'security.maxJobDataSize');
+  checkMs(s.maxJobAge, 'security.maxJobAge');
+  checkFlag(s.enableJobValidation, 'security.enableJobValidation');
+  checkFlag(s.enableAuditLogging, 'security.enableAuditLogging');
+  checkFlag(s.auditEnqueues, 'security.auditEnqueues');
+  checkPositiveInt(s.auditLogMaxLength, 'security.auditLogMaxLength');
+  checkFlag(s.rateLimiting.enabled, 'security.rateLimiting.enabled');
+  checkPositiveInt(s.rateLimiting.maxJobsPerMinute, 'security.rateLimiting.maxJobsPerMinute');
+  checkPositiveInt(s.rateLimiting.windowMs, 'security.rateLimiting.windowMs');
+  if (s.accessControl.defaultPolicy !== 'allow' && s.accessControl.defaultPolicy !== 'deny') {
+    throw new ValidationError('security.accessControl.defaultPolicy', 'must be allow or deny');
+  }
+  checkMs(s.accessControl.cacheMs, 'security.accessControl.cacheMs');
+}
+
 /** Validates the settings this module adds meaning to. */
 function check(config) {
   checkRetry(config.redis);
   checkMs(config.defaultWorkerOptions.settings.retryProcessDelay, 'defaultWorkerOptions.settings.retryProcessDelay');
+  checkSecurity(config.security);
+}
+
+/** The fields of `o` that are not undefined (a setting given as undefined means "not set"). */
+function defined(o) {
+  if (!o || typeof o !== 'object') return {};
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 }
 
 /** Merges a user config over the environment defaults: each section, and each of its
@@ -181,7 +262,12 @@ function resolveConfig(user = {}, env = process.env) {
     settings: { ...base.defaultWorkerOptions.settings, ...w.settings },
   };
   const s = user.security || {};
-  out.security = { ...base.security, ...s, rateLimiting: { ...base.security.rateLimiting, ...s.rateLimiting } };
+  out.security = {
+    ...base.security,
+    ...defined(s),
+    rateLimiting: { ...base.security.rateLimiting, ...defined(s.rateLimiting) },
+    accessControl: { ...base.security.accessControl, ...defined(s.accessControl) },
+  };
   const m = user.monitoring || {};
   out.monitoring = {
     ...base.monitoring,

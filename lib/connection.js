@@ -13,12 +13,55 @@ const { retrySettings } = require('./config');
 /** BullMQ's default key prefix. */
 const DEFAULT_PREFIX = 'bull';
 
+/** PEM text of a certificate or key option: a string, a Buffer, or (for `ca`) an array of them. */
+function pem(value, field, list = false) {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  if (Buffer.isBuffer(value) || value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+  if (list && Array.isArray(value)) return value.map((v, i) => pem(v, `${field}[${i}]`)).join('\n');
+  throw new ValidationError(field, list ? 'must be PEM text, a Buffer, or an array of them' : 'must be PEM text or a Buffer');
+}
+
+/**
+ * What a `tls` option asks for (ioredis' `tls`, or the design's `{ enabled, ca }`): `on`, and
+ * the `material` the engine takes: PEM `ca` (trusted instead of the system's roots), `cert`
+ * and `key` (mutual TLS), `rejectUnauthorized` (false skips verifying the server; default
+ * true). `true` is TLS with the system's roots; `false`, null or `{ enabled: false }` is none.
+ */
+function tlsSettings(tls, field = 'redis.tls') {
+  if (tls === undefined || tls === null || tls === false) return { on: false, material: undefined };
+  if (tls === true) return { on: true, material: undefined };
+  if (typeof tls !== 'object' || Array.isArray(tls)) throw new ValidationError(field, 'must be a boolean or an object of TLS options');
+  if (tls.enabled === false) return { on: false, material: undefined };
+  if (tls.rejectUnauthorized !== undefined && typeof tls.rejectUnauthorized !== 'boolean') {
+    throw new ValidationError(`${field}.rejectUnauthorized`, 'must be a boolean');
+  }
+  const material = {
+    ca: pem(tls.ca, `${field}.ca`, true),
+    cert: pem(tls.cert, `${field}.cert`),
+    key: pem(tls.key, `${field}.key`),
+    rejectUnauthorized: tls.rejectUnauthorized,
+  };
+  if ((material.cert === undefined) !== (material.key === undefined)) {
+    throw new ValidationError(field, 'a client certificate (cert) needs its key, and a key its cert');
+  }
+  const any = Object.values(material).some((v) => v !== undefined);
+  return { on: true, material: any ? material : undefined };
+}
+
+/** Connects a NativeEngine for an engine config (its `tlsMaterial` goes as the TLS argument). */
+function connectNative(config) {
+  const { tlsMaterial, ...rest } = config;
+  return NativeEngine.connect(rest, tlsMaterial);
+}
+
 /**
  * The engine config for a BullMQ `connection` and `prefix`:
  * - a `redis://` / `rediss://` URL string;
  * - ioredis-style options `{ host, port, username, password, db, tls, url,
  *   maxRetriesPerRequest, retryDelayOnFailover }` (`tls` may be `true` or an object of TLS
- *   options: either turns TLS on; the last two act as in ioredis for non-blocking commands);
+ *   options, of which `ca`, `cert`, `key` and `rejectUnauthorized` are used: see
+ *   tlsSettings; the last two act as in ioredis for non-blocking commands);
  * - an ioredis instance (or anything with `.options` of that shape): its options are read
  *   and our own clients connect the same way.
  * Without a connection, 127.0.0.1:6379 as BullMQ does.
@@ -33,7 +76,7 @@ function engineConfig(connection, prefix = DEFAULT_PREFIX, extra = {}) {
     c = c.options;
   }
   // ioredis fills unset options with null (username, password, db...): null means unset
-  const tls = c.tls === true || (c.tls !== undefined && c.tls !== null && c.tls !== false);
+  const tls = tlsSettings(c.tls, 'connection.tls');
   // ioredis keeps unset fields as null; absent and null mean the same here
   const text = (v, field) => {
     if (v === undefined || v === null) return undefined;
@@ -53,7 +96,8 @@ function engineConfig(connection, prefix = DEFAULT_PREFIX, extra = {}) {
     username: text(c.username, 'username'),
     password: text(c.password, 'password'),
     db: number(c.db, 'db'),
-    tls: tls || undefined,
+    tls: tls.on || undefined,
+    tlsMaterial: tls.material,
     prefix: prefix.endsWith(':') ? prefix.slice(0, -1) : prefix,
     // ioredis' maxRetriesPerRequest (null: wait for the connection) and retryDelayOnFailover
     ...retrySettings(c, 'connection'),
@@ -72,7 +116,7 @@ async function acquireEngine(config) {
   const key = JSON.stringify(config);
   let entry = shared.get(key);
   if (!entry) {
-    entry = { holders: 0, engine: call(NativeEngine.connect(config)) };
+    entry = { holders: 0, engine: call(connectNative(config)) };
     shared.set(key, entry);
     entry.engine.catch(() => {
       if (shared.get(key) === entry) shared.delete(key);
@@ -99,4 +143,4 @@ async function acquireEngine(config) {
   return { native, release };
 }
 
-module.exports = { DEFAULT_PREFIX, engineConfig, acquireEngine };
+module.exports = { DEFAULT_PREFIX, engineConfig, acquireEngine, tlsSettings, connectNative };

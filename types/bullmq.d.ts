@@ -504,6 +504,9 @@ export interface WorkerOptions {
   retry?: { maxDelay?: number; jitter?: number };
   /** Error classes (or names) that fail a job at once, besides UnrecoverableError. */
   nonRetryableErrors?: Array<string | (abstract new (...args: any[]) => Error)>;
+  /** The coordinator's registerWorker: the client the worker runs as; it needs `process`
+   * permission on the queue to start and before every attempt. */
+  clientId?: string;
   settings?: {
     stalledInterval?: number;
     retryProcessDelay?: number;
@@ -669,9 +672,16 @@ export declare class WaitingChildrenError extends Error {
   constructor(message?: string);
   readonly code: 'ERR_MOVED_TO_WAITING_CHILDREN';
 }
-/** Throw after `worker.rateLimit(ms)`: the job goes back to waiting without an attempt. */
+/** Throw after `worker.rateLimit(ms)`: the job goes back to waiting without an attempt. Also
+ * what an enqueue over its client's rate limit rejects with (nothing written). */
 export declare class RateLimitError extends Error {
-  constructor(message?: string);
+  constructor(message?: string, details?: { retryAfterMs?: number | null; clientId?: string; limit?: number });
+  readonly code: 'ERR_RATE_LIMIT';
+  /** ms until the client's window ends (an enqueue over its limit); null when the add alone
+   * is larger than the limit. */
+  readonly retryAfterMs?: number | null;
+  readonly clientId?: string;
+  readonly limit?: number;
 }
 
 export type { JobProcessingContext };

@@ -5,6 +5,8 @@
 import { EventEmitter } from 'node:events';
 import type { Job, Queue, QueueEvents, Worker, WorkerOptions } from './bullmq';
 import type {
+  AuditEntry,
+  AuditLogQuery,
   AutoScalingPolicy,
   BackoffOptions,
   BottleneckAnalysis,
@@ -27,6 +29,8 @@ import type {
   MetricLabels,
   OptimizationResult,
   Permission,
+  PermissionCondition,
+  RateLimitDecision,
   QueueConfig,
   QueueCreateOptions,
   QueueHealthStatus,
@@ -306,6 +310,116 @@ export declare class PerformanceOptimizerImpl implements PerformanceOptimizer {
   recommendScaling(queueName: string): Promise<ScalingRecommendation>;
 }
 
+/** The design's JobSecurityManager (`coordinator.securityManager`), with this package's rate
+ * limit, audit log reading and schema checks. */
+export declare class JobSecurityManagerImpl implements JobSecurityManager {
+  private constructor();
+  /** Format and size, the design's content rules (SecurityError), the queue's JSON Schemas
+   * (ValidationError); each error lists every violation. */
+  validateJobData(queueName: string, jobName: string, data: any): Promise<void>;
+  /** A copy without `__proto__`, `constructor` or `prototype` keys at any depth (enqueue
+   * applies it). */
+  sanitizeJobInput<T>(data: T): T;
+  /** Before an attempt: too old (security.maxJobAge) → SecurityError; the worker's client
+   * without `process` permission → AuthorizationError; the job's client over its rate limit →
+   * RateLimitError. */
+  validateJobExecution(job: Job, context: Partial<JobProcessingContext> & { queueName?: string }): Promise<void>;
+  /** Appends to the audit log; `metadata.outcome` (default success) and `metadata.actor`
+   * (default the calling client, else system) are taken out of the metadata. */
+  auditJobActivity(job: Job | { queue: string; id?: string | number }, action: string, metadata?: Record<string, any>): Promise<void>;
+  /** Audit entries, newest first. */
+  getAuditLog(query?: AuditLogQuery): Promise<AuditEntry[]>;
+  /** Counts `cost` (default 1) against the client's window (shared through Redis by every
+   * process); over the limit counts nothing. `scope` keeps separate windows (default
+   * 'enqueue'; 'run' is the per-attempt one). */
+  checkClientRateLimit(clientId: string, options?: { cost?: number; scope?: string }): Promise<RateLimitDecision>;
+}
+
+/** The design's JobAccessControl (`coordinator.accessControl`): permissions stored in Redis,
+ * enforced by `coordinator.forClient(id)`. */
+export declare class JobAccessControlImpl implements JobAccessControl {
+  private constructor();
+  canEnqueueJob(clientId: string, queueName: string, jobType: string, data?: object): Promise<boolean>;
+  canViewQueue(clientId: string, queueName: string): Promise<boolean>;
+  canManageQueue(clientId: string, queueName: string): Promise<boolean>;
+  /** Whether a worker running as the client may run the queue's jobs. */
+  canProcessQueue(clientId: string, queueName: string): Promise<boolean>;
+  getClientPermissions(clientId: string): Promise<Permission[]>;
+  /** Resolves when allowed; else audits the denial and rejects with AuthorizationError. */
+  authorize(
+    clientId: string,
+    action: 'enqueue' | 'view' | 'manage' | 'process',
+    queueName: string,
+    job?: { jobType?: string; data?: object; jobId?: string | number },
+  ): Promise<void>;
+  /** Adds the permission's grants (kept when they exist); resolves to how many were new. */
+  grant(clientId: string, permission: { resource: string; actions: string[]; conditions?: PermissionCondition[] }): Promise<number>;
+  /** Removes the grants on `resource` (of `actions`, or all); resolves to how many. */
+  revoke(clientId: string, resource: string, actions?: string[]): Promise<number>;
+}
+
+/**
+ * `coordinator.forClient(clientId)`: the coordinator's calls as that client may make them.
+ * Enqueue calls need `enqueue` for the job's type, reads `view`, changes `manage`,
+ * registerWorker `process`; a denial is an AuthorizationError (audited). Jobs carry the
+ * client's id, and the audit log names the client.
+ */
+export declare class ClientCoordinator {
+  private constructor();
+  readonly clientId: string;
+  getClientPermissions(): Promise<Permission[]>;
+  enqueueJob<T extends object>(queueName: string, data: T, options?: JobOptions): Promise<Job<T>>;
+  enqueueJob<T extends object>(queueName: string, jobName: string, data: T, options?: JobOptions): Promise<Job<T>>;
+  enqueueBulk<T extends object>(queueName: string, jobs: BulkJob<T>[]): Promise<Job<T>[]>;
+  scheduleJob<T extends object>(queueName: string, jobName: string, data: T, options?: ScheduleOptions): Promise<Job<T>>;
+  scheduleRecurringJob<T extends object>(queueName: string, jobName: string, data: T, cronExpression: string | { every: number }, options?: RecurringJobOptions): Promise<RepeatableJob>;
+  scheduleRecurringJob<T extends object>(queueName: string, jobName: string, data: T, options: RecurringJobOptions): Promise<Job<T>>;
+  createQueue(config: QueueConfig): Promise<Queue>;
+  createQueue(name: string, config?: QueueCreateOptions): Promise<Queue>;
+  registerWorker<T = any, R = any>(queueName: string, processor: WorkerProcessor<T, R>, options?: WorkerOptions): Promise<Worker<T, R>>;
+  registerWorker<T = any, R = any>(config: WorkerConfig<T, R>): Promise<ManagedWorker<T, R>>;
+  /** Only the two-argument form. */
+  retryJob(queueName: string, jobId: string): Promise<boolean>;
+  /** The queues of the prefix the client may view. */
+  getQueueNames(): Promise<string[]>;
+  getAllQueuesHealth(): Promise<Map<string, QueueHealthStatus>>;
+  getAllWorkers(queueName?: string): Promise<WorkerStatus[]>;
+  // view
+  getQueueStatus(queueName: string): Promise<QueueStatus>;
+  getJob(queueName: string, jobId: string): Promise<Job | null>;
+  getJobLogs(queueName: string, jobId: string): Promise<string[]>;
+  getFailedJobs(queueName: string, limit?: number | ListRange): Promise<FailedJob[]>;
+  getArchivedJobs(queueName: string, range?: ListRange): Promise<Job[]>;
+  getFailedJobStatistics(queueName: string): Promise<FailedJobStatistics>;
+  getRecurringJobs(queueName: string): Promise<RepeatableJob[]>;
+  getScheduledJobs(queueName: string, range?: ListRange): Promise<ScheduledJob[]>;
+  getQueueMetrics(queueName: string): Promise<QueueMetricsReport>;
+  checkQueueHealth(queueName: string, thresholds?: Partial<HealthThresholds>): Promise<QueueHealthStatus>;
+  getHealthRecommendations(queueName: string): Promise<HealthRecommendation[]>;
+  getRetryStatistics(queueName: string): Promise<RetryStatistics>;
+  analyzeBottlenecks(queueName: string): Promise<BottleneckAnalysis>;
+  optimizeQueue(queueName: string): Promise<OptimizationResult>;
+  recommendScaling(queueName: string): Promise<ScalingRecommendation>;
+  events(queueName: string): Promise<QueueEvents>;
+  // manage
+  destroyQueue(name: string, options?: { force?: boolean }): Promise<void>;
+  pauseQueue(name: string): Promise<void>;
+  resumeQueue(name: string): Promise<void>;
+  cancelScheduledJob(queueName: string, idOrKey: string): Promise<void>;
+  cancelJob(queueName: string, jobId: string): Promise<boolean>;
+  updateJobPriority(queueName: string, jobId: string, priority: number): Promise<void>;
+  promoteJob(queueName: string, jobId: string): Promise<void>;
+  changeDelay(queueName: string, jobId: string, delayMs: number): Promise<void>;
+  requeueFailedJob(queueName: string, jobId: string): Promise<void>;
+  archiveFailedJob(queueName: string, jobId: string): Promise<void>;
+  purgeFailedJobs(queueName: string, olderThan?: Date | number): Promise<number>;
+  scaleWorkers(queueName: string, targetCount: number): Promise<ScalingResult>;
+  createWorkerPool<T = any, R = any>(queueName: string, config: WorkerPoolConfig<T, R>): Promise<WorkerPool>;
+  scaleWorkerPool(queueName: string, targetWorkers: number): Promise<ScalingResult>;
+  enableAutoScaling(queueName: string, policy: Partial<AutoScalingPolicy>): Promise<void>;
+  disableAutoScaling(queueName: string): Promise<void>;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The coordinator
 
@@ -336,6 +450,12 @@ export declare class JobQueueCoordinator extends EventEmitter {
   readonly metricsCollector: JobQueueMetricsImpl;
   readonly healthChecker: QueueHealthCheckerImpl;
   readonly performanceOptimizer: PerformanceOptimizerImpl;
+  readonly securityManager: JobSecurityManagerImpl;
+  readonly accessControl: JobAccessControlImpl;
+
+  /** A view of this coordinator for one client, its calls checked against the client's
+   * permissions (AuthorizationError when denied, audited). */
+  forClient(clientId: string): ClientCoordinator;
 
   /** Connects to Redis. Every method calls it, so calling it yourself is optional. */
   initialize(): Promise<void>;

@@ -23,6 +23,9 @@ export interface BackoffOptions {
  * and BullMQ's (delay, attempts, backoff, ...); both may be mixed.
  */
 export interface JobOptions extends JobsOptions {
+  /** The client the job is enqueued for (stored with it): its rate limit applies, and the
+   * audit log names it. Else `data._metadata.clientId`. */
+  clientId?: string;
   delayMs?: number;
   /** Total attempts (the design's name for `attempts`). */
   maxRetries?: number;
@@ -169,6 +172,11 @@ export interface QueueConfig {
     failedJobAge?: number;
     interval?: number;
   };
+  /** A JSON Schema every job's data must match (checked with ajv at every enqueue through the
+   * coordinator that declared the queue; the error lists every violation). */
+  schema?: object;
+  /** JSON Schemas by job name, checked as well as `schema`. */
+  jobSchemas?: Record<string, object>;
 }
 
 /** createQueue(name, config)'s config: a QueueConfig whose `name`, if given, is ignored for the
@@ -276,6 +284,9 @@ export interface JobProcessingContext {
   signal?: AbortSignal;
   /** The job's lock token (not enumerable; the context also converts to it as a string). */
   readonly token?: string;
+  /** The client the worker runs as, for validateJobExecution (a worker registered with
+   * `clientId` is known by its id without it). */
+  clientId?: string;
 }
 
 /** A job's processor, as the design types it: gets the job and the processing context; what it
@@ -619,13 +630,88 @@ export interface ScalingRecommendation {
 
 export interface SecurityConfig {
   maxJobDataSize: number;
+  /** ms after which a job that has not run fails at once (SecurityError); 0 turns it off. */
   maxJobAge: number;
+  /** Audit log of admin actions and denials (a capped stream under the key prefix). */
   enableAuditLogging: boolean;
   rateLimiting: {
     enabled: boolean;
     maxJobsPerMinute: number;
+    /** The window the limit counts in, ms (default 60000). */
     windowMs: number;
   };
+  /** The design's content rules on job data (script tags, javascript: URLs, inline event
+   * handlers, eval(, prototype-pollution paths). */
+  enableJobValidation?: boolean;
+  /** Write every enqueued job to the audit log too (default false). */
+  auditEnqueues?: boolean;
+  /** The audit stream's approximate cap (default 100000 entries). */
+  auditLogMaxLength?: number;
+  accessControl?: AccessControlConfig;
+}
+
+/** How permissions are decided where they are not stored. */
+export interface AccessControlConfig {
+  /** For a client without any stored permission: allow everything (default; stored
+   * permissions only narrow) or deny everything. */
+  defaultPolicy?: 'allow' | 'deny';
+  /** ms a process keeps a client's permissions before reading them again (default 1000). */
+  cacheMs?: number;
+}
+
+/** The actions a Permission grants: `manage` includes `view`; `*` is every action. */
+export type PermissionAction = 'enqueue' | 'view' | 'manage' | 'process' | '*';
+
+/** An entry of the audit log. */
+export interface AuditEntry {
+  /** Its stream id (`<ms>-<n>`), in order of writing. */
+  id: string;
+  timestamp: Date;
+  /** A client id (calls through `forClient`, jobs of a client), else `system`. */
+  actor: string;
+  /** `enqueue`, `retry`, `requeue`, `archive`, `purge`, `pause`, `resume`, `destroy`, `scale`,
+   * `create`, `grant`, `revoke`; a denial names the action refused (`view`, `manage`...). */
+  action: string;
+  queue?: string;
+  jobId?: string;
+  outcome: 'success' | 'failure' | 'denied' | string;
+  /** host:pid of the process that wrote it. */
+  origin?: string;
+  metadata?: Record<string, any>;
+}
+
+/** Which audit entries getAuditLog reads; every field narrows. */
+export interface AuditLogQuery {
+  since?: Date | number;
+  until?: Date | number;
+  actor?: string;
+  action?: string;
+  queue?: string;
+  /** At most this many, newest first (default 100, up to 1000). */
+  limit?: number;
+}
+
+/** What checkClientRateLimit decided. */
+export interface RateLimitDecision {
+  /** Counted (under the limit). */
+  allowed: boolean;
+  /** 0 when allowed; else ms until the client's window ends. */
+  retryAfterMs: number;
+  /** Jobs left in the window. */
+  remaining: number;
+}
+
+/** TLS for the Redis connection (ioredis' `tls`, or the design's `{ enabled, ca }`). */
+export interface RedisTlsOptions {
+  /** false turns TLS off. */
+  enabled?: boolean;
+  /** PEM of the authorities to trust instead of the system's roots. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** PEM client certificate (mutual TLS); needs `key`. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** false skips verifying the server's certificate (tests only); default true. */
+  rejectUnauthorized?: boolean;
 }
 
 export interface Permission {
@@ -674,8 +760,10 @@ export interface JobQueueCoordinatorConfig {
     retryDelayOnFailover: number;
     /** `redis://` / `rediss://` URL; wins over host and port. */
     url?: string;
+    /** An ACL user (REDIS_USERNAME). */
     username?: string;
-    tls?: boolean | object;
+    /** TLS (`true`: verified against the system's roots), or its options. */
+    tls?: boolean | RedisTlsOptions;
   };
   defaultJobOptions: {
     attempts: number;
@@ -703,12 +791,23 @@ export interface JobQueueCoordinatorConfig {
   };
   security: {
     maxJobDataSize: number;
+    /** ms; 0 turns the check off. */
     maxJobAge: number;
     enableJobValidation: boolean;
     rateLimiting: {
       enabled: boolean;
       maxJobsPerMinute: number;
+      /** The window the limit counts in, ms (default 60000). */
+      windowMs?: number;
     };
+    // this package's, always filled in `coordinator.config`
+    /** Audit log of admin actions and denials (default true). */
+    enableAuditLogging?: boolean;
+    /** Write every enqueued job to the audit log too (default false). */
+    auditEnqueues?: boolean;
+    /** The audit stream's approximate cap (default 100000 entries). */
+    auditLogMaxLength?: number;
+    accessControl?: AccessControlConfig;
   };
   monitoring: {
     metricsCollection: {

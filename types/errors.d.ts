@@ -12,6 +12,8 @@ export declare class ValidationError extends JobQueueError {
   static worded(field: string | undefined, message: string): ValidationError;
   /** The option or argument that was rejected. */
   readonly field?: string;
+  /** Every violation, when job data did not match its queue's JSON Schema. */
+  readonly violations?: SecurityViolation[];
 }
 /** The job is not in a state the operation applies to. */
 export declare class JobStateError extends ValidationError {
@@ -28,6 +30,29 @@ export declare class WorkerNotFoundError extends JobQueueError {
   readonly workerId: string;
 }
 export declare class ConnectionError extends JobQueueError {}
+/** One rule broken, in SecurityError's and ValidationError's `violations`. */
+export interface SecurityViolation {
+  rule: string;
+  message?: string;
+  path?: string;
+  keyword?: string;
+  [detail: string]: unknown;
+}
+/** A security rule refused the job (code ERR_SECURITY): its data's content, or its age before
+ * an attempt (the job fails at once, not retried). */
+export declare class SecurityError extends JobQueueError {
+  readonly code: 'ERR_SECURITY';
+  readonly violations: SecurityViolation[];
+  readonly retryable: false;
+}
+/** The client's permissions do not allow it (code ERR_FORBIDDEN); audited. */
+export declare class AuthorizationError extends JobQueueError {
+  readonly code: 'ERR_FORBIDDEN';
+  readonly clientId?: string;
+  readonly action?: string;
+  readonly queueName?: string;
+  readonly jobType?: string;
+}
 export declare class LockError extends JobQueueError {}
 export declare class CorruptJobError extends JobQueueError {}
 export declare class ClosedError extends JobQueueError {}

@@ -352,3 +352,53 @@ async function auditedForms(c: JobQueueCoordinator) {
   void names; void s;
 }
 void auditedForms;
+
+// security: the managers, forClient views, errors, TLS options, the ACL rule
+import {
+  AuthorizationError,
+  SecurityError,
+  redisAclRule,
+  type AuditEntry,
+  type Permission,
+  type RateLimitDecision,
+  type RedisTlsOptions,
+} from '@shared-infra/job-queue';
+
+async function security(c: JobQueueCoordinator) {
+  const tls: RedisTlsOptions = { ca: [Buffer.from('pem'), 'pem'], cert: 'pem', key: 'pem', rejectUnauthorized: true };
+  new JobQueueCoordinator({ redis: { host: 'h', username: 'jq', password: 'p', tls } });
+  new JobQueueCoordinator({ redis: { tls: true }, security: { maxJobAge: 0, auditEnqueues: true, accessControl: { defaultPolicy: 'deny' } } });
+  await c.createQueue({ name: 'orders', schema: { type: 'object' }, jobSchemas: { refund: { required: ['amount'] } } });
+  await c.enqueueJob('orders', 'create', { id: 1 }, { clientId: 'web' });
+  const s = c.securityManager;
+  await s.validateJobData('orders', 'create', { id: 1 });
+  const clean: { a: number } = s.sanitizeJobInput({ a: 1 });
+  const d: RateLimitDecision = await s.checkClientRateLimit('web', { cost: 2, scope: 'http' });
+  const wait: number = d.retryAfterMs;
+  await s.auditJobActivity({ queue: 'orders', id: 7 }, 'inspect', { actor: 'ops' });
+  const log: AuditEntry[] = await s.getAuditLog({ since: new Date(), actor: 'web', limit: 10 });
+  log[0].timestamp.getTime();
+  const a = c.accessControl;
+  const added: number = await a.grant('web', { resource: 'orders', actions: ['enqueue'], conditions: [{ field: 'jobType', operator: 'in', value: ['create'] }] });
+  const removed: number = await a.revoke('web', 'orders', ['enqueue']);
+  const perms: Permission[] = await a.getClientPermissions('web');
+  const ok: boolean = await a.canEnqueueJob('web', 'orders', 'create');
+  await a.authorize('web', 'manage', 'orders');
+  const web = c.forClient('web');
+  await web.enqueueJob('orders', 'create', { id: 2 });
+  await web.pauseQueue('orders');
+  const names: string[] = await web.getQueueNames();
+  await web.registerWorker('orders', async () => 1, { clientId: 'web' });
+  // @ts-expect-error a view has no getQueue (a Queue object is not checked)
+  web.getQueue('orders');
+  try {
+    await web.retryJob('orders', '1');
+  } catch (err) {
+    if (err instanceof AuthorizationError) err.code === 'ERR_FORBIDDEN' && err.clientId;
+    if (err instanceof SecurityError) err.violations.map((v) => v.rule);
+    if (err instanceof RateLimitError) err.retryAfterMs;
+  }
+  const rule: string[] = redisAclRule('app', 'jq', 'secret');
+  void clean; void wait; void added; void removed; void perms; void ok; void names; void rule;
+}
+void security;

@@ -3,6 +3,11 @@
 // resolved configuration, the logger, and the coordinator's event sink. Managers hold their
 // own state and reach each other only through the references the coordinator passes them.
 
+const { AsyncLocalStorage } = require('node:async_hooks');
+
+/** The client a call runs for (a coordinator's `forClient` view), for the audit log. */
+const actors = new AsyncLocalStorage();
+
 class ManagerContext {
   /**
    * `engine()` resolves to the connected NativeEngine; `emitter` is the coordinator, whose
@@ -14,6 +19,32 @@ class ManagerContext {
     this.engine = engine;
     this._emitter = emitter;
     this._handles = new Map(); // queue name -> the queue handle jobs of that queue carry
+    this.security = null; // the security manager (the audit log), set by the coordinator
+  }
+
+  /** Runs `fn` as `clientId`: the audit entries of what it does name that client. */
+  static runAs(clientId, fn) {
+    return actors.run(clientId, fn);
+  }
+
+  /** Who the current call runs for: the client of a `forClient` view, else `system`. */
+  actor() {
+    return actors.getStore() ?? 'system';
+  }
+
+  /**
+   * Runs `run()` and, when it took effect, writes its audit entry (`action` on `target`:
+   * `{ queue, jobId }`, with the metadata `describe(result)` returns; `describe` returning
+   * null means nothing happened and nothing is written). A call that throws writes nothing:
+   * refused input leaves Redis as it was. Resolves or rejects as `run` did, once the entry is
+   * written.
+   */
+  async audited(action, target, run, describe) {
+    const result = await run();
+    const metadata = describe ? describe(result) : {};
+    if (metadata === null) return result;
+    await this.security?.record({ action, ...target, outcome: 'success', metadata: Object.keys(metadata).length > 0 ? metadata : undefined });
+    return result;
   }
 
   /**

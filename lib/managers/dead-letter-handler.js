@@ -177,19 +177,24 @@ class DeadLetterHandlerImpl {
   async requeueFailedJob(queueName, jobId) {
     checkQueueName(queueName);
     const id = checkJobId(jobId);
-    const native = await this._ctx.engine();
-    const text = await call(native.getJob(queueName, id));
-    await call(native.retryJob(queueName, id));
-    const name = text ? JSON.parse(text).name : undefined;
-    this._ctx.logger.info('failed job requeued', { queue: queueName, jobId: id });
-    this._metrics?.incrementCounter('failed_jobs_requeued_total', { queue: queueName, job_type: name });
+    await this._ctx.audited('requeue', { queue: queueName, jobId: id }, async () => {
+      const native = await this._ctx.engine();
+      const text = await call(native.getJob(queueName, id));
+      await call(native.retryJob(queueName, id));
+      const name = text ? JSON.parse(text).name : undefined;
+      this._ctx.logger.info('failed job requeued', { queue: queueName, jobId: id });
+      this._metrics?.incrementCounter('failed_jobs_requeued_total', { queue: queueName, job_type: name });
+    });
   }
 
   /** Keeps a dead letter but takes it off the failed list (see getArchivedJobs). */
   async archiveFailedJob(queueName, jobId) {
     checkQueueName(queueName);
-    const native = await this._ctx.engine();
-    await call(native.archiveFailed(queueName, checkJobId(jobId)));
+    const id = checkJobId(jobId);
+    await this._ctx.audited('archive', { queue: queueName, jobId: id }, async () => {
+      const native = await this._ctx.engine();
+      await call(native.archiveFailed(queueName, id));
+    });
   }
 
   /** Archived dead letters, most recently archived first. */
@@ -207,8 +212,10 @@ class DeadLetterHandlerImpl {
   async purgeFailedJobs(queueName, olderThan) {
     checkQueueName(queueName);
     const until = purgeUntil(olderThan);
-    const native = await this._ctx.engine();
-    return call(native.purgeFailed(queueName, until));
+    return this._ctx.audited('purge', { queue: queueName }, async () => {
+      const native = await this._ctx.engine();
+      return call(native.purgeFailed(queueName, until));
+    }, (count) => ({ count, ...(until !== undefined ? { failedBefore: until } : {}) }));
   }
 
   /**

@@ -7,8 +7,9 @@ const { randomBytes } = require('node:crypto');
 const { Job, AddedJob } = require('../job');
 const { ValidationError, JobNotFoundError, JobStateError } = require('../errors');
 const { AddBatcher } = require('../add-batcher');
-const { call, checkQueueName, checkJobId, serialiseData, serialiseOptions, keepBadNumbers } = require('../input');
+const { call, checkQueueName, checkJobId, serialiseOptions, keepBadNumbers } = require('../input');
 const { repeatSchedule } = require('../repeat');
+const { clientIdOf } = require('./security-manager');
 const wire = require('../wire');
 
 /** What recurring jobs keep of finished iterations unless told otherwise (the design's). */
@@ -19,10 +20,16 @@ function generateTraceId() {
   return `trace_${Date.now()}_${randomBytes(6).toString('hex')}`;
 }
 
-/** One job's name and payload JSON, validated as far as JS can see. */
-function describeJob(job, queueName, index) {
+/**
+ * One job's name, stored data and payload JSON, validated as far as JS can see: its data
+ * through the security manager (`security`: sanitised, the content rules, the queue's
+ * schemas), its client id (the `clientId` option or `data._metadata.clientId`).
+ */
+function describeJob(job, queueName, index, security) {
   if (!job || typeof job !== 'object') throw new ValidationError(`jobs[${index}]`, 'must be an object');
-  const data = serialiseData(job.data);
+  if (job.data === null || typeof job.data !== 'object' || Array.isArray(job.data)) {
+    throw new ValidationError('data', 'must be a JSON-serialisable object');
+  }
   const name =
     typeof job.name === 'string' && job.name
       ? job.name
@@ -34,7 +41,16 @@ function describeJob(job, queueName, index) {
     throw new ValidationError(`jobs[${index}].options.repeat`, 'is not taken by a bulk add: enqueue a recurring job on its own');
   }
   const opts = serialiseOptions(given);
-  return { name, json: `{"name":${JSON.stringify(name)},"data":${data},"opts":${opts}}` };
+  const { data, json } = security.prepareData(queueName, name, job.data);
+  const clientId = clientIdOf(given, data);
+  return { name, data, clientId, json: `{"name":${JSON.stringify(name)},"data":${json},"opts":${opts}}` };
+}
+
+/** Jobs per client of an add's parts. */
+function clientCosts(parts) {
+  const costs = new Map();
+  for (const p of parts) if (p.clientId !== undefined) costs.set(p.clientId, (costs.get(p.clientId) ?? 0) + 1);
+  return costs;
 }
 
 /** A date option as ms or text the engine reads (a Date, ms since the epoch, or ISO text). */
@@ -79,10 +95,12 @@ function repeatableJob(s, queueName) {
 const isAbsentOrWrongState = (err) => err instanceof JobNotFoundError || err instanceof JobStateError;
 
 class JobSchedulerImpl {
-  /** `queues` is the queue manager (known queues, option layers, the queue list). */
-  constructor(ctx, { queues }) {
+  /** `queues` is the queue manager (known queues, option layers, the queue list);
+   * `security` the security manager (job data, per-client rate limits, the audit log). */
+  constructor(ctx, { queues, security }) {
     this._ctx = ctx;
     this._queues = queues;
+    this._security = security;
     this._batchers = new Map(); // queue -> the AddBatcher of its enqueueJob calls
   }
 
@@ -100,7 +118,7 @@ class JobSchedulerImpl {
     let part;
     try {
       checkQueueName(queueName);
-      part = describeJob({ name: jobName, data, options }, queueName);
+      part = describeJob({ name: jobName, data, options }, queueName, undefined, this._security);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -112,7 +130,21 @@ class JobSchedulerImpl {
       );
       this._batchers.set(queueName, batcher);
     }
-    return batcher.add(part.json, { name: part.name, data });
+    const security = this._ctx.config.security;
+    const limited = part.clientId !== undefined && security.rateLimiting.enabled;
+    const added = limited
+      ? this._security.admitEnqueue(clientCosts([part])).then(() => batcher.add(part.json, { name: part.name, data: part.data }))
+      : batcher.add(part.json, { name: part.name, data: part.data });
+    if (!security.auditEnqueues) return added;
+    return added.then(async (job) => {
+      await this._auditAdd(queueName, part, job);
+      return job;
+    });
+  }
+
+  /** Writes an added job's `enqueue` entry to the audit log (`security.auditEnqueues`). */
+  _auditAdd(queueName, part, job) {
+    return this._security.record({ action: 'enqueue', queue: queueName, jobId: job.id, actor: part.clientId, metadata: { name: part.name } });
   }
 
   /**
@@ -160,11 +192,17 @@ class JobSchedulerImpl {
   async enqueueBulk(queueName, jobs) {
     checkQueueName(queueName);
     if (!Array.isArray(jobs)) throw new ValidationError('jobs', 'must be an array');
-    const parts = jobs.map((j, i) => describeJob(j, queueName, i));
+    const parts = jobs.map((j, i) => describeJob(j, queueName, i, this._security));
+    // every client's jobs fit in its window, or nothing is counted nor written
+    await this._security.admitEnqueue(clientCosts(parts));
     const result = await this._send(queueName, parts.map((p) => p.json), true);
-    const added = result.jobs.map((e, i) => this._added(queueName, e, result.opts, parts[i].name, jobs[i].data));
+    const added = result.jobs.map((e, i) => this._added(queueName, e, result.opts, parts[i].name, parts[i].data));
     // only jobs that already existed are read back; the rest need no promise each
-    return added.some((a) => a instanceof Promise) ? Promise.all(added) : added;
+    const all = added.some((a) => a instanceof Promise) ? await Promise.all(added) : added;
+    if (this._ctx.config.security.auditEnqueues) {
+      await Promise.all(all.map((job, i) => this._auditAdd(queueName, parts[i], job)));
+    }
+    return all;
   }
 
   /**
@@ -246,9 +284,11 @@ class JobSchedulerImpl {
       throw new ValidationError('schedulerId', 'must be a non-empty string');
     }
     const opts = { ...RECURRING_KEEP, ...jobOptions };
+    const prepared = this._security.prepareData(queueName, jobName, data);
+    data = prepared.data;
     const payload =
       `{"defaults":${this._queues.defaultsText(queueName)},"id":${JSON.stringify(schedulerId)},` +
-      `"name":${JSON.stringify(jobName)},"data":${serialiseData(data)},` +
+      `"name":${JSON.stringify(jobName)},"data":${prepared.json},` +
       `"opts":${JSON.stringify(opts, keepBadNumbers)},"repeat":${JSON.stringify(repeat, keepBadNumbers)}}`;
     const native = await this._ctx.engine();
     const { jobId, next } = await call(native.upsertScheduler(queueName, payload));
@@ -389,13 +429,20 @@ class JobSchedulerImpl {
       }
       queueName = found[0];
     }
-    try {
-      await call(native.retryJob(queueName, jobId));
-    } catch (err) {
-      if (isAbsentOrWrongState(err)) return false;
-      throw err;
-    }
-    return true;
+    return this._ctx.audited(
+      'retry',
+      { queue: queueName, jobId },
+      async () => {
+        try {
+          await call(native.retryJob(queueName, jobId));
+        } catch (err) {
+          if (isAbsentOrWrongState(err)) return false;
+          throw err;
+        }
+        return true;
+      },
+      (retried) => (retried ? {} : null),
+    );
   }
 }
 

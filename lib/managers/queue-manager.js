@@ -126,6 +126,9 @@ class QueueManagerImpl {
    * one or the queue has a preset's name. The configuration is recorded in Redis, so every
    * process's getAllQueues sees it; creating a name this coordinator created already is a
    * QueueExistsError. With `cleanup.enabled`, old finished jobs are removed periodically.
+   * `schema` (a JSON Schema for every job's data) and `jobSchemas` (by job name) are checked
+   * at every enqueue through this coordinator; one that does not compile is a
+   * ValidationError and nothing is written. Audited as `create`.
    */
   async createQueue(nameOrConfig, maybeConfig) {
     const given = typeof nameOrConfig === 'string' ? { ...maybeConfig, name: nameOrConfig } : nameOrConfig;
@@ -135,8 +138,15 @@ class QueueManagerImpl {
     const cleanup = config.cleanup?.enabled ? checkCleanup(config.cleanup) : undefined;
     serialiseOptions(config.defaultJobOptions, 'defaultJobOptions');
     if (this._declared.has(config.name)) throw new QueueExistsError(config.name);
+    // a schema that does not compile is refused before anything is written
+    const enableSchemas = this._ctx.security?.compileSchemas(config.name, config);
+    return this._ctx.audited('create', { queue: config.name }, () => this._create(config, cleanup, enableSchemas));
+  }
+
+  async _create(config, cleanup, enableSchemas) {
     const native = await this._ctx.engine();
     if (this._declared.has(config.name)) throw new QueueExistsError(config.name);
+    enableSchemas?.();
     this._declared.set(config.name, { ...config });
     this._objects.delete(config.name);
     this.markKnown(config.name);
@@ -228,12 +238,17 @@ class QueueManagerImpl {
    */
   async destroyQueue(name, { force = false } = {}) {
     checkQueueName(name);
+    return this._ctx.audited('destroy', { queue: name }, () => this._destroy(name, force), () => ({ force }));
+  }
+
+  async _destroy(name, force) {
     const native = await this._ctx.engine();
     await this._closeWorkers(name);
     this._cleanups.get(name)?.stop();
     this._cleanups.delete(name);
     await call(native.obliterate(name, force));
     this._declared.delete(name);
+    this._ctx.security?.forgetSchemas(name);
     this._known.delete(name);
     const queue = this._objects.get(name);
     this._objects.delete(name);
@@ -244,14 +259,22 @@ class QueueManagerImpl {
   /** Pauses the queue for every worker in every process, BullMQ's included. */
   async pauseQueue(name) {
     checkQueueName(name);
-    const native = await this._ctx.engine();
-    if (await call(native.pauseQueue(name))) this._ctx.emit('paused', { queueName: name });
+    await this._ctx.audited('pause', { queue: name }, async () => {
+      const native = await this._ctx.engine();
+      const changed = await call(native.pauseQueue(name));
+      if (changed) this._ctx.emit('paused', { queueName: name });
+      return changed;
+    }, (changed) => (changed ? {} : null));
   }
 
   async resumeQueue(name) {
     checkQueueName(name);
-    const native = await this._ctx.engine();
-    if (await call(native.resumeQueue(name))) this._ctx.emit('resumed', { queueName: name });
+    await this._ctx.audited('resume', { queue: name }, async () => {
+      const native = await this._ctx.engine();
+      const changed = await call(native.resumeQueue(name));
+      if (changed) this._ctx.emit('resumed', { queueName: name });
+      return changed;
+    }, (changed) => (changed ? {} : null));
   }
 
   /**

@@ -3,7 +3,8 @@
 // reports, pauses and resumes workers of every process through the registry in Redis.
 
 const { Worker } = require('../worker');
-const { ValidationError, WorkerNotFoundError } = require('../errors');
+const { ValidationError, WorkerNotFoundError, SecurityError, AuthorizationError, RateLimitError, DelayedError } = require('../errors');
+const { checkClientId } = require('./access-control');
 const { call, checkQueueName, positiveInt, nonNegativeInt, nonNegativeMs, fraction, keepText } = require('../input');
 const { engineConfig, acquireEngine } = require('../connection');
 
@@ -82,13 +83,17 @@ class WorkerManagerImpl {
   /**
    * `queues` is the queue manager (declared configs, known queues); `retry` the retry
    * handler (error names that are not retried); `failures(queueName, jobName, jobId, error,
-   * retrying)` is told of every failed attempt (the failure-pattern watch, dead letters).
+   * retrying)` is told of every failed attempt (the failure-pattern watch, dead letters);
+   * `security` the security manager (checks before every attempt), `access` the access
+   * control (a worker's permission to run a queue's jobs).
    */
-  constructor(ctx, { queues, retry, failures }) {
+  constructor(ctx, { queues, retry, failures, security, access }) {
     this._ctx = ctx;
     this._queues = queues;
     this._retry = retry;
     this._failures = failures;
+    this._security = security;
+    this._access = access;
     this._managed = new Map(); // id -> ManagedWorker
     this.onWorkerClosed = null; // set by the coordinator: forget a closed worker elsewhere
   }
@@ -116,6 +121,7 @@ class WorkerManagerImpl {
       throw new ValidationError('processor', 'must be a function');
     }
     if (options === null || typeof options !== 'object') throw new ValidationError('options', 'must be an object');
+    const identity = options.clientId === undefined ? undefined : checkClientId(options.clientId, 'clientId');
     const d = this._ctx.config.defaultWorkerOptions;
     const q = this._queues.declaredConfig(queueName) || {};
     const o = { ...options, settings: { ...d.settings, ...options.settings } };
@@ -146,6 +152,10 @@ class WorkerManagerImpl {
     }
     const nonRetryable = new Set(this._retry.nonRetryableNames());
     for (const e of o.nonRetryableErrors || []) nonRetryable.add(typeof e === 'function' ? e.name : String(e));
+    // a worker running as a client needs `process` permission on the queue to start at all
+    if (identity !== undefined && this._access) await this._access.authorize(identity, 'process', queueName);
+    const holder = { worker: null };
+    const guarded = this._security ? this._guard(processor, holder) : processor;
     // A worker given its own connection runs on an engine connected there.
     let release = () => {};
     let native;
@@ -157,12 +167,14 @@ class WorkerManagerImpl {
     } else {
       native = await this._ctx.engine();
     }
-    const worker = Worker._onEngine(queueName, processor, native, config, {
+    const worker = Worker._onEngine(queueName, guarded, native, config, {
       nonRetryable,
       timeoutMs: config.timeoutMs,
       logger: this._ctx.logger,
       prefix: this._ctx.config.redis.keyPrefix,
     });
+    holder.worker = worker;
+    this._security?.setWorkerIdentity(worker.id, identity);
     worker.run().catch(() => {}); // resolves when it closes; a failed start rejects _start below
     try {
       await worker._start();
@@ -175,11 +187,52 @@ class WorkerManagerImpl {
     this._queues.markKnown(queueName);
     worker.once('closed', () => {
       this._managed.delete(worker.id);
+      this._security?.setWorkerIdentity(worker.id, undefined);
       release();
       this.onWorkerClosed?.(worker);
     });
     this._ctx.logger.info('worker registered', { workerId: worker.id, queue: queueName, concurrency: config.concurrency });
     return worker;
+  }
+
+  /**
+   * The processor behind the security manager's checks before every attempt: a job too old
+   * fails at once (SecurityError, not retried); a job of a client over its rate limit waits
+   * in delayed until the client's window ends, without using an attempt; when the worker's
+   * client lost its permission to run the queue's jobs, the job goes back to the queue
+   * unprocessed and the worker closes.
+   */
+  _guard(processor, holder) {
+    const security = this._security;
+    const refused = (job, context, err) => {
+      if (err instanceof RateLimitError && err.retryAfterMs > 0) {
+        return job.moveToDelayed(Date.now() + err.retryAfterMs, context.token).then(() => {
+          throw new DelayedError();
+        });
+      }
+      if (err instanceof AuthorizationError) {
+        const worker = holder.worker;
+        this._ctx.logger.warn('worker lost its permission to run the queue; closing it', { workerId: worker?.id, queue: worker?.queueName, clientId: err.clientId });
+        worker?.emit('error', err);
+        setImmediate(() => worker?.close().catch(() => {}));
+        throw new RateLimitError(); // back to the queue, no attempt used
+      }
+      throw err;
+    };
+    return (job, context, signal) => {
+      let pending;
+      try {
+        pending = security.executionCheck(job, context);
+      } catch (err) {
+        if (err instanceof SecurityError) this._ctx.logger.warn('job refused before its attempt', { queue: job.queueName, jobId: job.id, error: err.message });
+        throw err;
+      }
+      if (pending === null) return processor(job, context, signal);
+      return pending.then(
+        () => processor(job, context, signal),
+        (err) => refused(job, context, err),
+      );
+    };
   }
 
   /** Re-emits a worker's events on the coordinator, with the queue name, and reports its
@@ -329,6 +382,12 @@ class WorkerManagerImpl {
   async scaleWorkers(queueName, targetCount) {
     checkQueueName(queueName);
     nonNegativeInt(targetCount, 'targetCount');
+    return this._ctx.audited('scale', { queue: queueName }, () => this._scale(queueName, targetCount), (r) =>
+      r.actualCount === r.previousCount ? null : { from: r.previousCount, to: r.actualCount, target: r.targetCount },
+    );
+  }
+
+  async _scale(queueName, targetCount) {
     const managed = this.getWorkersByQueue(queueName);
     const previousCount = managed.length;
     if (targetCount > previousCount && previousCount === 0) {

@@ -222,6 +222,15 @@ class WorkerPoolManagerImpl {
   }
 
   async _resize(pool, target, reason = 'initial', detail = undefined) {
+    if (reason === 'initial') return this._resizeNow(pool, target, reason, detail);
+    return this._ctx.audited('scale', { queue: pool.queueName }, () => this._resizeNow(pool, target, reason, detail), (r) =>
+      r.actualCount === r.previousCount
+        ? null
+        : { from: r.previousCount, to: r.actualCount, target: r.targetCount, reason, ...(detail ? { detail } : {}) },
+    );
+  }
+
+  async _resizeNow(pool, target, reason, detail) {
     const previousCount = pool.workers.length;
     pool.targetWorkers = target;
     while (pool.workers.length < target) {

@@ -41,6 +41,8 @@ pub mod registry;
 mod scan;
 pub mod schedule;
 pub mod scripts;
+pub mod security;
+
 pub mod time;
 pub mod worker;
 
@@ -49,7 +51,7 @@ use std::sync::Arc;
 use crate::connection::SharedConnection;
 use redis::Client;
 
-pub use connection::{RedisConfig, RetryPolicy};
+pub use connection::{RedisConfig, RetryPolicy, TlsOptions};
 pub use error::{Error, ErrorCode, Result};
 pub use queue::Queue;
 pub use worker::{Prefetch, Worker, WorkerOptions};

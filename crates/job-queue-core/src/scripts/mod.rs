@@ -10,6 +10,7 @@ mod queue_admin;
 mod queue_limits;
 mod queue_ops;
 mod schedule;
+mod security;
 mod single_job;
 
 use std::collections::HashMap;
@@ -31,6 +32,9 @@ pub use queue_limits::{queue_limits, LimitChange};
 pub use queue_ops::{clean_finished, pause_queue, resume_queue, worker_heartbeat};
 pub use schedule::{
     next_iteration, remove_scheduler, upsert_scheduler, NextIteration, Scheduled, UpsertRequest,
+};
+pub use security::{
+    audit_append, client_rate_limit, grant_permission, revoke_permission, RateWindow,
 };
 pub use single_job::{
     add_log, archive_failed, change_delay, change_priority, promote_job, remove_job, retry_job,
@@ -176,6 +180,11 @@ scripts! {
     WORKER_HEARTBEAT => "worker_heartbeat.lua" [],
     QUEUE_LIMITS => "queue_limits.lua" [Markers],
     REMOVE_ORPHANS => "remove_orphans.lua" [Keys],
+    // the security keys of a prefix (crate::security): their own KEYS, no includes
+    GRANT_PERMISSION => "grant_permission.lua" [],
+    REVOKE_PERMISSION => "revoke_permission.lua" [],
+    CLIENT_RATE_LIMIT => "client_rate_limit.lua" [],
+    AUDIT_APPEND => "audit_append.lua" [],
 }
 
 /// Queue key suffixes in the order every script expects them (lua/include/keys.lua).

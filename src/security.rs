@@ -1,0 +1,172 @@
+//! Security methods of `NativeEngine`: client grants, per-client rate windows and the audit
+//! log (the engine's `security` module). Converts and forwards.
+
+use job_queue_core::security::{AuditEntry, AuditFilter};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use serde::Deserialize;
+
+use crate::errors::{to_js, validation};
+use crate::NativeEngine;
+
+/// What a rate-limit check decided.
+#[napi(object)]
+pub struct RateWindowResult {
+    /// Every cost was counted.
+    pub allowed: bool,
+    /// The index of the client whose cost did not fit.
+    pub refused: Option<u32>,
+    /// The window's count.
+    pub count: f64,
+    /// ms until the window ends.
+    pub window_left_ms: f64,
+}
+
+/// Which audit entries to read (ms since the epoch for times).
+#[napi(object)]
+pub struct AuditFilterJs {
+    pub since_ms: Option<f64>,
+    pub until_ms: Option<f64>,
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub queue: Option<String>,
+    pub limit: u32,
+}
+
+/// One audit entry as lib/ sends it (`metadata` is JSON text).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EntryIn {
+    timestamp: u64,
+    actor: String,
+    action: String,
+    queue: Option<String>,
+    job_id: Option<String>,
+    outcome: String,
+    origin: String,
+    metadata: Option<String>,
+}
+
+#[napi]
+impl NativeEngine {
+    /// Grants `actions` on `resource` to `client` under `conditions` (a JSON array); returns
+    /// how many grants were new.
+    #[napi]
+    pub async fn grant_permission(
+        &self,
+        client: String,
+        resource: String,
+        actions: Vec<String>,
+        conditions: String,
+    ) -> Result<u32> {
+        let conditions: serde_json::Value = serde_json::from_str(&conditions)
+            .map_err(|e| validation("permission.conditions", e))?;
+        let added = self
+            .engine()?
+            .grant_permission(&client, &resource, &actions, &conditions)
+            .await
+            .map_err(to_js)?;
+        Ok(added as u32)
+    }
+
+    /// Removes `client`'s grants on `resource` (of `actions`, or all when empty); returns
+    /// how many.
+    #[napi]
+    pub async fn revoke_permission(
+        &self,
+        client: String,
+        resource: String,
+        actions: Vec<String>,
+    ) -> Result<u32> {
+        let removed = self
+            .engine()?
+            .revoke_permission(&client, &resource, &actions)
+            .await
+            .map_err(to_js)?;
+        Ok(removed as u32)
+    }
+
+    /// `client`'s permissions as JSON `[{resource, actions, conditions}]`.
+    #[napi]
+    pub async fn client_permissions(&self, client: String) -> Result<String> {
+        let list = self
+            .engine()?
+            .client_permissions(&client)
+            .await
+            .map_err(to_js)?;
+        serde_json::to_string(&list).map_err(|e| validation("permissions", e))
+    }
+
+    /// Counts each client's cost (`clients[i]` costs `costs[i]`) in its window under `scope`
+    /// when every one fits under `max`; else counts nothing.
+    #[napi]
+    pub async fn client_rate_limit(
+        &self,
+        scope: String,
+        clients: Vec<String>,
+        costs: Vec<u32>,
+        max: u32,
+        window_ms: f64,
+    ) -> Result<RateWindowResult> {
+        if clients.len() != costs.len() {
+            return Err(validation("costs", "one cost per client"));
+        }
+        let clients: Vec<(String, u64)> = clients
+            .into_iter()
+            .zip(costs)
+            .map(|(c, n)| (c, u64::from(n)))
+            .collect();
+        let w = self
+            .engine()?
+            .client_rate_limit(&scope, &clients, max.into(), window_ms.max(0.0) as u64)
+            .await
+            .map_err(to_js)?;
+        Ok(RateWindowResult {
+            allowed: w.allowed,
+            refused: w.refused.map(|i| i as u32),
+            count: w.count as f64,
+            window_left_ms: w.window_left_ms as f64,
+        })
+    }
+
+    /// Appends the entries (a JSON array) to the audit log, capped at about `cap`; returns
+    /// their ids.
+    #[napi]
+    pub async fn audit(&self, entries: String, cap: u32) -> Result<Vec<String>> {
+        let given: Vec<EntryIn> =
+            serde_json::from_str(&entries).map_err(|e| validation("audit entry", e))?;
+        let entries: Vec<AuditEntry> = given
+            .into_iter()
+            .map(|e| AuditEntry {
+                timestamp_ms: e.timestamp,
+                actor: e.actor,
+                action: e.action,
+                queue: e.queue,
+                job_id: e.job_id,
+                outcome: e.outcome,
+                origin: e.origin,
+                metadata: e.metadata,
+            })
+            .collect();
+        self.engine()?
+            .audit(&entries, cap.into())
+            .await
+            .map_err(to_js)
+    }
+
+    /// Audit entries matching the filter, newest first, as JSON.
+    #[napi]
+    pub async fn audit_log(&self, filter: AuditFilterJs) -> Result<String> {
+        let ms = |v: Option<f64>| v.map(|m| m.max(0.0) as u64);
+        let filter = AuditFilter {
+            since_ms: ms(filter.since_ms),
+            until_ms: ms(filter.until_ms),
+            actor: filter.actor,
+            action: filter.action,
+            queue: filter.queue,
+            limit: filter.limit as usize,
+        };
+        let records = self.engine()?.audit_log(&filter).await.map_err(to_js)?;
+        serde_json::to_string(&records).map_err(|e| validation("audit", e))
+    }
+}
