@@ -221,11 +221,17 @@ test('GET /audit passes its filter to getAuditLog (dates as Date), hides queues 
   const key = new TextEncoder().encode(secret);
   const { c, call } = await startAdmin(t, { auth: { jwtSecret: secret } });
   const token = await signed({ sub: 'auditor', scope: READ }, { alg: 'HS256' }, key);
+  // a coordinator-like object without a security manager (the admin feature-detects it)
+  const real = c.securityManager;
+  c.securityManager = undefined;
   const none = await call('GET', '/audit', { token });
   assert.deepEqual([none.status, none.json.code], [501, 'ERR_NOT_AVAILABLE']);
 
   const security = securityStub();
   c.securityManager = security;
+  t.after(() => {
+    c.securityManager = real;
+  });
   await security.auditJobActivity({ queue: 'a', id: '1' }, 'retry', { actor: 'ops' });
   await security.auditJobActivity({ queue: 'b', id: '2' }, 'retry', { actor: 'ops' });
   c.accessControl = { canViewQueue: async (_id, q) => q === 'a', canManageQueue: async () => false };

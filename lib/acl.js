@@ -6,8 +6,9 @@
 /** Every command the engine sends, by group, sorted within each. */
 const ACL_COMMANDS = [
   // connecting (SELECT for a db other than 0); workers name their connection as BullMQ does,
-  // and queue status counts them (CLIENT SETNAME, CLIENT LIST)
-  'ping', 'select', 'client|setname', 'client|list',
+  // and queue status counts them (CLIENT SETNAME, CLIENT LIST); a worker notes its named
+  // connection's id (CLIENT ID) to see it gone from CLIENT LIST when it closes
+  'ping', 'select', 'client|id', 'client|list', 'client|setname',
   // scripts: every state change is one script (EVALSHA, loaded again after a restart); reads
   // that must agree with each other go in a MULTI/EXEC
   'evalsha', 'script|load', 'multi', 'exec',

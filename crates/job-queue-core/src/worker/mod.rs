@@ -518,16 +518,31 @@ impl Worker {
         for task in tasks {
             let _ = task.await;
         }
-        // The named connection is gone with the watcher task, but its socket closes a moment
-        // later; ask Redis to drop it now, so BullMQ's getWorkers no longer lists the worker
-        // once close returns (bounded, best effort: the socket closes anyway).
+        // The named connection is gone with the watcher task, but Redis sees its socket close
+        // a moment later; wait (bounded, best effort) until Redis no longer lists it, so
+        // BullMQ's getWorkers no longer lists the worker once close returns. A poll of
+        // CLIENT LIST ID rather than CLIENT KILL: the ACL a user needs (lib/acl.js) then
+        // grants no power over other clients' connections.
         let client_id = self.client_id.load(Ordering::SeqCst);
         let mut con = self.con.clone();
         if client_id != 0 {
-            let mut kill = redis::cmd("CLIENT");
-            kill.arg("KILL").arg("ID").arg(client_id);
-            let killing = kill.query_async::<redis::Value>(&mut con);
-            let _ = tokio::time::timeout(CLOSE_STEP_WITHIN, killing).await;
+            let gone = async {
+                loop {
+                    let listed: redis::RedisResult<String> = redis::cmd("CLIENT")
+                        .arg("LIST")
+                        .arg("ID")
+                        .arg(client_id)
+                        .query_async(&mut con)
+                        .await;
+                    match listed {
+                        Ok(text) if !text.trim().is_empty() => {
+                            tokio::time::sleep(Duration::from_millis(5)).await
+                        }
+                        _ => break,
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(CLOSE_STEP_WITHIN, gone).await;
         }
         if never_ran {
             return;
