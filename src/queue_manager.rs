@@ -1,5 +1,6 @@
-//! Operations methods of `NativeEngine`: pause and resume a queue, clean and destroy it, and
-//! the queue and worker registries shared by every process.
+//! What lib/managers/queue-manager.js (the design's QueueManager) asks of `NativeEngine`, and
+//! lib/queue.js's pause, resume, isPaused and obliterate too: counts and throughput, pause and
+//! resume, the periodic cleanup, obliterate, and the queue registry shared by every process.
 
 use std::time::Duration;
 
@@ -8,7 +9,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::errors::{to_js, validation};
-use crate::results::{QueueEntry, WorkerRecord};
+use crate::results::{JobCountsResult, ProcessingStatsResult, QueueEntry};
 use crate::NativeEngine;
 
 /// Periodic cleanup settings, in ms at this boundary.
@@ -46,6 +47,36 @@ fn count(n: Option<f64>) -> Option<u64> {
 
 #[napi]
 impl NativeEngine {
+    /// Job counts per state.
+    #[napi]
+    pub async fn counts(&self, queue: String) -> Result<JobCountsResult> {
+        let counts = self.queue(&queue)?.counts().await.map_err(to_js)?;
+        Ok(counts.into())
+    }
+
+    #[napi]
+    pub async fn is_paused(&self, queue: String) -> Result<bool> {
+        self.queue(&queue)?.is_paused().await.map_err(to_js)
+    }
+
+    /// Throughput and mean processing time, measured from the finished sets.
+    #[napi]
+    pub async fn processing_stats(&self, queue: String) -> Result<ProcessingStatsResult> {
+        let stats = self
+            .queue(&queue)?
+            .processing_stats()
+            .await
+            .map_err(to_js)?;
+        Ok(stats.into())
+    }
+
+    /// Workers of the queue connected to Redis (from any process, ours or BullMQ's).
+    #[napi]
+    pub async fn worker_count(&self, queue: String) -> Result<u32> {
+        let n = self.queue(&queue)?.worker_count().await.map_err(to_js)?;
+        Ok(n as u32)
+    }
+
     /// Pauses the queue for every worker (BullMQ's too); false if it was paused already.
     #[napi]
     pub async fn pause_queue(&self, queue: String) -> Result<bool> {
@@ -55,28 +86,6 @@ impl NativeEngine {
     #[napi]
     pub async fn resume_queue(&self, queue: String) -> Result<bool> {
         self.queue(&queue)?.resume().await.map_err(to_js)
-    }
-
-    /// Deletes finished jobs of `set` older than `older_than_ms` and beyond the newest `keep`.
-    #[napi]
-    pub async fn clean_queue(
-        &self,
-        queue: String,
-        set: String,
-        older_than_ms: Option<f64>,
-        keep: Option<f64>,
-    ) -> Result<f64> {
-        let set = match set.as_str() {
-            "completed" => "completed",
-            "failed" => "failed",
-            _ => return Err(validation("state", "must be 'completed' or 'failed'")),
-        };
-        let n = self
-            .queue(&queue)?
-            .clean(set, duration(older_than_ms), count(keep))
-            .await
-            .map_err(to_js)?;
-        Ok(n as f64)
     }
 
     /// Starts cleaning the queue's finished jobs now and every `interval_ms`.
@@ -127,21 +136,5 @@ impl NativeEngine {
             .into_iter()
             .map(|(name, config)| QueueEntry { name, config })
             .collect())
-    }
-
-    /// Every registered worker of every process.
-    #[napi]
-    pub async fn workers(&self) -> Result<Vec<WorkerRecord>> {
-        let list = self.engine()?.workers().await.map_err(to_js)?;
-        Ok(list.into_iter().map(WorkerRecord::from).collect())
-    }
-
-    /// Asks a worker of any process to pause or resume; false if it is not registered.
-    #[napi]
-    pub async fn request_worker_pause(&self, id: String, paused: bool) -> Result<bool> {
-        self.engine()?
-            .request_worker_pause(&id, paused)
-            .await
-            .map_err(to_js)
     }
 }

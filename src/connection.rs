@@ -1,0 +1,120 @@
+//! `NativeEngine`, the connected engine behind lib/connection.js (the BullMQ-style classes'
+//! shared engines) and lib/coordinator.js (the coordinator's own): connect, ping, close, and
+//! the helpers every other `#[napi] impl NativeEngine` block uses to reach a queue.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use job_queue_core::{Engine, Queue, RedisConfig, RetryPolicy};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+
+use crate::add_order::AddOrder;
+use crate::errors::to_js;
+
+/// Where Redis is and how keys are named.
+#[napi(object)]
+pub struct EngineConfig {
+    /// `redis://` or `rediss://` URL; wins over the separate fields.
+    pub url: Option<String>,
+    pub host: Option<String>,
+    pub port: Option<u32>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub db: Option<u32>,
+    pub tls: Option<bool>,
+    /// Key prefix, default `bull` (BullMQ's default).
+    pub prefix: Option<String>,
+    /// Largest accepted job data, in bytes of JSON (default 1 MiB).
+    pub max_job_data_size: Option<u32>,
+    /// Retries of a command while the connection is down before it fails (default 20).
+    pub max_retries_per_request: Option<u32>,
+    /// Retry such commands until the connection is back (ioredis' `maxRetriesPerRequest:
+    /// null`); wins over `max_retries_per_request`.
+    pub retry_until_connected: Option<bool>,
+    /// ms between those retries (default 100).
+    pub retry_delay_on_failover: Option<u32>,
+}
+
+#[napi]
+pub struct NativeEngine {
+    engine: Mutex<Option<Engine>>,
+    /// Largest accepted job data, in bytes of JSON.
+    pub(crate) max_data: usize,
+    /// The order add calls are issued in (the order JavaScript made them).
+    pub(crate) add_order: Arc<AddOrder>,
+}
+
+/// The shared connection's retry policy from the engine config (defaults where unset).
+fn retry_policy(
+    max_retries: Option<u32>,
+    until_connected: Option<bool>,
+    delay_ms: Option<u32>,
+) -> RetryPolicy {
+    let defaults = RetryPolicy::default();
+    RetryPolicy {
+        max_retries: if until_connected == Some(true) {
+            None
+        } else {
+            max_retries.or(defaults.max_retries)
+        },
+        delay: delay_ms.map_or(defaults.delay, |m| Duration::from_millis(m.into())),
+    }
+}
+
+#[napi]
+impl NativeEngine {
+    /// Connects to Redis (fails fast with a connection error when it does not answer).
+    #[napi(factory)]
+    pub async fn connect(config: EngineConfig) -> Result<NativeEngine> {
+        let redis = RedisConfig {
+            url: config.url,
+            host: config.host,
+            port: config.port.map(|p| p as u16),
+            username: config.username,
+            password: config.password,
+            db: config.db.map(i64::from),
+            tls: config.tls.unwrap_or(false),
+            retry: retry_policy(
+                config.max_retries_per_request,
+                config.retry_until_connected,
+                config.retry_delay_on_failover,
+            ),
+        };
+        let prefix = config.prefix.unwrap_or_else(|| "bull".to_owned());
+        let engine = Engine::connect(&redis, &prefix).await.map_err(to_js)?;
+        engine.ping().await.map_err(to_js)?;
+        Ok(NativeEngine {
+            engine: Mutex::new(Some(engine)),
+            max_data: config.max_job_data_size.unwrap_or(1 << 20) as usize,
+            add_order: Arc::default(),
+        })
+    }
+
+    /// The connected engine; a closed error once `close()` was called.
+    pub(crate) fn engine(&self) -> Result<Engine> {
+        self.engine
+            .lock()
+            .expect("engine lock")
+            .clone()
+            .ok_or_else(|| to_js(job_queue_core::Error::Closed("coordinator")))
+    }
+
+    /// The engine's handle on one queue.
+    pub(crate) fn queue(&self, name: &str) -> Result<Queue> {
+        self.engine()?.queue(name).map_err(to_js)
+    }
+
+    /// Round-trip latency to Redis in ms.
+    #[napi]
+    pub async fn ping(&self) -> Result<f64> {
+        let d = self.engine()?.ping().await.map_err(to_js)?;
+        Ok(d.as_secs_f64() * 1000.0)
+    }
+
+    /// Drops the shared connection. Workers must be closed first.
+    #[napi]
+    pub fn close(&self) {
+        self.engine.lock().expect("engine lock").take();
+    }
+}
