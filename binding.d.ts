@@ -182,6 +182,11 @@ export declare class NativeEventWatch {
 }
 
 export declare class NativeWorker {
+  /**
+   * Checks a worker config as `createWorker` would, synchronously and without Redis: the
+   * Worker class throws from its constructor, as BullMQ's does.
+   */
+  static checkConfig(config: WorkerConfig): void
   get id(): string
   /**
    * Reports jobs done, all at once: `values[i]` is the return value (JSON text) of the job
@@ -461,17 +466,28 @@ export interface SchedulerRecord {
   opts: string
 }
 
-/** Worker settings, in milliseconds at this boundary. */
+/**
+ * Worker settings, in milliseconds at this boundary. Numbers cross as JS gives them; the
+ * engine's `WorkerSettings` checks each (the errors name BullMQ's options: `lockDuration`,
+ * `limiter.max`, `retry.jitter`...).
+ */
 export interface WorkerConfig {
   /** The worker's id (a new UUID when absent): BullMQ's Worker has its id from the start. */
   id?: string
+  /** Jobs run at once (default 1). */
   concurrency?: number
+  /** How long a job's lock lives without renewal (default 30000). */
   lockDurationMs?: number
+  /** How often the stalled check runs (default 30000). */
   stalledIntervalMs?: number
+  /** Recoveries after which a stalled job fails instead (default 1). */
   maxStalledCount?: number
+  /** Shown by BullMQ's `getWorkers` and stored as the job's `processedBy`. */
   name?: string
+  /** At most `limiterMax` jobs per `limiterDurationMs` across the queue's workers. */
   limiterMax?: number
   limiterDurationMs?: number
+  /** Longest blocking wait for a job when the queue is empty (default 5000). */
   drainDelayMs?: number
   /** JSON of the worker-level `removeOnComplete` (bool, count or `{age, count}`). */
   removeOnComplete?: string
@@ -484,7 +500,7 @@ export interface WorkerConfig {
   retryProcessDelayMs?: number
   /** Cap on backoff delays for jobs whose backoff sets none (default 5 minutes). */
   retryMaxDelayMs?: number
-  /** Jitter for jobs whose backoff sets none, in [0, 1] (default 0.1). */
+  /** Jitter for jobs whose backoff sets none, in [0, 1] (default 0). */
   retryJitter?: number
   /** Longest an attempt may run when the job sets no `timeoutMs` (default: no limit). */
   timeoutMs?: number

@@ -12,7 +12,7 @@ const { EventEmitter } = require('node:events');
 const { randomUUID } = require('node:crypto');
 const Jobs = require('./job');
 const { isUnrecoverable, isMovedByProcessor, TimeoutError, ValidationError, RateLimitError, RATE_LIMIT_ERROR } = require('./errors');
-const { call, checkQueueName, positiveInt, nonNegativeInt, keepText } = require('./input');
+const { call, checkQueueName, numberArg, numberOption, jsonOption, checkWorkerConfig } = require('./input');
 const { DEFAULT_PREFIX, engineConfig, acquireEngine } = require('./connection');
 const wire = require('./wire');
 
@@ -21,36 +21,31 @@ const NO_TIMEOUT = 2 ** 31 - 1;
 
 const ON_ENGINE = Symbol('onEngine');
 
-/** The engine's worker config from BullMQ worker options; throws ValidationError. */
+/** The engine's worker config from BullMQ worker options, checked by the engine; throws
+ * ValidationError. */
 function nativeConfig(opts) {
   const limiter = opts.limiter;
   if (limiter !== undefined && (limiter === null || typeof limiter !== 'object')) {
     throw new ValidationError('limiter', 'must be {max, duration}');
   }
   if (opts.name !== undefined && typeof opts.name !== 'string') throw new ValidationError('name', 'must be a string');
-  let drainDelayMs;
-  if (opts.drainDelay !== undefined) {
-    if (typeof opts.drainDelay !== 'number' || !(opts.drainDelay > 0)) {
-      throw new ValidationError('drainDelay', 'must be a positive number of seconds');
-    }
-    drainDelayMs = Math.ceil(opts.drainDelay * 1000);
-  }
-  return {
-    concurrency: positiveInt(opts.concurrency, 'concurrency') ?? 1,
-    lockDurationMs: positiveInt(opts.lockDuration, 'lockDuration') ?? 30000,
-    stalledIntervalMs: positiveInt(opts.stalledInterval, 'stalledInterval') ?? 30000,
-    maxStalledCount: opts.maxStalledCount === undefined ? 1 : nonNegativeInt(opts.maxStalledCount, 'maxStalledCount'),
+  const drainDelay = numberOption(opts.drainDelay); // seconds, as BullMQ
+  return checkWorkerConfig({
+    concurrency: numberOption(opts.concurrency) ?? 1,
+    lockDurationMs: numberOption(opts.lockDuration) ?? 30000,
+    stalledIntervalMs: numberOption(opts.stalledInterval) ?? 30000,
+    maxStalledCount: numberOption(opts.maxStalledCount) ?? 1,
     name: opts.name,
-    limiterMax: limiter ? positiveInt(limiter.max, 'limiter.max') : undefined,
-    limiterDurationMs: limiter ? positiveInt(limiter.duration, 'limiter.duration') : undefined,
-    drainDelayMs,
-    removeOnComplete: keepText(opts.removeOnComplete, 'removeOnComplete'),
-    removeOnFail: keepText(opts.removeOnFail, 'removeOnFail'),
+    limiterMax: limiter ? numberOption(limiter.max) : undefined,
+    limiterDurationMs: limiter ? numberOption(limiter.duration) : undefined,
+    drainDelayMs: drainDelay === undefined ? undefined : drainDelay * 1000,
+    removeOnComplete: jsonOption(opts.removeOnComplete),
+    removeOnFail: jsonOption(opts.removeOnFail),
     // jobs held ahead of free slots: none by default (as BullMQ), a count, or 'auto' (one
     // while attempts are short and there is no limiter)
-    prefetch: opts.prefetch === undefined || opts.prefetch === 'auto' ? undefined : nonNegativeInt(opts.prefetch, 'prefetch'),
+    prefetch: opts.prefetch === 'auto' ? undefined : numberOption(opts.prefetch),
     prefetchAuto: opts.prefetch === 'auto' || undefined,
-  };
+  });
 }
 
 const BUILT_IN_BACKOFFS = new Set(['fixed', 'exponential']);
@@ -208,9 +203,7 @@ class Worker extends EventEmitter {
 
   /** Takes effect at once: more jobs are fetched, or fewer as running ones finish. */
   set concurrency(value) {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-      throw new ValidationError('concurrency', 'must be a positive integer');
-    }
+    checkWorkerConfig({ concurrency: numberArg(value) });
     this._concurrency = value;
     this.opts.concurrency = value;
     if (this._worker) this._worker.setConcurrency(value);

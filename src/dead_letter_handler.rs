@@ -2,10 +2,11 @@
 //! `NativeEngine`: the failed jobs (dead letters), archiving and purging them, and the
 //! statistics of what failed.
 
+use job_queue_core::input;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::errors::{to_js, validation};
+use crate::errors::to_js;
 use crate::results::FailedStatsResult;
 use crate::{jobs_json, NativeEngine};
 
@@ -39,12 +40,13 @@ impl NativeEngine {
     /// Deletes failed jobs that failed at or before `until_ms` (all when absent).
     #[napi]
     pub async fn purge_failed(&self, queue: String, until_ms: Option<f64>) -> Result<f64> {
-        if until_ms.is_some_and(|t| !t.is_finite()) {
-            return Err(validation("olderThan", "must be a finite time"));
-        }
+        let until = until_ms
+            .map(|t| input::time_ms(t, "olderThan"))
+            .transpose()
+            .map_err(to_js)?;
         let n = self
             .queue(&queue)?
-            .purge_failed(until_ms.map(|t| t.max(0.0) as u64))
+            .purge_failed(until)
             .await
             .map_err(to_js)?;
         Ok(n as f64)

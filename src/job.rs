@@ -6,22 +6,20 @@
 
 use std::time::Duration;
 
+use job_queue_core::input;
 use job_queue_core::job_control::FinishedSet;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::errors::{to_js, validation};
+use crate::errors::to_js;
 use crate::results::JobFinishedResult;
 use crate::wire;
 use crate::NativeEngine;
 
-/// A JS number of ms that must be finite and non-negative.
+/// A JS number of ms, as the engine judges it (finite and non-negative), in whole ms.
 fn checked_ms(v: f64, field: &str) -> Result<u64> {
-    if v.is_finite() && v >= 0.0 {
-        Ok(v.round() as u64)
-    } else {
-        Err(validation(field, "must be a non-negative number of ms"))
-    }
+    let d = input::non_negative_ms(v, field).map_err(to_js)?;
+    Ok(d.as_millis() as u64)
 }
 
 #[napi]

@@ -5,6 +5,7 @@
 
 use std::future::Future;
 
+use job_queue_core::input;
 use job_queue_core::producer::{NewJob, Preparer};
 use job_queue_core::Queue;
 use napi::bindgen_prelude::*;
@@ -129,11 +130,9 @@ impl NativeEngine {
 
     #[napi]
     pub async fn change_delay(&self, queue: String, id: String, delay_ms: f64) -> Result<()> {
-        if !(delay_ms.is_finite() && delay_ms >= 0.0) {
-            return Err(validation("delay", "must be a non-negative number of ms"));
-        }
+        let delay = input::non_negative_ms(delay_ms, "delay").map_err(to_js)?;
         self.queue(&queue)?
-            .change_delay(&id, delay_ms.round() as u64)
+            .change_delay(&id, delay.as_millis() as u64)
             .await
             .map_err(to_js)
     }

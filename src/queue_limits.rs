@@ -2,19 +2,16 @@
 //! rate-limit pause of the whole queue, the meta hash), for lib/queue.js; the engine's
 //! `queue_limits.rs` keeps them.
 
+use job_queue_core::input;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::errors::{to_js, validation};
 use crate::NativeEngine;
 
-/// A positive whole number at this boundary.
+/// A positive whole number, as the engine judges it.
 fn positive(v: f64, field: &str) -> Result<u64> {
-    if v.is_finite() && v >= 1.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0 {
-        Ok(v as u64)
-    } else {
-        Err(validation(field, "must be a positive integer"))
-    }
+    input::positive_int(v, field).map_err(to_js)
 }
 
 #[napi]

@@ -6,49 +6,81 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use job_queue_core::options::{KeepPolicy, RetryDefaults};
 use job_queue_core::worker::{
-    Dispatched, Dispatcher, Failure, Outcome, Prefetch, Worker, WorkerEvent, WorkerOptions,
+    Dispatched, Dispatcher, Failure, Outcome, Worker, WorkerEvent, WorkerSettings,
 };
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
-use serde_json::Value;
 
-use crate::errors::{to_js, validation};
+use crate::errors::to_js;
 use crate::wire;
 use crate::NativeEngine;
 
-/// Worker settings, in milliseconds at this boundary.
+/// Worker settings, in milliseconds at this boundary. Numbers cross as JS gives them; the
+/// engine's `WorkerSettings` checks each (the errors name BullMQ's options: `lockDuration`,
+/// `limiter.max`, `retry.jitter`...).
 #[napi(object)]
 pub struct WorkerConfig {
     /// The worker's id (a new UUID when absent): BullMQ's Worker has its id from the start.
     pub id: Option<String>,
-    pub concurrency: Option<u32>,
-    pub lock_duration_ms: Option<u32>,
-    pub stalled_interval_ms: Option<u32>,
-    pub max_stalled_count: Option<u32>,
+    /// Jobs run at once (default 1).
+    pub concurrency: Option<f64>,
+    /// How long a job's lock lives without renewal (default 30000).
+    pub lock_duration_ms: Option<f64>,
+    /// How often the stalled check runs (default 30000).
+    pub stalled_interval_ms: Option<f64>,
+    /// Recoveries after which a stalled job fails instead (default 1).
+    pub max_stalled_count: Option<f64>,
+    /// Shown by BullMQ's `getWorkers` and stored as the job's `processedBy`.
     pub name: Option<String>,
-    pub limiter_max: Option<u32>,
-    pub limiter_duration_ms: Option<u32>,
-    pub drain_delay_ms: Option<u32>,
+    /// At most `limiterMax` jobs per `limiterDurationMs` across the queue's workers.
+    pub limiter_max: Option<f64>,
+    pub limiter_duration_ms: Option<f64>,
+    /// Longest blocking wait for a job when the queue is empty (default 5000).
+    pub drain_delay_ms: Option<f64>,
     /// JSON of the worker-level `removeOnComplete` (bool, count or `{age, count}`).
     pub remove_on_complete: Option<String>,
     pub remove_on_fail: Option<String>,
     /// Jobs fetched ahead of free processing slots (default 0: none, as BullMQ).
-    pub prefetch: Option<u32>,
+    pub prefetch: Option<f64>,
     /// Hold one job ahead while attempts are short (`prefetch: 'auto'`); wins over `prefetch`.
     pub prefetch_auto: Option<bool>,
     /// Wait before the next round trip after one to Redis failed (default 5000).
     pub retry_process_delay_ms: Option<f64>,
     /// Cap on backoff delays for jobs whose backoff sets none (default 5 minutes).
     pub retry_max_delay_ms: Option<f64>,
-    /// Jitter for jobs whose backoff sets none, in [0, 1] (default 0.1).
+    /// Jitter for jobs whose backoff sets none, in [0, 1] (default 0).
     pub retry_jitter: Option<f64>,
     /// Longest an attempt may run when the job sets no `timeoutMs` (default: no limit).
     pub timeout_ms: Option<f64>,
     /// Per-minute points kept in BullMQ's metrics keys (default 1440; 0 writes none).
-    pub metric_points: Option<u32>,
+    pub metric_points: Option<f64>,
+}
+
+impl From<WorkerConfig> for WorkerSettings {
+    fn from(c: WorkerConfig) -> Self {
+        WorkerSettings {
+            id: c.id,
+            name: c.name,
+            concurrency: c.concurrency,
+            lock_duration_ms: c.lock_duration_ms,
+            stalled_interval_ms: c.stalled_interval_ms,
+            max_stalled_count: c.max_stalled_count,
+            limiter_max: c.limiter_max,
+            limiter_duration_ms: c.limiter_duration_ms,
+            drain_delay_ms: c.drain_delay_ms,
+            remove_on_complete: c.remove_on_complete,
+            remove_on_fail: c.remove_on_fail,
+            prefetch: c.prefetch,
+            prefetch_auto: c.prefetch_auto,
+            retry_process_delay_ms: c.retry_process_delay_ms,
+            retry_max_delay_ms: c.retry_max_delay_ms,
+            retry_jitter: c.retry_jitter,
+            timeout_ms: c.timeout_ms,
+            metric_points: c.metric_points,
+        }
+    }
 }
 
 /// Counters for a worker's status.
@@ -61,25 +93,6 @@ pub struct WorkerStatsJs {
     /// The last round trip to Redis failed.
     pub errored: bool,
     pub paused: bool,
-}
-
-fn parse_keep(json: Option<&str>, field: &str) -> Result<KeepPolicy> {
-    match json {
-        None => Ok(KeepPolicy::KEEP_ALL),
-        Some(text) => {
-            let v: Value = serde_json::from_str(text).map_err(|e| validation(field, e))?;
-            KeepPolicy::parse(&v, field).map_err(to_js)
-        }
-    }
-}
-
-fn ms(v: Option<u32>, default: Duration) -> Duration {
-    v.map_or(default, |m| Duration::from_millis(m.into()))
-}
-
-/// A JS number of ms (checked finite and non-negative by lib/) as a duration.
-fn ms_f64(v: f64) -> Duration {
-    Duration::from_millis(v.max(0.0) as u64)
 }
 
 #[napi]
@@ -98,49 +111,7 @@ impl NativeEngine {
         events: EventsFn,
     ) -> Result<NativeWorker> {
         let engine = self.engine()?;
-        let defaults = WorkerOptions::default();
-        let options = WorkerOptions {
-            concurrency: config
-                .concurrency
-                .map_or(defaults.concurrency, |c| c as usize),
-            lock_duration: ms(config.lock_duration_ms, defaults.lock_duration),
-            stalled_interval: ms(config.stalled_interval_ms, defaults.stalled_interval),
-            max_stalled_count: config
-                .max_stalled_count
-                .unwrap_or(defaults.max_stalled_count),
-            name: config.name,
-            id: config.id,
-            limiter: match (config.limiter_max, config.limiter_duration_ms) {
-                (Some(max), Some(d)) => Some((max.into(), Duration::from_millis(d.into()))),
-                _ => None,
-            },
-            remove_on_complete: parse_keep(
-                config.remove_on_complete.as_deref(),
-                "removeOnComplete",
-            )?,
-            remove_on_fail: parse_keep(config.remove_on_fail.as_deref(), "removeOnFail")?,
-            drain_delay: ms(config.drain_delay_ms, defaults.drain_delay),
-            prefetch: match (config.prefetch_auto, config.prefetch) {
-                (Some(true), _) => Prefetch::Auto,
-                (_, Some(p)) => Prefetch::Jobs(p as usize),
-                _ => defaults.prefetch,
-            },
-            retry: RetryDefaults {
-                max_delay: config
-                    .retry_max_delay_ms
-                    .map_or(defaults.retry.max_delay, ms_f64),
-                jitter: match config.retry_jitter {
-                    None => defaults.retry.jitter,
-                    Some(j) if (0.0..=1.0).contains(&j) => j,
-                    Some(_) => return Err(validation("retry.jitter", "must be between 0 and 1")),
-                },
-            },
-            timeout: config.timeout_ms.filter(|t| *t > 0.0).map(ms_f64),
-            metric_points: config.metric_points.unwrap_or(defaults.metric_points),
-            retry_process_delay: config
-                .retry_process_delay_ms
-                .map_or(defaults.retry_process_delay, ms_f64),
-        };
+        let options = WorkerSettings::from(config).into_options().map_err(to_js)?;
         let dispatcher = Arc::new(JsDispatcher::new(process, events));
         let worker = engine
             .worker(&queue, options, dispatcher.clone())
@@ -161,6 +132,16 @@ pub struct NativeWorker {
 
 #[napi]
 impl NativeWorker {
+    /// Checks a worker config as `createWorker` would, synchronously and without Redis: the
+    /// Worker class throws from its constructor, as BullMQ's does.
+    #[napi]
+    pub fn check_config(config: WorkerConfig) -> Result<()> {
+        WorkerSettings::from(config)
+            .into_options()
+            .map(drop)
+            .map_err(to_js)
+    }
+
     #[napi(getter)]
     pub fn id(&self) -> String {
         self.worker.id().to_owned()

@@ -9,12 +9,14 @@
 //!
 //! `runner` is that loop and its round trips; `running` the jobs it runs; `settle` decides,
 //! as a pure function, what an outcome does to its job; `deadlines` fails attempts that run
-//! out of time; `timers` holds lock renewal and the stalled check.
+//! out of time; `timers` holds lock renewal and the stalled check; `settings` turns settings
+//! given as plain numbers (the Node binding's) into [`WorkerOptions`].
 
 mod deadlines;
 mod prefetch;
 mod runner;
 mod running;
+mod settings;
 mod settle;
 mod timers;
 
@@ -36,6 +38,7 @@ use crate::options::{KeepPolicy, RetryDefaults};
 pub use prefetch::Prefetch;
 use runner::{Msg, Runner};
 use running::RunningMap;
+pub use settings::WorkerSettings;
 
 /// Longest a closing worker waits to remove its worker registry entry.
 const LEAVE_REGISTRY_WITHIN: Duration = Duration::from_secs(2);
