@@ -33,16 +33,16 @@ function checkJobId(jobId) {
   return String(jobId);
 }
 
-/** JSON text of job data: a JSON-serialisable plain object. */
+/** JSON text of job data. That it is an object, and its size, the engine checks. */
 function serialiseData(data) {
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new ValidationError('data', 'must be a JSON-serialisable object');
-  }
+  let text;
   try {
-    return JSON.stringify(data);
+    text = JSON.stringify(data);
   } catch (err) {
     throw new ValidationError('data', `is not JSON-serialisable (${err.message})`);
   }
+  if (text === undefined) throw new ValidationError('data', 'must be a JSON-serialisable object');
+  return text;
 }
 
 /** Numbers that JSON cannot carry (NaN, ±Infinity) cross as strings, so the engine rejects

@@ -26,7 +26,7 @@ function describeJob(job, queueName, index) {
   const name =
     typeof job.name === 'string' && job.name
       ? job.name
-      : typeof job.data.type === 'string'
+      : typeof job.data?.type === 'string'
         ? job.data.type
         : queueName;
   const given = job.options ?? job.opts;
