@@ -5,10 +5,11 @@
 use std::time::Duration;
 
 use job_queue_core::cleanup::{Cleanup, CleanupPolicy};
+use job_queue_core::input;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::errors::{to_js, validation};
+use crate::errors::to_js;
 use crate::results::{JobCountsResult, ProcessingStatsResult, QueueEntry};
 use crate::NativeEngine;
 
@@ -36,13 +37,18 @@ impl NativeCleanup {
     }
 }
 
-fn duration(ms: Option<f64>) -> Option<Duration> {
-    ms.filter(|m| m.is_finite() && *m >= 0.0)
-        .map(|m| Duration::from_millis(m as u64))
+/// An age of the cleanup config, as the engine judges it.
+fn age(ms: Option<f64>, field: &str) -> Result<Option<Duration>> {
+    ms.map(|m| input::non_negative_ms(m, field))
+        .transpose()
+        .map_err(to_js)
 }
 
-fn count(n: Option<f64>) -> Option<u64> {
-    n.filter(|n| n.is_finite() && *n >= 0.0).map(|n| n as u64)
+/// A count of the cleanup config (whole jobs: a fraction keeps its whole part).
+fn count(n: Option<f64>, field: &str) -> Result<Option<u64>> {
+    n.map(|n| input::non_negative_int(n.floor(), field))
+        .transpose()
+        .map_err(to_js)
 }
 
 #[napi]
@@ -95,16 +101,14 @@ impl NativeEngine {
         queue: String,
         config: CleanupConfig,
     ) -> Result<NativeCleanup> {
-        let interval = duration(Some(config.interval_ms))
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| validation("cleanup.interval", "must be a positive number of ms"))?;
-        let cleanup = self.queue(&queue)?.start_cleanup(CleanupPolicy {
-            interval,
-            completed_age: duration(config.completed_age_ms),
-            keep_completed: count(config.keep_completed),
-            failed_age: duration(config.failed_age_ms),
-            keep_failed: count(config.keep_failed),
-        });
+        let policy = CleanupPolicy {
+            interval: input::positive_ms(config.interval_ms, "cleanup.interval").map_err(to_js)?,
+            completed_age: age(config.completed_age_ms, "cleanup.completedJobAge")?,
+            keep_completed: count(config.keep_completed, "cleanup.removeOnComplete")?,
+            failed_age: age(config.failed_age_ms, "cleanup.failedJobAge")?,
+            keep_failed: count(config.keep_failed, "cleanup.removeOnFail")?,
+        };
+        let cleanup = self.queue(&queue)?.start_cleanup(policy);
         Ok(NativeCleanup {
             cleanup: Some(cleanup),
         })
