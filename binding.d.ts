@@ -234,11 +234,17 @@ export interface CleanupConfig {
 export interface EngineConfig {
   /** `redis://` or `rediss://` URL; wins over the separate fields. */
   url?: string
+  /** Host name or address (default 127.0.0.1). */
   host?: string
+  /** Port (default 6379). */
   port?: number
+  /** ACL user name. */
   username?: string
+  /** Password (AUTH). */
   password?: string
+  /** Database number (default 0). */
   db?: number
+  /** Connect with TLS. */
   tls?: boolean
   /** Key prefix, default `bull` (BullMQ's default). */
   prefix?: string
@@ -540,13 +546,18 @@ export interface WorkerRecord {
   status: string
 }
 
-/** Counters for a worker's status. */
+/** Counters for a worker's status (BullMQ's `Worker.stats()`, the design's WorkerStatus). */
 export interface WorkerStatsJs {
+  /** Jobs this worker completed. */
   completed: number
+  /** Attempts of this worker that failed (retried or not). */
   failed: number
+  /** When it last fetched or settled a job, in ms since the epoch; 0 before then. */
   lastActivityMs: number
+  /** ms since it started. */
   uptimeMs: number
   /** The last round trip to Redis failed. */
   errored: boolean
+  /** It is paused (here, or through the worker registry) and fetches nothing. */
   paused: boolean
 }

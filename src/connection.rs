@@ -17,11 +17,17 @@ use crate::errors::to_js;
 pub struct EngineConfig {
     /// `redis://` or `rediss://` URL; wins over the separate fields.
     pub url: Option<String>,
+    /// Host name or address (default 127.0.0.1).
     pub host: Option<String>,
+    /// Port (default 6379).
     pub port: Option<u32>,
+    /// ACL user name.
     pub username: Option<String>,
+    /// Password (AUTH).
     pub password: Option<String>,
+    /// Database number (default 0).
     pub db: Option<u32>,
+    /// Connect with TLS.
     pub tls: Option<bool>,
     /// Key prefix, default `bull` (BullMQ's default).
     pub prefix: Option<String>,

@@ -83,15 +83,20 @@ impl From<WorkerConfig> for WorkerSettings {
     }
 }
 
-/// Counters for a worker's status.
+/// Counters for a worker's status (BullMQ's `Worker.stats()`, the design's WorkerStatus).
 #[napi(object)]
 pub struct WorkerStatsJs {
+    /// Jobs this worker completed.
     pub completed: f64,
+    /// Attempts of this worker that failed (retried or not).
     pub failed: f64,
+    /// When it last fetched or settled a job, in ms since the epoch; 0 before then.
     pub last_activity_ms: f64,
+    /// ms since it started.
     pub uptime_ms: f64,
     /// The last round trip to Redis failed.
     pub errored: bool,
+    /// It is paused (here, or through the worker registry) and fetches nothing.
     pub paused: bool,
 }
 
