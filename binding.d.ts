@@ -7,6 +7,17 @@ export declare class NativeCleanup {
 }
 
 export declare class NativeEngine {
+  /**
+   * Connects to Redis (fails fast with a connection error when it does not answer), over
+   * TLS with `tls`'s certificates when given.
+   */
+  static connect(config: EngineConfig, tls?: TlsConfig | undefined | null): Promise<NativeEngine>
+  /** Round-trip latency to Redis in ms. */
+  ping(): Promise<number>
+  /** Drops the shared connection. Workers must be closed first. */
+  close(): void
+  /** Failed jobs, newest first, ranks `start..=end`, as a JSON array. */
+  failedJobs(queue: string, start: number, end: number): Promise<string>
   archiveFailed(queue: string, id: string): Promise<void>
   /** Archived jobs, most recently archived first, as a JSON array. */
   archivedJobs(queue: string, start: number, end: number): Promise<string>
@@ -14,8 +25,6 @@ export declare class NativeEngine {
   purgeFailed(queue: string, untilMs?: number | undefined | null): Promise<number>
   /** What the dead letters are: totals, breakdowns by job name and error class, recency. */
   failedStats(queue: string): Promise<FailedStatsResult>
-  /** Retries as the workers counted them: totals, by attempt and error class, outcomes. */
-  retryStats(queue: string): Promise<RetryStatsResult>
   /**
    * The job's state as BullMQ names it: completed, failed, delayed, prioritized, active,
    * waiting, waiting-children or unknown.
@@ -39,6 +48,42 @@ export declare class NativeEngine {
    * `lifo`.
    */
   changeJobPriority(queue: string, id: string, priority: number, lifo: boolean): Promise<void>
+  /** The job as JSON, or null. */
+  getJob(queue: string, id: string): Promise<string | null>
+  updateProgress(queue: string, id: string, progress: string): Promise<void>
+  /** Appends a log line; returns the number of lines kept. */
+  addLog(queue: string, id: string, line: string, keep: number): Promise<number>
+  logs(queue: string, id: string): Promise<Array<string>>
+  /**
+   * Validates the jobs, then adds the valid ones in one atomic call. `payload` is
+   * `{defaults: [opts...], jobs: [{name, data, opts}]}`. With `all_or_nothing`, one invalid
+   * job rejects the call and nothing is written. Returns JSON
+   * `{opts: [stored opts text...], jobs: [[id, created, timestamp, opts index] | error]}`
+   * where an error is `{code, message, field}`.
+   */
+  addJobs(queue: string, payload: string, allOrNothing: boolean): Promise<string>
+  /**
+   * Creates or replaces a job scheduler. `payload` is `{defaults, id, name, data, opts,
+   * repeat}` (repeat in BullMQ's shape: `pattern` or `every`, `tz`, `startDate`, `endDate`,
+   * `limit`, `immediately`). Returns the first iteration it queued.
+   */
+  upsertScheduler(queue: string, payload: string): Promise<ScheduledIteration>
+  /** The queue's schedulers, soonest first. */
+  schedulers(queue: string): Promise<Array<SchedulerRecord>>
+  /** Deletes a scheduler and its iteration that has not started; false if there was none. */
+  removeScheduler(queue: string, id: string): Promise<boolean>
+  /** Delayed jobs, soonest due first, ranks `start..=end`, as a JSON array. */
+  delayedJobs(queue: string, start: number, end: number): Promise<string>
+  changePriority(queue: string, id: string, priority: number): Promise<void>
+  promoteJob(queue: string, id: string): Promise<void>
+  changeDelay(queue: string, id: string, delayMs: number): Promise<void>
+  removeJob(queue: string, id: string): Promise<void>
+  retryJob(queue: string, id: string): Promise<void>
+  /**
+   * Routes the engine's log events, of every engine in the process, to `sink`
+   * (`(json) => void`), replacing the previous one.
+   */
+  static setLogSink(sink: (line: string) => void): void
   /**
    * The queue's metrics: counts, per-minute series, rates, latencies, counters by job
    * type.
@@ -46,37 +91,6 @@ export declare class NativeEngine {
   queueMetrics(queue: string): Promise<QueueMetricsResult>
   /** The Prometheus text exposition of `queues`' metrics. */
   prometheus(queues: Array<string>): Promise<string>
-  /**
-   * Follows the queue's events stream from now (or after id `from`); `callback` gets
-   * batches as JSON `[[id, {event, ...fields}]]`. Held strongly: a watch keeps Node alive
-   * until closed, as a listener would expect.
-   */
-  watchEvents(queue: string, from: string | undefined | null, callback: (batch: string) => void): Promise<NativeEventWatch>
-  /**
-   * Routes the engine's log events, of every engine in the process, to `sink`
-   * (`(json) => void`), replacing the previous one.
-   */
-  static setLogSink(sink: (line: string) => void): void
-  /** Pauses the queue for every worker (BullMQ's too); false if it was paused already. */
-  pauseQueue(queue: string): Promise<boolean>
-  resumeQueue(queue: string): Promise<boolean>
-  /** Deletes finished jobs of `set` older than `older_than_ms` and beyond the newest `keep`. */
-  cleanQueue(queue: string, set: string, olderThanMs?: number | undefined | null, keep?: number | undefined | null): Promise<number>
-  /** Starts cleaning the queue's finished jobs now and every `interval_ms`. */
-  startCleanup(queue: string, config: CleanupConfig): Promise<NativeCleanup>
-  /**
-   * Deletes every key of the queue (refused with active jobs unless `force`) and its
-   * declaration; returns the number of keys deleted.
-   */
-  obliterate(queue: string, force: boolean): Promise<number>
-  /** Records a queue's configuration (JSON) for every process. */
-  registerQueue(queue: string, config: string): Promise<void>
-  /** Every queue of the prefix, declared or merely in use. */
-  queues(): Promise<Array<QueueEntry>>
-  /** Every registered worker of every process. */
-  workers(): Promise<Array<WorkerRecord>>
-  /** Asks a worker of any process to pause or resume; false if it is not registered. */
-  requestWorkerPause(id: string, paused: boolean): Promise<boolean>
   /** Jobs of the given BullMQ states, ranks `start..=end` of each, as a JSON array. */
   jobsByState(queue: string, types: Array<string>, start: number, end: number, asc: boolean): Promise<string>
   /** How many jobs each of the given states holds, in the order given. */
@@ -122,7 +136,12 @@ export declare class NativeEngine {
   removeOrphanedJobs(queue: string, scanCount: number, limit: number): Promise<number>
   /** The id of the newest entry of the queue's events stream, or null when it has none. */
   lastEventId(queue: string): Promise<string | null>
-  /** `watchEvents`, with each read of the stream blocking at most `block_ms`. */
+  /**
+   * Follows the queue's events stream from now (or after id `from`), each read of the
+   * stream blocking at most `block_ms`; `callback` gets batches as JSON
+   * `[[id, {event, ...fields}]]`. Held strongly: a watch keeps Node alive until closed, as
+   * a listener would expect.
+   */
   watchEventsBlocking(queue: string, from: string | undefined | null, blockMs: number, callback: (batch: string) => void): Promise<NativeEventWatch>
   /** Sets (or, with no limit, clears) the queue's global concurrency. */
   setGlobalConcurrency(queue: string, limit?: number | undefined | null): Promise<void>
@@ -137,22 +156,34 @@ export declare class NativeEngine {
   rateLimitTtl(queue: string, maxJobs?: number | undefined | null): Promise<number>
   /** The queue's meta hash as JSON `{field: value}`. */
   queueMeta(queue: string): Promise<string>
+  /** Job counts per state. */
+  counts(queue: string): Promise<JobCountsResult>
+  isPaused(queue: string): Promise<boolean>
+  /** Throughput and mean processing time, measured from the finished sets. */
+  processingStats(queue: string): Promise<ProcessingStatsResult>
+  /** Workers of the queue connected to Redis (from any process, ours or BullMQ's). */
+  workerCount(queue: string): Promise<number>
+  /** Pauses the queue for every worker (BullMQ's too); false if it was paused already. */
+  pauseQueue(queue: string): Promise<boolean>
+  resumeQueue(queue: string): Promise<boolean>
+  /** Starts cleaning the queue's finished jobs now and every `interval_ms`. */
+  startCleanup(queue: string, config: CleanupConfig): Promise<NativeCleanup>
   /**
-   * Creates or replaces a job scheduler. `payload` is `{defaults, id, name, data, opts,
-   * repeat}` (repeat in BullMQ's shape: `pattern` or `every`, `tz`, `startDate`, `endDate`,
-   * `limit`, `immediately`). Returns the first iteration it queued.
+   * Deletes every key of the queue (refused with active jobs unless `force`) and its
+   * declaration; returns the number of keys deleted.
    */
-  upsertScheduler(queue: string, payload: string): Promise<ScheduledIteration>
-  /** The queue's schedulers, soonest first. */
-  schedulers(queue: string): Promise<Array<SchedulerRecord>>
-  /** Deletes a scheduler and its iteration that has not started; false if there was none. */
-  removeScheduler(queue: string, id: string): Promise<boolean>
-  /** Delayed jobs, soonest due first, ranks `start..=end`, as a JSON array. */
-  delayedJobs(queue: string, start: number, end: number): Promise<string>
-  changePriority(queue: string, id: string, priority: number): Promise<void>
-  promoteJob(queue: string, id: string): Promise<void>
-  changeDelay(queue: string, id: string, delayMs: number): Promise<void>
-  removeJob(queue: string, id: string): Promise<void>
+  obliterate(queue: string, force: boolean): Promise<number>
+  /** Records a queue's configuration (JSON) for every process. */
+  registerQueue(queue: string, config: string): Promise<void>
+  /** Every queue of the prefix, declared or merely in use. */
+  queues(): Promise<Array<QueueEntry>>
+  /** Retries as the workers counted them: totals, by attempt and error class, outcomes. */
+  retryStats(queue: string): Promise<RetryStatsResult>
+  /**
+   * Checks job data (JSON text) as an add would (a JSON object, at most the engine's
+   * `maxJobDataSize` bytes), writing nothing: the security manager's `validateJobData`.
+   */
+  checkJobData(data: string): void
   /**
    * Grants `actions` on `resource` to `client` under `conditions` (a JSON array); returns
    * how many grants were new.
@@ -178,50 +209,21 @@ export declare class NativeEngine {
   /** Audit entries matching the filter, newest first, as JSON. */
   auditLog(filter: AuditFilterJs): Promise<string>
   /**
-   * A worker on `queue` for processing by hand, with the worker options that apply to it
-   * (lock duration, name, limiter, keep policies, retry defaults, drain delay, stalled
-   * check). Makes no Redis call.
-   */
-  manualWorker(queue: string, config: WorkerConfig): NativeManualWorker
-  /**
-   * Connects to Redis (fails fast with a connection error when it does not answer), over
-   * TLS with `tls`'s certificates when given.
-   */
-  static connect(config: EngineConfig, tls?: TlsConfig | undefined | null): Promise<NativeEngine>
-  /**
-   * Validates the jobs, then adds the valid ones in one atomic call. `payload` is
-   * `{defaults: [opts...], jobs: [{name, data, opts}]}`. With `all_or_nothing`, one invalid
-   * job rejects the call and nothing is written. Returns JSON
-   * `{opts: [stored opts text...], jobs: [[id, created, timestamp, opts index] | error]}`
-   * where an error is `{code, message, field}`.
-   */
-  addJobs(queue: string, payload: string, allOrNothing: boolean): Promise<string>
-  /** Job counts per state. */
-  counts(queue: string): Promise<JobCountsResult>
-  isPaused(queue: string): Promise<boolean>
-  /** The job as JSON, or null. */
-  getJob(queue: string, id: string): Promise<string | null>
-  /** Failed jobs, newest first, ranks `start..=end`, as a JSON array. */
-  failedJobs(queue: string, start: number, end: number): Promise<string>
-  retryJob(queue: string, id: string): Promise<void>
-  updateProgress(queue: string, id: string, progress: string): Promise<void>
-  /** Appends a log line; returns the number of lines kept. */
-  addLog(queue: string, id: string, line: string, keep: number): Promise<number>
-  logs(queue: string, id: string): Promise<Array<string>>
-  /** Throughput and mean processing time, measured from the finished sets. */
-  processingStats(queue: string): Promise<ProcessingStatsResult>
-  /** Workers of the queue connected to Redis (from any process, ours or BullMQ's). */
-  workerCount(queue: string): Promise<number>
-  /** Round-trip latency to Redis in ms. */
-  ping(): Promise<number>
-  /**
    * Makes a worker, connected (getWorkers lists it) but idle until `run()`. `process`
    * receives batches of jobs as JSON text (`[{handle, job}]`) and reports each outcome
    * through `complete` / `fail`; `events` receives batches of worker events as JSON text.
    */
   createWorker(queue: string, config: WorkerConfig, process: (batch: string) => void, events: (batch: string) => void): Promise<NativeWorker>
-  /** Drops the shared connection. Workers must be closed first. */
-  close(): void
+  /**
+   * A worker on `queue` for processing by hand, with the worker options that apply to it
+   * (lock duration, name, limiter, keep policies, retry defaults, drain delay, stalled
+   * check). Makes no Redis call.
+   */
+  manualWorker(queue: string, config: WorkerConfig): NativeManualWorker
+  /** Every registered worker of every process. */
+  workers(): Promise<Array<WorkerRecord>>
+  /** Asks a worker of any process to pause or resume; false if it is not registered. */
+  requestWorkerPause(id: string, paused: boolean): Promise<boolean>
 }
 
 /** A queue's events stream being followed; `close()` stops it. */
@@ -260,10 +262,34 @@ export declare class NativeManualWorker {
 
 export declare class NativeWorker {
   /**
+   * Checks a worker config as `createWorker` would, synchronously and without Redis: the
+   * Worker class throws from its constructor, as BullMQ's does.
+   */
+  static checkConfig(config: WorkerConfig): void
+  get id(): string
+  /**
+   * Reports jobs done, all at once: `values[i]` is the return value (JSON text) of the job
+   * dispatched with `handles[i]`.
+   */
+  complete(handles: Array<number>, values: Array<string>): void
+  /**
+   * Reports jobs failed, all at once; entry `i` of each list belongs to `handles[i]`.
+   * `names` are the errors' class names.
+   */
+  fail(handles: Array<number>, names: Array<string | undefined | null>, messages: Array<string>, stacks: Array<string | undefined | null>, unrecoverable: Array<boolean>): void
+  /**
    * Forgets jobs their processor moved itself (to delayed, or to wait for children):
    * nothing is written, no attempt counted, no event.
    */
   forget(handles: Array<number>): void
+  pause(): void
+  resume(): void
+  stats(): WorkerStatsJs
+  /**
+   * Stops fetching, waits up to `timeout_ms` for running jobs, gives unfinished ones back
+   * to the queue, and releases the JS callbacks so Node can exit.
+   */
+  close(timeoutMs: number): Promise<void>
   /**
    * Starts fetching (and lock renewal, the stalled check, the heartbeat); nothing if it
    * runs already or was closed.
@@ -283,25 +309,6 @@ export declare class NativeWorker {
   release(handles: Array<number>): void
   /** Reports one job failed; if it is retried, after `delay_ms` rather than its backoff. */
   failWithDelay(handle: number, name: string | undefined | null, message: string, stack: string | undefined | null, delayMs: number): void
-  get id(): string
-  /**
-   * Reports jobs done, all at once: `values[i]` is the return value (JSON text) of the job
-   * dispatched with `handles[i]`.
-   */
-  complete(handles: Array<number>, values: Array<string>): void
-  /**
-   * Reports jobs failed, all at once; entry `i` of each list belongs to `handles[i]`.
-   * `names` are the errors' class names.
-   */
-  fail(handles: Array<number>, names: Array<string | undefined | null>, messages: Array<string>, stacks: Array<string | undefined | null>, unrecoverable: Array<boolean>): void
-  pause(): void
-  resume(): void
-  stats(): WorkerStatsJs
-  /**
-   * Stops fetching, waits up to `timeout_ms` for running jobs, gives unfinished ones back
-   * to the queue, and releases the JS callbacks so Node can exit.
-   */
-  close(timeoutMs: number): Promise<void>
 }
 
 /** Which audit entries to read (ms since the epoch for times). */
@@ -327,11 +334,17 @@ export interface CleanupConfig {
 export interface EngineConfig {
   /** `redis://` or `rediss://` URL; wins over the separate fields. */
   url?: string
+  /** Host name or address (default 127.0.0.1). */
   host?: string
+  /** Port (default 6379). */
   port?: number
+  /** ACL user name. */
   username?: string
+  /** Password (AUTH). */
   password?: string
+  /** Database number (default 0). */
   db?: number
+  /** Connect with TLS. */
   tls?: boolean
   /** Key prefix, default `bull` (BullMQ's default). */
   prefix?: string
@@ -595,17 +608,28 @@ export interface TlsConfig {
   rejectUnauthorized?: boolean
 }
 
-/** Worker settings, in milliseconds at this boundary. */
+/**
+ * Worker settings, in milliseconds at this boundary. Numbers cross as JS gives them; the
+ * engine's `WorkerSettings` checks each (the errors name BullMQ's options: `lockDuration`,
+ * `limiter.max`, `retry.jitter`...).
+ */
 export interface WorkerConfig {
   /** The worker's id (a new UUID when absent): BullMQ's Worker has its id from the start. */
   id?: string
+  /** Jobs run at once (default 1). */
   concurrency?: number
+  /** How long a job's lock lives without renewal (default 30000). */
   lockDurationMs?: number
+  /** How often the stalled check runs (default 30000). */
   stalledIntervalMs?: number
+  /** Recoveries after which a stalled job fails instead (default 1). */
   maxStalledCount?: number
+  /** Shown by BullMQ's `getWorkers` and stored as the job's `processedBy`. */
   name?: string
+  /** At most `limiterMax` jobs per `limiterDurationMs` across the queue's workers. */
   limiterMax?: number
   limiterDurationMs?: number
+  /** Longest blocking wait for a job when the queue is empty (default 5000). */
   drainDelayMs?: number
   /** JSON of the worker-level `removeOnComplete` (bool, count or `{age, count}`). */
   removeOnComplete?: string
@@ -618,7 +642,7 @@ export interface WorkerConfig {
   retryProcessDelayMs?: number
   /** Cap on backoff delays for jobs whose backoff sets none (default 5 minutes). */
   retryMaxDelayMs?: number
-  /** Jitter for jobs whose backoff sets none, in [0, 1] (default 0.1). */
+  /** Jitter for jobs whose backoff sets none, in [0, 1] (default 0). */
   retryJitter?: number
   /** Longest an attempt may run when the job sets no `timeoutMs` (default: no limit). */
   timeoutMs?: number
@@ -658,13 +682,18 @@ export interface WorkerRecord {
   status: string
 }
 
-/** Counters for a worker's status. */
+/** Counters for a worker's status (BullMQ's `Worker.stats()`, the design's WorkerStatus). */
 export interface WorkerStatsJs {
+  /** Jobs this worker completed. */
   completed: number
+  /** Attempts of this worker that failed (retried or not). */
   failed: number
+  /** When it last fetched or settled a job, in ms since the epoch; 0 before then. */
   lastActivityMs: number
+  /** ms since it started. */
   uptimeMs: number
   /** The last round trip to Redis failed. */
   errored: boolean
+  /** It is paused (here, or through the worker registry) and fetches nothing. */
   paused: boolean
 }

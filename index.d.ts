@@ -1,7 +1,9 @@
 // Public types of @shared-infra/job-queue: the design's interfaces under the design's names
 // (types/design.d.ts), its coordinator and managers (types/coordinator.d.ts), BullMQ 6's classes
 // on this package's engine (types/bullmq.d.ts) and the error classes (types/errors.d.ts).
-// The native layer's generated types are in binding.d.ts.
+// The native layer's generated types are in binding.d.ts; types/ reuse those of the results that
+// cross the boundary unchanged (Metrics, WorkerStats, Latency...), and say so where a public type
+// differs on purpose from the engine's (the design's names).
 
 import { Job } from './types/bullmq';
 import { JobQueueCoordinator as CoordinatorClass } from './types/coordinator';

@@ -188,6 +188,15 @@ test('setGlobalConcurrency and setGlobalRateLimit refuse bad numbers and write n
   await assert.rejects(queue.setGlobalConcurrency(1.5), ValidationError);
   await assert.rejects(queue.setGlobalRateLimit(0, 1000), ValidationError);
   await assert.rejects(queue.setGlobalRateLimit(1, -1), ValidationError);
+  // what is not a number is refused by the same field, not taken as "no limit"
+  for (const [call, field] of [
+    [() => queue.setGlobalConcurrency('2'), 'concurrency'],
+    [() => queue.setGlobalConcurrency(), 'concurrency'],
+    [() => queue.setGlobalRateLimit(1), 'duration'],
+    [() => queue.getRateLimitTtl(0), 'maxJobs'],
+  ]) {
+    await assert.rejects(call(), (err) => err instanceof ValidationError && err.field === field);
+  }
   assert.equal(await env.redis.exists(`${env.prefix}:bad-limits:meta`), 0);
   assert.equal(await queue.getVersion(), null);
 });

@@ -222,6 +222,29 @@ test('bad queue names, processors and worker options are rejected; nothing is wr
   assert.equal(c.getQueue('x:y'), null);
 });
 
+test('worker settings the engine checks (retry, timeout, drain delay, prefetch, keep policies, lock floor) are refused by name; no worker starts, nothing is written', async (t) => {
+  const { c, keys } = await setup(t);
+  const fn = async () => {};
+  const cases = [
+    ['retry.jitter 1.5', { retry: { jitter: 1.5 } }, 'retry.jitter'],
+    ['retry.jitter "high"', { retry: { jitter: 'high' } }, 'retry.jitter'],
+    ['retry.maxDelay NaN', { retry: { maxDelay: NaN } }, 'retry.maxDelay'],
+    ['timeoutMs -1', { timeoutMs: -1 }, 'timeoutMs'],
+    ['settings.retryProcessDelay -5', { settings: { retryProcessDelay: -5 } }, 'retryProcessDelay'],
+    ['drainDelay 0', { drainDelay: 0 }, 'drainDelay'],
+    ['prefetch 1.5', { prefetch: 1.5 }, 'prefetch'],
+    ['limiter.duration 0', { limiter: { max: 5, duration: 0 } }, 'limiter.duration'],
+    ['removeOnComplete "yes"', { removeOnComplete: 'yes' }, 'removeOnComplete'],
+    ['removeOnFail a function', { removeOnFail: () => true }, 'removeOnFail'],
+    ['lockDuration 5 (under 10 ms)', { lockDuration: 5 }, 'lockDuration'],
+    ['concurrency "4"', { concurrency: '4' }, 'concurrency'],
+  ];
+  for (const [label, options, field] of cases) {
+    await rejectsCleanly(keys, label, () => c.registerWorker('q', fn, options), { field });
+  }
+  assert.equal(c.getWorkers().length, 0, 'no worker was started');
+});
+
 test('getQueueStatus of an unknown queue is QueueNotFoundError and writes nothing', async (t) => {
   const { c, keys } = await setup(t);
   const err = await rejectsCleanly(keys, 'unknown queue', () => c.getQueueStatus('nowhere'), {

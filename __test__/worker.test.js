@@ -93,6 +93,34 @@ test('bad options throw ValidationError and write nothing', async (t) => {
   assert.deepEqual(await redis.keys(`${env.prefix}*`), []);
 });
 
+test('the engine rules on worker options apply at construction, by option name: lock floor, drainDelay, prefetch, keep policies, the concurrency setter', async (t) => {
+  const env = setup(t);
+  const redis = env.redis();
+  const fn = async () => {};
+  for (const [bad, field] of [
+    [{ lockDuration: 5 }, 'lockDuration'],
+    [{ stalledInterval: 9 }, 'stalledInterval'],
+    [{ drainDelay: 'soon' }, 'drainDelay'],
+    [{ drainDelay: -1 }, 'drainDelay'],
+    [{ prefetch: -1 }, 'prefetch'],
+    [{ limiter: { max: 1.5, duration: 1000 } }, 'limiter.max'],
+    [{ removeOnFail: { count: -1 } }, 'removeOnFail'],
+    [{ concurrency: '2' }, 'concurrency'],
+  ]) {
+    assert.throws(() => new Worker('q', fn, { prefix: env.prefix, ...bad }), (err) => err instanceof ValidationError && err.field === field && err.code === 'ERR_VALIDATION', JSON.stringify(bad));
+  }
+  const w = env.worker('q', fn, { autorun: false, concurrency: 2 });
+  for (const value of [1.5, -1, '3', NaN]) {
+    assert.throws(() => {
+      w.concurrency = value;
+    }, (err) => err instanceof ValidationError && err.field === 'concurrency', String(value));
+  }
+  assert.equal(w.concurrency, 2, 'a refused value leaves the concurrency as it was');
+  w.concurrency = 3;
+  assert.equal(w.concurrency, 3);
+  assert.deepEqual(await redis.keys(`${env.prefix}*`), []);
+});
+
 test('processes jobs added by BullMQ: the processor gets the Job with its lock token and the context; events pass that Job', async (t) => {
   const env = setup(t);
   const redis = env.redis();

@@ -1,7 +1,12 @@
 'use strict';
 // Checks and conversions of caller input shared by the coordinator's methods: what only JS
-// can see (types, names) is rejected here, before anything reaches the engine.
+// can see (types, names) is rejected here, before anything reaches the engine. Rules on
+// values the engine stores or runs with (ranges, sizes, worker settings) are the engine's
+// (crates/job-queue-core/src/input.rs, worker/settings.rs, producer.rs): JS only converts
+// such values, and a value that cannot cross as what the engine takes crosses as one the
+// engine refuses by the same field name.
 
+const { NativeWorker } = require('../binding');
 const { ValidationError, fromNative } = require('./errors');
 
 /** Runs a native call, converting its error to the exported classes. */
@@ -28,16 +33,16 @@ function checkJobId(jobId) {
   return String(jobId);
 }
 
-/** JSON text of job data: a JSON-serialisable plain object. */
+/** JSON text of job data. That it is an object, and its size, the engine checks. */
 function serialiseData(data) {
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new ValidationError('data', 'must be a JSON-serialisable object');
-  }
+  let text;
   try {
-    return JSON.stringify(data);
+    text = JSON.stringify(data);
   } catch (err) {
     throw new ValidationError('data', `is not JSON-serialisable (${err.message})`);
   }
+  if (text === undefined) throw new ValidationError('data', 'must be a JSON-serialisable object');
+  return text;
 }
 
 /** Numbers that JSON cannot carry (NaN, ±Infinity) cross as strings, so the engine rejects
@@ -69,34 +74,33 @@ function nonNegativeInt(value, field) {
   return value;
 }
 
-/** A duration option in ms, if given: a finite number ≥ 0. */
-function nonNegativeMs(value, field) {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new ValidationError(field, 'must be a non-negative number of ms');
-  }
-  return value;
+/** A number argument as it crosses to the engine, which judges it: a number as it is,
+ * anything else NaN (refused by the engine, naming the field). */
+function numberArg(value) {
+  return typeof value === 'number' ? value : NaN;
 }
 
-/** A fraction option, if given: a number in [0, 1]. */
-function fraction(value, field) {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
-    throw new ValidationError(field, 'must be a number between 0 and 1');
-  }
-  return value;
+/** A number option: absent stays absent, otherwise as numberArg. */
+function numberOption(value) {
+  return value === undefined ? undefined : numberArg(value);
 }
 
-/** `removeOnComplete` / `removeOnFail` as the engine takes them: JSON of a boolean, a count or
- * `{age, count}`. */
-function keepText(value, field) {
+/** An option the engine takes as JSON text (`removeOnComplete`...): absent stays absent;
+ * what JSON cannot carry crosses as a string, which the engine refuses by field name. */
+function jsonOption(value) {
   if (value === undefined) return undefined;
-  const ok =
-    typeof value === 'boolean' ||
-    (Number.isInteger(value) && value >= 0) ||
-    (value !== null && typeof value === 'object' && !Array.isArray(value));
-  if (!ok) throw new ValidationError(field, 'must be a boolean, a count, or {age, count}');
-  return JSON.stringify(value);
+  return JSON.stringify(value, keepBadNumbers) ?? JSON.stringify(String(value));
+}
+
+/** Checks a worker config (the binding's WorkerConfig) as the engine will start it, at once
+ * and without Redis; throws the engine's ValidationError. Returns the config. */
+function checkWorkerConfig(config) {
+  try {
+    NativeWorker.checkConfig(config);
+  } catch (err) {
+    throw fromNative(err);
+  }
+  return config;
 }
 
 module.exports = {
@@ -108,7 +112,8 @@ module.exports = {
   keepBadNumbers,
   positiveInt,
   nonNegativeInt,
-  nonNegativeMs,
-  fraction,
-  keepText,
+  numberArg,
+  numberOption,
+  jsonOption,
+  checkWorkerConfig,
 };

@@ -11,7 +11,7 @@ const { Job, AddedJob } = require('./job');
 const { engineConfig, acquireEngine, DEFAULT_PREFIX } = require('./connection');
 const { ValidationError, ClosedError, JobStateError, JobNotFoundError } = require('./errors');
 const { AddBatcher } = require('./add-batcher');
-const { call, checkQueueName, checkJobId, keepBadNumbers } = require('./input');
+const { call, checkQueueName, checkJobId, keepBadNumbers, numberArg, numberOption } = require('./input');
 const { repeatSchedule } = require('./repeat');
 const { LABEL, escapeLabel } = require('./managers/metric-registry');
 const wire = require('./wire');
@@ -570,9 +570,8 @@ class Queue extends EventEmitter {
   /** At most `concurrency` jobs of this queue run at once across all workers (ours and
    * BullMQ's). */
   async setGlobalConcurrency(concurrency) {
-    integer(concurrency, 'concurrency', { min: 1 });
     const native = await this.native();
-    await call(native.setGlobalConcurrency(this.name, concurrency));
+    await call(native.setGlobalConcurrency(this.name, numberArg(concurrency)));
   }
 
   async removeGlobalConcurrency() {
@@ -582,10 +581,8 @@ class Queue extends EventEmitter {
 
   /** At most `max` jobs of this queue start per `duration` ms, across all workers. */
   async setGlobalRateLimit(max, duration) {
-    integer(max, 'max', { min: 1 });
-    integer(duration, 'duration', { min: 1 });
     const native = await this.native();
-    await call(native.setGlobalRateLimit(this.name, max, duration));
+    await call(native.setGlobalRateLimit(this.name, numberArg(max), numberArg(duration)));
   }
 
   async removeGlobalRateLimit() {
@@ -605,9 +602,8 @@ class Queue extends EventEmitter {
    * must still wait before fetching; 0 when they may fetch. With neither a `maxJobs` nor a
    * global max, the limiter key's TTL as Redis reports it (-2: none), as BullMQ. */
   async getRateLimitTtl(maxJobs) {
-    if (maxJobs !== undefined) integer(maxJobs, 'maxJobs', { min: 1 });
     const native = await this.native();
-    return call(native.rateLimitTtl(this.name, maxJobs));
+    return call(native.rateLimitTtl(this.name, numberOption(maxJobs)));
   }
 
   /** Ends a rate-limit pause (or a used-up window) now. */

@@ -17,7 +17,7 @@ const { EventEmitter } = require('node:events');
 const { randomUUID } = require('node:crypto');
 const Jobs = require('./job');
 const { isUnrecoverable, isMovedByProcessor, TimeoutError, ValidationError, RateLimitError, RATE_LIMIT_ERROR, fromNative } = require('./errors');
-const { call, checkQueueName, positiveInt, nonNegativeInt, keepText } = require('./input');
+const { call, checkQueueName, numberArg, numberOption, jsonOption, checkWorkerConfig } = require('./input');
 const { DEFAULT_PREFIX, engineConfig, acquireEngine } = require('./connection');
 const wire = require('./wire');
 
@@ -26,38 +26,18 @@ const NO_TIMEOUT = 2 ** 31 - 1;
 
 const ON_ENGINE = Symbol('onEngine');
 
-/** BullMQ's message for a concurrency it refuses. */
-const CONCURRENCY_MESSAGE = 'concurrency must be a finite number greater than 0';
-
-/** A concurrency as BullMQ checks it (in its words), and then a whole number as the engine
- * takes it. */
-function checkConcurrency(value) {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 1) {
-    throw ValidationError.worded('concurrency', CONCURRENCY_MESSAGE);
-  }
-  return positiveInt(value, 'concurrency');
-}
-
-/** The worker options BullMQ's Worker checks, failing in its words (which its users match
- * on); the engine's stricter needs (whole numbers) are checked after, in ours. */
+/** The one worker option BullMQ's Worker checks that the engine does not take (yet):
+ * `maxStartedAttempts`, in BullMQ's words. Every other option is checked by the engine
+ * (worker/settings.rs), in BullMQ's words where BullMQ refuses the value. */
 function bullmqChecks(opts) {
-  const { maxStalledCount, maxStartedAttempts, stalledInterval, drainDelay } = opts;
-  if (maxStalledCount !== undefined && (typeof maxStalledCount !== 'number' || !(maxStalledCount >= 0))) {
-    throw ValidationError.worded('maxStalledCount', 'maxStalledCount must be greater or equal than 0');
-  }
+  const { maxStartedAttempts } = opts;
   if (typeof maxStartedAttempts === 'number' && !(maxStartedAttempts >= 0)) {
     throw ValidationError.worded('maxStartedAttempts', 'maxStartedAttempts must be greater or equal than 0');
   }
-  if (stalledInterval !== undefined && (typeof stalledInterval !== 'number' || !(stalledInterval > 0))) {
-    throw ValidationError.worded('stalledInterval', 'stalledInterval must be greater than 0');
-  }
-  if (drainDelay !== undefined && (typeof drainDelay !== 'number' || !(drainDelay > 0))) {
-    throw ValidationError.worded('drainDelay', 'drainDelay must be greater than 0');
-  }
-  if (opts.concurrency !== undefined) checkConcurrency(opts.concurrency);
 }
 
-/** The engine's worker config from BullMQ worker options; throws ValidationError. */
+/** The engine's worker config from BullMQ worker options, checked by the engine; throws
+ * ValidationError. */
 function nativeConfig(opts) {
   bullmqChecks(opts);
   const limiter = opts.limiter;
@@ -65,24 +45,23 @@ function nativeConfig(opts) {
     throw new ValidationError('limiter', 'must be {max, duration}');
   }
   if (opts.name !== undefined && typeof opts.name !== 'string') throw new ValidationError('name', 'must be a string');
-  // drainDelay is in seconds (checked above, as BullMQ)
-  const drainDelayMs = opts.drainDelay === undefined ? undefined : Math.ceil(opts.drainDelay * 1000);
-  return {
-    concurrency: positiveInt(opts.concurrency, 'concurrency') ?? 1,
-    lockDurationMs: positiveInt(opts.lockDuration, 'lockDuration') ?? 30000,
-    stalledIntervalMs: positiveInt(opts.stalledInterval, 'stalledInterval') ?? 30000,
-    maxStalledCount: opts.maxStalledCount === undefined ? 1 : nonNegativeInt(opts.maxStalledCount, 'maxStalledCount'),
+  const drainDelay = numberOption(opts.drainDelay); // seconds, as BullMQ
+  return checkWorkerConfig({
+    concurrency: numberOption(opts.concurrency) ?? 1,
+    lockDurationMs: numberOption(opts.lockDuration) ?? 30000,
+    stalledIntervalMs: numberOption(opts.stalledInterval) ?? 30000,
+    maxStalledCount: numberOption(opts.maxStalledCount) ?? 1,
     name: opts.name,
-    limiterMax: limiter ? positiveInt(limiter.max, 'limiter.max') : undefined,
-    limiterDurationMs: limiter ? positiveInt(limiter.duration, 'limiter.duration') : undefined,
-    drainDelayMs,
-    removeOnComplete: keepText(opts.removeOnComplete, 'removeOnComplete'),
-    removeOnFail: keepText(opts.removeOnFail, 'removeOnFail'),
+    limiterMax: limiter ? numberOption(limiter.max) : undefined,
+    limiterDurationMs: limiter ? numberOption(limiter.duration) : undefined,
+    drainDelayMs: drainDelay === undefined ? undefined : drainDelay * 1000,
+    removeOnComplete: jsonOption(opts.removeOnComplete),
+    removeOnFail: jsonOption(opts.removeOnFail),
     // jobs held ahead of free slots: none by default (as BullMQ), a count, or 'auto' (one
     // while attempts are short and there is no limiter)
-    prefetch: opts.prefetch === undefined || opts.prefetch === 'auto' ? undefined : nonNegativeInt(opts.prefetch, 'prefetch'),
+    prefetch: opts.prefetch === 'auto' ? undefined : numberOption(opts.prefetch),
     prefetchAuto: opts.prefetch === 'auto' || undefined,
-  };
+  });
 }
 
 const { BUILT_IN_BACKOFFS } = Jobs;
@@ -248,7 +227,7 @@ class Worker extends EventEmitter {
 
   /** Takes effect at once: more jobs are fetched, or fewer as running ones finish. */
   set concurrency(value) {
-    checkConcurrency(value);
+    checkWorkerConfig({ concurrency: numberArg(value) });
     this._concurrency = value;
     this.opts.concurrency = value;
     if (this._worker) this._worker.setConcurrency(value);

@@ -1,14 +1,47 @@
-//! Connecting `NativeEngine`: the engine config (and TLS material) from JS as the engine's
-//! `RedisConfig`.
+//! `NativeEngine`, the connected engine behind lib/connection.js (the BullMQ-style classes'
+//! shared engines) and lib/coordinator.js (the coordinator's own): connect (the engine config
+//! and TLS material from JS as the engine's `RedisConfig`), ping, close, and the helpers every
+//! other `#[napi] impl NativeEngine` block uses to reach a queue.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use job_queue_core::{Engine, RedisConfig, TlsOptions};
+use job_queue_core::{Engine, Queue, RedisConfig, RetryPolicy, TlsOptions};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use crate::add_order::AddOrder;
 use crate::errors::to_js;
-use crate::{retry_policy, EngineConfig, NativeEngine};
+
+/// Where Redis is and how keys are named.
+#[napi(object)]
+pub struct EngineConfig {
+    /// `redis://` or `rediss://` URL; wins over the separate fields.
+    pub url: Option<String>,
+    /// Host name or address (default 127.0.0.1).
+    pub host: Option<String>,
+    /// Port (default 6379).
+    pub port: Option<u32>,
+    /// ACL user name.
+    pub username: Option<String>,
+    /// Password (AUTH).
+    pub password: Option<String>,
+    /// Database number (default 0).
+    pub db: Option<u32>,
+    /// Connect with TLS.
+    pub tls: Option<bool>,
+    /// Key prefix, default `bull` (BullMQ's default).
+    pub prefix: Option<String>,
+    /// Largest accepted job data, in bytes of JSON (default 1 MiB).
+    pub max_job_data_size: Option<u32>,
+    /// Retries of a command while the connection is down before it fails (default 20).
+    pub max_retries_per_request: Option<u32>,
+    /// Retry such commands until the connection is back (ioredis' `maxRetriesPerRequest:
+    /// null`); wins over `max_retries_per_request`.
+    pub retry_until_connected: Option<bool>,
+    /// ms between those retries (default 100).
+    pub retry_delay_on_failover: Option<u32>,
+}
 
 /// TLS material, PEM text (what ioredis' `tls` option takes, read from files by lib/).
 #[napi(object)]
@@ -21,6 +54,32 @@ pub struct TlsConfig {
     pub key: Option<String>,
     /// `false` skips verifying the server's certificate (default true).
     pub reject_unauthorized: Option<bool>,
+}
+
+#[napi]
+pub struct NativeEngine {
+    engine: Mutex<Option<Engine>>,
+    /// Largest accepted job data, in bytes of JSON.
+    pub(crate) max_data: usize,
+    /// The order add calls are issued in (the order JavaScript made them).
+    pub(crate) add_order: Arc<AddOrder>,
+}
+
+/// The shared connection's retry policy from the engine config (defaults where unset).
+fn retry_policy(
+    max_retries: Option<u32>,
+    until_connected: Option<bool>,
+    delay_ms: Option<u32>,
+) -> RetryPolicy {
+    let defaults = RetryPolicy::default();
+    RetryPolicy {
+        max_retries: if until_connected == Some(true) {
+            None
+        } else {
+            max_retries.or(defaults.max_retries)
+        },
+        delay: delay_ms.map_or(defaults.delay, |m| Duration::from_millis(m.into())),
+    }
 }
 
 /// The engine's Redis config for what JS gave.
@@ -48,16 +107,48 @@ pub(crate) fn redis_config(config: &EngineConfig, tls: Option<TlsConfig>) -> Red
     }
 }
 
-/// Connects and checks the connection with a PING (so a refused login or certificate fails
-/// here, not at the first command).
-pub(crate) async fn open(config: EngineConfig, tls: Option<TlsConfig>) -> Result<NativeEngine> {
-    let redis = redis_config(&config, tls);
-    let prefix = config.prefix.unwrap_or_else(|| "bull".to_owned());
-    let engine = Engine::connect(&redis, &prefix).await.map_err(to_js)?;
-    engine.ping().await.map_err(to_js)?;
-    Ok(NativeEngine {
-        engine: Mutex::new(Some(engine)),
-        max_data: config.max_job_data_size.unwrap_or(1 << 20) as usize,
-        add_order: Arc::default(),
-    })
+#[napi]
+impl NativeEngine {
+    /// Connects to Redis (fails fast with a connection error when it does not answer), over
+    /// TLS with `tls`'s certificates when given.
+    #[napi(factory)]
+    pub async fn connect(config: EngineConfig, tls: Option<TlsConfig>) -> Result<NativeEngine> {
+        let redis = redis_config(&config, tls);
+        let prefix = config.prefix.unwrap_or_else(|| "bull".to_owned());
+        // the PING makes a refused login or certificate fail here, not at the first command
+        let engine = Engine::connect(&redis, &prefix).await.map_err(to_js)?;
+        engine.ping().await.map_err(to_js)?;
+        Ok(NativeEngine {
+            engine: Mutex::new(Some(engine)),
+            max_data: config.max_job_data_size.unwrap_or(1 << 20) as usize,
+            add_order: Arc::default(),
+        })
+    }
+
+    /// The connected engine; a closed error once `close()` was called.
+    pub(crate) fn engine(&self) -> Result<Engine> {
+        self.engine
+            .lock()
+            .expect("engine lock")
+            .clone()
+            .ok_or_else(|| to_js(job_queue_core::Error::Closed("coordinator")))
+    }
+
+    /// The engine's handle on one queue.
+    pub(crate) fn queue(&self, name: &str) -> Result<Queue> {
+        self.engine()?.queue(name).map_err(to_js)
+    }
+
+    /// Round-trip latency to Redis in ms.
+    #[napi]
+    pub async fn ping(&self) -> Result<f64> {
+        let d = self.engine()?.ping().await.map_err(to_js)?;
+        Ok(d.as_secs_f64() * 1000.0)
+    }
+
+    /// Drops the shared connection. Workers must be closed first.
+    #[napi]
+    pub fn close(&self) {
+        self.engine.lock().expect("engine lock").take();
+    }
 }

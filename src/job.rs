@@ -1,24 +1,25 @@
 //! `NativeEngine` methods behind BullMQ's `Job` class (lib/job.js): state, finished result,
 //! data updates, lock renewal, moving back to delayed, retries from either finished set and
-//! priority changes with `lifo`.
+//! priority changes with `lifo`; and, at the end, what any layer reads or writes of one job by
+//! id: the job itself (`Job.fromId`, `Queue.getJob`, the coordinator's `getJob`), its progress
+//! and its logs.
 
 use std::time::Duration;
 
+use job_queue_core::input;
 use job_queue_core::job_control::FinishedSet;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::errors::{to_js, validation};
+use crate::errors::to_js;
 use crate::results::JobFinishedResult;
+use crate::wire;
 use crate::NativeEngine;
 
-/// A JS number of ms that must be finite and non-negative.
+/// A JS number of ms, as the engine judges it (finite and non-negative), in whole ms.
 fn checked_ms(v: f64, field: &str) -> Result<u64> {
-    if v.is_finite() && v >= 0.0 {
-        Ok(v.round() as u64)
-    } else {
-        Err(validation(field, "must be a non-negative number of ms"))
-    }
+    let d = input::non_negative_ms(v, field).map_err(to_js)?;
+    Ok(d.as_millis() as u64)
 }
 
 #[napi]
@@ -115,5 +116,39 @@ impl NativeEngine {
             .change_priority_lifo(&id, priority.into(), lifo)
             .await
             .map_err(to_js)
+    }
+}
+
+#[napi]
+impl NativeEngine {
+    /// The job as JSON, or null.
+    #[napi]
+    pub async fn get_job(&self, queue: String, id: String) -> Result<Option<String>> {
+        let job = self.queue(&queue)?.get_job(&id).await.map_err(to_js)?;
+        Ok(job.as_ref().map(wire::encode_job))
+    }
+
+    #[napi]
+    pub async fn update_progress(&self, queue: String, id: String, progress: String) -> Result<()> {
+        self.queue(&queue)?
+            .update_progress(&id, &progress)
+            .await
+            .map_err(to_js)
+    }
+
+    /// Appends a log line; returns the number of lines kept.
+    #[napi]
+    pub async fn add_log(&self, queue: String, id: String, line: String, keep: u32) -> Result<u32> {
+        let n = self
+            .queue(&queue)?
+            .add_log(&id, &line, keep.into())
+            .await
+            .map_err(to_js)?;
+        Ok(n as u32)
+    }
+
+    #[napi]
+    pub async fn logs(&self, queue: String, id: String) -> Result<Vec<String>> {
+        self.queue(&queue)?.logs(&id).await.map_err(to_js)
     }
 }

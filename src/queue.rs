@@ -5,11 +5,12 @@
 
 use std::collections::BTreeMap;
 
+use job_queue_core::input;
 use job_queue_core::queue_admin::JobState;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::errors::{to_js, validation};
+use crate::errors::to_js;
 use crate::results::MetricsSeriesResult;
 use crate::{jobs_json, NativeEngine};
 
@@ -20,12 +21,9 @@ fn states(names: &[String]) -> Result<Vec<JobState>> {
         .collect()
 }
 
+/// A non-negative whole number, as the engine judges it.
 fn count(v: f64, field: &str) -> Result<u64> {
-    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 {
-        Ok(v as u64)
-    } else {
-        Err(validation(field, "must be a non-negative integer"))
-    }
+    input::non_negative_int(v, field).map_err(to_js)
 }
 
 #[napi]

@@ -1,5 +1,6 @@
-//! What BullMQ's `QueueEvents` needs beyond `watchEvents`: where the events stream ends now,
-//! and a watch whose reads block for the caller's `blockingTimeout`.
+//! What lib/queue-events.js (BullMQ's `QueueEvents`, and the coordinator's `events(queue)`)
+//! asks of `NativeEngine`: where the queue's events stream ends now, and following it, each
+//! read blocking for the caller's `blockingTimeout`.
 
 use std::time::Duration;
 
@@ -7,11 +8,26 @@ use napi::bindgen_prelude::*;
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi_derive::napi;
 
-use crate::dispatch::ProcessFn;
+use job_queue_core::events::EventWatch;
+
 use crate::errors::to_js;
-use crate::observability::NativeEventWatch;
 use crate::wire;
+use crate::worker::ProcessFn;
 use crate::NativeEngine;
+
+/// A queue's events stream being followed; `close()` stops it.
+#[napi]
+pub struct NativeEventWatch {
+    pub(crate) watch: Option<EventWatch>,
+}
+
+#[napi]
+impl NativeEventWatch {
+    #[napi]
+    pub fn close(&mut self) {
+        self.watch.take();
+    }
+}
 
 #[napi]
 impl NativeEngine {
@@ -21,7 +37,10 @@ impl NativeEngine {
         self.queue(&queue)?.last_event_id().await.map_err(to_js)
     }
 
-    /// `watchEvents`, with each read of the stream blocking at most `block_ms`.
+    /// Follows the queue's events stream from now (or after id `from`), each read of the
+    /// stream blocking at most `block_ms`; `callback` gets batches as JSON
+    /// `[[id, {event, ...fields}]]`. Held strongly: a watch keeps Node alive until closed, as
+    /// a listener would expect.
     #[napi(
         ts_args_type = "queue: string, from: string | undefined | null, blockMs: number, callback: (batch: string) => void"
     )]

@@ -1,21 +1,17 @@
 //! BullMQ's queue-wide limits on `NativeEngine` (global concurrency, global rate limit, a
-//! rate-limit pause of the whole queue, the meta hash), and `NativeWorker.forget` for jobs a
-//! processor moved itself.
+//! rate-limit pause of the whole queue, the meta hash), for lib/queue.js; the engine's
+//! `queue_limits.rs` keeps them.
 
-use job_queue_core::worker::Outcome;
+use job_queue_core::input;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::errors::{to_js, validation};
-use crate::{NativeEngine, NativeWorker};
+use crate::NativeEngine;
 
-/// A positive whole number at this boundary.
+/// A positive whole number, as the engine judges it.
 fn positive(v: f64, field: &str) -> Result<u64> {
-    if v.is_finite() && v >= 1.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0 {
-        Ok(v as u64)
-    } else {
-        Err(validation(field, "must be a positive integer"))
-    }
+    input::positive_int(v, field).map_err(to_js)
 }
 
 #[napi]
@@ -72,19 +68,5 @@ impl NativeEngine {
         let q = self.queue(&queue)?;
         let meta = q.meta().await.map_err(to_js)?;
         serde_json::to_string(&meta).map_err(|e| Error::from_reason(e.to_string()))
-    }
-}
-
-#[napi]
-impl NativeWorker {
-    /// Forgets jobs their processor moved itself (to delayed, or to wait for children):
-    /// nothing is written, no attempt counted, no event.
-    #[napi]
-    pub fn forget(&self, handles: Vec<i64>) {
-        let outcomes = handles
-            .into_iter()
-            .map(|h| (h as u64, Outcome::Moved))
-            .collect();
-        self.worker.report_many(outcomes);
     }
 }

@@ -49,6 +49,13 @@ struct EntryIn {
 
 #[napi]
 impl NativeEngine {
+    /// Checks job data (JSON text) as an add would (a JSON object, at most the engine's
+    /// `maxJobDataSize` bytes), writing nothing: the security manager's `validateJobData`.
+    #[napi]
+    pub fn check_job_data(&self, data: String) -> Result<()> {
+        job_queue_core::producer::check_data(&data, self.max_data, false).map_err(to_js)
+    }
+
     /// Grants `actions` on `resource` to `client` under `conditions` (a JSON array); returns
     /// how many grants were new.
     #[napi]

@@ -210,6 +210,11 @@ pub(crate) fn encode_manual_settled(s: &ManualSettled) -> String {
     serde_json::to_string(&out).expect("a settle serialises")
 }
 
+/// A list of jobs read by the engine as the JSON array the JS side parses, or its error.
+pub(crate) fn jobs_json(jobs: job_queue_core::Result<Vec<Job>>) -> napi::Result<String> {
+    Ok(encode_jobs(&jobs.map_err(crate::errors::to_js)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

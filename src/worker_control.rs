@@ -11,56 +11,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use job_queue_core::options::RetryDefaults;
-use job_queue_core::worker::{Failure, ManualWorker, Outcome, Prefetch, WorkerOptions};
+use job_queue_core::input;
+use job_queue_core::worker::{Failure, ManualWorker, Outcome, WorkerOptions, WorkerSettings};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::errors::{to_js, validation};
-use crate::{ms, ms_f64, parse_keep, wire, NativeEngine, NativeWorker, WorkerConfig};
+use crate::errors::to_js;
+use crate::worker::WorkerConfig;
+use crate::{wire, NativeEngine, NativeWorker};
 
-/// The engine's worker options from their JS form (ms at this boundary; defaults where unset).
+/// The engine's worker options from their JS form: the engine's `WorkerSettings` checks each
+/// number (the one home of worker-option validation) and fills the defaults.
 pub(crate) fn worker_options(config: WorkerConfig) -> Result<WorkerOptions> {
-    let defaults = WorkerOptions::default();
-    Ok(WorkerOptions {
-        concurrency: config
-            .concurrency
-            .map_or(defaults.concurrency, |c| c as usize),
-        lock_duration: ms(config.lock_duration_ms, defaults.lock_duration),
-        stalled_interval: ms(config.stalled_interval_ms, defaults.stalled_interval),
-        max_stalled_count: config
-            .max_stalled_count
-            .unwrap_or(defaults.max_stalled_count),
-        name: config.name,
-        id: config.id,
-        limiter: match (config.limiter_max, config.limiter_duration_ms) {
-            (Some(max), Some(d)) => Some((max.into(), Duration::from_millis(d.into()))),
-            _ => None,
-        },
-        remove_on_complete: parse_keep(config.remove_on_complete.as_deref(), "removeOnComplete")?,
-        remove_on_fail: parse_keep(config.remove_on_fail.as_deref(), "removeOnFail")?,
-        drain_delay: ms(config.drain_delay_ms, defaults.drain_delay),
-        prefetch: match (config.prefetch_auto, config.prefetch) {
-            (Some(true), _) => Prefetch::Auto,
-            (_, Some(p)) => Prefetch::Jobs(p as usize),
-            _ => defaults.prefetch,
-        },
-        retry: RetryDefaults {
-            max_delay: config
-                .retry_max_delay_ms
-                .map_or(defaults.retry.max_delay, ms_f64),
-            jitter: match config.retry_jitter {
-                None => defaults.retry.jitter,
-                Some(j) if (0.0..=1.0).contains(&j) => j,
-                Some(_) => return Err(validation("retry.jitter", "must be between 0 and 1")),
-            },
-        },
-        timeout: config.timeout_ms.filter(|t| *t > 0.0).map(ms_f64),
-        metric_points: config.metric_points.unwrap_or(defaults.metric_points),
-        retry_process_delay: config
-            .retry_process_delay_ms
-            .map_or(defaults.retry_process_delay, ms_f64),
-    })
+    WorkerSettings::from(config).into_options().map_err(to_js)
 }
 
 #[napi]
@@ -204,11 +167,11 @@ impl NativeManualWorker {
         failure: ManualFailure,
         fetch_next: bool,
     ) -> Result<String> {
-        let delay = match failure.delay_ms {
-            Some(ms) if ms.is_finite() && ms >= 0.0 => Some(ms_f64(ms)),
-            Some(_) => return Err(validation("delay", "must be a non-negative number of ms")),
-            None => None,
-        };
+        let delay = failure
+            .delay_ms
+            .map(|ms| input::non_negative_ms(ms, "delay"))
+            .transpose()
+            .map_err(to_js)?;
         let f = Failure {
             name: failure.name,
             message: failure.message,

@@ -1,8 +1,10 @@
 // BullMQ 6's public classes (Queue, Worker, Job, QueueEvents) as this package provides them on
 // its own engine, with the option and event types they use. Written for this package: nothing
-// here is imported from 'bullmq', which is not a dependency.
+// here is imported from 'bullmq', which is not a dependency. Results the engine hands over as
+// they are reuse the types generated from the binding (binding.d.ts).
 
 import { EventEmitter } from 'node:events';
+import type { MetricsSeriesResult, WorkerStatsJs } from '../binding';
 import type { BackoffOptions, JobProcessingContext, WorkerProcessor } from './design';
 
 // ---------------------------------------------------------------------------------------------
@@ -308,7 +310,9 @@ export interface QueueListener<JobBase extends Job = Job> {
   waiting: (job: JobBase) => void;
 }
 
-/** Counts of every state (what `getJobCounts()` without arguments resolves to). */
+/** Counts of every state (what `getJobCounts()` without arguments resolves to). BullMQ's keys
+ * (`'waiting-children'`), so not the engine's JobCountsResult (binding.d.ts), which names it
+ * `waitingChildren`. */
 export interface JobCounts {
   waiting: number;
   active: number;
@@ -320,7 +324,9 @@ export interface JobCounts {
   'waiting-children'?: number;
 }
 
-/** A job scheduler as BullMQ lists it. */
+/** A job scheduler as BullMQ lists it: built from the engine's SchedulerRecord (binding.d.ts)
+ * in BullMQ's shape (the template's data and options parsed under `template`, absent fields
+ * left out). */
 export interface JobSchedulerJson<D = any> {
   key: string;
   name: string;
@@ -338,12 +344,9 @@ export interface JobSchedulerJson<D = any> {
   template?: { data?: D; opts?: JobSchedulerTemplateOptions };
 }
 
-/** BullMQ's per-minute metrics (`queue.getMetrics`). */
-export interface Metrics {
-  meta: { count: number; prevTS: number; prevCount: number };
-  data: number[];
-  count: number;
-}
+/** BullMQ's per-minute metrics (`queue.getMetrics`): `{ meta: { count, prevTS, prevCount },
+ * data, count }`, the engine's MetricsSeriesResult as it crosses. */
+export interface Metrics extends MetricsSeriesResult {}
 
 /** BullMQ 6's Queue on this package's engine. */
 export declare class Queue<DataType = any, ResultType = any, NameType extends string = string> extends EventEmitter {
@@ -532,12 +535,9 @@ export interface WorkerListener<DataType = any, ResultType = any, NameType exten
   stalled: (jobId: string, prev: string) => void;
 }
 
-export interface WorkerStats {
-  completed: number;
-  failed: number;
-  lastActivityMs: number;
-  uptimeMs: number;
-}
+/** A worker's counters (`worker.stats()`), as the engine keeps them: `completed`, `failed`,
+ * `lastActivityMs`, `uptimeMs`, `errored`, `paused`. */
+export interface WorkerStats extends WorkerStatsJs {}
 
 /** BullMQ 6's Worker on this package's engine. The processor receives the job and the design's
  * processing context. */

@@ -3,6 +3,7 @@
 // fields they are optional unless the design's own code never builds the type (outputs only).
 
 import type { Job, JobsOptions, KeepJobs, QueueOptions, RepeatOptions, Worker, WorkerOptions, JobCounts } from './bullmq';
+import type { JobCountsResult, JobTypeCountersResult, LatencyResult } from '../binding';
 
 // ---------------------------------------------------------------------------------------------
 // Jobs and their options
@@ -325,6 +326,8 @@ export interface ManagedWorker<T = any, R = any> {
   failedJobs: number;
 }
 
+/** A worker of any process. Built from the engine's WorkerRecord (binding.d.ts) under the
+ * design's names (`queueName`, `processedJobs`, `uptime`, Dates for times), so not that type. */
 export interface WorkerStatus {
   id: string;
   queueName: string;
@@ -410,6 +413,8 @@ export interface RetryDecision {
   delay: number;
 }
 
+/** The engine's RetryStatsResult (binding.d.ts) under the design's names (`retriesByAttempt`,
+ * `retriesByErrorType`) with the queue's name, so not that type. */
 export interface RetryStatistics {
   queueName: string;
   totalRetries: number;
@@ -460,6 +465,8 @@ export interface FailedJob<T = any> {
   archivedOn?: number;
 }
 
+/** The engine's FailedStatsResult (binding.d.ts) under the design's names (`totalFailedJobs`,
+ * `failuresByJobType`, Dates for times) with the queue's name, so not that type. */
 export interface FailedJobStatistics {
   queueName: string;
   totalFailedJobs: number;
@@ -486,13 +493,12 @@ export interface FailurePattern {
 // ---------------------------------------------------------------------------------------------
 // Metrics
 
-export interface Latency {
-  average: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  count: number;
-}
+/** `{ average, p50, p95, p99, count }` in ms: the engine's LatencyResult as it crosses. */
+export interface Latency extends LatencyResult {}
+
+/** Attempts of one job name: `{ completed, failed, deadLetter, retried }`, the engine's
+ * JobTypeCountersResult as it crosses. */
+export interface JobTypeCounters extends JobTypeCountersResult {}
 
 export interface QueueMetricsSnapshot {
   name: string;
@@ -520,12 +526,16 @@ export interface QueueMetricsSnapshot {
   waitTime?: Latency;
   stalled?: number;
   oldestWaitingMs?: number;
-  byJobType?: Record<string, { completed: number; failed: number; deadLetter: number; retried: number }>;
+  byJobType?: Record<string, JobTypeCounters>;
 }
 
-/** What getQueueMetrics resolves to: the snapshot with every detail present. */
+/** What getQueueMetrics resolves to: the snapshot with every detail present. The engine's
+ * QueueMetricsResult (binding.d.ts) with `processingRate`, `throughput` and `errorRate` in the
+ * design's units (see QueueMetricsSnapshot): the same fields, not the same meaning, so its parts
+ * are reused rather than the whole. */
 export interface QueueMetricsReport extends QueueMetricsSnapshot {
-  jobCounts: JobCounts & { waitingChildren: number };
+  /** Jobs per state, list by list (prioritized jobs apart from `waiting`). */
+  jobCounts: JobCountsResult;
   workers: number;
   completedPerMinute: number[];
   failedPerMinute: number[];
@@ -533,7 +543,7 @@ export interface QueueMetricsReport extends QueueMetricsSnapshot {
   waitTime: Latency;
   stalled: number;
   oldestWaitingMs: number;
-  byJobType: Record<string, { completed: number; failed: number; deadLetter: number; retried: number }>;
+  byJobType: Record<string, JobTypeCounters>;
 }
 
 export interface WorkerMetricsSnapshot {

@@ -122,6 +122,11 @@ async function usage(): Promise<void> {
 
   const m: QueueMetricsReport = await c.getQueueMetrics('orders');
   m.processingTime.p99 + m.waitTime.p50 + m.errorRate;
+  // parts of the report are the binding's generated result types, as they cross
+  m.jobCounts.waitingChildren + m.jobCounts.prioritized + m.processingTime.count;
+  Object.values(m.byJobType).map((t) => t.deadLetter + t.retried);
+  // @ts-expect-error the engine's counts name it waitingChildren
+  m.jobCounts['waiting-children'];
   const text: string = await c.exportPrometheusMetrics();
   const health: QueueHealthStatus = await c.checkQueueHealth('orders', { maxWaiting: 10 });
   health.issues.map((i) => i.rule);
@@ -188,6 +193,7 @@ async function bullmq(): Promise<void> {
   (await queue.getJobSchedulers()).map((s) => s.next);
   const gone: boolean = await queue.removeJobScheduler('nightly');
   (await queue.getMetrics('completed')).meta.prevTS;
+  const series: { meta: { count: number; prevTS: number; prevCount: number }; data: number[]; count: number } = await queue.getMetrics('failed');
   (await queue.getWorkers()).map((w) => w['name']);
   (await queue.getQueueEvents()).map((c) => c['rawname']);
   const perPriority: number = (await queue.getCountsPerPriority([0, 1]))['1'];
@@ -213,6 +219,9 @@ async function bullmq(): Promise<void> {
   // @ts-expect-error not a worker event
   worker.on('finished', () => {});
   worker.concurrency = 8;
+  const stats = worker.stats();
+  stats.completed + stats.failed + stats.lastActivityMs + stats.uptimeMs;
+  const flags: boolean = stats.errored || stats.paused;
   void worker.run();
   await worker.pause(true);
   await worker.resume();

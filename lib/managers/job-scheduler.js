@@ -33,7 +33,7 @@ function describeJob(job, queueName, index, security) {
   const name =
     typeof job.name === 'string' && job.name
       ? job.name
-      : typeof job.data.type === 'string'
+      : typeof job.data?.type === 'string'
         ? job.data.type
         : queueName;
   const given = job.options ?? job.opts;

@@ -100,11 +100,10 @@ class JobSecurityManagerImpl {
    */
   async validateJobData(queueName, jobName, data) {
     checkQueueName(queueName);
-    const { json } = this.prepareData(queueName, jobName, data);
-    const size = Buffer.byteLength(json);
-    if (size > this._config.maxJobDataSize) {
-      throw new ValidationError('data', `is ${size} bytes of JSON, over the limit of ${this._config.maxJobDataSize}`);
-    }
+    const native = await this._ctx.engine();
+    // format and size: the engine's rules for what an add stores (the one home of that check)
+    await call(Promise.resolve().then(() => native.checkJobData(serialiseData(data))));
+    this.prepareData(queueName, jobName, data);
   }
 
   /** A copy of `data` without `__proto__`, `constructor` or `prototype` keys, at any depth

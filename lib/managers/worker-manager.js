@@ -5,7 +5,7 @@
 const { Worker } = require('../worker');
 const { ValidationError, WorkerNotFoundError, SecurityError, AuthorizationError, RateLimitError, DelayedError } = require('../errors');
 const { checkClientId } = require('./access-control');
-const { call, checkQueueName, positiveInt, nonNegativeInt, nonNegativeMs, fraction, keepText } = require('../input');
+const { call, checkQueueName, nonNegativeInt, numberOption, jsonOption, checkWorkerConfig } = require('../input');
 const { engineConfig, acquireEngine } = require('../connection');
 
 /** A worker's status from the registry (any process) in the design's WorkerStatus shape. */
@@ -126,30 +126,25 @@ class WorkerManagerImpl {
     const q = this._queues.declaredConfig(queueName) || {};
     const o = { ...options, settings: { ...d.settings, ...options.settings } };
     const limiter = o.limiter || o.rateLimiter || q.rateLimit || d.limiter;
-    const config = {
-      concurrency: positiveInt(o.concurrency ?? q.concurrency ?? d.concurrency, 'concurrency'),
-      lockDurationMs: positiveInt(o.lockDuration ?? d.lockDuration, 'lockDuration'),
-      stalledIntervalMs: positiveInt(o.stalledInterval ?? q.stalledInterval ?? o.settings.stalledInterval, 'stalledInterval'),
-      maxStalledCount: o.maxStalledCount ?? q.maxStalledCount ?? o.settings.maxStalledCount,
+    // the engine checks every setting (naming it as here) before anything starts
+    const config = checkWorkerConfig({
+      concurrency: numberOption(o.concurrency ?? q.concurrency ?? d.concurrency),
+      lockDurationMs: numberOption(o.lockDuration ?? d.lockDuration),
+      stalledIntervalMs: numberOption(o.stalledInterval ?? q.stalledInterval ?? o.settings.stalledInterval),
+      maxStalledCount: numberOption(o.maxStalledCount ?? q.maxStalledCount ?? o.settings.maxStalledCount),
       name: o.name,
-      limiterMax: limiter ? positiveInt(limiter.max, 'limiter.max') : undefined,
-      limiterDurationMs: limiter ? positiveInt(limiter.duration, 'limiter.duration') : undefined,
-      drainDelayMs: o.drainDelay,
-      prefetch: o.prefetch === undefined || o.prefetch === 'auto' ? undefined : nonNegativeInt(o.prefetch, 'prefetch'),
+      limiterMax: limiter ? numberOption(limiter.max) : undefined,
+      limiterDurationMs: limiter ? numberOption(limiter.duration) : undefined,
+      drainDelayMs: numberOption(o.drainDelay),
+      prefetch: o.prefetch === 'auto' ? undefined : numberOption(o.prefetch),
       prefetchAuto: o.prefetch === 'auto' || undefined,
-      retryProcessDelayMs: nonNegativeMs(
-        options.settings?.retryProcessDelay ?? q.retryProcessDelay ?? d.settings.retryProcessDelay,
-        'retryProcessDelay',
-      ),
-      timeoutMs: nonNegativeMs(o.timeoutMs ?? o.timeout, 'timeoutMs'),
-      retryMaxDelayMs: nonNegativeMs(o.retry?.maxDelay, 'retry.maxDelay'),
-      retryJitter: fraction(o.retry?.jitter, 'retry.jitter'),
-      removeOnComplete: keepText(o.removeOnComplete, 'removeOnComplete'),
-      removeOnFail: keepText(o.removeOnFail, 'removeOnFail'),
-    };
-    if (!Number.isInteger(config.maxStalledCount) || config.maxStalledCount < 0) {
-      throw new ValidationError('maxStalledCount', 'must be a non-negative integer');
-    }
+      retryProcessDelayMs: numberOption(options.settings?.retryProcessDelay ?? q.retryProcessDelay ?? d.settings.retryProcessDelay),
+      timeoutMs: numberOption(o.timeoutMs ?? o.timeout),
+      retryMaxDelayMs: numberOption(o.retry?.maxDelay),
+      retryJitter: numberOption(o.retry?.jitter),
+      removeOnComplete: jsonOption(o.removeOnComplete),
+      removeOnFail: jsonOption(o.removeOnFail),
+    });
     const nonRetryable = new Set(this._retry.nonRetryableNames());
     for (const e of o.nonRetryableErrors || []) nonRetryable.add(typeof e === 'function' ? e.name : String(e));
     // a worker running as a client needs `process` permission on the queue to start at all

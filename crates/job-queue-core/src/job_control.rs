@@ -169,19 +169,10 @@ impl Queue {
 
     /// Replaces the job's data with `data` (JSON text of an object, at most `max_size` bytes).
     pub async fn update_data(&self, id: &str, data: &str, max_size: usize) -> Result<()> {
-        if !data.trim_start().starts_with('{') || serde_json::from_str::<IgnoredAny>(data).is_err()
-        {
+        if serde_json::from_str::<IgnoredAny>(data).is_err() {
             return Err(Error::validation("data", "must be a JSON object"));
         }
-        if data.len() > max_size {
-            return Err(Error::validation(
-                "data",
-                format!(
-                    "is {} bytes of JSON, over the limit of {max_size} (maxJobDataSize)",
-                    data.len()
-                ),
-            ));
-        }
+        crate::producer::check_data(data, max_size, false)?;
         scripts::update_data(&mut self.con.clone(), &self.keys, id, data).await
     }
 

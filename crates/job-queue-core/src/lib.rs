@@ -26,6 +26,7 @@ pub mod connection;
 pub mod dead_letters;
 pub mod error;
 pub mod events;
+pub mod input;
 pub mod job;
 pub mod job_control;
 pub mod keys;

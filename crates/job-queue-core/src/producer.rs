@@ -62,19 +62,7 @@ impl Preparer {
 
     /// The validated request for `job`, and whether it uses the defaults unchanged.
     pub fn prepare(&self, job: NewJob<'_>) -> Result<(AddRequest, bool)> {
-        if !self.any_data && !job.data.trim_start().starts_with('{') {
-            return Err(Error::validation("data", "must be a JSON object"));
-        }
-        if job.data.len() > self.max_data {
-            return Err(Error::validation(
-                "data",
-                format!(
-                    "is {} bytes of JSON, over the limit of {} (maxJobDataSize)",
-                    job.data.len(),
-                    self.max_data
-                ),
-            ));
-        }
+        check_data(job.data, self.max_data, self.any_data)?;
         let plain = job.opts.is_empty();
         let options = if plain {
             match &self.default_options {
@@ -104,6 +92,25 @@ impl Preparer {
         };
         Ok((request, plain))
     }
+}
+
+/// The rules for job data (JSON text), on add and on update alike: a JSON object unless
+/// `any_data` (BullMQ's Queue takes any JSON), and at most `max_bytes` bytes (the
+/// `maxJobDataSize` setting). JavaScript only turns values into JSON; these are the checks.
+pub fn check_data(data: &str, max_bytes: usize, any_data: bool) -> Result<()> {
+    if !any_data && !data.trim_start().starts_with('{') {
+        return Err(Error::validation("data", "must be a JSON object"));
+    }
+    if data.len() > max_bytes {
+        return Err(Error::validation(
+            "data",
+            format!(
+                "is {} bytes of JSON, over the limit of {max_bytes} (maxJobDataSize)",
+                data.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -185,5 +192,23 @@ mod tests {
                 "{data}"
             );
         }
+    }
+
+    #[test]
+    fn data_rules_are_the_same_for_any_json() {
+        assert!(
+            check_data("[1]", 10, true).is_ok(),
+            "BullMQ's Queue takes any JSON"
+        );
+        assert!(check_data("[1]", 10, false).is_err());
+        assert!(
+            check_data(" {}", 3, false).is_ok(),
+            "exactly the limit is accepted"
+        );
+        let err = check_data(r#""0123456789""#, 10, true).unwrap_err();
+        assert!(
+            matches!(err, Error::Validation { ref field, ref message } if field == "data" && message.contains("maxJobDataSize")),
+            "{err}"
+        );
     }
 }

@@ -50,4 +50,15 @@ impl KeepPolicy {
             )),
         }
     }
+
+    /// [`parse`](Self::parse) of JSON text; text that is not JSON is refused likewise.
+    pub fn parse_text(text: &str, field: &str) -> Result<Self> {
+        match serde_json::from_str::<Value>(text) {
+            Ok(v) => Self::parse(&v, field),
+            Err(_) => Err(Error::validation(
+                field,
+                "must be a boolean, a count, or {age, count}",
+            )),
+        }
+    }
 }

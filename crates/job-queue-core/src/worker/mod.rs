@@ -9,7 +9,8 @@
 //!
 //! `runner` is that loop and its round trips; `running` the jobs it runs; `settle` decides,
 //! as a pure function, what an outcome does to its job; `deadlines` fails attempts that run
-//! out of time; `timers` holds lock renewal and the stalled check. `manual` is the worker
+//! out of time; `timers` holds lock renewal and the stalled check; `settings` turns settings
+//! given as plain numbers (the Node binding's) into [`WorkerOptions`]. `manual` is the worker
 //! without a loop, whose caller fetches and settles jobs by hand with the same script and
 //! settle step.
 
@@ -18,6 +19,7 @@ mod manual;
 mod prefetch;
 mod runner;
 mod running;
+mod settings;
 mod settle;
 mod timers;
 
@@ -40,6 +42,7 @@ pub use manual::{ManualSettled, ManualWorker, NextJob, ANY_HOLDER};
 pub use prefetch::Prefetch;
 use runner::{Msg, Runner};
 use running::RunningMap;
+pub use settings::WorkerSettings;
 
 /// Longest a closing worker waits for each Redis step of its close (dropping its named
 /// connection, leaving the worker registry).

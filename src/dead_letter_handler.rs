@@ -1,15 +1,27 @@
-//! Dead-letter methods of `NativeEngine`: archive, purge and the statistics of failures and
-//! retries.
+//! What lib/managers/dead-letter-handler.js (the design's DeadLetterHandler) asks of
+//! `NativeEngine`: the failed jobs (dead letters), archiving and purging them, and the
+//! statistics of what failed.
 
+use job_queue_core::input;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
-use crate::errors::{to_js, validation};
-use crate::results::{FailedStatsResult, RetryStatsResult};
+use crate::errors::to_js;
+use crate::results::FailedStatsResult;
 use crate::{jobs_json, NativeEngine};
 
 #[napi]
 impl NativeEngine {
+    /// Failed jobs, newest first, ranks `start..=end`, as a JSON array.
+    #[napi]
+    pub async fn failed_jobs(&self, queue: String, start: i64, end: i64) -> Result<String> {
+        jobs_json(
+            self.queue(&queue)?
+                .failed_jobs(start as isize, end as isize)
+                .await,
+        )
+    }
+
     #[napi]
     pub async fn archive_failed(&self, queue: String, id: String) -> Result<()> {
         self.queue(&queue)?.archive_failed(&id).await.map_err(to_js)
@@ -28,12 +40,13 @@ impl NativeEngine {
     /// Deletes failed jobs that failed at or before `until_ms` (all when absent).
     #[napi]
     pub async fn purge_failed(&self, queue: String, until_ms: Option<f64>) -> Result<f64> {
-        if until_ms.is_some_and(|t| !t.is_finite()) {
-            return Err(validation("olderThan", "must be a finite time"));
-        }
+        let until = until_ms
+            .map(|t| input::time_ms(t, "olderThan"))
+            .transpose()
+            .map_err(to_js)?;
         let n = self
             .queue(&queue)?
-            .purge_failed(until_ms.map(|t| t.max(0.0) as u64))
+            .purge_failed(until)
             .await
             .map_err(to_js)?;
         Ok(n as f64)
@@ -43,13 +56,6 @@ impl NativeEngine {
     #[napi]
     pub async fn failed_stats(&self, queue: String) -> Result<FailedStatsResult> {
         let stats = self.queue(&queue)?.failed_stats().await.map_err(to_js)?;
-        Ok(stats.into())
-    }
-
-    /// Retries as the workers counted them: totals, by attempt and error class, outcomes.
-    #[napi]
-    pub async fn retry_stats(&self, queue: String) -> Result<RetryStatsResult> {
-        let stats = self.queue(&queue)?.retry_stats().await.map_err(to_js)?;
         Ok(stats.into())
     }
 }

@@ -1,12 +1,9 @@
-//! Observability methods of `NativeEngine` (queue metrics, the Prometheus exposition, the
-//! events stream of a queue), and the bridge that hands the engine's `tracing` events to
-//! the JavaScript logger.
+//! The engine's `tracing` events, handed to the JavaScript logger (lib/logger.js's, set by
+//! lib/coordinator.js through `NativeEngine.setLogSink`).
 
 use std::fmt::Write as _;
 use std::sync::{Mutex, OnceLock};
 
-use job_queue_core::events::EventWatch;
-use job_queue_core::metrics::{prometheus_text, QueueMetrics};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
@@ -14,80 +11,10 @@ use tracing::field::{Field, Visit};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::Layer;
 
-use crate::dispatch::ProcessFn;
-use crate::errors::to_js;
-use crate::results::QueueMetricsResult;
 use crate::NativeEngine;
 
-/// `(json) => void`, not keeping Node alive: log lines and stream events are not a reason to
-/// stay up.
+/// `(json) => void`, not keeping Node alive: log lines are not a reason to stay up.
 type WeakFn = ThreadsafeFunction<String, (), String, Status, false, true>;
-
-/// A queue's events stream being followed; `close()` stops it.
-#[napi]
-pub struct NativeEventWatch {
-    pub(crate) watch: Option<EventWatch>,
-}
-
-#[napi]
-impl NativeEventWatch {
-    #[napi]
-    pub fn close(&mut self) {
-        self.watch.take();
-    }
-}
-
-impl NativeEngine {
-    async fn metrics_of(&self, queue: &str) -> Result<QueueMetrics> {
-        let q = self.queue(queue)?;
-        let workers = q.worker_count().await.map_err(to_js)?;
-        q.metrics(workers).await.map_err(to_js)
-    }
-}
-
-#[napi]
-impl NativeEngine {
-    /// The queue's metrics: counts, per-minute series, rates, latencies, counters by job
-    /// type.
-    #[napi]
-    pub async fn queue_metrics(&self, queue: String) -> Result<QueueMetricsResult> {
-        Ok(self.metrics_of(&queue).await?.into())
-    }
-
-    /// The Prometheus text exposition of `queues`' metrics.
-    #[napi]
-    pub async fn prometheus(&self, queues: Vec<String>) -> Result<String> {
-        let mut all = Vec::with_capacity(queues.len());
-        for q in &queues {
-            all.push(self.metrics_of(q).await?);
-        }
-        Ok(prometheus_text(&all))
-    }
-
-    /// Follows the queue's events stream from now (or after id `from`); `callback` gets
-    /// batches as JSON `[[id, {event, ...fields}]]`. Held strongly: a watch keeps Node alive
-    /// until closed, as a listener would expect.
-    #[napi(
-        ts_args_type = "queue: string, from: string | undefined | null, callback: (batch: string) => void"
-    )]
-    pub async fn watch_events(
-        &self,
-        queue: String,
-        from: Option<String>,
-        callback: ProcessFn,
-    ) -> Result<NativeEventWatch> {
-        let watch = self
-            .engine()?
-            .watch_events(&queue, from, move |entries| {
-                callback.call(
-                    crate::wire::encode_stream_events(entries),
-                    ThreadsafeFunctionCallMode::NonBlocking,
-                ) == Status::Ok
-            })
-            .map_err(to_js)?;
-        Ok(NativeEventWatch { watch: Some(watch) })
-    }
-}
 
 /// Where engine log events go: the JS function set last.
 static LOG_SINK: Mutex<Option<WeakFn>> = Mutex::new(None);
