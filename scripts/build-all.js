@@ -83,6 +83,22 @@ function darwinStubs() {
   return dir;
 }
 
+/**
+ * napi-build links a windows-gnu addon against MSYS2 Node's libnode.dll and stops when it finds
+ * none. Our Windows build takes Node's functions from the running node.exe instead (napi's
+ * dyn-symbols, Cargo.toml), so it uses nothing of that library: an empty DLL of that name lets
+ * the link go through, and check-binaries.js makes sure the addon imports no libnode.dll.
+ * Returns the directory to pass as LIBNODE_PATH.
+ */
+function libnodeStub() {
+  const dir = path.join(targetDir, 'libnode-stub');
+  fs.mkdirSync(dir, { recursive: true });
+  const src = path.join(dir, 'libnode-stub.c');
+  fs.writeFileSync(src, '/* link stub: the addon takes Node-API from the running node.exe */\nint libnode_stub;\n');
+  execFileSync('x86_64-w64-mingw32-gcc', ['-shared', '-o', path.join(dir, 'libnode.dll'), src]);
+  return dir;
+}
+
 function build(t) {
   const args = ['build', '--platform', '--release', '--no-js', '--dts', 'binding.d.ts', '--output-dir', outDir,
     '--target-dir', targetDir];
@@ -94,6 +110,7 @@ function build(t) {
   } else {
     args.push('--target', t.rust);
   }
+  if (t.os === 'win32' && t.how === 'mingw' && !env.LIBNODE_PATH) env.LIBNODE_PATH = libnodeStub();
   if (t.os === 'darwin') {
     env.MACOSX_DEPLOYMENT_TARGET = t.minOs;
     if (process.platform !== 'darwin' && !env.SDKROOT) {
