@@ -96,9 +96,10 @@ function checkMachO(t, file) {
   const flat = [...binds.matchAll(/flat-namespace\s+(\S+)/g)].map((m) => m[1])
     .filter((s) => !/^_(napi_|node_api_)/.test(s));
   if (flat.length) problems.push(`symbols left to a flat lookup at load time: ${[...new Set(flat)].slice(0, 8).join(', ')}`);
-  const arch = /^Mach header[\s\S]*?\n\s*\S+\s+(\S+)/m.exec(headers)?.[1];
-  const facts = [`needs ${libs.map((l) => path.basename(l)).join(', ')}`, `macOS ${minos}+`, signed ? 'ad-hoc signed' : 'unsigned'];
-  if (arch) facts.push(`cpu ${arch}`);
+  const arch = /Mach header\n\s*magic cputype.*\n\s*\S+\s+(\S+)/.exec(headers)?.[1];
+  if (arch !== (t.cpu === 'x64' ? 'X86_64' : 'ARM64')) problems.push(`cpu type is ${arch}`);
+  const facts = [`needs ${libs.map((l) => path.basename(l)).join(', ')}`, `macOS ${minos}+`, signed ? 'signed (ad hoc)' : 'unsigned',
+    `cpu ${arch}`];
   return { problems, facts };
 }
 
