@@ -6,7 +6,7 @@ const path = require('node:path');
 const { execSync } = require('node:child_process');
 
 const root = path.join(__dirname, '..');
-const addon = path.join(root, 'job-queue.linux-x64-gnu.node');
+const addon = path.join(root, `job-queue.${require('../lib/platform').targetFor()}.node`);
 
 function newest(dir) {
   let latest = 0;
