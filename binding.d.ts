@@ -194,8 +194,8 @@ export declare class NativeEngine {
    * how many.
    */
   revokePermission(client: string, resource: string, actions: Array<string>): Promise<number>
-  /** `client`'s permissions as JSON `[{resource, actions, conditions}]`. */
-  clientPermissions(client: string): Promise<string>
+  /** `client`'s permissions. */
+  clientPermissions(client: string): Promise<Array<PermissionJs>>
   /**
    * Counts each client's cost (`clients[i]` costs `costs[i]`) in its window under `scope`
    * when every one fits under `max`; else counts nothing.
@@ -206,8 +206,8 @@ export declare class NativeEngine {
    * their ids.
    */
   audit(entries: string, cap: number): Promise<Array<string>>
-  /** Audit entries matching the filter, newest first, as JSON. */
-  auditLog(filter: AuditFilterJs): Promise<string>
+  /** Audit entries matching the filter, newest first. */
+  auditLog(filter: AuditFilterJs): Promise<Array<AuditRecordJs>>
   /**
    * Makes a worker, connected (getWorkers lists it) but idle until `run()`. `process`
    * receives batches of jobs as JSON text (`[{handle, job}]`) and reports each outcome
@@ -319,6 +319,28 @@ export interface AuditFilterJs {
   action?: string
   queue?: string
   limit: number
+}
+
+/** An audit entry as read back. */
+export interface AuditRecordJs {
+  /** Its stream id (`<ms>-<n>`), in order of writing. */
+  id: string
+  /** When it happened, ms since the epoch. */
+  timestamp: number
+  /** Who. */
+  actor: string
+  /** What. */
+  action: string
+  /** The queue, if any. */
+  queue?: string
+  /** The job, if any. */
+  jobId?: string
+  /** `success`, `failure` or `denied`. */
+  outcome: string
+  /** Host and process of the writer. */
+  origin?: string
+  /** The metadata, if any. */
+  metadata?: any
 }
 
 /** Periodic cleanup settings, in ms at this boundary. */
@@ -466,6 +488,16 @@ export interface MetricsSeriesResult {
   data: Array<number>
   /** How many points the series holds. */
   count: number
+}
+
+/** A client's grants on one resource under one set of conditions (the design's `Permission`). */
+export interface PermissionJs {
+  /** A queue name, `*` or a pattern such as `reports-*`. */
+  resource: string
+  /** The actions granted, sorted. */
+  actions: Array<string>
+  /** The conditions, as granted (`{ field, operator, value }`; empty for none). */
+  conditions: Array<any>
 }
 
 /** Throughput measured from the finished sets. */

@@ -33,6 +33,40 @@ pub struct AuditFilterJs {
     pub limit: u32,
 }
 
+/// A client's grants on one resource under one set of conditions (the design's `Permission`).
+#[napi(object)]
+pub struct PermissionJs {
+    /// A queue name, `*` or a pattern such as `reports-*`.
+    pub resource: String,
+    /// The actions granted, sorted.
+    pub actions: Vec<String>,
+    /// The conditions, as granted (`{ field, operator, value }`; empty for none).
+    pub conditions: Vec<serde_json::Value>,
+}
+
+/// An audit entry as read back.
+#[napi(object)]
+pub struct AuditRecordJs {
+    /// Its stream id (`<ms>-<n>`), in order of writing.
+    pub id: String,
+    /// When it happened, ms since the epoch.
+    pub timestamp: f64,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// The queue, if any.
+    pub queue: Option<String>,
+    /// The job, if any.
+    pub job_id: Option<String>,
+    /// `success`, `failure` or `denied`.
+    pub outcome: String,
+    /// Host and process of the writer.
+    pub origin: Option<String>,
+    /// The metadata, if any.
+    pub metadata: Option<serde_json::Value>,
+}
+
 /// One audit entry as lib/ sends it (`metadata` is JSON text).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -93,15 +127,22 @@ impl NativeEngine {
         Ok(removed as u32)
     }
 
-    /// `client`'s permissions as JSON `[{resource, actions, conditions}]`.
+    /// `client`'s permissions.
     #[napi]
-    pub async fn client_permissions(&self, client: String) -> Result<String> {
+    pub async fn client_permissions(&self, client: String) -> Result<Vec<PermissionJs>> {
         let list = self
             .engine()?
             .client_permissions(&client)
             .await
             .map_err(to_js)?;
-        serde_json::to_string(&list).map_err(|e| validation("permissions", e))
+        Ok(list
+            .into_iter()
+            .map(|p| PermissionJs {
+                resource: p.resource,
+                actions: p.actions,
+                conditions: p.conditions,
+            })
+            .collect())
     }
 
     /// Counts each client's cost (`clients[i]` costs `costs[i]`) in its window under `scope`
@@ -161,9 +202,9 @@ impl NativeEngine {
             .map_err(to_js)
     }
 
-    /// Audit entries matching the filter, newest first, as JSON.
+    /// Audit entries matching the filter, newest first.
     #[napi]
-    pub async fn audit_log(&self, filter: AuditFilterJs) -> Result<String> {
+    pub async fn audit_log(&self, filter: AuditFilterJs) -> Result<Vec<AuditRecordJs>> {
         let ms = |v: Option<f64>| v.map(|m| m.max(0.0) as u64);
         let filter = AuditFilter {
             since_ms: ms(filter.since_ms),
@@ -174,6 +215,26 @@ impl NativeEngine {
             limit: filter.limit as usize,
         };
         let records = self.engine()?.audit_log(&filter).await.map_err(to_js)?;
-        serde_json::to_string(&records).map_err(|e| validation("audit", e))
+        records
+            .into_iter()
+            .map(|r| {
+                let metadata = r
+                    .metadata
+                    .map(|m| serde_json::from_str(m.get()))
+                    .transpose()
+                    .map_err(|e| validation("audit.metadata", e))?;
+                Ok(AuditRecordJs {
+                    id: r.id,
+                    timestamp: r.timestamp as f64,
+                    actor: r.actor,
+                    action: r.action,
+                    queue: r.queue,
+                    job_id: r.job_id,
+                    outcome: r.outcome,
+                    origin: r.origin,
+                    metadata,
+                })
+            })
+            .collect()
     }
 }

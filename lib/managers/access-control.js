@@ -191,7 +191,7 @@ class JobAccessControlImpl {
   async getClientPermissions(clientId) {
     checkClientId(clientId);
     const native = await this._ctx.engine();
-    return JSON.parse(await call(native.clientPermissions(clientId)));
+    return call(native.clientPermissions(clientId));
   }
 
   /**

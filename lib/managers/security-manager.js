@@ -402,7 +402,7 @@ class JobSecurityManagerImpl {
       limit,
     };
     const native = await this._ctx.engine();
-    const records = JSON.parse(await call(native.auditLog(filter)));
+    const records = await call(native.auditLog(filter));
     return records.map((r) => ({
       id: r.id,
       timestamp: new Date(r.timestamp),
