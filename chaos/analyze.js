@@ -27,6 +27,7 @@ function analyze({ opts, faults, logs, state, drainedAt, t0 }) {
   let failedByPolicy = 0;
   const failedOther = [];
   const lost = [];
+  const unfinished = [];
   const lostInWindow = [];
   for (const [id, ack] of acked) {
     if (completed.has(id)) nCompleted += 1;
@@ -40,7 +41,8 @@ function analyze({ opts, faults, logs, state, drainedAt, t0 }) {
       const kill = opts.fsync === 'everysec' && redisKills.find((f) => ack.t <= f.start && ack.t >= f.start - EVERYSEC_WINDOW_MS);
       const where = Object.keys(state).find((s) => Array.isArray(state[s]) && s !== 'jobHashes' && state[s].includes(id));
       const rec = { id, k: ack.k, ackedAt: ack.t - t0, in: where || 'nowhere', started: (byId.get(id) || []).some((r) => r.ev === 's') };
-      if (kill && !where) lostInWindow.push({ ...rec, beforeKillMs: kill.start - ack.t });
+      if (where) unfinished.push(rec);
+      else if (kill) lostInWindow.push({ ...rec, beforeKillMs: kill.start - ack.t });
       else lost.push(rec);
     }
   }
@@ -113,6 +115,8 @@ function analyze({ opts, faults, logs, state, drainedAt, t0 }) {
     failedByPolicy,
     failedOther: failedOther.length,
     lost: lost.length,
+    unfinished: unfinished.length,
+    lastSettleAt: settles.length ? settles[settles.length - 1] - t0 : null,
     lostInFsyncWindow: lostInWindow.length,
     duplicates: duplicates.length,
     unexplainedDuplicates: unexplained.length,
@@ -122,10 +126,11 @@ function analyze({ opts, faults, logs, state, drainedAt, t0 }) {
     rejectedAdds: logs.rejects.length,
     untypedRejects: untyped.length,
     faults: resume,
-    details: { lost, lostInWindow, failedOther, duplicates, counts, orphans, missingHashes, rejectCodes, untyped: untyped.slice(0, 10) },
+    details: { lost, unfinished: unfinished.slice(0, 50), lostInWindow, failedOther, duplicates, counts, orphans, missingHashes, rejectCodes, untyped: untyped.slice(0, 10) },
   };
   verdict.pass =
     verdict.lost === 0 &&
+    verdict.unfinished === 0 &&
     verdict.unexplainedDuplicates === 0 &&
     verdict.stuckInActive === 0 &&
     verdict.drained &&
@@ -148,7 +153,8 @@ function table(verdicts) {
     ['completed', (v) => v.completed],
     ['failed by policy', (v) => v.failedByPolicy],
     ['failed otherwise', (v) => v.failedOther],
-    ['lost', (v) => v.lost],
+    ['lost (gone from Redis)', (v) => v.lost],
+    ['unfinished after recovery', (v) => v.unfinished],
     ['lost in fsync window', (v) => v.lostInFsyncWindow],
     ['duplicates', (v) => v.duplicates],
     ['  unexplained', (v) => v.unexplainedDuplicates],
@@ -156,6 +162,7 @@ function table(verdicts) {
     ['drained', (v) => (v.drained ? 'yes' : 'NO')],
     ['counts consistent', (v) => (v.countsConsistent ? 'yes' : 'NO')],
     ['rejected adds (untyped)', (v) => `${v.rejectedAdds} (${v.untypedRejects})`],
+    ['last job settled at s', (v) => (v.lastSettleAt / 1000).toFixed(1)],
     ['resume after fault, max ms', (v) => Math.max(0, ...v.faults.map((f) => f.resumeMs ?? Infinity))],
     ['VERDICT', (v) => (v.pass ? 'PASS' : 'FAIL')],
   ];
