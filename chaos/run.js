@@ -7,6 +7,7 @@
 //   --fsync always,everysec   Redis's appendfsync, one run each (default both)
 //   --jobs N --duration S --faults a,b,c --fault-count N --workers N --concurrency N
 //   --port P            first port to try for the private redis-server
+//   --recovery S        how long the queue may take to drain after the run (default 60)
 //   --out FILE          the verdicts as JSON (default chaos-verdict.json in the temp dir)
 //   --keep              keep the logs and the Redis dir
 const os = require('node:os');
@@ -30,6 +31,7 @@ function parse(argv) {
     else if (a === '--workers') o.run.workers = Number(v());
     else if (a === '--concurrency') o.run.concurrency = Number(v());
     else if (a === '--port') o.run.port = Number(v());
+    else if (a === '--recovery') o.run.recoveryMs = Number(v()) * 1000;
     else if (a === '--out') o.out = v();
     else if (a === '--keep') o.run.keep = true;
     else throw new Error(`unknown option ${a}`);
