@@ -56,7 +56,12 @@ function serialiseOptions(options, field = 'options') {
   if (typeof options !== 'object' || Array.isArray(options)) {
     throw new ValidationError(field, 'must be an object');
   }
-  return JSON.stringify(options, keepBadNumbers);
+  try {
+    return JSON.stringify(options, keepBadNumbers);
+  } catch (err) {
+    // cyclic, or a BigInt: not options any engine could store
+    throw new ValidationError(field, `is not JSON-serialisable (${err.message})`);
+  }
 }
 
 function positiveInt(value, field) {

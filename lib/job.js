@@ -327,7 +327,12 @@ class Job {
 
   /** Stores progress (a number, string, boolean or object) and emits a `progress` event. */
   async updateProgress(progress) {
-    const text = progress === undefined ? undefined : JSON.stringify(progress);
+    let text;
+    try {
+      text = progress === undefined ? undefined : JSON.stringify(progress);
+    } catch (err) {
+      throw new ValidationError('progress', `is not JSON-serialisable (${err.message})`);
+    }
     if (text === undefined) throw new ValidationError('progress', 'must be a number, string, boolean or object');
     const native = await this._engine();
     await call(native.updateProgress(this.queueName, this._jobId(), text));

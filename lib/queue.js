@@ -62,7 +62,8 @@ function jobTypes(types) {
   if (list.length === 0) return [...DEFAULT_TYPES];
   for (const t of list) {
     if (typeof t !== 'string' || !KNOWN_TYPES.has(t)) {
-      throw new ValidationError('types', `unknown job type ${JSON.stringify(t)} (known: ${[...KNOWN_TYPES].join(', ')})`);
+      const shown = typeof t === 'string' ? JSON.stringify(t) : `of type ${typeof t}`;
+      throw new ValidationError('types', `unknown job type ${shown} (known: ${[...KNOWN_TYPES].join(', ')})`);
     }
   }
   return [...new Set(list)];
@@ -340,7 +341,12 @@ class Queue extends EventEmitter {
    * in the events stream (as BullMQ's). */
   async updateJobProgress(jobId, progress) {
     const id = checkJobId(jobId);
-    const text = progress === undefined ? undefined : JSON.stringify(progress);
+    let text;
+    try {
+      text = progress === undefined ? undefined : JSON.stringify(progress);
+    } catch (err) {
+      throw new ValidationError('progress', `is not JSON-serialisable (${err.message})`);
+    }
     if (text === undefined) throw new ValidationError('progress', 'must be a number, string, boolean or object');
     const native = await this.native();
     await call(native.updateProgress(this.name, id, text));

@@ -10,7 +10,7 @@ if redis.call("SET", K.stalled_check, ARGV[3], "PX", ARGV[4], "NX") == false the
   return {{}, {}}
 end
 local max_stalled = tonumber(ARGV[2])
-redis.call("XTRIM", K.events, "MAXLEN", "~", MAX_EVENTS)
+trim_events()
 local recovered, doomed = {}, {}
 -- collect: marked last time, lock gone since, still active => stalled
 local marked = redis.call("SMEMBERS", K.stalled)

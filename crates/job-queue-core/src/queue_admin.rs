@@ -153,7 +153,8 @@ impl Queue {
             states.iter().map(|s| (*s, start, end)).collect();
         let mut found = self.jobs_in_windows(&windows, asc).await?;
         if start >= 0 && end >= start {
-            let needed = (end - start + 1) as usize;
+            // saturating: callers may pass ranks near isize::MAX (Redis clamps them)
+            let needed = end.saturating_sub(start).saturating_add(1) as usize;
             for _ in 1..BACKFILL_ROUNDS {
                 // states whose window was full but lost jobs: read on after it
                 let short: Vec<usize> = (0..states.len())
@@ -165,11 +166,12 @@ impl Queue {
                 let windows: Vec<(JobState, isize, isize)> = short
                     .iter()
                     .map(|&i| {
-                        let from = start + found[i].cursor as isize;
+                        let from = start.saturating_add(found[i].cursor as isize);
                         (
                             states[i],
                             from,
-                            from + (needed - found[i].jobs.len()) as isize - 1,
+                            from.saturating_add((needed - found[i].jobs.len()) as isize)
+                                .saturating_sub(1),
                         )
                     })
                     .collect();
@@ -205,8 +207,16 @@ impl Queue {
             if state.is_list() {
                 // lists take new jobs at the left: oldest first reads from the right
                 if asc {
-                    let from = if end == -1 { 0 } else { -(end + 1) };
-                    let to = if start == -1 { -1 } else { -(start + 1) };
+                    let from = if end == -1 {
+                        0
+                    } else {
+                        end.saturating_add(1).saturating_neg()
+                    };
+                    let to = if start == -1 {
+                        -1
+                    } else {
+                        start.saturating_add(1).saturating_neg()
+                    };
                     pipe.lrange(key, from, to);
                 } else {
                     pipe.lrange(key, start, end);
@@ -243,7 +253,7 @@ impl Queue {
                 }
             }
             let asked = if start >= 0 && end >= start {
-                (end - start + 1) as usize
+                end.saturating_sub(start).saturating_add(1) as usize
             } else {
                 usize::MAX
             };

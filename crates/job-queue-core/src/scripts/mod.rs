@@ -51,7 +51,7 @@ use crate::keys::QueueKeys;
 pub(crate) enum Include {
     /// The key table `K`, `BASE` and the score constants: every queue script's first lines.
     Keys,
-    /// Writing the events stream (`emit`, `emit_hot`, `trim_events`, `MAX_EVENTS`).
+    /// Writing the events stream (`emit`, `emit_hot`, `trim_events`, `max_events`).
     Events,
     /// The worker marker and pushing a runnable job to wait or prioritized.
     Markers,
