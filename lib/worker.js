@@ -411,8 +411,10 @@ class Worker extends EventEmitter {
     return Jobs.Job.fromStored(this._queueHandle, fields);
   }
 
-  /** Called from Rust with a JSON batch `[{handle, token, job}]`. The engine may start
-   * fetching before `createWorker` resolves, so early batches wait for `_attach`. */
+  /** Called from Rust, in the order the engine sent them, with a JSON batch of jobs
+   * `[{handle, token, job}]` or of events `{events: [...]}` (one channel, so a job's outcome
+   * is announced before the jobs fetched with it start). The engine may start fetching before
+   * `createWorker` resolves, so early batches wait for `_attach`. */
   _onJobs(text) {
     if (!this._worker) {
       (this._early ||= []).push(text);
@@ -420,9 +422,13 @@ class Worker extends EventEmitter {
     }
     let batch;
     try {
-      batch = wire.decodeJobBatch(text);
+      batch = wire.decodeWorkerMessage(text);
     } catch (err) {
       this._error(err);
+      return;
+    }
+    if (!Array.isArray(batch)) {
+      this._handleEvents(batch.events);
       return;
     }
     for (const { handle, token, job } of batch) this._run(handle, token, job);
@@ -579,7 +585,8 @@ class Worker extends EventEmitter {
     }
   }
 
-  /** Called from Rust with a JSON batch of events. */
+  /** Called from Rust with a JSON batch of events (the engine sends them with the jobs, see
+   * _onJobs; this stays the events callback createWorker takes). */
   _onEvents(text) {
     let events;
     try {
@@ -588,6 +595,11 @@ class Worker extends EventEmitter {
       this._error(err);
       return;
     }
+    this._handleEvents(events);
+  }
+
+  /** A batch of the worker's events, as the engine settled them. */
+  _handleEvents(events) {
     for (const e of events) {
       switch (e.type) {
         case 'completed': {

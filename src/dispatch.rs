@@ -1,6 +1,12 @@
 //! Hands jobs and events to JavaScript through threadsafe functions, fire-and-forget: JS
 //! reports outcomes back through `NativeWorker.complete` / `fail`, which is several times
 //! cheaper than awaiting a promise per job across the boundary.
+//!
+//! Jobs and events travel through one threadsafe function, the `process` one, so JS gets
+//! them in the order the worker sent them (two functions are two queues, which Node drains
+//! in no set order): a settled job's event comes before the jobs fetched in the same trip
+//! start, as BullMQ's worker emits an outcome before it runs the next job. Job batches are
+//! JSON arrays, events `{"events": [...]}`.
 
 use std::sync::Mutex;
 
@@ -17,6 +23,8 @@ pub type EventsFn = ProcessFn;
 
 pub struct JsDispatcher {
     process: Mutex<Option<ProcessFn>>,
+    /// Held (and released) with `process` for the worker's lifetime; events go through
+    /// `process` (see the module's comment).
     events: Mutex<Option<EventsFn>>,
 }
 
@@ -49,6 +57,7 @@ impl Dispatcher for JsDispatcher {
     }
 
     fn events(&self, events: Vec<WorkerEvent>) {
-        Self::send(&self.events, wire::encode_worker_events(events));
+        let text = format!("{{\"events\":{}}}", wire::encode_worker_events(events));
+        Self::send(&self.process, text);
     }
 }
