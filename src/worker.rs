@@ -282,6 +282,12 @@ impl Dispatcher for JsDispatcher {
     }
 
     fn events(&self, events: Vec<WorkerEvent>) {
-        Self::send(&self.events, wire::encode_worker_events(events));
+        // through `process`, so JS gets jobs and events in the order the worker sent them (two
+        // threadsafe functions are two queues, which Node drains in no set order): a settled
+        // job's event comes before the jobs fetched in the same trip start, as BullMQ's worker
+        // emits an outcome before it runs the next job. Job batches are JSON arrays, events
+        // `{"events": [...]}`.
+        let text = format!("{{\"events\":{}}}", wire::encode_worker_events(events));
+        Self::send(&self.process, text);
     }
 }
