@@ -438,9 +438,11 @@ class Worker extends GuardedEmitter {
   }
 
   /** Called from Rust, in the order the engine sent them, with a JSON batch of jobs
-   * `[{handle, token, job}]` or of events `{events: [...]}` (one channel, so a job's outcome
-   * is announced before the jobs fetched with it start). The engine may start fetching before
-   * `createWorker` resolves, so early batches wait for `_attach`. */
+   * `[{handle, token, job}]`, of events `{events: [...]}`, or what a round trip settled with
+   * the jobs it fetched `{events, jobs}` (one channel, so a job's outcome is announced before
+   * the jobs fetched with it start, and those are running before anything a listener of the
+   * outcome awaits goes on). The engine may start fetching before `createWorker` resolves,
+   * so early batches wait for `_attach`. */
   _onJobs(text) {
     if (!this._worker) {
       (this._early ||= []).push(text);
@@ -455,7 +457,8 @@ class Worker extends GuardedEmitter {
     }
     if (!Array.isArray(batch)) {
       this._handleEvents(batch.events);
-      return;
+      if (!batch.jobs) return;
+      batch = batch.jobs;
     }
     for (const { handle, token, job } of batch) this._run(handle, token, job);
   }
@@ -708,10 +711,10 @@ class Worker extends GuardedEmitter {
     }
   }
 
-  /** Resolves when every job handed to the processor has been settled. */
-  _whenIdle() {
-    if (this._jobs.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this._idle.push(resolve));
+  /** Resolves when every job handed to the processor has been settled (jobs that start
+   * meanwhile, fetched with the last outcomes, are waited for too). */
+  async _whenIdle() {
+    while (this._jobs.size > 0) await new Promise((resolve) => this._idle.push(resolve));
   }
 
   _error(err) {

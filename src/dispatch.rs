@@ -6,7 +6,9 @@
 //! them in the order the worker sent them (two functions are two queues, which Node drains
 //! in no set order): a settled job's event comes before the jobs fetched in the same trip
 //! start, as BullMQ's worker emits an outcome before it runs the next job. Job batches are
-//! JSON arrays, events `{"events": [...]}`.
+//! JSON arrays, events `{"events": [...]}`, and what one round trip settled with the jobs it
+//! fetched `{"events": [...], "jobs": [...]}`: one call, so JS has the new jobs in hand before
+//! anything a listener of those events does runs (a pause waits for them).
 
 use std::sync::Mutex;
 
@@ -59,5 +61,21 @@ impl Dispatcher for JsDispatcher {
     fn events(&self, events: Vec<WorkerEvent>) {
         let text = format!("{{\"events\":{}}}", wire::encode_worker_events(events));
         Self::send(&self.process, text);
+    }
+
+    fn settled(&self, events: Vec<WorkerEvent>, jobs: Vec<Dispatched>) {
+        match (events.is_empty(), jobs.is_empty()) {
+            (true, true) => {}
+            (false, true) => self.events(events),
+            (true, false) => self.dispatch(jobs),
+            (false, false) => {
+                let text = format!(
+                    "{{\"events\":{},\"jobs\":{}}}",
+                    wire::encode_worker_events(events),
+                    wire::encode_job_batch(&jobs)
+                );
+                Self::send(&self.process, text);
+            }
+        }
     }
 }
