@@ -420,6 +420,14 @@ test('queue.jobScheduler: isJobScheduler for ours and BullMQ\'s schedulers; its 
   assert.equal(await bullScheduler.isJobScheduler(id), true, "BullMQ's sees ours");
   assert.equal((await scheduler.getScheduler(id)).key, id);
   assert.equal(await scheduler.getSchedulersCount(), 2);
+  // a worker's is its queue's
+  const worker = env.worker('sched', null, { keepErrors: true });
+  const workerScheduler = await worker.jobScheduler;
+  assert.equal(await worker.jobScheduler, workerScheduler);
+  assert.equal(await workerScheduler.isJobScheduler(id), true);
+  const workerError = next(worker, 'error');
+  workerScheduler.emit('error', err);
+  assert.deepEqual(await workerError, [err]);
   assert.equal(await scheduler.removeJobScheduler(id), 1);
   assert.equal(await scheduler.removeJobScheduler(id), 0);
   await assert.rejects(scheduler.isJobScheduler(''), ValidationError);

@@ -271,6 +271,19 @@ class Worker extends GuardedEmitter {
     await this._connect();
   }
 
+  /** BullMQ's: resolves to the JobScheduler of the worker's queue (made once; see
+   * Queue#jobScheduler), whose `error` events are the worker's. */
+  get jobScheduler() {
+    if (!this._schedulerQueue) {
+      // a queue handle on this worker's engine, made for it: it writes no meta and closes
+      // nothing
+      const { Queue, ON_ENGINE } = require('./queue');
+      this._schedulerQueue = new Queue(this.name, { prefix: this.opts.prefix, [ON_ENGINE]: () => this._engine });
+      this._schedulerQueue.on('error', (err) => this.emit('error', err));
+    }
+    return this._schedulerQueue.jobScheduler;
+  }
+
   /** The engine this worker talks through: a Worker is a queue handle too (lib/job.js), so
    * `Job.fromJSON(worker, jobJson, jobId)` makes jobs that can be settled, as in BullMQ. */
   native() {
