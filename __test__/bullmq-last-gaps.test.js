@@ -241,6 +241,33 @@ test('pause() waits for running jobs and ends run(); resume() runs again, as Bul
   assert.equal(job.data.n, 2);
 });
 
+test('a pause in a completed listener also waits for the jobs fetched with that outcome', async (t) => {
+  const env = setup(t);
+  const queue = env.queue('pause-fetched');
+  let release;
+  const held = new Promise((resolve) => {
+    release = resolve;
+  });
+  // the first four finish in one tick: one round trip settles them and fetches four more
+  const worker = env.worker('pause-fetched', (job) => (job.data.n <= 4 ? held : undefined), { autorun: false, concurrency: 4 });
+  await queue.addBulk([1, 2, 3, 4, 5, 6, 7, 8].map((n) => ({ name: 'j', data: { n } })));
+  worker.once('completed', () => worker.pause());
+  const paused = new Promise((resolve, reject) => {
+    worker.once('paused', async () => {
+      try {
+        resolve([worker.isRunning(), await queue.getActiveCount()]);
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+  worker.run().catch(() => {});
+  await waitFor(async () => (await queue.getActiveCount()) === 4);
+  release();
+  assert.deepEqual(await paused, [false, 0], 'not running, and nothing left active');
+  assert.equal(await queue.getCompletedCount(), 8);
+});
+
 test('pause(true) leaves run() running; resume() fetches again at once', async (t) => {
   const env = setup(t);
   const queue = env.queue('pause-nowait');
@@ -393,6 +420,14 @@ test('queue.jobScheduler: isJobScheduler for ours and BullMQ\'s schedulers; its 
   assert.equal(await bullScheduler.isJobScheduler(id), true, "BullMQ's sees ours");
   assert.equal((await scheduler.getScheduler(id)).key, id);
   assert.equal(await scheduler.getSchedulersCount(), 2);
+  // a worker's is its queue's
+  const worker = env.worker('sched', null, { keepErrors: true });
+  const workerScheduler = await worker.jobScheduler;
+  assert.equal(await worker.jobScheduler, workerScheduler);
+  assert.equal(await workerScheduler.isJobScheduler(id), true);
+  const workerError = next(worker, 'error');
+  workerScheduler.emit('error', err);
+  assert.deepEqual(await workerError, [err]);
   assert.equal(await scheduler.removeJobScheduler(id), 1);
   assert.equal(await scheduler.removeJobScheduler(id), 0);
   await assert.rejects(scheduler.isJobScheduler(''), ValidationError);
@@ -480,8 +515,9 @@ test('worker.extendJobLocks renews the locks its tokens hold; cancelJob aborts a
       resolve('cancelled');
     });
   }));
+  let started = next(worker, 'active');
   const running = await signalQueue.add('j', {});
-  await waitFor(async () => (await signalQueue.getActiveCount()) === 1);
+  await started;
   assert.equal(worker.cancelJob('404', 'x'), false);
   const completed = next(worker, 'completed');
   assert.equal(worker.cancelJob(running.id, 'enough'), true);
@@ -489,8 +525,9 @@ test('worker.extendJobLocks renews the locks its tokens hold; cancelJob aborts a
   assert.equal(done.id, running.id);
   assert.equal(result, 'cancelled');
   assert.deepEqual(reasons, ['enough']);
+  started = next(worker, 'active');
   const another = await signalQueue.add('k', {});
-  await waitFor(async () => (await signalQueue.getActiveCount()) === 1);
+  await started;
   const second = next(worker, 'completed');
   worker.cancelAllJobs('all');
   assert.equal((await second)[0].id, another.id);

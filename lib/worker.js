@@ -250,6 +250,19 @@ class Worker extends GuardedEmitter {
     await this._connect();
   }
 
+  /** BullMQ's: resolves to the JobScheduler of the worker's queue (made once; see
+   * Queue#jobScheduler), whose `error` events are the worker's. */
+  get jobScheduler() {
+    if (!this._schedulerQueue) {
+      // a queue handle on this worker's engine, made for it: it writes no meta and closes
+      // nothing
+      const { Queue, ON_ENGINE } = require('./queue');
+      this._schedulerQueue = new Queue(this.name, { prefix: this.opts.prefix, [ON_ENGINE]: () => this._engine });
+      this._schedulerQueue.on('error', (err) => this.emit('error', err));
+    }
+    return this._schedulerQueue.jobScheduler;
+  }
+
   /** The engine this worker talks through: a Worker is a queue handle too (lib/job.js), so
    * `Job.fromJSON(worker, jobJson, jobId)` makes jobs that can be settled, as in BullMQ. */
   native() {
@@ -417,9 +430,11 @@ class Worker extends GuardedEmitter {
   }
 
   /** Called from Rust, in the order the engine sent them, with a JSON batch of jobs
-   * `[{handle, token, job}]` or of events `{events: [...]}` (one channel, so a job's outcome
-   * is announced before the jobs fetched with it start). The engine may start fetching before
-   * `createWorker` resolves, so early batches wait for `_attach`. */
+   * `[{handle, token, job}]`, of events `{events: [...]}`, or what a round trip settled with
+   * the jobs it fetched `{events, jobs}` (one channel, so a job's outcome is announced before
+   * the jobs fetched with it start, and those are running before anything a listener of the
+   * outcome awaits goes on). The engine may start fetching before `createWorker` resolves,
+   * so early batches wait for `_attach`. */
   _onJobs(text) {
     if (!this._worker) {
       (this._early ||= []).push(text);
@@ -434,7 +449,8 @@ class Worker extends GuardedEmitter {
     }
     if (!Array.isArray(batch)) {
       this._handleEvents(batch.events);
-      return;
+      if (!batch.jobs) return;
+      batch = batch.jobs;
     }
     for (const { handle, token, job } of batch) this._run(handle, token, job);
   }
@@ -687,10 +703,10 @@ class Worker extends GuardedEmitter {
     }
   }
 
-  /** Resolves when every job handed to the processor has been settled. */
-  _whenIdle() {
-    if (this._jobs.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this._idle.push(resolve));
+  /** Resolves when every job handed to the processor has been settled (jobs that start
+   * meanwhile, fetched with the last outcomes, are waited for too). */
+  async _whenIdle() {
+    while (this._jobs.size > 0) await new Promise((resolve) => this._idle.push(resolve));
   }
 
   _error(err) {

@@ -647,6 +647,8 @@ export declare class Worker<DataType = any, ResultType = any, NameType extends s
   delay(milliseconds?: number, abortController?: AbortController): Promise<void>;
   /** Closes at once, as close(true). */
   disconnect(): Promise<void>;
+  /** The JobScheduler of the worker's queue; its `error` events are the worker's. */
+  readonly jobScheduler: Promise<QueueJobScheduler>;
   /**
    * Stops taking jobs and waits for active ones. `force` (as BullMQ): does not wait; active
    * jobs stay active with their locks no longer renewed, the stalled check (of any worker on

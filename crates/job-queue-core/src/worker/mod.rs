@@ -263,6 +263,18 @@ pub trait Dispatcher: Send + Sync + 'static {
     fn dispatch(&self, jobs: Vec<Dispatched>);
     /// Delivers events in the order they happened; must not block.
     fn events(&self, events: Vec<WorkerEvent>);
+    /// What one round trip settled (`events`, announced first) and the jobs it fetched that
+    /// start now (`jobs`), together: a dispatcher that crosses a queue to another thread sends
+    /// them as one message, so that a listener acting on an outcome (a pause, say) sees the
+    /// jobs fetched with it as already running. By default, `events` then `dispatch`.
+    fn settled(&self, events: Vec<WorkerEvent>, jobs: Vec<Dispatched>) {
+        if !events.is_empty() {
+            self.events(events);
+        }
+        if !jobs.is_empty() {
+            self.dispatch(jobs);
+        }
+    }
 }
 
 /// Counters for `getWorkerStatus`.

@@ -306,17 +306,27 @@ impl Runner {
     /// once closing: what is still buffered then (held ahead, or fetched by a trip in flight
     /// when the close came) is given back unstarted.
     pub(super) fn dispatch_ready(&mut self) {
+        let batch = self.take_ready();
+        if !batch.is_empty() {
+            self.dispatcher.dispatch(batch);
+        }
+    }
+
+    /// The buffered jobs that start now (as many as there are free slots), their clocks
+    /// started; none once closing.
+    fn take_ready(&mut self) -> Vec<Dispatched> {
         if self.closing.is_some() {
-            return;
+            return Vec::new();
         }
         let free = self.options.concurrency.saturating_sub(self.processing);
         let n = free.min(self.buffer.len());
-        if n > 0 {
-            self.processing += n;
-            let batch: Vec<Dispatched> = self.buffer.drain(..n).collect();
-            self.start_clocks(&batch);
-            self.dispatcher.dispatch(batch);
+        if n == 0 {
+            return Vec::new();
         }
+        self.processing += n;
+        let batch: Vec<Dispatched> = self.buffer.drain(..n).collect();
+        self.start_clocks(&batch);
+        batch
     }
 
     fn on_msg(&mut self, msg: Msg) {
@@ -604,11 +614,9 @@ impl Runner {
                 .store(now_ms(), Ordering::Relaxed);
         }
         // what the trip settled is announced before the jobs it fetched start, as BullMQ's
-        // worker emits a job's outcome before it runs the next one
-        if !out.is_empty() {
-            self.dispatcher.events(out);
-        }
-        self.dispatch_ready();
+        // worker emits a job's outcome before it runs the next one, and with them
+        let ready = self.take_ready();
+        self.dispatcher.settled(out, ready);
         // the queue's rate limit (also found by a trip that only gave a job back), ended
         // early when a delayed job falls due first
         let now = Instant::now();
