@@ -391,7 +391,14 @@ class Job {
     if (logRow === undefined || logRow === null) throw new ValidationError('logRow', 'must be a string');
     const native = await this._engine();
     const keep = Number.isInteger(this.opts?.keepLogs) && this.opts.keepLogs > 0 ? this.opts.keepLogs : 0;
-    return call(native.addLog(this.queueName, this._jobId(), String(logRow), keep));
+    let row;
+    try {
+      row = String(logRow);
+    } catch (err) {
+      // an object with no toString (made with a null prototype) and the like
+      throw new ValidationError('logRow', `must be a string (${err.message})`);
+    }
+    return call(native.addLog(this.queueName, this._jobId(), row, keep));
   }
 
   /**
