@@ -54,6 +54,13 @@ export declare class NativeEngine {
   /** Appends a log line; returns the number of lines kept. */
   addLog(queue: string, id: string, line: string, keep: number): Promise<number>
   logs(queue: string, id: string): Promise<Array<string>>
+  /** Empties the job's log, or keeps its newest `keep` lines; returns the lines left. */
+  clearLogs(queue: string, id: string, keep: number): Promise<number>
+  /**
+   * Renews the lock of each job of `ids` held by the token of the same rank in `tokens`
+   * for `duration_ms`; returns the ids not renewed.
+   */
+  extendLocks(queue: string, ids: Array<string>, tokens: Array<string>, durationMs: number): Promise<Array<string>>
   /**
    * Validates the jobs, then adds the valid ones in one atomic call. `payload` is
    * `{defaults: [opts...], jobs: [{name, data, opts}]}`. With `all_or_nothing`, one invalid
@@ -134,6 +141,21 @@ export declare class NativeEngine {
    * of them (0: no limit); returns how many.
    */
   removeOrphanedJobs(queue: string, scanCount: number, limit: number): Promise<number>
+  /** Job ids of the given BullMQ states, ranks `start..=end` of each, each id once. */
+  jobIdsByState(queue: string, types: Array<string>, start: number, end: number, asc: boolean): Promise<Array<string>>
+  /** Whether the queue runs as many jobs as its global concurrency allows. */
+  isMaxed(queue: string): Promise<boolean>
+  /** The id of the job owning deduplication id `id`, or null. */
+  dedupJobId(queue: string, id: string): Promise<string | null>
+  /**
+   * Ends the deduplication window of `id`; with `owner`, only while that job owns it.
+   * Whether there was one.
+   */
+  removeDedupKey(queue: string, id: string, owner?: string | undefined | null): Promise<boolean>
+  /** Deletes the `priority` key of older BullMQ versions; whether there was one. */
+  removeLegacyPriority(queue: string): Promise<boolean>
+  /** Whether `id` is a job scheduler of the queue. */
+  isScheduler(queue: string, id: string): Promise<boolean>
   /** The id of the newest entry of the queue's events stream, or null when it has none. */
   lastEventId(queue: string): Promise<string | null>
   /**
@@ -305,6 +327,12 @@ export declare class NativeWorker {
   setConcurrency(concurrency: number): void
   /** Fetches no job for `duration_ms`; running jobs carry on. */
   rateLimit(durationMs: number): void
+  /**
+   * BullMQ's `maxStartedAttempts`: a job fetched with more starts than `max` fails
+   * without running ("job started more than allowable limit"); none or 0: no limit. Set
+   * before `run`, it applies from the first fetch.
+   */
+  setMaxStartedAttempts(max?: number | undefined | null): void
   /** Gives jobs back to the front of the queue unprocessed: no attempt counted, no event. */
   release(handles: Array<number>): void
   /** Reports one job failed; if it is retried, after `delay_ms` rather than its backoff. */

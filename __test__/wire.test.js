@@ -73,7 +73,12 @@ test('an add payload round-trips through the engine: results, stored jobs and jo
   worker = await native.createWorker(
     'photos',
     { concurrency: 4 },
-    (text) => batches.push(...wire.decodeJobBatch(text)),
+    // jobs and events come on the first channel, in the order the worker sent them
+    (text) => {
+      const message = wire.decodeWorkerMessage(text);
+      if (Array.isArray(message)) batches.push(...message);
+      else events.push(...message.events);
+    },
     (text) => events.push(...wire.decodeWorkerEvents(text)),
   );
   worker.run(); // createWorker connects; the worker fetches once it runs

@@ -306,6 +306,38 @@ class Job {
     return queue.addBulk(jobs);
   }
 
+  /**
+   * BullMQ's `Job.optsFromJSON(rawOpts, optsDecode?)`: job options from their stored JSON
+   * text, short keys (`kl`, `de`, `fpof`...) under their public names (`optsDecode` maps
+   * them; BullMQ's map by default) and the telemetry pair folded into `telemetry`.
+   */
+  static optsFromJSON(rawOpts, optsDecode = LONG_NAMES) {
+    let stored;
+    try {
+      stored = JSON.parse(rawOpts || '{}');
+    } catch (err) {
+      throw new ValidationError('rawOpts', `is not JSON (${err.message})`);
+    }
+    if (stored === null || typeof stored !== 'object' || Array.isArray(stored)) {
+      throw new ValidationError('rawOpts', 'must be the JSON text of an object');
+    }
+    const options = {};
+    for (const [key, value] of Object.entries(stored)) {
+      if (optsDecode?.[key]) options[optsDecode[key]] = value;
+      else if (key === 'tm') options.telemetry = { ...options.telemetry, metadata: value };
+      else if (key === 'omc') options.telemetry = { ...options.telemetry, omitContext: value };
+      else options[key] = value;
+    }
+    return options;
+  }
+
+  /** BullMQ's `Job.addJobLog(queue, jobId, logRow, keepLogs?)`: appends a row to the log of
+   * job `jobId` of `queue` (a Queue); resolves to the row count. */
+  static async addJobLog(queue, jobId, logRow, keepLogs) {
+    if (!queue || typeof queue.addJobLog !== 'function') throw new ValidationError('queue', 'must be a Queue');
+    return queue.addJobLog(jobId, logRow, keepLogs);
+  }
+
   /** BullMQ's `Job.fromId(queue, jobId)`: the stored job, or undefined. */
   static async fromId(queue, jobId) {
     if (jobId === undefined || jobId === null || jobId === '') return undefined;
@@ -318,6 +350,12 @@ class Job {
   /** The key prefix of the job's queue. */
   get prefix() {
     return this.queue?.prefix;
+  }
+
+  /** `<prefix>:<queue name>`, as BullMQ's Job names its queue's keys. */
+  get queueQualifiedName() {
+    const prefix = this.queue?.prefix ?? DEFAULT_PREFIX;
+    return `${prefix.endsWith(':') ? prefix.slice(0, -1) : prefix}:${this.queueName}`;
   }
 
   /** The trace id the job was scheduled with (`scheduleJob`), if any. */
@@ -353,7 +391,37 @@ class Job {
     if (logRow === undefined || logRow === null) throw new ValidationError('logRow', 'must be a string');
     const native = await this._engine();
     const keep = Number.isInteger(this.opts?.keepLogs) && this.opts.keepLogs > 0 ? this.opts.keepLogs : 0;
-    return call(native.addLog(this.queueName, this._jobId(), String(logRow), keep));
+    let row;
+    try {
+      row = String(logRow);
+    } catch (err) {
+      // an object with no toString (made with a null prototype) and the like
+      throw new ValidationError('logRow', `must be a string (${err.message})`);
+    }
+    return call(native.addLog(this.queueName, this._jobId(), row, keep));
+  }
+
+  /**
+   * Clears the job's log, keeping its newest `keepLogs` rows when given (as BullMQ's
+   * `clearLogs`; 0 or none clears it all). A job without a log is no error.
+   */
+  async clearLogs(keepLogs) {
+    if (keepLogs !== undefined && keepLogs !== null && (!Number.isInteger(keepLogs) || keepLogs < 0)) {
+      throw new ValidationError('keepLogs', 'must be a non-negative integer');
+    }
+    const native = await this._engine();
+    await call(native.clearLogs(this.queueName, this._jobId(), keepLogs ?? 0));
+  }
+
+  /**
+   * Ends the job's deduplication window now, if the job still owns it (a later job may have
+   * taken the id over), so the next add with its deduplication id adds a job. Resolves to
+   * whether a window ended (false for a job without a deduplication id), as BullMQ's.
+   */
+  async removeDeduplicationKey() {
+    if (!this.deduplicationId) return false;
+    const native = await this._engine();
+    return call(native.removeDedupKey(this.queueName, String(this.deduplicationId), this._jobId()));
   }
 
   /** 'completed', 'failed', 'delayed', 'active', 'waiting', 'waiting-children',
@@ -645,6 +713,12 @@ class Job {
     const out = {};
     for (const key of Object.keys(all)) if (all[key] !== undefined) out[key] = all[key];
     return out;
+  }
+
+  /** BullMQ's form for its sandboxed processors: `asJSON()` with `queueName`,
+   * `queueQualifiedName` and `prefix`. */
+  asJSONSandbox() {
+    return { ...this.asJSON(), queueName: this.queueName, queueQualifiedName: this.queueQualifiedName, prefix: this.prefix };
   }
 
   /** The connected engine of the job's queue. */

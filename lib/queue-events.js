@@ -7,7 +7,7 @@
 // delay a number; `drained` gets only the event id. Each job event is also emitted as
 // `<event>:<jobId>`. Our extra: `event` `(eventName, args, eventId)` for every entry.
 
-const { EventEmitter } = require('node:events');
+const { GuardedEmitter } = require('./emitter');
 const { ValidationError } = require('./errors');
 const { call, checkQueueName } = require('./input');
 const { DEFAULT_PREFIX, engineConfig, acquireEngine } = require('./connection');
@@ -26,7 +26,7 @@ function parseArgs(event, args) {
   return args;
 }
 
-class QueueEvents extends EventEmitter {
+class QueueEvents extends GuardedEmitter {
   /**
    * `new QueueEvents(name, { connection, prefix = 'bull', autorun = true, lastEventId = '$',
    * blockingTimeout = 10000 })`. `lastEventId` `'$'` means events from when it starts
@@ -135,6 +135,11 @@ class QueueEvents extends EventEmitter {
 
   _error(err) {
     if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+
+  /** BullMQ's `disconnect()`: stops at once, as close() (it has no other connection). */
+  disconnect() {
+    return this.close();
   }
 
   /** Stops following the stream and releases the connection. Emits `closed`. */

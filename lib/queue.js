@@ -6,7 +6,7 @@
 // A Queue is also a queue handle for jobs: `{ name, prefix, native() }`, where native()
 // resolves to the engine it talks through.
 
-const { EventEmitter } = require('node:events');
+const { GuardedEmitter } = require('./emitter');
 const { Job, AddedJob } = require('./job');
 const { engineConfig, acquireEngine, DEFAULT_PREFIX } = require('./connection');
 const { ValidationError, ClosedError, JobStateError, JobNotFoundError } = require('./errors');
@@ -142,7 +142,58 @@ function schedulerJson(s) {
   return out;
 }
 
-class Queue extends EventEmitter {
+/**
+ * BullMQ's `JobScheduler` as `queue.jobScheduler` gives it: the queue's job schedulers,
+ * read and removed through the queue's connection. Its `error` events go to the queue's.
+ * (Create or update schedulers with `queue.upsertJobScheduler`.)
+ */
+class QueueJobScheduler extends GuardedEmitter {
+  #queue;
+
+  constructor(queue) {
+    super();
+    this.#queue = queue;
+    this.name = queue.name;
+    this.on('error', (err) => queue.emit('error', err));
+  }
+
+  /** Resolves when the queue's connection is up. */
+  async waitUntilReady() {
+    return this.#queue.waitUntilReady();
+  }
+
+  /** Whether `id` names a job scheduler of the queue (ours or BullMQ's). */
+  async isJobScheduler(id) {
+    if (typeof id !== 'string' || id === '') throw new ValidationError('id', 'must be a non-empty string');
+    const native = await this.#queue.native();
+    return call(native.isScheduler(this.#queue.name, id));
+  }
+
+  /** The scheduler `id` as getJobScheduler gives it, or undefined. */
+  getScheduler(id) {
+    return this.#queue.getJobScheduler(id);
+  }
+
+  getJobSchedulers(start = 0, end = -1, asc = false) {
+    return this.#queue.getJobSchedulers(start, end, asc);
+  }
+
+  getSchedulersCount() {
+    return this.#queue.getJobSchedulersCount();
+  }
+
+  /** Removes scheduler `id` and its pending run; resolves to 1, or 0 when there was none. */
+  async removeJobScheduler(id) {
+    return (await this.#queue.removeJobScheduler(id)) ? 1 : 0;
+  }
+
+  /** Nothing to release: it uses the queue's connection. */
+  async close() {}
+
+  async disconnect() {}
+}
+
+class Queue extends GuardedEmitter {
   /**
    * `new Queue(name, { connection, prefix = 'bull', defaultJobOptions, streams: { events:
    * { maxLen } } })`. Connects at once (as BullMQ does); `waitUntilReady()` resolves when
@@ -162,6 +213,7 @@ class Queue extends EventEmitter {
     this.prefix = prefix;
     this.qualifiedName = `${prefix.endsWith(':') ? prefix.slice(0, -1) : prefix}:${name}`;
     this.jobsOpts = { ...plainObject(o.defaultJobOptions, 'defaultJobOptions') };
+    this._maxLenEvents = maxLen;
     this.closing = undefined;
     this._release = null;
     // add() calls of one tick travel together (as the coordinator's enqueueJob); adds
@@ -202,6 +254,18 @@ class Queue extends EventEmitter {
       .catch((err) => {
         if (this.listenerCount('error') > 0) this.emit('error', err);
       });
+  }
+
+  /** BullMQ's: resolves to the queue's JobScheduler (made once), whose `error` events are
+   * the queue's. */
+  get jobScheduler() {
+    this._jobScheduler ??= new QueueJobScheduler(this);
+    return Promise.resolve(this._jobScheduler);
+  }
+
+  /** The meta fields this queue writes when it starts (BullMQ's `metaValues`). */
+  get metaValues() {
+    return { 'opts.maxLenEvents': this._maxLenEvents, version: LIBRARY_LABEL };
   }
 
   /** The job options every add starts from. */
@@ -337,8 +401,9 @@ class Queue extends EventEmitter {
     return call(native.addLog(this.name, id, String(logRow), keepLogs ?? 0));
   }
 
-  /** Stores the job's progress (a number, string, boolean or object) and emits `progress`
-   * in the events stream (as BullMQ's). */
+  /** Stores the job's progress (a number, string, boolean or object), writes a `progress`
+   * event in the events stream and emits `progress` (jobId, progress) on this queue, as
+   * BullMQ's. */
   async updateJobProgress(jobId, progress) {
     const id = checkJobId(jobId);
     let text;
@@ -350,6 +415,65 @@ class Queue extends EventEmitter {
     if (text === undefined) throw new ValidationError('progress', 'must be a number, string, boolean or object');
     const native = await this.native();
     await call(native.updateProgress(this.name, id, text));
+    this.emit('progress', id, progress);
+  }
+
+  /**
+   * Ids of the jobs in the given states (an array of BullMQ's names; none: every state),
+   * ranks `start..end` of each state (default 0..1, as BullMQ), newest first or with `asc`
+   * oldest first, each id once (BullMQ's getRanges).
+   */
+  async getRanges(types, start = 0, end = 1, asc = false) {
+    const list = jobTypes(types === undefined ? [] : [types]);
+    integer(start, 'start');
+    integer(end, 'end');
+    const native = await this.native();
+    return call(native.jobIdsByState(this.name, list, start, end, Boolean(asc)));
+  }
+
+  /** getJobCounts(...types), as BullMQ's recordJobCountsMetric returns it (BullMQ also
+   * records the counts on its telemetry meter, which this queue does not take). */
+  recordJobCountsMetric(...types) {
+    return this.getJobCounts(...types);
+  }
+
+  /** The id of the job whose deduplication window `id` is open, or null. */
+  async getDeduplicationJobId(id) {
+    if (typeof id !== 'string' || id === '') throw new ValidationError('id', 'must be a non-empty string');
+    const native = await this.native();
+    return call(native.dedupJobId(this.name, id));
+  }
+
+  /** BullMQ's deprecated name of getDeduplicationJobId. */
+  getDebounceJobId(id) {
+    return this.getDeduplicationJobId(id);
+  }
+
+  /** Ends deduplication window `id` now, whichever job owns it, so the next add with that
+   * id adds a job; resolves to 1, or 0 when there was none (as BullMQ's). */
+  async removeDeduplicationKey(id) {
+    if (typeof id !== 'string' || id === '') throw new ValidationError('id', 'must be a non-empty string');
+    const native = await this.native();
+    return (await call(native.removeDedupKey(this.name, id, undefined))) ? 1 : 0;
+  }
+
+  /** BullMQ's deprecated name of removeDeduplicationKey. */
+  removeDebounceKey(id) {
+    return this.removeDeduplicationKey(id);
+  }
+
+  /** Deletes the `priority` key older BullMQ versions kept (before the `prioritized` set);
+   * resolves to 1, or 0 when there was none. */
+  async removeDeprecatedPriorityKey() {
+    const native = await this.native();
+    return (await call(native.removeLegacyPriority(this.name))) ? 1 : 0;
+  }
+
+  /** Whether the queue runs as many jobs as its global concurrency allows (false without
+   * one). */
+  async isMaxed() {
+    const native = await this.native();
+    return call(native.isMaxed(this.name));
   }
 
   /** The job, or undefined when there is none. */
@@ -797,6 +921,18 @@ class Queue extends EventEmitter {
     return call(native.trimEvents(this.name, maxLength));
   }
 
+  /**
+   * BullMQ's forced disconnect: lets go of the connection at once, without waiting for adds
+   * in flight or the meta write (close() waits for them); later calls reject with a
+   * ClosedError. The connection is shared with the other objects of this process on the same
+   * Redis and prefix, and closes when the last of them lets go.
+   */
+  async disconnect() {
+    if (!this.closing) this.closing = Promise.resolve();
+    await this._engine.catch(() => {});
+    if (this._release) this._release();
+  }
+
   /** Closes the queue, releasing its connection (shared with other objects of the same
    * connection until the last of them closes). */
   close() {
@@ -813,4 +949,4 @@ class Queue extends EventEmitter {
   }
 }
 
-module.exports = { ON_ENGINE, Queue };
+module.exports = { ON_ENGINE, Queue, QueueJobScheduler };

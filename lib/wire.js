@@ -38,6 +38,12 @@ function decodeJobBatch(text) {
   return JSON.parse(text);
 }
 
+/** What a worker's engine sends on its one channel, in order: a batch of jobs (an array, see
+ * decodeJobBatch) or `{ events }`, a batch of its events (see decodeWorkerEvents). */
+function decodeWorkerMessage(text) {
+  return JSON.parse(text);
+}
+
 /** A batch of a worker's events: `[{ type, ... }]`. */
 function decodeWorkerEvents(text) {
   return JSON.parse(text);
@@ -75,6 +81,7 @@ module.exports = {
   encodeAddPayload,
   decodeAddResult,
   decodeJobBatch,
+  decodeWorkerMessage,
   decodeWorkerEvents,
   decodeJob,
   decodeJobs,

@@ -13,10 +13,10 @@
 // `moveToWait`, through the engine's manual worker (`_manual()`), as BullMQ's manual
 // processing.
 
-const { EventEmitter } = require('node:events');
+const { GuardedEmitter } = require('./emitter');
 const { randomUUID } = require('node:crypto');
 const Jobs = require('./job');
-const { isUnrecoverable, isMovedByProcessor, TimeoutError, ValidationError, RateLimitError, RATE_LIMIT_ERROR, fromNative } = require('./errors');
+const { isUnrecoverable, isMovedByProcessor, TimeoutError, UnrecoverableError, ValidationError, RateLimitError, RATE_LIMIT_ERROR, fromNative } = require('./errors');
 const { call, checkQueueName, numberArg, numberOption, jsonOption, checkWorkerConfig } = require('./input');
 const { DEFAULT_PREFIX, engineConfig, acquireEngine } = require('./connection');
 const wire = require('./wire');
@@ -33,6 +33,9 @@ function bullmqChecks(opts) {
   const { maxStartedAttempts } = opts;
   if (typeof maxStartedAttempts === 'number' && !(maxStartedAttempts >= 0)) {
     throw ValidationError.worded('maxStartedAttempts', 'maxStartedAttempts must be greater or equal than 0');
+  }
+  if (maxStartedAttempts !== undefined && maxStartedAttempts !== null && typeof maxStartedAttempts !== 'number') {
+    throw new ValidationError('maxStartedAttempts', 'must be a non-negative number');
   }
 }
 
@@ -66,7 +69,7 @@ function nativeConfig(opts) {
 
 const { BUILT_IN_BACKOFFS } = Jobs;
 
-class Worker extends EventEmitter {
+class Worker extends GuardedEmitter {
   /** The error a processor throws (after `rateLimit`) to give its job back to the queue
    * unprocessed, as with BullMQ. */
   static RateLimitError() {
@@ -119,6 +122,12 @@ class Worker extends EventEmitter {
     };
     delete this.opts[ON_ENGINE];
     this._processor = processor ?? undefined;
+    // as BullMQ's: a processor taking a third argument gets an abort signal for every job
+    // (cancelJob, cancelAllJobs); others only for jobs with a timeout
+    this._signalEveryJob = typeof this._processor === 'function' && this._processor.length >= 3;
+    // BullMQ's maxStartedAttempts (0 or none: no limit), set on the engine's worker
+    const maxStarted = onEngine ? undefined : opts.maxStartedAttempts;
+    this._maxStartedAttempts = Number.isFinite(maxStarted) && maxStarted >= 1 ? Math.min(Math.floor(maxStarted), 2 ** 32 - 1) : undefined;
     this._backoffStrategy = settings.backoffStrategy;
     this._nonRetryable = onEngine?.nonRetryable;
     this._timeoutMs = onEngine?.timeoutMs ?? 0;
@@ -151,6 +160,7 @@ class Worker extends EventEmitter {
     };
     this._paused = false;
     this._running = false;
+    this._endRun = null; // ends the pending run(): a pause that waited for running jobs, or close
     this._connecting = null; // promise of the native worker being created, connected but idle
     this._starting = null; // promise of the native worker running
     this._closing = null; // promise of close()
@@ -238,6 +248,19 @@ class Worker extends EventEmitter {
   async waitUntilReady() {
     await this._engine;
     await this._connect();
+  }
+
+  /** BullMQ's: resolves to the JobScheduler of the worker's queue (made once; see
+   * Queue#jobScheduler), whose `error` events are the worker's. */
+  get jobScheduler() {
+    if (!this._schedulerQueue) {
+      // a queue handle on this worker's engine, made for it: it writes no meta and closes
+      // nothing
+      const { Queue, ON_ENGINE } = require('./queue');
+      this._schedulerQueue = new Queue(this.name, { prefix: this.opts.prefix, [ON_ENGINE]: () => this._engine });
+      this._schedulerQueue.on('error', (err) => this.emit('error', err));
+    }
+    return this._schedulerQueue.jobScheduler;
   }
 
   /** The engine this worker talks through: a Worker is a queue handle too (lib/job.js), so
@@ -332,6 +355,7 @@ class Worker extends EventEmitter {
           ),
         );
         if (this._paused) nativeWorker.pause();
+        if (this._maxStartedAttempts) nativeWorker.setMaxStartedAttempts(this._maxStartedAttempts);
         this._attach(nativeWorker);
       })();
     }
@@ -356,21 +380,36 @@ class Worker extends EventEmitter {
     if (!this._processor) throw new Error('No process function is defined.');
     if (this._running) throw new Error('Worker is already running.');
     if (this._closing) throw new Error('Worker is closing');
+    // as BullMQ's: a paused worker's run() ends at once; resume() runs it again
+    if (this._paused) return;
     this._running = true;
+    let end;
+    const ended = new Promise((resolve) => {
+      end = () => {
+        if (this._endRun === end) this._endRun = null;
+        this._running = false;
+        resolve();
+      };
+    });
+    this._endRun = end;
     try {
       await this._start();
-      await new Promise((resolve) => {
-        if (this.closed) resolve();
-        else this.once('closed', resolve);
-      });
-    } finally {
-      this._running = false;
+      // run again after a pause: the engine's worker fetches again
+      if (this._worker && !this._closing && !this._paused) this._worker.resume();
+    } catch (err) {
+      end();
+      throw err;
     }
+    await ended;
   }
 
-  /** Whether it has started and is neither paused nor closing. */
+  /**
+   * Whether run() is running, as BullMQ's: from run() until close(), or until a pause()
+   * that waited for the running jobs (a pause with `doNotWaitActive` leaves it running,
+   * fetching nothing, until resume()).
+   */
   isRunning() {
-    return this._running && !this._paused && !this._closing;
+    return this._running;
   }
 
   isPaused() {
@@ -390,8 +429,12 @@ class Worker extends EventEmitter {
     return Jobs.Job.fromStored(this._queueHandle, fields);
   }
 
-  /** Called from Rust with a JSON batch `[{handle, token, job}]`. The engine may start
-   * fetching before `createWorker` resolves, so early batches wait for `_attach`. */
+  /** Called from Rust, in the order the engine sent them, with a JSON batch of jobs
+   * `[{handle, token, job}]`, of events `{events: [...]}`, or what a round trip settled with
+   * the jobs it fetched `{events, jobs}` (one channel, so a job's outcome is announced before
+   * the jobs fetched with it start, and those are running before anything a listener of the
+   * outcome awaits goes on). The engine may start fetching before `createWorker` resolves,
+   * so early batches wait for `_attach`. */
   _onJobs(text) {
     if (!this._worker) {
       (this._early ||= []).push(text);
@@ -399,10 +442,15 @@ class Worker extends EventEmitter {
     }
     let batch;
     try {
-      batch = wire.decodeJobBatch(text);
+      batch = wire.decodeWorkerMessage(text);
     } catch (err) {
       this._error(err);
       return;
+    }
+    if (!Array.isArray(batch)) {
+      this._handleEvents(batch.events);
+      if (!batch.jobs) return;
+      batch = batch.jobs;
     }
     for (const { handle, token, job } of batch) this._run(handle, token, job);
   }
@@ -422,8 +470,9 @@ class Worker extends EventEmitter {
     // job.js), and prints as it
     Object.defineProperty(context, 'token', { value: token, enumerable: false });
     Object.defineProperty(context, 'toString', { value: () => token, enumerable: false });
-    // Only jobs with a timeout pay for an AbortController; the engine keeps the clock.
-    if (job.opts.timeoutMs > 0 || this._timeoutMs > 0) {
+    // Only jobs with a timeout (the engine keeps the clock) and processors that take the
+    // signal pay for an AbortController.
+    if (this._signalEveryJob || job.opts.timeoutMs > 0 || this._timeoutMs > 0) {
       const controller = new AbortController();
       this._aborts.set(handle, controller);
       context.signal = controller.signal;
@@ -558,7 +607,8 @@ class Worker extends EventEmitter {
     }
   }
 
-  /** Called from Rust with a JSON batch of events. */
+  /** Called from Rust with a JSON batch of events (the engine sends them with the jobs, see
+   * _onJobs; this stays the events callback createWorker takes). */
   _onEvents(text) {
     let events;
     try {
@@ -567,6 +617,11 @@ class Worker extends EventEmitter {
       this._error(err);
       return;
     }
+    this._handleEvents(events);
+  }
+
+  /** A batch of the worker's events, as the engine settled them. */
+  _handleEvents(events) {
     for (const e of events) {
       switch (e.type) {
         case 'completed': {
@@ -594,7 +649,9 @@ class Worker extends EventEmitter {
           }
           if (!error || error.message !== e.reason) {
             // failed by the engine (timeout, stalled too often) rather than thrown
-            error = e.errorName === 'TimeoutError' ? new TimeoutError(e.reason) : new Error(e.reason);
+            if (e.errorName === 'TimeoutError') error = new TimeoutError(e.reason);
+            else if (e.errorName === 'UnrecoverableError') error = new UnrecoverableError(e.reason);
+            else error = new Error(e.reason);
             if (e.errorName) error.name = e.errorName;
             if (job) job.failedReason = e.reason;
           }
@@ -646,10 +703,10 @@ class Worker extends EventEmitter {
     }
   }
 
-  /** Resolves when every job handed to the processor has been settled. */
-  _whenIdle() {
-    if (this._jobs.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this._idle.push(resolve));
+  /** Resolves when every job handed to the processor has been settled (jobs that start
+   * meanwhile, fetched with the last outcomes, are waited for too). */
+  async _whenIdle() {
+    while (this._jobs.size > 0) await new Promise((resolve) => this._idle.push(resolve));
   }
 
   _error(err) {
@@ -666,17 +723,23 @@ class Worker extends EventEmitter {
     this._paused = true;
     this.status = 'paused';
     if (this._worker) this._worker.pause();
-    if (!doNotWaitActive) await this._whenIdle();
+    if (!doNotWaitActive) {
+      await this._whenIdle();
+      // as BullMQ's main loop, run() ends once paused with nothing running
+      if (this._paused && this._endRun) this._endRun();
+    }
     this.emit('paused');
   }
 
-  /** Fetches again after `pause()`. Emits `resumed`. */
+  /** Fetches again after `pause()`, running run() again if the pause ended it (as
+   * BullMQ's). Emits `resumed`. */
   resume() {
     if (!this._paused && this._running) return;
+    if (this._closing) return;
     this._paused = false;
     this.status = 'active';
     if (this._worker) this._worker.resume();
-    else if (!this._running && this._processor && !this._closing) this.run().catch((err) => this._error(err));
+    if (!this._running && this._processor) this.run().catch((err) => this._error(err));
     this.emit('resumed');
   }
 
@@ -686,16 +749,10 @@ class Worker extends EventEmitter {
     if (typeof expireTimeMs !== 'number' || !Number.isFinite(expireTimeMs) || expireTimeMs < 0) {
       throw new ValidationError('expireTimeMs', 'must be a non-negative number of ms');
     }
-    if (!this._processor) {
-      // nothing runs here: the queue-wide limit is the whole of it
-      if (expireTimeMs > 0) await call((await this._engine).pauseRateLimited(this.name, Math.ceil(expireTimeMs)));
-      return;
-    }
-    await this._connect();
-    if (!this._worker) return; // closed
-    this._worker.rateLimit(expireTimeMs);
-    // and, as BullMQ, for every rate-limited worker of the queue, in any process
-    if (expireTimeMs > 0) await call(this._native.pauseRateLimited(this.name, Math.ceil(expireTimeMs)));
+    // as BullMQ's, the queue's limiter key only: rate-limited workers of the queue (any
+    // process) fetch nothing while it lives, and a processor that then throws
+    // Worker.RateLimitError() gives its job back and waits for it, whatever its limiter
+    if (expireTimeMs > 0) await call((await this._engine).pauseRateLimited(this.name, Math.ceil(expireTimeMs)));
   }
 
   /** `active`, `paused` (here or by another process), `error` (its last round trip to
@@ -712,6 +769,66 @@ class Worker extends EventEmitter {
   stats() {
     if (!this._worker) return { completed: 0, failed: 0, lastActivityMs: 0, uptimeMs: 0, errored: false, paused: this._paused };
     return this._worker.stats();
+  }
+
+  /**
+   * Aborts the signal of job `jobId` running here, with `reason` (BullMQ's cancelJob): the
+   * processor decides what to do with it. True when the job runs here with a signal (its
+   * processor takes a third argument, or it has a timeout).
+   */
+  cancelJob(jobId, reason) {
+    for (const [handle, job] of this._jobs) {
+      if (job.id === String(jobId)) {
+        const controller = this._aborts.get(handle);
+        if (!controller) return false;
+        controller.abort(reason);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Aborts the signals of every job running here with one (BullMQ's cancelAllJobs). */
+  cancelAllJobs(reason) {
+    for (const controller of this._aborts.values()) controller.abort(reason);
+  }
+
+  /**
+   * Renews the locks of jobs `jobIds` for `duration` ms, each only if the token of the same
+   * rank in `tokens` holds it; resolves to the ids not renewed (BullMQ's extendJobLocks).
+   */
+  async extendJobLocks(jobIds, tokens, duration) {
+    if (!Array.isArray(jobIds) || !Array.isArray(tokens) || jobIds.length !== tokens.length) {
+      throw new ValidationError('tokens', 'jobIds and tokens must be arrays of the same length');
+    }
+    if (typeof duration !== 'number' || !Number.isFinite(duration) || duration <= 0) {
+      throw new ValidationError('duration', 'must be a positive number of ms');
+    }
+    const ids = jobIds.map((id) => String(id));
+    const ts = tokens.map((t) => Jobs.checkToken(t));
+    return call((await this._engine).extendLocks(this.name, ids, ts, duration));
+  }
+
+  /** Resolves after `milliseconds` (default 100), or once `abortController` aborts, as
+   * BullMQ's worker.delay. */
+  delay(milliseconds, abortController) {
+    return new Promise((resolve) => {
+      const signal = abortController?.signal;
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, milliseconds || 100);
+      if (signal?.aborted) done();
+      else signal?.addEventListener('abort', done);
+    });
+  }
+
+  /** BullMQ's forced disconnect: closes at once, as close(true) (running jobs are left to
+   * the stalled check). */
+  disconnect() {
+    return this.close(true);
   }
 
   /**
@@ -749,6 +866,7 @@ class Worker extends EventEmitter {
           this._checkIdle();
           if (this._release) this._release();
           this.closed = true;
+          if (this._endRun) this._endRun();
           this.emit('closed');
         }
       })();

@@ -152,3 +152,43 @@ impl NativeEngine {
         self.queue(&queue)?.logs(&id).await.map_err(to_js)
     }
 }
+
+/// BullMQ's `job.clearLogs` and `worker.extendJobLocks`.
+#[napi]
+impl NativeEngine {
+    /// Empties the job's log, or keeps its newest `keep` lines; returns the lines left.
+    #[napi]
+    pub async fn clear_logs(&self, queue: String, id: String, keep: f64) -> Result<f64> {
+        let keep = input::non_negative_int(keep, "keepLogs").map_err(to_js)?;
+        let left = self
+            .queue(&queue)?
+            .clear_logs(&id, keep)
+            .await
+            .map_err(to_js)?;
+        Ok(left as f64)
+    }
+
+    /// Renews the lock of each job of `ids` held by the token of the same rank in `tokens`
+    /// for `duration_ms`; returns the ids not renewed.
+    #[napi]
+    pub async fn extend_locks(
+        &self,
+        queue: String,
+        ids: Vec<String>,
+        tokens: Vec<String>,
+        duration_ms: f64,
+    ) -> Result<Vec<String>> {
+        if ids.len() != tokens.len() {
+            return Err(crate::errors::validation(
+                "tokens",
+                "must have one token per job id",
+            ));
+        }
+        let ms = checked_ms(duration_ms, "duration")?;
+        let pairs: Vec<(String, String)> = ids.into_iter().zip(tokens).collect();
+        self.queue(&queue)?
+            .extend_locks(&pairs, Duration::from_millis(ms))
+            .await
+            .map_err(to_js)
+    }
+}

@@ -204,3 +204,67 @@ impl NativeEngine {
         Ok(n as f64)
     }
 }
+
+/// The last of BullMQ 6's Queue methods: job ids by state (getRanges), whether the queue is
+/// at its global concurrency, deduplication keys, scheduler ids, the legacy `priority` key.
+#[napi]
+impl NativeEngine {
+    /// Job ids of the given BullMQ states, ranks `start..=end` of each, each id once.
+    #[napi]
+    pub async fn job_ids_by_state(
+        &self,
+        queue: String,
+        types: Vec<String>,
+        start: i64,
+        end: i64,
+        asc: bool,
+    ) -> Result<Vec<String>> {
+        let q = self.queue(&queue)?;
+        let states = states(&types)?;
+        q.job_ids_by_state(&states, start as isize, end as isize, asc)
+            .await
+            .map_err(to_js)
+    }
+
+    /// Whether the queue runs as many jobs as its global concurrency allows.
+    #[napi]
+    pub async fn is_maxed(&self, queue: String) -> Result<bool> {
+        self.queue(&queue)?.is_maxed().await.map_err(to_js)
+    }
+
+    /// The id of the job owning deduplication id `id`, or null.
+    #[napi]
+    pub async fn dedup_job_id(&self, queue: String, id: String) -> Result<Option<String>> {
+        self.queue(&queue)?.dedup_job_id(&id).await.map_err(to_js)
+    }
+
+    /// Ends the deduplication window of `id`; with `owner`, only while that job owns it.
+    /// Whether there was one.
+    #[napi]
+    pub async fn remove_dedup_key(
+        &self,
+        queue: String,
+        id: String,
+        owner: Option<String>,
+    ) -> Result<bool> {
+        self.queue(&queue)?
+            .remove_dedup_key(&id, owner.as_deref())
+            .await
+            .map_err(to_js)
+    }
+
+    /// Deletes the `priority` key of older BullMQ versions; whether there was one.
+    #[napi]
+    pub async fn remove_legacy_priority(&self, queue: String) -> Result<bool> {
+        self.queue(&queue)?
+            .remove_legacy_priority()
+            .await
+            .map_err(to_js)
+    }
+
+    /// Whether `id` is a job scheduler of the queue.
+    #[napi]
+    pub async fn is_scheduler(&self, queue: String, id: String) -> Result<bool> {
+        self.queue(&queue)?.is_scheduler(&id).await.map_err(to_js)
+    }
+}

@@ -282,6 +282,31 @@ impl Dispatcher for JsDispatcher {
     }
 
     fn events(&self, events: Vec<WorkerEvent>) {
-        Self::send(&self.events, wire::encode_worker_events(events));
+        // through `process`, so JS gets jobs and events in the order the worker sent them (two
+        // threadsafe functions are two queues, which Node drains in no set order): a settled
+        // job's event comes before the jobs fetched in the same trip start, as BullMQ's worker
+        // emits an outcome before it runs the next job. Job batches are JSON arrays, events
+        // `{"events": [...]}`.
+        let text = format!("{{\"events\":{}}}", wire::encode_worker_events(events));
+        Self::send(&self.process, text);
+    }
+
+    /// What one round trip settled with the jobs it fetched, as one message
+    /// `{"events": [...], "jobs": [...]}`, so JS has the new jobs in hand before anything a
+    /// listener of those events does runs (a pause waits for them).
+    fn settled(&self, events: Vec<WorkerEvent>, jobs: Vec<Dispatched>) {
+        match (events.is_empty(), jobs.is_empty()) {
+            (true, true) => {}
+            (false, true) => self.events(events),
+            (true, false) => self.dispatch(jobs),
+            (false, false) => {
+                let text = format!(
+                    "{{\"events\":{},\"jobs\":{}}}",
+                    wire::encode_worker_events(events),
+                    wire::encode_job_batch(&jobs)
+                );
+                Self::send(&self.process, text);
+            }
+        }
     }
 }

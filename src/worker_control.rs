@@ -1,8 +1,8 @@
 //! What BullMQ's `Worker` API adds to a worker: starting one that `createWorker` made
 //! connected but idle (`run`, so a worker made with `autorun: false` is listed by
 //! `getWorkers` before it runs), closing without waiting as BullMQ's `close(true)`,
-//! concurrency changed while it runs, a pause in fetching asked for by the processor
-//! (`rateLimit`), jobs given back unprocessed (a processor's `RateLimitError`), and failures
+//! concurrency changed while it runs, BullMQ's `maxStartedAttempts`, a pause in fetching
+//! asked for by the processor (`rateLimit`), jobs given back unprocessed (a processor's `RateLimitError`), and failures
 //! whose retry delay JS worked out (a custom backoff strategy). Also the worker options from
 //! their JS form, and the worker without a processor whose caller fetches and settles jobs by
 //! hand (`NativeManualWorker`: BullMQ's `getNextJob`, `moveToCompleted`, `moveToFailed`,
@@ -57,6 +57,14 @@ impl NativeWorker {
     pub fn rate_limit(&self, duration_ms: f64) {
         self.worker
             .rate_limit(Duration::from_millis(duration_ms.max(0.0) as u64));
+    }
+
+    /// BullMQ's `maxStartedAttempts`: a job fetched with more starts than `max` fails
+    /// without running ("job started more than allowable limit"); none or 0: no limit. Set
+    /// before `run`, it applies from the first fetch.
+    #[napi]
+    pub fn set_max_started_attempts(&self, max: Option<u32>) {
+        self.worker.set_max_started_attempts(max.filter(|m| *m > 0));
     }
 
     /// Gives jobs back to the front of the queue unprocessed: no attempt counted, no event.

@@ -48,7 +48,8 @@ export type ConnectionOptions = RedisOptions | RedisClientLike | string;
 // Job options
 
 /** How many finished jobs to keep: `true` removes at once, `false` keeps all, a number keeps
- * that many, or `{ age (seconds), count, limit }`. */
+ * that many, or `{ age (seconds), count, limit }`; `limit` is the most jobs `age` removes at
+ * one settle (default 1000), the oldest first. */
 export type KeepJobs = boolean | number | { age?: number; count?: number; limit?: number };
 
 /** BullMQ's deduplication: while the job owning `id` is alive (or for `ttl` ms), adds with the
@@ -189,6 +190,11 @@ export declare class Job<DataType = any, ResultType = any, NameType extends stri
   static create<T = any, R = any, N extends string = string>(queue: Queue<T, R, N>, name: N, data: T, opts?: JobsOptions): Promise<Job<T, R, N>>;
   /** Adds the jobs to `queue` atomically. */
   static createBulk<T = any, R = any, N extends string = string>(queue: Queue<T, R, N>, jobs: { name: N; data: T; opts?: JobsOptions }[]): Promise<Job<T, R, N>[]>;
+  /** Job options from their stored JSON text, short keys under their public names
+   * (`optsDecode` maps them; BullMQ's map by default). */
+  static optsFromJSON(rawOpts?: string, optsDecode?: Record<string, string>): JobsOptions;
+  /** Appends a row to the log of job `jobId` of `queue`; resolves to the row count. */
+  static addJobLog(queue: Queue, jobId: string, logRow: string, keepLogs?: number): Promise<number>;
 
   /** Always set on jobs this package hands out (it assigns ids when adding). */
   id: string;
@@ -230,6 +236,11 @@ export declare class Job<DataType = any, ResultType = any, NameType extends stri
   updateData(data: DataType): Promise<void>;
   /** Appends a line to the job's log; resolves to the number of lines. */
   log(logRow: string): Promise<number>;
+  /** Clears the job's log, keeping its newest `keepLogs` lines when given (0 or none: all go). */
+  clearLogs(keepLogs?: number): Promise<void>;
+  /** Ends the job's deduplication window now if the job still owns it; resolves to whether
+   * one ended (false for a job without a deduplication id). */
+  removeDeduplicationKey(): Promise<boolean>;
   getState(): Promise<JobStateName | 'unknown'>;
   isCompleted(): Promise<boolean>;
   isFailed(): Promise<boolean>;
@@ -275,6 +286,9 @@ export declare class Job<DataType = any, ResultType = any, NameType extends stri
   waitUntilFinished(queueEvents: QueueEvents, ttl?: number): Promise<ResultType>;
   toJSON(): Record<string, unknown>;
   asJSON(): JobJson;
+  /** `asJSON()` with `queueName`, `queueQualifiedName` and `prefix` (BullMQ's form for its
+   * sandboxed processors). */
+  asJSONSandbox(): JobJson & { queueName: string; queueQualifiedName: string; prefix: string };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -378,12 +392,18 @@ export declare class Queue<DataType = any, ResultType = any, NameType extends st
   getJobLogs(jobId: string, start?: number, end?: number, asc?: boolean): Promise<{ logs: string[]; count: number }>;
   /** Appends a row to the job's log (keeping the newest `keepLogs`); resolves to the row count. */
   addJobLog(jobId: string, logRow: string, keepLogs?: number): Promise<number>;
-  /** Stores the job's progress and emits `progress` in the events stream. */
+  /** Stores the job's progress, writes `progress` in the events stream and emits `progress`
+   * (jobId, progress) on this queue. */
   updateJobProgress(jobId: string, progress: JobProgress): Promise<void>;
   getJobs(types?: JobType[] | JobType, start?: number, end?: number, asc?: boolean): Promise<Job<DataType, ResultType, NameType>[]>;
   getJobCounts(): Promise<JobCounts>;
   getJobCounts(...types: JobType[]): Promise<{ [index: string]: number }>;
   getJobCountByTypes(...types: JobType[]): Promise<number>;
+  /** getJobCounts(...types) (BullMQ also records them on its telemetry meter). */
+  recordJobCountsMetric(...types: JobType[]): Promise<{ [index: string]: number }>;
+  /** Ids of the jobs in `types`, ranks `start..end` (default 0..1) of each, newest first
+   * unless `asc`, each id once. */
+  getRanges(types?: JobType[] | JobType, start?: number, end?: number, asc?: boolean): Promise<string[]>;
   /** Jobs waiting to run: waiting, paused, delayed and prioritized. */
   count(): Promise<number>;
   getWaiting(start?: number, end?: number): Promise<Job<DataType, ResultType, NameType>[]>;
@@ -431,6 +451,27 @@ export declare class Queue<DataType = any, ResultType = any, NameType extends st
   getRateLimitTtl(maxJobs?: number): Promise<number>;
   /** Ends a rate-limit pause or a used-up window now. */
   removeRateLimitKey(): Promise<void>;
+  /** Whether the queue runs as many jobs as its global concurrency allows (false without one). */
+  isMaxed(): Promise<boolean>;
+  /** The id of the job whose deduplication window `id` is open, or null. */
+  getDeduplicationJobId(id: string): Promise<string | null>;
+  /** @deprecated BullMQ's old name of getDeduplicationJobId. */
+  getDebounceJobId(id: string): Promise<string | null>;
+  /** Ends deduplication window `id` now; resolves to 1, or 0 when there was none. */
+  removeDeduplicationKey(id: string): Promise<number>;
+  /** @deprecated BullMQ's old name of removeDeduplicationKey. */
+  removeDebounceKey(id: string): Promise<number>;
+  /** Deletes the `priority` key of BullMQ versions before the `prioritized` set; 1, or 0
+   * when there was none. */
+  removeDeprecatedPriorityKey(): Promise<number>;
+  /** Lets go of the connection at once (close() waits for adds in flight); later calls
+   * reject. */
+  disconnect(): Promise<void>;
+  /** The queue's job schedulers as BullMQ's JobScheduler reads them; its `error` events are
+   * the queue's. */
+  readonly jobScheduler: Promise<QueueJobScheduler>;
+  /** The meta fields this queue writes when it starts. */
+  readonly metaValues: Record<string, string | number>;
   retryJobs(opts?: { count?: number; state?: FinishedStatus; timestamp?: number }): Promise<void>;
   promoteJobs(opts?: { count?: number }): Promise<void>;
 
@@ -441,6 +482,8 @@ export declare class Queue<DataType = any, ResultType = any, NameType extends st
   ): Promise<Job<DataType, ResultType, NameType>>;
   getJobSchedulers(start?: number, end?: number, asc?: boolean): Promise<JobSchedulerJson<DataType>[]>;
   removeJobScheduler(jobSchedulerId: string): Promise<boolean>;
+  getJobScheduler(id: string): Promise<JobSchedulerJson<DataType> | undefined>;
+  getJobSchedulersCount(): Promise<number>;
 
   /** Connected workers of this queue (from any process), as Redis' CLIENT LIST shows them. */
   getWorkers(): Promise<{ [index: string]: string }[]>;
@@ -461,6 +504,23 @@ export declare class Queue<DataType = any, ResultType = any, NameType extends st
   exportPrometheusMetrics(globalVariables?: Record<string, string>): Promise<string>;
   /** Trims the events stream to about `maxLength` entries; resolves to the number removed. */
   trimEvents(maxLength: number): Promise<number>;
+}
+
+/** BullMQ's JobScheduler as `queue.jobScheduler` gives it (create or update schedulers with
+ * `queue.upsertJobScheduler`). Not a class of this package's exports: the design's
+ * `JobScheduler` is its job scheduling manager. */
+export interface QueueJobScheduler extends EventEmitter {
+  readonly name: string;
+  waitUntilReady(): Promise<void>;
+  /** Whether `id` names a job scheduler of the queue (ours or BullMQ's). */
+  isJobScheduler(id: string): Promise<boolean>;
+  getScheduler<D = any>(id: string): Promise<JobSchedulerJson<D> | undefined>;
+  getJobSchedulers<D = any>(start?: number, end?: number, asc?: boolean): Promise<JobSchedulerJson<D>[]>;
+  getSchedulersCount(): Promise<number>;
+  /** 1 when the scheduler was removed, 0 when there was none. */
+  removeJobScheduler(jobSchedulerId: string): Promise<number>;
+  close(): Promise<void>;
+  disconnect(): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -495,6 +555,9 @@ export interface WorkerOptions {
   removeOnComplete?: KeepJobs;
   removeOnFail?: KeepJobs;
   drainDelay?: number;
+  /** A job fetched after more starts than this fails without running, with
+   * UnrecoverableError "job started more than allowable limit" (0 or none: no limit). */
+  maxStartedAttempts?: number;
   /**
    * Jobs fetched ahead of free processing slots and held locked, so the next job starts
    * without a Redis round trip (`active` then counts up to concurrency + prefetch).
@@ -560,13 +623,32 @@ export declare class Worker<DataType = any, ResultType = any, NameType extends s
   readonly state: 'active' | 'paused' | 'error' | 'closed';
   stats(): WorkerStats;
 
-  /** Starts processing (when made with autorun: false); resolves when the worker closes. */
+  /** Starts processing (when made with autorun: false, or after a pause ended it);
+   * resolves when the worker closes or a pause() that waited for active jobs ends it. A
+   * paused worker's run() resolves at once. */
   run(): Promise<void>;
-  /** Stops taking jobs; waits for active jobs unless doNotWaitActive. */
+  /** Stops taking jobs; waits for active jobs (and then run() ends) unless doNotWaitActive
+   * (run() keeps going, fetching nothing, until resume()). */
   pause(doNotWaitActive?: boolean): Promise<void>;
+  /** Fetches again; runs run() again when a pause ended it. */
   resume(): Promise<void>;
   isPaused(): boolean;
+  /** Whether run() is running (BullMQ's: false after a pause that waited for active jobs). */
   isRunning(): boolean;
+  /** Aborts the signal of job `jobId` running here with `reason`; true when it runs here with
+   * a signal (the processor takes a third argument, or the job has a timeout). */
+  cancelJob(jobId: string, reason?: string): boolean;
+  /** Aborts the signals of every job running here. */
+  cancelAllJobs(reason?: string): void;
+  /** Renews the locks of `jobIds` held by the `tokens` of the same rank for `duration` ms;
+   * resolves to the ids not renewed. */
+  extendJobLocks(jobIds: string[], tokens: string[], duration: number): Promise<string[]>;
+  /** Resolves after `milliseconds` (default 100) or when `abortController` aborts. */
+  delay(milliseconds?: number, abortController?: AbortController): Promise<void>;
+  /** Closes at once, as close(true). */
+  disconnect(): Promise<void>;
+  /** The JobScheduler of the worker's queue; its `error` events are the worker's. */
+  readonly jobScheduler: Promise<QueueJobScheduler>;
   /**
    * Stops taking jobs and waits for active ones. `force` (as BullMQ): does not wait; active
    * jobs stay active with their locks no longer renewed, the stalled check (of any worker on
@@ -578,7 +660,9 @@ export declare class Worker<DataType = any, ResultType = any, NameType extends s
   /** Resolves once connected, the worker's named connection included (getWorkers lists it
    * from then on, before `run()` too). */
   waitUntilReady(): Promise<void>;
-  /** Takes no job for `expireTimeMs`. */
+  /** Sets the queue's limiter key for `expireTimeMs`: rate-limited workers of the queue
+   * (any process) take no job meanwhile, and a processor that then throws
+   * `Worker.RateLimitError()` gives its job back and waits for it. */
   rateLimit(expireTimeMs: number): Promise<void>;
   /**
    * Manual processing (a worker made without a processor): moves the next job to active,
@@ -643,6 +727,8 @@ export declare class QueueEvents<ResultType = any> extends EventEmitter {
   run(): Promise<void>;
   waitUntilReady(): Promise<void>;
   close(): Promise<void>;
+  /** Stops at once, as close(). */
+  disconnect(): Promise<void>;
   on<U extends keyof QueueEventsListener<ResultType>>(event: U, listener: QueueEventsListener<ResultType>[U]): this;
   once<U extends keyof QueueEventsListener<ResultType>>(event: U, listener: QueueEventsListener<ResultType>[U]): this;
   off<U extends keyof QueueEventsListener<ResultType>>(event: U, listener: QueueEventsListener<ResultType>[U]): this;

@@ -302,6 +302,9 @@ export type JobProcessor<T = any, R = any, N extends string = string> = (
 export type WorkerProcessor<T = any, R = any, N extends string = string> = (
   job: Job<T, R, N>,
   context: JobProcessingContext,
+  /** BullMQ's third argument: aborted when the attempt times out, or by worker.cancelJob
+   * (a processor that declares it gets one for every job). */
+  signal?: AbortSignal,
 ) => Promise<R> | R;
 
 /** What the object form `registerWorker(config)` takes. */

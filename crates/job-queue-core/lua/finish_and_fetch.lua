@@ -7,9 +7,9 @@
       [9] number of entries m  [10] number of shapes s (what entries tend to share)
       [11] strict ('1': every entry is checked first, and if one would be refused nothing
       is written or fetched; '0': each entry on its own), then
-    8 values per shape:
+    9 values per shape:
       lock token, action, attempts made after this attempt, x, y, z, deduplication id
-      ('' = none), error name ('' = none)
+      ('' = none), error name ('' = none), w
     then 4 values per entry:
       id, value, stacktrace JSON ('' = leave as is), shape number (1-based)
     then: per-minute metrics points to keep (0 = none), jobs completed and failed for good
@@ -17,8 +17,9 @@
     (field, increment) pairs for the `metrics:jq` hash (our key: counters and histograms
     by job name, worked out by the worker).
     action 'c' completed: value = return value JSON; x keep count (-1 = all), y keep age s
-                          (0 = forever), z attempts
-    action 'f' failed for good: value = reason; x, y, z as for 'c'
+                          (0 = forever), z attempts, w most jobs removed by age in this call
+                          (BullMQ's keep `limit`; the oldest go first)
+    action 'f' failed for good: value = reason; x, y, z, w as for 'c'
     action 'd' retry later: value = reason; x = delay ms
     action 'w' retry now: value = reason; x = lifo ('1' / '0'), y = priority
     action 'r' release unfinished (shutdown, RateLimitError): no attempt counted; back to the
@@ -36,6 +37,10 @@
   (as BullMQ does), from the counts the worker sends.
   When the queue has a global concurrency, settling wakes the queue's workers (base marker)
   if jobs are waiting and the limit leaves room.
+  A call with a retry now ('w') first makes due delayed jobs runnable, so they go ahead of
+  the retried job (as BullMQ's retryJob). A call that gave a job back ('r') fetches nothing
+  while the queue's limiter key lives, and answers its TTL as the rate limit (BullMQ's
+  worker waits that long after a RateLimitError), whatever the worker's limiter.
   Returns {statuses, jobs, rate_limit_ms, next_delayed_ms}: statuses has one code per entry
   (0 ok, -1 job missing, -2 lock missing, -3 not active, -6 lock held by another token);
   jobs, rate_limit_ms and next_delayed_ms as fetch_jobs returns them. A strict call that
@@ -79,9 +84,9 @@ local function release(id, token)
   return 0
 end
 
-local function trim_finished(set, count, age_s)
-  if age_s > 0 then
-    local old = redis.call("ZRANGEBYSCORE", K[set], "-inf", now - age_s * 1000, "LIMIT", 0, 1000)
+local function trim_finished(set, count, age_s, limit)
+  if age_s > 0 and limit > 0 then
+    local old = redis.call("ZRANGEBYSCORE", K[set], "-inf", now - age_s * 1000, "LIMIT", 0, limit)
     for _, id in ipairs(old) do delete_job(id) end
     if #old > 0 then redis.call("ZREM", K[set], unpack(old)) end
   end
@@ -143,10 +148,10 @@ end
 
 local shapes = {}
 for k = 0, tonumber(ARGV[10]) - 1 do
-  local a = 12 + k * 8
-  shapes[k + 1] = {unpack(ARGV, a, a + 7)}
+  local a = 12 + k * 9
+  shapes[k + 1] = {unpack(ARGV, a, a + 8)}
 end
-local first_entry = 12 + #shapes * 8
+local first_entry = 12 + #shapes * 9
 
 if ARGV[11] == "1" then
   local refused = false
@@ -164,6 +169,15 @@ end
 
 trim_events()
 
+local given_back = false
+for _, shape in ipairs(shapes) do
+  if shape[2] == "w" then
+    -- due delayed jobs go ahead of a job retried now
+    if promote_due(now) > 0 then runnable = true end
+    break
+  end
+end
+
 for i = 0, m - 1 do
   local a = first_entry + i * 4
   local id, value, stack = ARGV[a], ARGV[a + 1], ARGV[a + 2]
@@ -175,6 +189,7 @@ for i = 0, m - 1 do
   if status ~= 0 then
     -- nothing more: the job belongs to someone else now, or is gone
   elseif action == "r" then
+    given_back = true
     -- as BullMQ gives a job back: ahead of its priority (pc counter 0), else next in wait
     local priority = tonumber(redis.call("HGET", key, "priority")) or 0
     if priority > 0 then
@@ -218,7 +233,7 @@ for i = 0, m - 1 do
         redis.call("HDEL", key, "defa")
         if error_name ~= "" then redis.call("HSET", key, "errorName", error_name) end
       end
-      trims[set] = shape -- its x and y: keep count and age
+      trims[set] = shape -- its x, y and w: keep count, age and limit
     end
     if action == "c" then
       emit_hot("completed", "jobId", id, "returnvalue", value, "prev", "active")
@@ -265,7 +280,7 @@ for set, scored in pairs(finished_ids) do
   end
 end
 for set, shape in pairs(trims) do
-  trim_finished(set, tonumber(shape[4]), tonumber(shape[5]))
+  trim_finished(set, tonumber(shape[4]), tonumber(shape[5]), tonumber(shape[9]) or 1000)
 end
 if runnable and not paused_or_maxed() then wake_workers() end
 -- Settled jobs left active and freed slots of the queue's global concurrency: workers that
@@ -288,9 +303,17 @@ for i = mbase + 4, mbase + 3 + tonumber(ARGV[mbase + 3]) * 2, 2 do
   redis.call("HINCRBY", metrics_key, ARGV[i], ARGV[i + 1])
 end
 
+local fetch_count = tonumber(ARGV[5])
+local limited_ms = 0
+if given_back then
+  local ttl = redis.call("PTTL", K.limiter)
+  if ttl > 0 then limited_ms, fetch_count = ttl, 0 end
+end
+
 local worker_name = ARGV[6] ~= "" and ARGV[6] or nil
-local fetched = fetch_jobs(now, now_s, ARGV[3], ARGV[4], tonumber(ARGV[5]), worker_name,
+local fetched = fetch_jobs(now, now_s, ARGV[3], ARGV[4], fetch_count, worker_name,
   tonumber(ARGV[7]), tonumber(ARGV[8]))
+if limited_ms > 0 then fetched[2], fetched[3] = limited_ms, next_due_ms() end
 if delayed and #fetched[1] == 0 then refresh_delay_marker() end
 -- like BullMQ, only finishing (not a retry) announces an empty queue
 if finished and #fetched[1] == 0 and redis.call("LLEN", K.wait) == 0

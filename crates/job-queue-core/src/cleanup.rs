@@ -131,12 +131,10 @@ impl Queue {
             .query_async(&mut con)
             .await?;
         if active > 0 && !force {
-            return Err(Error::validation(
+            // BullMQ's words (its users match on them); pass force to destroy it anyway
+            return Err(Error::validation_worded(
                 "force",
-                format!(
-                    "queue {} has {active} active jobs; pass force to destroy it anyway",
-                    self.keys.queue
-                ),
+                "Cannot obliterate queue with active jobs",
             ));
         }
         let mut scan = Scan::new(&self.keys.base, "*");

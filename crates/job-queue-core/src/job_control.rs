@@ -1,6 +1,7 @@
 //! What BullMQ's `Job` methods need of one job beyond the queue-level operations: its state,
-//! whether it finished and how, new data, its lock, a move back to delayed, and a retry from
-//! either finished set.
+//! whether it finished and how, new data, its lock (and several jobs' locks at once, for
+//! BullMQ's `worker.extendJobLocks`), a move back to delayed, a retry from either finished
+//! set, and clearing its log.
 
 use std::time::Duration;
 
@@ -10,6 +11,9 @@ use crate::error::{Error, Result};
 use crate::queue::Queue;
 use crate::scripts::{self, AttemptCounter};
 use crate::time::now_ms;
+
+/// Locks one `extend_locks` call renews at most.
+pub const LOCK_BATCH: usize = 1000;
 
 /// Where a job is, named as BullMQ's `getState` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,6 +236,37 @@ impl Queue {
             reset.push(AttemptCounter::Started);
         }
         scripts::retry_finished(&mut self.con.clone(), &self.keys, id, from.key(), &reset).await
+    }
+
+    /// Renews the locks of `(id, token)` pairs for `duration`, each only if its token holds
+    /// it (BullMQ's `extendJobLocks`), [`LOCK_BATCH`] pairs per script call. Returns the ids
+    /// not renewed (lock gone, or held by another token).
+    pub async fn extend_locks(
+        &self,
+        jobs: &[(String, String)],
+        duration: Duration,
+    ) -> Result<Vec<String>> {
+        if duration.is_zero() {
+            return Err(Error::validation(
+                "duration",
+                "must be a positive number of ms",
+            ));
+        }
+        if jobs.iter().any(|(_, token)| token.is_empty()) {
+            return Err(Error::validation("tokens", "must be non-empty strings"));
+        }
+        let mut lost = Vec::new();
+        for batch in jobs.chunks(LOCK_BATCH) {
+            let mut con = self.con.clone();
+            lost.extend(scripts::extend_locks(&mut con, &self.keys, duration, batch).await?);
+        }
+        Ok(lost)
+    }
+
+    /// Empties the job's log, or with `keep` > 0 keeps its newest `keep` lines (BullMQ's
+    /// `clearLogs`); returns the lines left. A missing job has no log: no error.
+    pub async fn clear_logs(&self, id: &str, keep: u64) -> Result<u64> {
+        scripts::clear_logs(&mut self.con.clone(), &self.keys, id, keep).await
     }
 
     /// [`Queue::change_priority`] with BullMQ's `lifo`: the job goes first among its peers.

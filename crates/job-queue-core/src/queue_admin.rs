@@ -1,7 +1,8 @@
 //! What the BullMQ-style Queue needs beyond the producer and admin operations of
 //! [`crate::queue`]: jobs and counts by state, draining, cleaning by age with a limit, moving
 //! finished or delayed jobs back to wait in batches, metrics lists, events trimming, counts
-//! per priority, and the connections of the queue's workers and event readers.
+//! per priority, the connections of the queue's workers and event readers, job ids by state
+//! (BullMQ's getRanges), deduplication keys, and the `priority` key of older BullMQ versions.
 
 use std::collections::BTreeMap;
 
@@ -199,40 +200,8 @@ impl Queue {
         windows: &[(JobState, isize, isize)],
         asc: bool,
     ) -> Result<Vec<WindowJobs>> {
+        let lists = self.ids_in_windows(windows, asc).await?;
         let mut con = self.con.clone();
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        for &(state, start, end) in windows {
-            let key = self.keys.key(state.key());
-            if state.is_list() {
-                // lists take new jobs at the left: oldest first reads from the right
-                if asc {
-                    let from = if end == -1 {
-                        0
-                    } else {
-                        end.saturating_add(1).saturating_neg()
-                    };
-                    let to = if start == -1 {
-                        -1
-                    } else {
-                        start.saturating_add(1).saturating_neg()
-                    };
-                    pipe.lrange(key, from, to);
-                } else {
-                    pipe.lrange(key, start, end);
-                }
-            } else if asc {
-                pipe.zrange(key, start, end);
-            } else {
-                pipe.zrevrange(key, start, end);
-            }
-        }
-        let mut lists: Vec<Vec<String>> = pipe.query_async(&mut con).await?;
-        for (&(state, ..), ids) in windows.iter().zip(&mut lists) {
-            if asc && state.is_list() {
-                ids.reverse();
-            }
-        }
         let mut pipe = redis::pipe();
         for id in lists.iter().flatten() {
             pipe.hgetall(self.keys.job(id));
@@ -265,6 +234,53 @@ impl Queue {
             });
         }
         Ok(out)
+    }
+
+    /// The ids of each `(state, start, end)` window, read at one instant, each window in
+    /// the order asked (`asc`: oldest first).
+    async fn ids_in_windows(
+        &self,
+        windows: &[(JobState, isize, isize)],
+        asc: bool,
+    ) -> Result<Vec<Vec<String>>> {
+        let mut con = self.con.clone();
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for &(state, start, end) in windows {
+            let key = self.keys.key(state.key());
+            if state.is_list() {
+                // lists take new jobs at the left: oldest first reads from the right
+                if asc {
+                    let from = if end == -1 {
+                        0
+                    } else {
+                        end.saturating_add(1).saturating_neg()
+                    };
+                    let to = if start == -1 {
+                        -1
+                    } else {
+                        start.saturating_add(1).saturating_neg()
+                    };
+                    pipe.lrange(key, from, to);
+                } else {
+                    pipe.lrange(key, start, end);
+                }
+            } else if asc {
+                pipe.zrange(key, start, end);
+            } else {
+                pipe.zrevrange(key, start, end);
+            }
+        }
+        if windows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut lists: Vec<Vec<String>> = pipe.query_async(&mut con).await?;
+        for (&(state, ..), ids) in windows.iter().zip(&mut lists) {
+            if asc && state.is_list() {
+                ids.reverse();
+            }
+        }
+        Ok(lists)
     }
 
     /// How many jobs each of `states` holds, read at one instant.
@@ -432,6 +448,52 @@ impl Queue {
             data: data.into_iter().map(|p| number(Some(p))).collect(),
             count: points,
         })
+    }
+
+    /// The job ids of `states`, each state's ranks `start..=end`, newest first or with `asc`
+    /// oldest first, each id once (BullMQ's getRanges), read at one instant.
+    pub async fn job_ids_by_state(
+        &self,
+        states: &[JobState],
+        start: isize,
+        end: isize,
+        asc: bool,
+    ) -> Result<Vec<String>> {
+        let windows: Vec<(JobState, isize, isize)> =
+            states.iter().map(|s| (*s, start, end)).collect();
+        let lists = self.ids_in_windows(&windows, asc).await?;
+        let mut seen = std::collections::HashSet::new();
+        Ok(lists
+            .into_iter()
+            .flatten()
+            .filter(|id| seen.insert(id.clone()))
+            .collect())
+    }
+
+    /// The id of the job that owns deduplication id `dedup_id` now, if any.
+    pub async fn dedup_job_id(&self, dedup_id: &str) -> Result<Option<String>> {
+        if dedup_id.is_empty() {
+            return Err(Error::validation("id", "must be a non-empty string"));
+        }
+        Ok(redis::cmd("GET")
+            .arg(self.keys.key(&format!("de:{dedup_id}")))
+            .query_async(&mut self.con.clone())
+            .await?)
+    }
+
+    /// Ends the deduplication window of `dedup_id` now, so the next add with that id adds a
+    /// job; with `owner`, only while that job owns it. Returns whether there was a window.
+    pub async fn remove_dedup_key(&self, dedup_id: &str, owner: Option<&str>) -> Result<bool> {
+        if dedup_id.is_empty() {
+            return Err(Error::validation("id", "must be a non-empty string"));
+        }
+        scripts::remove_dedup_key(&mut self.con.clone(), &self.keys, dedup_id, owner).await
+    }
+
+    /// Deletes the `priority` key older BullMQ versions kept (before the `prioritized` set).
+    /// Returns whether there was one.
+    pub async fn remove_legacy_priority(&self) -> Result<bool> {
+        scripts::remove_legacy_priority(&mut self.con.clone(), &self.keys).await
     }
 
     /// The Redis connections of this queue's workers (ours and BullMQ's, found by their

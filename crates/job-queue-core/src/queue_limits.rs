@@ -72,6 +72,18 @@ impl Queue {
         })
     }
 
+    /// Whether the queue runs as many jobs as its global concurrency allows (BullMQ's
+    /// `isMaxed`): false without a global concurrency.
+    pub async fn is_maxed(&self) -> Result<bool> {
+        let (concurrency, active): (Option<u64>, u64) = redis::pipe()
+            .atomic()
+            .hget(self.keys.key("meta"), "concurrency")
+            .llen(self.keys.key("active"))
+            .query_async(&mut self.con.clone())
+            .await?;
+        Ok(concurrency.is_some_and(|c| active >= c))
+    }
+
     /// The queue's meta hash, field by field.
     pub async fn meta(&self) -> Result<HashMap<String, String>> {
         let mut con = self.con.clone();

@@ -221,14 +221,8 @@ async fn keep_policies_delete_and_trim_finished_jobs() {
     let jobs: Vec<_> = (0..4).map(|_| common::request("a", json!({}))).collect();
     q.add(&jobs).await.unwrap();
     run(&t, &[], "tok", 4).await;
-    let keep_two = KeepPolicy {
-        count: Some(2),
-        age: None,
-    };
-    let remove = KeepPolicy {
-        count: Some(0),
-        age: None,
-    };
+    let keep_two = KeepPolicy::newest(2);
+    let remove = KeepPolicy::newest(0);
     let settles = vec![
         settle("1", "tok", completed(keep_two)),
         settle("2", "tok", completed(keep_two)),
@@ -369,6 +363,141 @@ async fn a_job_given_back_goes_ahead_of_its_priority_or_to_the_front_of_wait() {
             .filter(|(e, f)| e == "waiting" && f.contains(&("prev".into(), "active".into())))
             .count(),
         3
+    );
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_keep_age_removes_the_oldest_jobs_past_it_at_most_limit_per_call() {
+    let t = common::queue().await;
+    let q = t.queue();
+    let jobs: Vec<_> = (0..5).map(|_| common::request("a", json!({}))).collect();
+    q.add(&jobs).await.unwrap();
+    run(&t, &[], "tok", 5).await;
+    let keep = KeepPolicy {
+        count: None,
+        age: Some(Duration::from_secs(10)),
+        limit: Some(2),
+    };
+    let start = now_ms();
+    // jobs 1..3 finish now; job 4 a minute later, past their age: two of them go
+    let first: Vec<Settle> = ["1", "2", "3"]
+        .iter()
+        .map(|id| settle(id, "tok", completed(keep)))
+        .collect();
+    finish_and_fetch(&mut t.con.clone(), &t.keys, start, &first, fetch("tok", 0))
+        .await
+        .unwrap();
+    let later = [settle("4", "tok", completed(keep))];
+    finish_and_fetch(
+        &mut t.con.clone(),
+        &t.keys,
+        start + 60_000,
+        &later,
+        fetch("tok", 0),
+    )
+    .await
+    .unwrap();
+    let kept: Vec<String> = t
+        .cmd(&["ZRANGE", &t.keys.key("completed"), "0", "-1"])
+        .await;
+    assert_eq!(
+        kept,
+        ["3", "4"],
+        "the two oldest went, the limit kept the third"
+    );
+    for gone in ["1", "2"] {
+        let exists: i64 = t.cmd(&["EXISTS", &t.keys.job(gone)]).await;
+        assert_eq!(exists, 0, "job {gone} deleted");
+    }
+    // without a limit, BullMQ's default (1000) applies: the next settle takes job 3 too
+    let unlimited = KeepPolicy {
+        limit: None,
+        ..keep
+    };
+    let last = [settle("5", "tok", completed(unlimited))];
+    finish_and_fetch(
+        &mut t.con.clone(),
+        &t.keys,
+        start + 60_000,
+        &last,
+        fetch("tok", 0),
+    )
+    .await
+    .unwrap();
+    let kept: Vec<String> = t
+        .cmd(&["ZRANGE", &t.keys.key("completed"), "0", "-1"])
+        .await;
+    assert_eq!(kept, ["4", "5"]);
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn due_delayed_jobs_go_ahead_of_a_job_retried_at_once() {
+    let t = common::queue().await;
+    let q = t.queue();
+    q.add(&[common::request("retried", json!({"attempts": 2}))])
+        .await
+        .unwrap();
+    let got = run(&t, &[], "tok", 1).await;
+    assert_eq!(got.jobs[0].id, "1");
+    q.add(&[
+        common::request("d1", json!({"delay": 50})),
+        common::request("d2", json!({"delay": 50})),
+    ])
+    .await
+    .unwrap();
+    // the retry settles once the delayed jobs are due: they run first, as BullMQ's retryJob
+    // promotes due delayed jobs before it requeues
+    let retry = Action::RetryNow {
+        reason: "boom".into(),
+        lifo: false,
+        priority: 0,
+    };
+    let got = finish_and_fetch(
+        &mut t.con.clone(),
+        &t.keys,
+        now_ms() + 1_000,
+        &[settle("1", "tok", retry)],
+        fetch("tok", 3),
+    )
+    .await
+    .unwrap();
+    let ids: Vec<&str> = got.jobs.iter().map(|j| j.id.as_str()).collect();
+    assert_eq!(ids, ["2", "3", "1"]);
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_job_given_back_stops_the_fetch_while_the_limiter_key_lives() {
+    let t = common::queue().await;
+    let q = t.queue();
+    q.add(&[
+        common::request("a", json!({})),
+        common::request("b", json!({})),
+    ])
+    .await
+    .unwrap();
+    run(&t, &[], "tok", 1).await;
+    // the queue's limiter key (queue.rateLimit), which a worker without a limiter ignores
+    // when it fetches, but not after it gave a job back for it (RateLimitError)
+    q.pause_rate_limited(60_000).await.unwrap();
+    let got = run(&t, &[settle("1", "tok", Action::Release)], "tok", 2).await;
+    assert!(got.jobs.is_empty());
+    assert!(got.rate_limited.unwrap() > Duration::from_secs(50));
+    q.clear_rate_limit().await.unwrap();
+    let got = run(&t, &[], "tok", 2).await;
+    assert_eq!(got.jobs.len(), 2, "fetched again once the key is gone");
+    // a job given back after it was deleted names BullMQ's command for giving back
+    let _: i64 = t
+        .cmd(&["DEL", &t.keys.job("1"), &t.keys.job_sub("1", "lock")])
+        .await;
+    let got = run(&t, &[settle("1", "tok", Action::Release)], "tok", 0).await;
+    let err = got.settled[0].as_ref().unwrap_err();
+    assert_eq!(err.code(), ErrorCode::JobNotFound);
+    assert_eq!(
+        err.to_string(),
+        "Missing key for job 1. moveJobFromActiveToWait"
     );
     t.cleanup().await;
 }

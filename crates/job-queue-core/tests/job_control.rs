@@ -175,3 +175,51 @@ async fn remove_refuses_a_locked_job_and_a_schedulers_next_run() {
     assert!(q.get_job(next).await.unwrap().is_none());
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn clear_logs_empties_a_log_or_keeps_its_newest_lines() {
+    let t = common::queue().await;
+    jobs(&t, &["a"], 0).await;
+    let q = t.queue();
+    for line in ["one", "two", "three"] {
+        q.add_log("1", line, 0).await.unwrap();
+    }
+    assert_eq!(
+        q.clear_logs("1", 5).await.unwrap(),
+        3,
+        "more than there are: all stay"
+    );
+    assert_eq!(q.clear_logs("1", 2).await.unwrap(), 2);
+    assert_eq!(q.logs("1").await.unwrap(), ["two", "three"]);
+    assert_eq!(q.clear_logs("1", 0).await.unwrap(), 0);
+    assert!(q.logs("1").await.unwrap().is_empty());
+    let gone: i64 = t.cmd(&["EXISTS", &t.keys.job_sub("1", "logs")]).await;
+    assert_eq!(gone, 0);
+    // a job without a log, or no job at all: nothing to do
+    assert_eq!(q.clear_logs("404", 0).await.unwrap(), 0);
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn extend_locks_renews_the_pairs_whose_token_holds_the_lock() {
+    let t = common::queue().await;
+    jobs(&t, &["a", "b"], 2).await;
+    let q = t.queue();
+    let pairs = [
+        ("1".to_owned(), "tok".to_owned()),
+        ("2".to_owned(), "other".to_owned()),
+        ("3".to_owned(), "tok".to_owned()),
+    ];
+    let lost = q
+        .extend_locks(&pairs, Duration::from_secs(120))
+        .await
+        .unwrap();
+    assert_eq!(lost, ["2", "3"]);
+    let ttl: i64 = t.cmd(&["PTTL", &t.keys.job_sub("1", "lock")]).await;
+    assert!(ttl > 60_000, "renewed to 120 s, got {ttl}");
+    let ttl: i64 = t.cmd(&["PTTL", &t.keys.job_sub("2", "lock")]).await;
+    assert!(ttl <= 30_000, "another token's lock is left alone");
+    let err = q.extend_locks(&pairs, Duration::ZERO).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Validation);
+    t.cleanup().await;
+}

@@ -122,7 +122,8 @@ async fn obliterate_deletes_every_key_of_the_queue_and_only_those() {
         .await
         .unwrap();
     let err = q.obliterate(false).await.unwrap_err();
-    assert!(err.to_string().contains("force"), "{err}");
+    assert_eq!(err.to_string(), "Cannot obliterate queue with active jobs");
+    assert_eq!(err.code(), job_queue_core::ErrorCode::Validation);
     assert!(q.obliterate(true).await.unwrap() > 5);
     let left: Vec<String> = t.cmd(&["KEYS", &format!("{}*", t.keys.base)]).await;
     assert!(left.is_empty(), "{left:?}");

@@ -344,3 +344,65 @@ async fn orphaned_jobs_go_with_their_sub_keys_and_referenced_ones_stay() {
     assert_eq!(q.counts().await.unwrap().waiting, 2);
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn job_ids_by_state_read_each_state_once_per_id() {
+    let t = common::queue().await;
+    let ids = add(&t, 3, json!({})).await;
+    let delayed = add(&t, 1, json!({"delay": 60_000})).await;
+    let q = t.queue();
+    let all = q
+        .job_ids_by_state(
+            &[JobState::Wait, JobState::Delayed, JobState::Wait],
+            0,
+            -1,
+            true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(all, [&ids[..], &delayed[..]].concat());
+    let newest = q
+        .job_ids_by_state(&[JobState::Wait], 0, 1, false)
+        .await
+        .unwrap();
+    assert_eq!(newest, [ids[2].clone(), ids[1].clone()]);
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn deduplication_keys_are_read_and_removed_by_id_and_by_owner() {
+    let t = common::queue().await;
+    let q = t.queue();
+    let ids = add(&t, 1, json!({"deduplication": {"id": "d"}})).await;
+    assert_eq!(q.dedup_job_id("d").await.unwrap(), Some(ids[0].clone()));
+    assert_eq!(q.dedup_job_id("none").await.unwrap(), None);
+    // an owner that does not own it removes nothing
+    assert!(!q.remove_dedup_key("d", Some("999")).await.unwrap());
+    assert!(q.remove_dedup_key("d", Some(&ids[0])).await.unwrap());
+    assert_eq!(q.dedup_job_id("d").await.unwrap(), None);
+    assert!(!q.remove_dedup_key("d", None).await.unwrap());
+    // the window gone, the same deduplication id adds a job again
+    let again = add(&t, 1, json!({"deduplication": {"id": "d"}})).await;
+    assert_ne!(again, ids);
+    assert!(q.remove_dedup_key("d", None).await.unwrap());
+    assert!(q.dedup_job_id("").await.is_err());
+    t.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_legacy_priority_key_goes_and_is_maxed_follows_the_global_concurrency() {
+    let t = common::queue().await;
+    let q = t.queue();
+    let _: i64 = t.cmd(&["ZADD", &t.keys.key("priority"), "1", "x"]).await;
+    assert!(q.remove_legacy_priority().await.unwrap());
+    assert!(!q.remove_legacy_priority().await.unwrap());
+    add(&t, 2, json!({})).await;
+    assert!(!q.is_maxed().await.unwrap(), "no global concurrency");
+    q.set_global_concurrency(Some(1)).await.unwrap();
+    assert!(!q.is_maxed().await.unwrap());
+    finish_and_fetch(&mut t.con.clone(), &t.keys, now_ms(), &[], common::fetch(2))
+        .await
+        .unwrap();
+    assert!(q.is_maxed().await.unwrap(), "one active of one allowed");
+    t.cleanup().await;
+}

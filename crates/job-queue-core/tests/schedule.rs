@@ -350,3 +350,19 @@ async fn priority_delay_promotion_and_removal_of_single_jobs() {
     );
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn is_scheduler_knows_scheduler_ids_with_many_segments() {
+    let t = common::queue().await;
+    let q = t.queue();
+    let id = "tenant:region:env:service:queue:task";
+    let template = common::request("tick", json!({}));
+    q.upsert_scheduler(id, &map(json!({"every": 60_000})), &template)
+        .await
+        .unwrap();
+    assert!(q.is_scheduler(id).await.unwrap());
+    assert!(!q.is_scheduler("tenant:region").await.unwrap());
+    q.remove_scheduler(id).await.unwrap();
+    assert!(!q.is_scheduler(id).await.unwrap());
+    t.cleanup().await;
+}

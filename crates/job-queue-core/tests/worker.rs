@@ -456,3 +456,38 @@ async fn a_rate_limited_worker_promotes_delayed_jobs_when_due_not_when_the_limit
     worker.close(Duration::from_secs(1)).await;
     t.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_job_started_more_often_than_max_started_attempts_fails_without_running() {
+    let t = common::queue().await;
+    t.queue()
+        .add(&[
+            common::request("twice", json!({"attempts": 5})),
+            common::request("fresh", json!({})),
+        ])
+        .await
+        .unwrap();
+    // job 1 started once already (its worker moved it back, say): this start is its second
+    let _: i64 = t.cmd(&["HSET", &t.keys.job("1"), "ats", "1"]).await;
+    let options = WorkerOptions {
+        max_started_attempts: Some(1),
+        ..Default::default()
+    };
+    let (worker, channel, mut rx) = start(&t, options).await;
+    let d = common::dispatch::next(&mut rx).await;
+    assert_eq!(d.job.id, "2", "job 1 never reached the processor");
+    worker.report(d.handle, Outcome::Completed("null".into()));
+    assert!(t.counts_until(|c| c.failed == 1 && c.completed == 1).await);
+    let job = t.queue().get_job("1").await.unwrap().unwrap();
+    assert_eq!(
+        job.failed_reason.as_deref(),
+        Some("job started more than allowable limit")
+    );
+    assert_eq!((job.attempts_made, job.attempts_started), (1, 2));
+    let events = channel.events.lock().unwrap().clone();
+    assert!(events.iter().any(|e| matches!(e,
+        WorkerEvent::Failed { id, retrying: false, error_name: Some(n), job: Some(_), .. }
+            if id == "1" && n == "UnrecoverableError")));
+    worker.close(Duration::from_secs(1)).await;
+    t.cleanup().await;
+}

@@ -17,7 +17,7 @@ mod stored;
 
 pub use backoff::{Backoff, BackoffKind, RetryDefaults, DEFAULT_JITTER};
 pub use dedup::Dedup;
-pub use keep::KeepPolicy;
+pub use keep::{KeepPolicy, DEFAULT_AGE_LIMIT};
 pub use stored::StoredOptions;
 
 /// Highest priority BullMQ accepts: 2^21 − 1 keeps every prioritized score below 2^53.
@@ -662,5 +662,9 @@ mod tests {
         let p = KeepPolicy::parse(&json!({"age": 60, "count": 5}), "r").unwrap();
         assert_eq!(p.count, Some(5));
         assert_eq!(p.age, Some(Duration::from_secs(60)));
+        assert_eq!(p.limit, None, "BullMQ's default limit applies");
+        let p = KeepPolicy::parse(&json!({"age": 10, "limit": 2}), "r").unwrap();
+        assert_eq!((p.count, p.limit), (None, Some(2)));
+        assert!(KeepPolicy::parse(&json!({"age": 10, "limit": -1}), "r").is_err());
     }
 }

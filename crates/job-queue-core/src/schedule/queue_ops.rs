@@ -83,6 +83,17 @@ impl Queue {
             .collect())
     }
 
+    /// Whether `id` names a job scheduler of the queue (its hash has an iteration count, as
+    /// BullMQ's `isJobScheduler` checks), ours or BullMQ's.
+    pub async fn is_scheduler(&self, id: &str) -> Result<bool> {
+        let found: bool = redis::cmd("HEXISTS")
+            .arg(format!("{}:{id}", self.keys.key("repeat")))
+            .arg("ic")
+            .query_async(&mut self.con.clone())
+            .await?;
+        Ok(found)
+    }
+
     /// Deletes scheduler `id` and its iteration that has not started. Returns whether it
     /// existed.
     pub async fn remove_scheduler(&self, id: &str) -> Result<bool> {

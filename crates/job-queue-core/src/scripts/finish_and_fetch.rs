@@ -10,7 +10,7 @@ use super::{invocation, number_shapes, FINISH_AND_FETCH};
 use crate::error::{Error, Result};
 use crate::job::Job;
 use crate::keys::QueueKeys;
-use crate::options::KeepPolicy;
+use crate::options::{KeepPolicy, DEFAULT_AGE_LIMIT};
 
 /// How a job that ran is settled.
 #[derive(Debug, Clone)]
@@ -125,7 +125,7 @@ pub struct FetchResult {
 
 /// What settled jobs of one call tend to share: the lock token, the action and its
 /// parameters. Each distinct shape is sent once and jobs refer to it by number, so settling a
-/// batch costs Redis 4 arguments per job instead of 11.
+/// batch costs Redis 4 arguments per job instead of 12.
 #[derive(PartialEq, Eq, Hash)]
 struct Shape<'a> {
     token: &'a str,
@@ -136,11 +136,17 @@ struct Shape<'a> {
     z: String,
     dedup: &'a str,
     error_name: &'a str,
+    /// Most jobs a keep policy's age removes in this call ('' for other actions).
+    w: String,
 }
 
 impl<'a> Shape<'a> {
     /// The shape of `s`, and its value (return value JSON or failure reason).
     fn of(s: &'a Settle) -> (Self, &'a str) {
+        let w = match &s.action {
+            Action::Completed { keep, .. } | Action::Failed { keep, .. } => keep_limit(keep),
+            _ => String::new(),
+        };
         let (code, value, x, y, z) = match &s.action {
             Action::Completed {
                 return_value: v,
@@ -196,6 +202,7 @@ impl<'a> Shape<'a> {
             z,
             dedup: s.dedup_id.as_deref().unwrap_or(""),
             error_name: s.error_name.as_deref().unwrap_or(""),
+            w,
         };
         (shape, value)
     }
@@ -209,6 +216,20 @@ fn keep_count(keep: &KeepPolicy) -> String {
 /// Age in seconds after which finished jobs of this kind go (0: never).
 fn keep_age(keep: &KeepPolicy) -> String {
     keep.age.map_or(0, |a| a.as_secs()).to_string()
+}
+
+/// BullMQ's name of the command that settles as `action` does, which its error messages end
+/// with: jobs given back go through `moveJobFromActiveToWait`, the rest `moveToFinished`.
+fn command_of(action: &Action) -> &'static str {
+    match action {
+        Action::Release | Action::BackToWait { .. } => "moveJobFromActiveToWait",
+        _ => "moveToFinished",
+    }
+}
+
+/// Most jobs removed by age per call: the policy's `limit`, else BullMQ's default.
+fn keep_limit(keep: &KeepPolicy) -> String {
+    keep.limit.unwrap_or(DEFAULT_AGE_LIMIT).to_string()
 }
 
 /// One script call: settles `settle` (each entry checked against its lock, the answer per
@@ -244,7 +265,8 @@ pub async fn finish_and_fetch<C: ConnectionLike>(
             .arg(&shape.y)
             .arg(&shape.z)
             .arg(shape.dedup)
-            .arg(shape.error_name);
+            .arg(shape.error_name)
+            .arg(&shape.w);
     }
     for ((s, value), shape) in settle.iter().zip(values).zip(refs) {
         inv.arg(&s.id)
@@ -265,7 +287,7 @@ pub async fn finish_and_fetch<C: ConnectionLike>(
     let settled = statuses
         .into_iter()
         .zip(settle)
-        .map(|(code, s)| super::check(code, keys, &s.id, "active", "moveToFinished"))
+        .map(|(code, s)| super::check(code, keys, &s.id, "active", command_of(&s.action)))
         .collect();
     let mut jobs = Vec::with_capacity(flat.len() / 2);
     let mut unreadable = Vec::new();

@@ -37,8 +37,8 @@ pub use security::{
     audit_append, client_rate_limit, grant_permission, revoke_permission, RateWindow,
 };
 pub use single_job::{
-    add_log, archive_failed, change_delay, change_priority, promote_job, remove_job, retry_job,
-    update_progress,
+    add_log, archive_failed, change_delay, change_priority, clear_logs, promote_job,
+    remove_dedup_key, remove_job, remove_legacy_priority, retry_job, update_progress,
 };
 
 use crate::error::Error;
@@ -160,6 +160,9 @@ scripts! {
     RETRY_JOB => "retry_job.lua" [Events, Markers],
     UPDATE_PROGRESS => "update_progress.lua" [Events],
     ADD_LOG => "add_log.lua" [Keys],
+    CLEAR_LOGS => "clear_logs.lua" [Keys],
+    REMOVE_DEDUP_KEY => "remove_dedup_key.lua" [Keys],
+    REMOVE_LEGACY_PRIORITY => "remove_legacy_priority.lua" [Keys],
     CHANGE_PRIORITY => "change_priority.lua" [Markers, Pending],
     PROMOTE_JOB => "promote_job.lua" [Markers, Delayed],
     CHANGE_DELAY => "change_delay.lua" [Markers, Delayed],

@@ -1,11 +1,14 @@
 //! Wrappers of the scripts that change one job: `retry_job`, `update_progress`, `add_log`,
-//! `change_priority`, `promote_job`, `change_delay`, `remove_job`, `archive_failed`.
+//! `clear_logs`, `change_priority`, `promote_job`, `change_delay`, `remove_job`,
+//! `archive_failed`; and of two that drop one key of a queue: `remove_dedup_key` (a
+//! deduplication window) and `remove_legacy_priority`.
 
 use redis::aio::ConnectionLike;
 
 use super::{
     check, invocation, ScriptCode, ADD_LOG, ARCHIVE_FAILED, CHANGE_DELAY, CHANGE_PRIORITY,
-    PROMOTE_JOB, REMOVE_JOB, RETRY_JOB, UPDATE_PROGRESS,
+    CLEAR_LOGS, PROMOTE_JOB, REMOVE_DEDUP_KEY, REMOVE_JOB, REMOVE_LEGACY_PRIORITY, RETRY_JOB,
+    UPDATE_PROGRESS,
 };
 use crate::error::{Error, Result};
 use crate::keys::QueueKeys;
@@ -57,6 +60,49 @@ pub async fn add_log<C: ConnectionLike>(
         .await?;
     check(count, keys, id, "present", "addLog")?;
     Ok(count as u64)
+}
+
+/// Empties the job's log, or with `keep` > 0 keeps its newest `keep` lines. Returns the
+/// lines left. A job without a log (or no job) is no error.
+pub async fn clear_logs<C: ConnectionLike>(
+    con: &mut C,
+    keys: &QueueKeys,
+    id: &str,
+    keep: u64,
+) -> Result<u64> {
+    Ok(invocation(&CLEAR_LOGS, keys)
+        .arg(id)
+        .arg(keep)
+        .invoke_async(con)
+        .await?)
+}
+
+/// Deletes the deduplication key `dedup_id`; with `owner`, only while that job owns it.
+/// Returns whether a key was deleted.
+pub async fn remove_dedup_key<C: ConnectionLike>(
+    con: &mut C,
+    keys: &QueueKeys,
+    dedup_id: &str,
+    owner: Option<&str>,
+) -> Result<bool> {
+    let n: i64 = invocation(&REMOVE_DEDUP_KEY, keys)
+        .arg(dedup_id)
+        .arg(owner.unwrap_or(""))
+        .invoke_async(con)
+        .await?;
+    Ok(n > 0)
+}
+
+/// Deletes the `priority` key of BullMQ versions before the `prioritized` set. Returns
+/// whether there was one.
+pub async fn remove_legacy_priority<C: ConnectionLike>(
+    con: &mut C,
+    keys: &QueueKeys,
+) -> Result<bool> {
+    let n: i64 = invocation(&REMOVE_LEGACY_PRIORITY, keys)
+        .invoke_async(con)
+        .await?;
+    Ok(n > 0)
 }
 
 /// Gives the job a new priority; a waiting job moves to its new place at once, first among

@@ -257,7 +257,7 @@ impl ManualWorker {
     pub async fn move_to_wait(&self, id: &str, token: Option<&str>) -> Result<u64> {
         let token = token.unwrap_or(ANY_HOLDER);
         check_token(token)?;
-        let job = self.stored(id).await?;
+        let job = self.stored(id, "moveJobFromActiveToWait").await?;
         let priority = job.priority;
         let attempts_made = job.attempts_made;
         let settle =
@@ -291,14 +291,15 @@ impl ManualWorker {
         self.blocking.lock().await.take();
     }
 
-    async fn stored(&self, id: &str) -> Result<Job> {
+    /// The job's hash; a missing job is an error naming BullMQ's `command`.
+    async fn stored(&self, id: &str, command: &'static str) -> Result<Job> {
         Queue::new(self.con.clone(), self.keys.clone())
             .get_job(id)
             .await?
             .ok_or_else(|| Error::JobNotFound {
                 queue: self.keys.queue.clone(),
                 id: id.to_owned(),
-                command: "moveToFinished",
+                command,
             })
     }
 
@@ -312,7 +313,7 @@ impl ManualWorker {
     ) -> Result<ManualSettled> {
         check_token(token)?;
         // what the loop reads at fetch time; while `token` holds the lock nobody changes it
-        let job = self.stored(id).await?;
+        let job = self.stored(id, "moveToFinished").await?;
         let now = now_ms();
         let settled = settle::settle(
             Running::new(&job, token),

@@ -48,6 +48,10 @@ pub use settings::WorkerSettings;
 /// connection, leaving the worker registry).
 const CLOSE_STEP_WITHIN: Duration = Duration::from_secs(2);
 
+/// The failed reason of a job fetched after more starts than
+/// [`WorkerOptions::max_started_attempts`] allows (BullMQ's words).
+pub const STARTED_TOO_OFTEN: &str = "job started more than allowable limit";
+
 /// Worker settings. Durations inside the engine; `...Ms` numbers only at the JS boundary.
 #[derive(Debug, Clone)]
 pub struct WorkerOptions {
@@ -59,6 +63,10 @@ pub struct WorkerOptions {
     pub stalled_interval: Duration,
     /// Recoveries after which a stalled job fails instead (default 1).
     pub max_stalled_count: u32,
+    /// Starts after which a fetched job fails without running, with
+    /// [`STARTED_TOO_OFTEN`] (BullMQ's `maxStartedAttempts`): a job fetched with
+    /// `attemptsStarted` above it. `None` (or 0): no limit.
+    pub max_started_attempts: Option<u32>,
     /// Shown by BullMQ's `getWorkers` and stored as the job's `processedBy`.
     pub name: Option<String>,
     /// The worker's id (registry entry, lock tokens); a new UUID when none is given.
@@ -98,6 +106,7 @@ impl Default for WorkerOptions {
             lock_duration: Duration::from_secs(30),
             stalled_interval: Duration::from_secs(30),
             max_stalled_count: 1,
+            max_started_attempts: None,
             name: None,
             id: None,
             limiter: None,
@@ -254,6 +263,18 @@ pub trait Dispatcher: Send + Sync + 'static {
     fn dispatch(&self, jobs: Vec<Dispatched>);
     /// Delivers events in the order they happened; must not block.
     fn events(&self, events: Vec<WorkerEvent>);
+    /// What one round trip settled (`events`, announced first) and the jobs it fetched that
+    /// start now (`jobs`), together: a dispatcher that crosses a queue to another thread sends
+    /// them as one message, so that a listener acting on an outcome (a pause, say) sees the
+    /// jobs fetched with it as already running. By default, `events` then `dispatch`.
+    fn settled(&self, events: Vec<WorkerEvent>, jobs: Vec<Dispatched>) {
+        if !events.is_empty() {
+            self.events(events);
+        }
+        if !jobs.is_empty() {
+            self.dispatch(jobs);
+        }
+    }
 }
 
 /// Counters for `getWorkerStatus`.
@@ -473,6 +494,12 @@ impl Worker {
         }
         let _ = self.tx.send(Msg::SetConcurrency(concurrency));
         Ok(())
+    }
+
+    /// Sets [`WorkerOptions::max_started_attempts`] for the jobs fetched from now on (sent
+    /// before [`run`](Self::run), it applies from the first fetch).
+    pub fn set_max_started_attempts(&self, max: Option<u32>) {
+        let _ = self.tx.send(Msg::MaxStartedAttempts(max));
     }
 
     /// Fetches no job for `duration` (running jobs carry on); a longer limit already in

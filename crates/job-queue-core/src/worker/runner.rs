@@ -21,7 +21,10 @@ use tokio::sync::oneshot;
 use super::prefetch::PrefetchPolicy;
 use super::running::{Running, RunningMap};
 use super::settle;
-use super::{Dispatched, Dispatcher, Failure, Outcome, WorkerEvent, WorkerOptions, WorkerStats};
+use super::{
+    Dispatched, Dispatcher, Failure, Outcome, WorkerEvent, WorkerOptions, WorkerStats,
+    STARTED_TOO_OFTEN,
+};
 use crate::error::Result;
 use crate::job::Job;
 use crate::keys::QueueKeys;
@@ -44,6 +47,8 @@ pub(crate) enum Msg {
     SetConcurrency(usize),
     /// Fetch nothing before this.
     RateLimit(Instant),
+    /// Jobs fetched with more starts than this fail without running.
+    MaxStartedAttempts(Option<u32>),
     /// Stop: wait for running jobs until `deadline`, then give them back; or, with `abandon`,
     /// forget them at once (BullMQ's `close(true)`).
     Close {
@@ -301,17 +306,27 @@ impl Runner {
     /// once closing: what is still buffered then (held ahead, or fetched by a trip in flight
     /// when the close came) is given back unstarted.
     pub(super) fn dispatch_ready(&mut self) {
+        let batch = self.take_ready();
+        if !batch.is_empty() {
+            self.dispatcher.dispatch(batch);
+        }
+    }
+
+    /// The buffered jobs that start now (as many as there are free slots), their clocks
+    /// started; none once closing.
+    fn take_ready(&mut self) -> Vec<Dispatched> {
         if self.closing.is_some() {
-            return;
+            return Vec::new();
         }
         let free = self.options.concurrency.saturating_sub(self.processing);
         let n = free.min(self.buffer.len());
-        if n > 0 {
-            self.processing += n;
-            let batch: Vec<Dispatched> = self.buffer.drain(..n).collect();
-            self.start_clocks(&batch);
-            self.dispatcher.dispatch(batch);
+        if n == 0 {
+            return Vec::new();
         }
+        self.processing += n;
+        let batch: Vec<Dispatched> = self.buffer.drain(..n).collect();
+        self.start_clocks(&batch);
+        batch
     }
 
     fn on_msg(&mut self, msg: Msg) {
@@ -344,6 +359,7 @@ impl Runner {
                 self.dispatch_ready();
             }
             Msg::RateLimit(until) => self.rate_until = self.rate_until.max(Some(until)),
+            Msg::MaxStartedAttempts(max) => self.options.max_started_attempts = max,
             Msg::Close {
                 deadline,
                 abandon,
@@ -430,11 +446,26 @@ impl Runner {
         self.trips.push_back(call);
     }
 
-    /// Fails a fetched job for good without running it (it stalled too often, or its hash is
-    /// unreadable). Its `failed` event carries `job`, the job as fetched, when there is one.
-    fn fail_unrun(&mut self, run: Running, message: String, fetched: Option<Job>) {
+    /// Whether `job`, just fetched, has started more often than `max_started_attempts`
+    /// allows.
+    fn started_too_often(&self, job: &Job) -> bool {
+        self.options
+            .max_started_attempts
+            .is_some_and(|max| max > 0 && job.attempts_started > max)
+    }
+
+    /// Fails a fetched job for good without running it (it stalled too often, started too
+    /// often, or its hash is unreadable), with error `name` and `message`. Its `failed` event
+    /// carries `job`, the job as fetched, when there is one.
+    fn fail_unrun(
+        &mut self,
+        run: Running,
+        name: Option<String>,
+        message: String,
+        fetched: Option<Job>,
+    ) {
         let failure = Failure {
-            name: None,
+            name,
             message,
             stack: None,
             unrecoverable: true,
@@ -541,7 +572,13 @@ impl Runner {
             for job in result.jobs {
                 let run = Running::new(&job, &token);
                 if let Some(reason) = job.deferred_failure.clone() {
-                    self.fail_unrun(run, reason, Some(job));
+                    self.fail_unrun(run, None, reason, Some(job));
+                    continue;
+                }
+                if self.started_too_often(&job) {
+                    // as BullMQ's worker: an UnrecoverableError, whatever attempts remain
+                    let name = Some("UnrecoverableError".to_owned());
+                    self.fail_unrun(run, name, STARTED_TOO_OFTEN.to_owned(), Some(job));
                     continue;
                 }
                 self.advance_schedule(&job);
@@ -569,24 +606,24 @@ impl Runner {
                 waited_ms: None,
                 dispatched: None,
             };
-            self.fail_unrun(run, err.to_string(), None);
+            self.fail_unrun(run, None, err.to_string(), None);
         }
         if fetched > 0 || !out.is_empty() {
             self.stats
                 .last_activity_ms
                 .store(now_ms(), Ordering::Relaxed);
         }
-        self.dispatch_ready();
-        if !out.is_empty() {
-            self.dispatcher.events(out);
-        }
+        // what the trip settled is announced before the jobs it fetched start, as BullMQ's
+        // worker emits a job's outcome before it runs the next one, and with them
+        let ready = self.take_ready();
+        self.dispatcher.settled(out, ready);
+        // the queue's rate limit (also found by a trip that only gave a job back), ended
+        // early when a delayed job falls due first
+        let now = Instant::now();
+        let limited = rate_limit_retry(result.rate_limited, result.next_delayed_ms, now, now_ms());
+        // a limit set by the processor (Msg::RateLimit) while this trip ran still holds
+        self.rate_until = self.rate_until.filter(|t| *t > now).max(limited);
         if trip.count > 0 {
-            let now = Instant::now();
-            // the queue's rate limit, ended early when a delayed job falls due first
-            let limited =
-                rate_limit_retry(result.rate_limited, result.next_delayed_ms, now, now_ms());
-            // a limit set by the processor (Msg::RateLimit) while this trip ran still holds
-            self.rate_until = self.rate_until.filter(|t| *t > now).max(limited);
             let was_idle = self.idle;
             self.idle = fetched == 0 && self.rate_until.is_none();
             if self.idle && !was_idle && self.processing == 0 && result.next_delayed_ms.is_none() {

@@ -95,6 +95,8 @@ impl WorkerSettings {
                 }
                 None => d.max_stalled_count,
             },
+            // BullMQ's maxStartedAttempts: set on the worker (Worker::set_max_started_attempts)
+            max_started_attempts: d.max_started_attempts,
             name: self.name,
             id: self.id,
             limiter: match (limiter_max, limiter_duration) {

@@ -234,10 +234,7 @@ mod tests {
     #[test]
     fn completed_counts_the_attempt_and_keeps_by_the_worker_default() {
         let options = WorkerOptions {
-            remove_on_complete: KeepPolicy {
-                count: Some(3),
-                age: None,
-            },
+            remove_on_complete: KeepPolicy::newest(3),
             ..WorkerOptions::default()
         };
         let s = settle(
@@ -255,13 +252,7 @@ mod tests {
                 return_value, keep, ..
             } => {
                 assert_eq!(return_value, "42");
-                assert_eq!(
-                    *keep,
-                    KeepPolicy {
-                        count: Some(3),
-                        age: None
-                    }
-                );
+                assert_eq!(*keep, KeepPolicy::newest(3));
             }
             other => panic!("expected completed, got {other:?}"),
         }
@@ -346,10 +337,7 @@ mod tests {
     #[test]
     fn last_attempt_fails_for_good_with_no_retry_delay() {
         let options = WorkerOptions {
-            remove_on_fail: KeepPolicy {
-                count: Some(1),
-                age: None,
-            },
+            remove_on_fail: KeepPolicy::newest(1),
             ..WorkerOptions::default()
         };
         let s = settle(
@@ -362,13 +350,7 @@ mod tests {
         );
         match s.settle.action {
             Action::Failed { keep, attempts, .. } => {
-                assert_eq!(
-                    keep,
-                    KeepPolicy {
-                        count: Some(1),
-                        age: None
-                    }
-                );
+                assert_eq!(keep, KeepPolicy::newest(1));
                 assert_eq!(attempts, 3);
             }
             ref other => panic!("expected failed, got {other:?}"),
