@@ -325,8 +325,6 @@ export declare class NativeWorker {
   closeAbandoning(): Promise<void>
   /** Jobs run at once from now on (at least 1); running jobs carry on. */
   setConcurrency(concurrency: number): void
-  /** Fetches no job for `duration_ms`; running jobs carry on. */
-  rateLimit(durationMs: number): void
   /**
    * BullMQ's `maxStartedAttempts`: a job fetched with more starts than `max` fails
    * without running ("job started more than allowable limit"); none or 0: no limit. Set

@@ -1,9 +1,9 @@
 //! What BullMQ's `Worker` API adds to a worker: starting one that `createWorker` made
 //! connected but idle (`run`, so a worker made with `autorun: false` is listed by
 //! `getWorkers` before it runs), closing without waiting as BullMQ's `close(true)`,
-//! concurrency changed while it runs, BullMQ's `maxStartedAttempts`, a pause in fetching
-//! asked for by the processor (`rateLimit`), jobs given back unprocessed (a processor's `RateLimitError`), and failures
-//! whose retry delay JS worked out (a custom backoff strategy). Also the worker options from
+//! concurrency changed while it runs, BullMQ's `maxStartedAttempts`, jobs given back
+//! unprocessed (a processor's `RateLimitError`; `worker.rateLimit` itself only sets the
+//! queue's limiter key, in src/queue_limits.rs), and failures whose retry delay JS worked out (a custom backoff strategy). Also the worker options from
 //! their JS form, and the worker without a processor whose caller fetches and settles jobs by
 //! hand (`NativeManualWorker`: BullMQ's `getNextJob`, `moveToCompleted`, `moveToFailed`,
 //! `moveToWait`).
@@ -50,13 +50,6 @@ impl NativeWorker {
         self.worker
             .set_concurrency(concurrency as usize)
             .map_err(to_js)
-    }
-
-    /// Fetches no job for `duration_ms`; running jobs carry on.
-    #[napi]
-    pub fn rate_limit(&self, duration_ms: f64) {
-        self.worker
-            .rate_limit(Duration::from_millis(duration_ms.max(0.0) as u64));
     }
 
     /// BullMQ's `maxStartedAttempts`: a job fetched with more starts than `max` fails
