@@ -407,6 +407,19 @@ export interface EngineConfig {
   retryUntilConnected?: boolean
   /** ms between those retries (default 100). */
   retryDelayOnFailover?: number
+  /**
+   * Redis Cluster seed nodes: when set, the engine talks to a cluster (url/host/port are
+   * not used).
+   */
+  clusterNodes?: Array<NodeAddressJs>
+  /** Sentinels: when set, the engine talks to the master they name for `sentinel_name`. */
+  sentinels?: Array<NodeAddressJs>
+  /** The sentinels' master set name (ioredis' `name`). */
+  sentinelName?: string
+  /** ACL user for the sentinels themselves. */
+  sentinelUsername?: string
+  /** Password for the sentinels themselves. */
+  sentinelPassword?: string
 }
 
 /** What the dead letters (jobs failed for good) are. */
@@ -514,6 +527,14 @@ export interface MetricsSeriesResult {
   data: Array<number>
   /** How many points the series holds. */
   count: number
+}
+
+/** A node's address (a cluster node or a sentinel). */
+export interface NodeAddressJs {
+  /** Host name or address. */
+  host: string
+  /** Port. */
+  port: number
 }
 
 /** A client's grants on one resource under one set of conditions (the design's `Permission`). */

@@ -31,8 +31,10 @@ async function freePort(preferred) {
 }
 
 class RedisServer {
-  constructor({ port, fsync = 'always', dir, aof = true }) {
+  constructor({ port, fsync = 'always', dir, aof = true, args = [], bin = 'redis-server' }) {
     this.port = port;
+    this.extraArgs = args;
+    this.bin = bin;
     this.fsync = fsync;
     this.aof = aof;
     this.dir = dir || fs.mkdtempSync(path.join(os.tmpdir(), 'jq-chaos-redis-'));
@@ -46,8 +48,9 @@ class RedisServer {
       '--appendonly', this.aof ? 'yes' : 'no', '--appendfsync', this.fsync,
       '--enable-debug-command', 'local', '--daemonize', 'no', '--logfile', 'redis.log',
       '--maxmemory-policy', 'noeviction',
+      ...this.extraArgs,
     ];
-    const proc = spawn('redis-server', args, { stdio: 'ignore' });
+    const proc = spawn(this.bin, args, { stdio: 'ignore', cwd: this.dir });
     this.proc = proc;
     this.exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
     const deadline = Date.now() + 30000;

@@ -27,6 +27,11 @@ const ENVIRONMENT = {
   REDIS_TLS_KEY_FILE: 'redis.tls.key, read from this PEM file (mutual TLS)',
   REDIS_DB: 'redis.db (0)',
   REDIS_KEY_PREFIX: 'redis.keyPrefix (bull, as BullMQ)',
+  REDIS_CLUSTER_NODES: 'redis.cluster.nodes, as host:port,host:port (a Redis Cluster; url/host/port are then unused)',
+  REDIS_SENTINELS: 'redis.sentinels, as host:port,host:port (the master is found through them)',
+  REDIS_SENTINEL_NAME: "redis.name, the sentinels' master set name (needed with REDIS_SENTINELS)",
+  REDIS_SENTINEL_USERNAME: 'redis.sentinelUsername (an ACL user on the sentinels)',
+  REDIS_SENTINEL_PASSWORD: 'redis.sentinelPassword (the sentinels\' own password)',
   DEFAULT_JOB_ATTEMPTS: 'defaultJobOptions.attempts (3)',
   MAX_JOB_RETRIES: 'defaultJobOptions.attempts, when DEFAULT_JOB_ATTEMPTS is unset',
   DEFAULT_JOB_BACKOFF_DELAY: 'defaultJobOptions.backoff.delay (2000, exponential)',
@@ -68,6 +73,23 @@ function num(env, name, fallback, { integer = false, min = 0 } = {}) {
     throw new ValidationError(name, `must be ${what}, got ${JSON.stringify(v)}`);
   }
   return n;
+}
+
+/** A `host:port,host:port` list variable as `[{ host, port }]`; undefined when unset. */
+function nodes(env, name) {
+  const v = text(env, name);
+  if (v === undefined) return undefined;
+  const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+  const out = list.map((item) => {
+    const at = item.lastIndexOf(':');
+    const port = Number(item.slice(at + 1));
+    if (at <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new ValidationError(name, `must be host:port pairs separated by commas, got ${JSON.stringify(v)}`);
+    }
+    return { host: item.slice(0, at), port };
+  });
+  if (out.length === 0) throw new ValidationError(name, `must list at least one host:port, got ${JSON.stringify(v)}`);
+  return out;
 }
 
 const TRUE = new Set(['true', '1', 'yes', 'on']);
@@ -119,6 +141,19 @@ function tlsFromEnvironment(env) {
   return on ? true : undefined;
 }
 
+/** `redis.cluster` or `redis.sentinels` (with `name` and the sentinels' login) from the
+ * environment; {} when neither is set. Both set is a ValidationError. */
+function environmentTopology(env) {
+  const cluster = nodes(env, 'REDIS_CLUSTER_NODES');
+  const sentinels = nodes(env, 'REDIS_SENTINELS');
+  if (cluster && sentinels) throw new ValidationError('REDIS_SENTINELS', 'cannot be set with REDIS_CLUSTER_NODES: a deployment is a cluster or a sentinel-watched master, not both');
+  if (cluster) return { cluster: { nodes: cluster } };
+  if (!sentinels) return {};
+  const name = text(env, 'REDIS_SENTINEL_NAME');
+  if (!name) throw new ValidationError('REDIS_SENTINEL_NAME', "is needed with REDIS_SENTINELS (the master set's name, e.g. mymaster)");
+  return { sentinels, name, sentinelUsername: text(env, 'REDIS_SENTINEL_USERNAME'), sentinelPassword: text(env, 'REDIS_SENTINEL_PASSWORD') };
+}
+
 /** The config the environment describes, with the design's defaults for the rest. */
 function fromEnvironment(env = process.env) {
   const int = (name, fallback, min = 0) => num(env, name, fallback, { integer: true, min });
@@ -132,6 +167,7 @@ function fromEnvironment(env = process.env) {
       tls: tlsFromEnvironment(env),
       db: int('REDIS_DB', 0),
       keyPrefix: text(env, 'REDIS_KEY_PREFIX') ?? 'bull',
+      ...environmentTopology(env),
       maxRetriesPerRequest: 20,
       retryDelayOnFailover: 100,
     },
@@ -252,8 +288,11 @@ function resolveConfig(user = {}, env = process.env) {
   const redis = typeof user.redis === 'string' ? { url: user.redis } : user.redis || {};
   const out = { ...base, ...user };
   out.redis = { ...base.redis, ...redis };
-  // An explicit address in the config wins over REDIS_URL from the environment.
-  if (!redis.url && (redis.host !== undefined || redis.port !== undefined)) delete out.redis.url;
+  // An explicit address in the config wins over the environment's (REDIS_URL, a cluster's
+  // nodes, sentinels).
+  if (['url', 'host', 'port', 'cluster', 'sentinels'].some((k) => redis[k] !== undefined)) {
+    for (const k of ['url', 'cluster', 'sentinels', 'name']) if (redis[k] === undefined) delete out.redis[k];
+  }
   out.defaultJobOptions = { ...base.defaultJobOptions, ...user.defaultJobOptions };
   const w = user.defaultWorkerOptions || {};
   out.defaultWorkerOptions = {

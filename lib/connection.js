@@ -49,6 +49,64 @@ function tlsSettings(tls, field = 'redis.tls') {
   return { on: true, material: any ? material : undefined };
 }
 
+/**
+ * A list of node addresses as the engine takes them (`[{ host, port }]`), from what ioredis
+ * takes: `{ host, port }` objects, `'host:port'` strings, or bare port numbers (host
+ * 127.0.0.1). Anything else is a ValidationError naming `field`.
+ */
+function nodeList(list, field) {
+  if (!Array.isArray(list) || list.length === 0) throw new ValidationError(field, 'must be a non-empty array of { host, port }');
+  return list.map((n, i) => {
+    const f = `${field}[${i}]`;
+    let host;
+    let port;
+    if (typeof n === 'number') [host, port] = ['127.0.0.1', n];
+    else if (typeof n === 'string') {
+      const at = n.lastIndexOf(':');
+      [host, port] = at > 0 ? [n.slice(0, at), Number(n.slice(at + 1))] : [n, 6379];
+    } else if (n && typeof n === 'object') [host, port] = [n.host ?? '127.0.0.1', n.port ?? 6379];
+    else throw new ValidationError(f, 'must be { host, port }, "host:port" or a port number');
+    if (typeof host !== 'string' || host === '') throw new ValidationError(`${f}.host`, 'must be a non-empty string');
+    port = Number(port);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ValidationError(`${f}.port`, 'must be an integer from 1 to 65535');
+    return { host, port };
+  });
+}
+
+/**
+ * The engine's topology fields for a connection's options: `cluster: { nodes }` (the
+ * design's form) or an ioredis Cluster instance's startup nodes → `clusterNodes`; ioredis'
+ * Sentinel options `{ sentinels, name, sentinelUsername, sentinelPassword, role }` →
+ * `sentinels`, `sentinelName`, … . `role` other than 'master' is refused: a queue writes,
+ * and only the master takes writes. None of them: {} (one server).
+ */
+function topologySettings(c, field) {
+  if (c.cluster !== undefined && c.cluster !== null && c.cluster !== false) {
+    const cl = c.cluster;
+    const nodes = Array.isArray(cl) ? cl : cl.nodes;
+    return { clusterNodes: nodeList(nodes, Array.isArray(cl) ? `${field}.cluster` : `${field}.cluster.nodes`) };
+  }
+  if (c.sentinels !== undefined && c.sentinels !== null) {
+    if (c.role !== undefined && c.role !== null && c.role !== 'master') {
+      throw new ValidationError(`${field}.role`, "must be 'master': a job queue writes, and only the master takes writes");
+    }
+    const str = (v, f) => {
+      if (v === undefined || v === null) return undefined;
+      if (typeof v !== 'string') throw new ValidationError(`${field}.${f}`, 'must be a string');
+      return v;
+    };
+    const name = str(c.name, 'name');
+    if (!name) throw new ValidationError(`${field}.name`, "the sentinels' master set name is needed (e.g. 'mymaster')");
+    return {
+      sentinels: nodeList(c.sentinels, `${field}.sentinels`),
+      sentinelName: name,
+      sentinelUsername: str(c.sentinelUsername, 'sentinelUsername'),
+      sentinelPassword: str(c.sentinelPassword, 'sentinelPassword'),
+    };
+  }
+  return {};
+}
+
 /** Connects a NativeEngine for an engine config (its `tlsMaterial` goes as the TLS argument). */
 function connectNative(config) {
   const { tlsMaterial, ...rest } = config;
@@ -71,8 +129,12 @@ function engineConfig(connection, prefix = DEFAULT_PREFIX, extra = {}) {
   let c = connection ?? {};
   if (typeof c === 'string') c = { url: c };
   if (typeof c !== 'object') throw new ValidationError('connection', 'must be a URL, ioredis options, or an ioredis instance');
-  // an ioredis instance (or Cluster-less client) keeps what it was made with in `.options`
-  if (c.options && typeof c.options === 'object' && (typeof c.connect === 'function' || typeof c.sendCommand === 'function')) {
+  // an ioredis Cluster keeps its seed nodes in `.startupNodes` and the nodes' login in
+  // `.options.redisOptions`
+  if (c.isCluster === true && Array.isArray(c.startupNodes)) {
+    c = { ...(c.options?.redisOptions || {}), cluster: { nodes: c.startupNodes } };
+  } else if (c.options && typeof c.options === 'object' && (typeof c.connect === 'function' || typeof c.sendCommand === 'function')) {
+    // an ioredis instance keeps what it was made with in `.options`
     c = c.options;
   }
   // ioredis fills unset options with null (username, password, db...): null means unset
@@ -99,6 +161,7 @@ function engineConfig(connection, prefix = DEFAULT_PREFIX, extra = {}) {
     tls: tls.on || undefined,
     tlsMaterial: tls.material,
     prefix: prefix.endsWith(':') ? prefix.slice(0, -1) : prefix,
+    ...topologySettings(c, 'connection'),
     // ioredis' maxRetriesPerRequest (null: wait for the connection) and retryDelayOnFailover
     ...retrySettings(c, 'connection'),
     ...extra,
@@ -143,4 +206,4 @@ async function acquireEngine(config) {
   return { native, release };
 }
 
-module.exports = { DEFAULT_PREFIX, engineConfig, acquireEngine, tlsSettings, connectNative };
+module.exports = { DEFAULT_PREFIX, engineConfig, acquireEngine, tlsSettings, topologySettings, connectNative };

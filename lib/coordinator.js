@@ -6,7 +6,7 @@
 const { EventEmitter } = require('node:events');
 const { NativeEngine } = require('../binding');
 const { resolveConfig, retrySettings } = require('./config');
-const { tlsSettings, connectNative } = require('./connection');
+const { tlsSettings, topologySettings, connectNative } = require('./connection');
 const { call, checkQueueName } = require('./input');
 const { createLogger } = require('./logger');
 const { QueueEvents } = require('./queue-events');
@@ -117,8 +117,10 @@ class JobQueueCoordinator extends EventEmitter {
     if (!this._connecting) {
       const r = this.config.redis;
       let tls;
+      let topology;
       try {
         tls = tlsSettings(r.tls);
+        topology = topologySettings(r, 'redis');
       } catch (err) {
         return Promise.reject(err);
       }
@@ -134,6 +136,7 @@ class JobQueueCoordinator extends EventEmitter {
           tlsMaterial: tls.material,
           prefix: r.keyPrefix,
           maxJobDataSize: this.config.security.maxJobDataSize,
+          ...topology,
           ...retrySettings(r),
         }),
       ).then((native) => {

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use job_queue_core::{Engine, Queue, RedisConfig, RetryPolicy, TlsOptions};
+use job_queue_core::{Engine, NodeAddress, Queue, RedisConfig, RetryPolicy, TlsOptions, Topology};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -41,6 +41,35 @@ pub struct EngineConfig {
     pub retry_until_connected: Option<bool>,
     /// ms between those retries (default 100).
     pub retry_delay_on_failover: Option<u32>,
+    /// Redis Cluster seed nodes: when set, the engine talks to a cluster (url/host/port are
+    /// not used).
+    pub cluster_nodes: Option<Vec<NodeAddressJs>>,
+    /// Sentinels: when set, the engine talks to the master they name for `sentinel_name`.
+    pub sentinels: Option<Vec<NodeAddressJs>>,
+    /// The sentinels' master set name (ioredis' `name`).
+    pub sentinel_name: Option<String>,
+    /// ACL user for the sentinels themselves.
+    pub sentinel_username: Option<String>,
+    /// Password for the sentinels themselves.
+    pub sentinel_password: Option<String>,
+}
+
+/// A node's address (a cluster node or a sentinel).
+#[napi(object)]
+pub struct NodeAddressJs {
+    /// Host name or address.
+    pub host: String,
+    /// Port.
+    pub port: u32,
+}
+
+fn nodes(list: &[NodeAddressJs]) -> Vec<NodeAddress> {
+    list.iter()
+        .map(|n| NodeAddress {
+            host: n.host.clone(),
+            port: n.port as u16,
+        })
+        .collect()
 }
 
 /// TLS material, PEM text (what ioredis' `tls` option takes, read from files by lib/).
@@ -104,6 +133,18 @@ pub(crate) fn redis_config(config: &EngineConfig, tls: Option<TlsConfig>) -> Red
             config.retry_until_connected,
             config.retry_delay_on_failover,
         ),
+        topology: if let Some(list) = &config.cluster_nodes {
+            Topology::Cluster { nodes: nodes(list) }
+        } else if let Some(list) = &config.sentinels {
+            Topology::Sentinel {
+                sentinels: nodes(list),
+                name: config.sentinel_name.clone().unwrap_or_default(),
+                sentinel_username: config.sentinel_username.clone(),
+                sentinel_password: config.sentinel_password.clone(),
+            }
+        } else {
+            Topology::Single
+        },
     }
 }
 

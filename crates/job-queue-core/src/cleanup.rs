@@ -139,7 +139,9 @@ impl Queue {
         }
         let mut scan = Scan::new(&self.keys.base, "*");
         let mut deleted = 0;
-        while let Some(keys) = scan.next_batch(&mut con).await? {
+        // on a cluster, SCAN the node holding the queue's slot
+        let mut on_queue_node = self.con.at_key(&self.keys.key("meta"));
+        while let Some(keys) = scan.next_batch(&mut on_queue_node).await? {
             if !keys.is_empty() {
                 deleted += redis::cmd("UNLINK")
                     .arg(&keys)

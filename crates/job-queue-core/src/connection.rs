@@ -1,6 +1,15 @@
 //! Connections to Redis: one multiplexed, self-reconnecting connection shared by every
 //! non-blocking call, and a dedicated connection per worker for the blocking marker wait.
 //!
+//! Three topologies ([`Topology`]), each through the `redis` crate's own support:
+//! - one server: a [`ConnectionManager`];
+//! - Redis Cluster: the crate's async cluster connection, which routes each command by its
+//!   key's slot and follows `MOVED`/`ASK` and failovers itself; a queue's keys share one
+//!   hash tag (see [`crate::keys::QueueKeys::check_one_slot`]);
+//! - Sentinel: the crate's sentinel client resolves the master; when the connection fails
+//!   (refused, dropped, or answered `READONLY` by a demoted master) the master is resolved
+//!   again and the connection replaced, so producers and workers follow a failover.
+//!
 //! A non-blocking command that meets a connection that is down is retried, as ioredis does:
 //! up to [`RetryPolicy::max_retries`] times (or until the connection is back), waiting
 //! [`RetryPolicy::delay`] between tries, each try being one reconnection attempt. Like
@@ -9,13 +18,21 @@
 //! while an add with a generated id may, in that rare case, be stored twice (give such jobs
 //! a custom `jobId` when that matters).
 
-use std::future::Future;
 use std::time::Duration;
+
+use std::sync::{Arc, RwLock};
 
 use redis::aio::{
     ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection,
 };
-use redis::{AsyncConnectionConfig, Client, Cmd, IntoConnectionInfo, Pipeline, RedisFuture, Value};
+use redis::cluster::{ClusterClient, ClusterClientBuilder};
+use redis::cluster_async::ClusterConnection;
+use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
+use redis::sentinel::{SentinelClient, SentinelClientBuilder, SentinelServerType};
+use redis::{
+    AsyncConnectionConfig, Client, Cmd, ConnectionAddr, IntoConnectionInfo, Pipeline, RedisFuture,
+    ServerErrorKind, Value,
+};
 
 use crate::error::{Error, Result};
 
@@ -41,6 +58,43 @@ pub struct RedisConfig {
     pub tls_options: TlsOptions,
     /// How non-blocking commands ride out a connection that is down.
     pub retry: RetryPolicy,
+    /// One server (the fields above), a Redis Cluster, or a master found through Sentinel.
+    /// For a cluster or sentinels, `username`, `password`, `db` and TLS still say how to
+    /// log in to the data nodes; `url`, `host` and `port` are not used.
+    pub topology: Topology,
+}
+
+/// A node's address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeAddress {
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+}
+
+/// Which Redis deployment the engine talks to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Topology {
+    /// One server.
+    #[default]
+    Single,
+    /// A Redis Cluster, found through any of these nodes (the crate discovers the rest).
+    Cluster {
+        /// Seed nodes.
+        nodes: Vec<NodeAddress>,
+    },
+    /// The master of the set `name`, found through these sentinels.
+    Sentinel {
+        /// Sentinel addresses.
+        sentinels: Vec<NodeAddress>,
+        /// The monitored master set's name.
+        name: String,
+        /// ACL user for the sentinels themselves.
+        sentinel_username: Option<String>,
+        /// Password for the sentinels themselves.
+        sentinel_password: Option<String>,
+    },
 }
 
 /// What a TLS connection trusts and presents. The server's certificate is always verified
@@ -147,22 +201,133 @@ impl RedisConfig {
     /// Connections skip redis-rs' `CLIENT SETINFO` (library name and version): one command
     /// fewer for an ACL user to be granted, and one Redis before 7.2 does not know.
     pub fn client(&self) -> Result<Client> {
-        let url = self.to_url();
-        let info = url
-            .as_str()
-            .into_connection_info()
-            .map_err(|e| Error::validation("redis", e.to_string()))?;
-        let settings = info.redis_settings().clone().set_skip_set_lib_name();
-        let info = info.set_redis_settings(settings);
+        self.single_client()
+    }
+
+    /// What the engine connects with for this config's [`Topology`]. Connects nothing yet.
+    pub fn connector(&self) -> Result<Connector> {
+        if let Some(config) = self.from_topology_url()? {
+            return config.connector();
+        }
+        match &self.topology {
+            Topology::Single => Ok(Connector::Single(self.single_client()?)),
+            Topology::Cluster { nodes } => self.cluster_connector(nodes),
+            Topology::Sentinel {
+                sentinels,
+                name,
+                sentinel_username,
+                sentinel_password,
+            } => self.sentinel_connector(
+                sentinels,
+                name,
+                sentinel_username.as_deref(),
+                sentinel_password.as_deref(),
+            ),
+        }
+    }
+
+    /// The config a `redis+cluster://` or `redis+sentinel://` URL (`rediss+…` for TLS)
+    /// describes, or None for any other URL:
+    /// - `redis+cluster://[user[:password]@]host:port[,host:port…]`;
+    /// - `redis+sentinel://[user[:password]@]host:port[,host:port…]/name[/db][?sentinelPassword=…&sentinelUsername=…]`,
+    ///   where the login is the data nodes' and the sentinels' own comes in the query.
+    pub fn from_topology_url(&self) -> Result<Option<RedisConfig>> {
+        let Some(url) = self.url.as_deref() else {
+            return Ok(None);
+        };
+        let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+        let (tls, cluster) = match scheme {
+            "redis+cluster" => (false, true),
+            "rediss+cluster" => (true, true),
+            "redis+sentinel" => (false, false),
+            "rediss+sentinel" => (true, false),
+            _ => return Ok(None),
+        };
+        let bad = |why: &str| Error::validation("redis.url", format!("{why} in {scheme}:// URL"));
+        let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let (login, rest) = match rest.rsplit_once('@') {
+            Some((login, rest)) => (Some(login), rest),
+            None => (None, rest),
+        };
+        let (hosts, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let nodes = hosts
+            .split(',')
+            .map(|h| {
+                let (host, port) = h
+                    .rsplit_once(':')
+                    .ok_or_else(|| bad("a host without :port"))?;
+                let port: u16 = port
+                    .parse()
+                    .map_err(|_| bad("a port that is not 1..65535"))?;
+                if host.is_empty() || port == 0 {
+                    return Err(bad("an empty host or port 0"));
+                }
+                Ok(NodeAddress {
+                    host: host.to_owned(),
+                    port,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut config = RedisConfig {
+            url: None,
+            tls: tls || self.tls,
+            ..self.clone()
+        };
+        if let Some(login) = login {
+            let (user, password) = match login.split_once(':') {
+                Some((u, p)) => (u, Some(p)),
+                None => (login, None),
+            };
+            config.username = (!user.is_empty()).then(|| decode(user)).transpose()?;
+            config.password = password.map(decode).transpose()?;
+        }
+        let mut params = std::collections::HashMap::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            params.insert(k, decode(v)?);
+        }
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        if cluster {
+            if !segments.is_empty() || !params.is_empty() {
+                return Err(bad(
+                    "a path or query (a cluster has one database and no name)",
+                ));
+            }
+            config.topology = Topology::Cluster { nodes };
+        } else {
+            let Some(name) = segments.first() else {
+                return Err(bad("no master set name (…/mymaster)"));
+            };
+            if let Some(db) = segments.get(1) {
+                config.db = Some(
+                    db.parse()
+                        .map_err(|_| bad("a database that is not a number"))?,
+                );
+            }
+            if segments.len() > 2 {
+                return Err(bad("a path longer than /name/db"));
+            }
+            config.topology = Topology::Sentinel {
+                sentinels: nodes,
+                name: decode(name)?,
+                sentinel_username: params.remove("sentinelUsername"),
+                sentinel_password: params.remove("sentinelPassword"),
+            };
+            if let Some(k) = params.keys().next() {
+                return Err(bad(&format!("an unknown parameter '{k}'")));
+            }
+        }
+        Ok(Some(config))
+    }
+
+    fn tls_wanted(&self) -> bool {
+        self.tls || self.tls_options.is_set()
+    }
+
+    fn tls_certificates(&self) -> Result<Option<redis::TlsCertificates>> {
         let t = &self.tls_options;
         if t.ca.is_none() && t.client_cert.is_none() && t.client_key.is_none() {
-            return Client::open(info).map_err(|e| Error::validation("redis", e.to_string()));
-        }
-        if !url.starts_with("rediss://") {
-            return Err(Error::validation(
-                "redis.tls",
-                "certificates need a TLS connection (a rediss:// URL)",
-            ));
+            return Ok(None);
         }
         if let Some(ca) = &t.ca {
             check_certificates(ca, "redis.tls.ca")?;
@@ -184,9 +349,154 @@ impl RedisConfig {
                 ))
             }
         };
-        let certs = redis::TlsCertificates {
+        Ok(Some(redis::TlsCertificates {
             client_tls,
             root_cert: t.ca.clone(),
+        }))
+    }
+
+    fn cluster_connector(&self, nodes: &[NodeAddress]) -> Result<Connector> {
+        if nodes.is_empty() {
+            return Err(Error::validation(
+                "redis.cluster.nodes",
+                "must list at least one node ({ host, port })",
+            ));
+        }
+        if self.db.is_some_and(|db| db != 0) {
+            return Err(Error::validation(
+                "redis.db",
+                "Redis Cluster has only database 0",
+            ));
+        }
+        let tls = self.tls_wanted();
+        let addrs: Vec<ConnectionAddr> = nodes
+            .iter()
+            .map(|n| {
+                if tls {
+                    ConnectionAddr::TcpTls {
+                        host: n.host.clone(),
+                        port: n.port,
+                        insecure: self.tls_options.insecure,
+                        tls_params: None,
+                    }
+                } else {
+                    ConnectionAddr::Tcp(n.host.clone(), n.port)
+                }
+            })
+            .collect();
+        let certs = self.tls_certificates()?;
+        let build = |response_timeout: Option<Duration>| -> Result<ClusterClient> {
+            let mut b = ClusterClientBuilder::new(addrs.clone())
+                .connection_timeout(Duration::from_secs(5))
+                // ride out a failover: the crate retries with backoff, refreshing the slots
+                .retries(8)
+                .min_retry_wait(50)
+                .max_retry_wait(1000);
+            b = match response_timeout {
+                Some(t) => b.response_timeout(t),
+                // blocking reads (BZPOPMIN, XREAD BLOCK) wait as long as they were told
+                None => b.response_timeout(Duration::from_secs(24 * 3600)),
+            };
+            if let Some(u) = &self.username {
+                b = b.username(u);
+            }
+            if let Some(p) = &self.password {
+                b = b.password(p);
+            }
+            if tls {
+                b = b.tls(if self.tls_options.insecure {
+                    redis::TlsMode::Insecure
+                } else {
+                    redis::TlsMode::Secure
+                });
+            }
+            if let Some(c) = &certs {
+                b = b.certs(c.clone());
+            }
+            b.build()
+                .map_err(|e| Error::validation("redis.cluster", e.to_string()))
+        };
+        Ok(Connector::Cluster {
+            shared: build(Some(Duration::from_secs(30)))?,
+            blocking: build(None)?,
+        })
+    }
+
+    fn sentinel_connector(
+        &self,
+        sentinels: &[NodeAddress],
+        name: &str,
+        sentinel_username: Option<&str>,
+        sentinel_password: Option<&str>,
+    ) -> Result<Connector> {
+        if sentinels.is_empty() {
+            return Err(Error::validation(
+                "redis.sentinels",
+                "must list at least one sentinel ({ host, port })",
+            ));
+        }
+        if name.is_empty() {
+            return Err(Error::validation(
+                "redis.name",
+                "the sentinels' master set name is needed (e.g. 'mymaster')",
+            ));
+        }
+        let addrs = sentinels
+            .iter()
+            .map(|n| ConnectionAddr::Tcp(n.host.clone(), n.port));
+        let mut b = SentinelClientBuilder::new(addrs, name, SentinelServerType::Master)
+            .map_err(|e| Error::validation("redis.sentinels", e.to_string()))?;
+        if let Some(db) = self.db {
+            b = b.set_client_to_redis_db(db);
+        }
+        if let Some(u) = &self.username {
+            b = b.set_client_to_redis_username(u);
+        }
+        if let Some(p) = &self.password {
+            b = b.set_client_to_redis_password(p);
+        }
+        if let Some(u) = sentinel_username {
+            b = b.set_client_to_sentinel_username(u);
+        }
+        if let Some(p) = sentinel_password {
+            b = b.set_client_to_sentinel_password(p);
+        }
+        if self.tls_wanted() {
+            b = b.set_client_to_redis_tls_mode(if self.tls_options.insecure {
+                redis::TlsMode::Insecure
+            } else {
+                redis::TlsMode::Secure
+            });
+            if let Some(c) = self.tls_certificates()? {
+                b = b.set_client_to_redis_certificates(c);
+            }
+        }
+        let client = b
+            .build()
+            .map_err(|e| Error::validation("redis.sentinels", e.to_string()))?;
+        Ok(Connector::Sentinel(Arc::new(SentinelSource {
+            client: tokio::sync::Mutex::new(client),
+        })))
+    }
+
+    fn single_client(&self) -> Result<Client> {
+        let url = self.to_url();
+        let info = url
+            .as_str()
+            .into_connection_info()
+            .map_err(|e| Error::validation("redis", e.to_string()))?;
+        let settings = info.redis_settings().clone().set_skip_set_lib_name();
+        let info = info.set_redis_settings(settings);
+        let t = &self.tls_options;
+        let material = t.ca.is_some() || t.client_cert.is_some() || t.client_key.is_some();
+        if material && !url.starts_with("rediss://") {
+            return Err(Error::validation(
+                "redis.tls",
+                "certificates need a TLS connection (a rediss:// URL)",
+            ));
+        }
+        let Some(certs) = self.tls_certificates()? else {
+            return Client::open(info).map_err(|e| Error::validation("redis", e.to_string()));
         };
         Client::build_with_tls(url, certs)
             .map_err(|e| Error::validation("redis.tls", e.to_string()))
@@ -215,6 +525,28 @@ fn check_key(pem: &[u8]) -> Result<()> {
     })
 }
 
+/// Percent-decodes a URL component.
+fn decode(s: &str) -> Result<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| Error::validation("redis.url", "a bad %-escape"))?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out)
+        .map_err(|_| Error::validation("redis.url", "a %-escape that is not UTF-8"))
+}
+
 /// Percent-encodes a URL user-info component.
 fn encode(s: &str) -> String {
     s.bytes()
@@ -227,12 +559,107 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
+/// What the engine opens connections with, for the config's [`Topology`]. Cheap to clone.
+// one per engine, cloned once per worker: the variants' sizes do not matter
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
+pub enum Connector {
+    /// One server.
+    Single(Client),
+    /// A Redis Cluster: one client for the shared connection, one (without a response
+    /// timeout) for blocking reads.
+    Cluster {
+        /// For the shared connection.
+        shared: ClusterClient,
+        /// For blocking connections.
+        blocking: ClusterClient,
+    },
+    /// A master found through Sentinel.
+    Sentinel(Arc<SentinelSource>),
+}
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Single(_) => "Connector::Single",
+            Self::Cluster { .. } => "Connector::Cluster",
+            Self::Sentinel(_) => "Connector::Sentinel",
+        })
+    }
+}
+
+impl Connector {
+    /// Whether this is a Redis Cluster (a queue's keys must then share one hash tag).
+    pub fn is_cluster(&self) -> bool {
+        matches!(self, Self::Cluster { .. })
+    }
+}
+
+/// The sentinels, asked for the current master whenever a connection is (re)opened.
+pub struct SentinelSource {
+    client: tokio::sync::Mutex<SentinelClient>,
+}
+
+impl SentinelSource {
+    /// A client for the master the sentinels name now.
+    async fn master(&self) -> redis::RedisResult<Client> {
+        self.client.lock().await.async_get_client().await
+    }
+}
+
 /// The shared connection: reconnects by itself, and retries a command while the connection
 /// is down as `retry` says. Cheap to clone; clones share the one connection.
 #[derive(Clone)]
 pub struct SharedConnection {
-    inner: ConnectionManager,
+    inner: SharedInner,
     retry: RetryPolicy,
+}
+
+#[derive(Clone)]
+enum SharedInner {
+    Single(ConnectionManager),
+    Cluster(ClusterConnection),
+    Sentinel(Arc<SentinelShared>),
+}
+
+/// The connection to the master the sentinels named, replaced when it fails.
+struct SentinelShared {
+    source: Arc<SentinelSource>,
+    /// The connection and its generation (bumped at each replacement).
+    current: RwLock<(u64, MultiplexedConnection)>,
+    replacing: tokio::sync::Mutex<()>,
+}
+
+impl SentinelShared {
+    fn get(&self) -> (u64, MultiplexedConnection) {
+        self.current
+            .read()
+            .expect("sentinel connection lock")
+            .clone()
+    }
+
+    /// Replaces generation `seen`'s connection with one to the master the sentinels name
+    /// now (once, however many callers saw it fail).
+    async fn replace(&self, seen: u64) -> redis::RedisResult<()> {
+        let _one = self.replacing.lock().await;
+        if self.get().0 != seen {
+            return Ok(());
+        }
+        let client = self.source.master().await?;
+        let con = client
+            .get_multiplexed_async_connection_with_config(&shared_config())
+            .await?;
+        let mut current = self.current.write().expect("sentinel connection lock");
+        *current = (seen + 1, con);
+        tracing::info!("sentinel: connected to the current master");
+        Ok(())
+    }
+}
+
+fn shared_config() -> AsyncConnectionConfig {
+    AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(5)))
+        .set_response_timeout(Some(Duration::from_secs(30)))
 }
 
 impl std::fmt::Debug for SharedConnection {
@@ -249,33 +676,172 @@ fn connection_down(e: &redis::RedisError) -> bool {
     e.is_connection_refusal() || e.is_connection_dropped()
 }
 
+/// Whether, in a cluster or behind sentinels, the error is a failover or resharding in
+/// progress that a later try rides out: the cluster is down until a replica is promoted,
+/// a multi-key command met a slot half migrated, or a demoted master refused a write.
+fn failover_in_progress(e: &redis::RedisError) -> bool {
+    matches!(
+        e.kind(),
+        redis::ErrorKind::Server(
+            ServerErrorKind::ClusterDown
+                | ServerErrorKind::TryAgain
+                | ServerErrorKind::ReadOnly
+                | ServerErrorKind::MasterDown
+        )
+    )
+}
+
+/// One request on the shared connection: a command, or part of a pipeline.
+#[derive(Clone, Copy)]
+enum Request<'a> {
+    Cmd(&'a Cmd),
+    Pipe(&'a Pipeline, usize, usize),
+    Routed(&'a Cmd, &'a Option<RoutingInfo>),
+}
+
+async fn send_on<C: ConnectionLike>(con: &mut C, req: Request<'_>) -> redis::RedisResult<Value> {
+    match req {
+        Request::Cmd(cmd) | Request::Routed(cmd, _) => con.req_packed_command(cmd).await,
+        Request::Pipe(p, offset, count) => con
+            .req_packed_commands(p, offset, count)
+            .await
+            .map(Value::Array),
+    }
+}
+
 impl SharedConnection {
-    /// Runs `send` on the connection until it succeeds, fails for a reason other than a
-    /// connection that is down, or the retries allowed are spent.
-    async fn with_retries<T, F, Fut>(&self, send: F) -> redis::RedisResult<T>
-    where
-        F: Fn(ConnectionManager) -> Fut,
-        Fut: Future<Output = redis::RedisResult<T>>,
-    {
+    /// Sends `req` until it succeeds, fails for a reason other than a connection that is
+    /// down (or, off a single server, a failover in progress), or the retries allowed are
+    /// spent.
+    async fn send(&self, req: Request<'_>) -> redis::RedisResult<Value> {
         let mut retries = 0;
         loop {
-            match send(self.inner.clone()).await {
-                Err(e) if connection_down(&e) && self.retry.allows(retries) => {
+            let (result, generation) = match &self.inner {
+                SharedInner::Single(con) => (send_on(&mut con.clone(), req).await, None),
+                SharedInner::Cluster(con) => {
+                    let mut con = con.clone();
+                    let r = match req {
+                        Request::Routed(cmd, Some(route)) => {
+                            con.route_command(cmd.clone(), route.clone()).await
+                        }
+                        _ => send_on(&mut con, req).await,
+                    };
+                    (r, None)
+                }
+                SharedInner::Sentinel(s) => {
+                    let (generation, mut con) = s.get();
+                    (send_on(&mut con, req).await, Some(generation))
+                }
+            };
+            match result {
+                Err(e)
+                    if (connection_down(&e)
+                        || (!matches!(self.inner, SharedInner::Single(_))
+                            && failover_in_progress(&e)))
+                        && self.retry.allows(retries) =>
+                {
                     retries += 1;
                     tracing::debug!(error = %e, retries, "connection down; retrying the command");
+                    if let (SharedInner::Sentinel(s), Some(generation)) = (&self.inner, generation)
+                    {
+                        if let Err(e) = s.replace(generation).await {
+                            tracing::debug!(error = %e, "sentinel: no master yet");
+                        }
+                    }
                     tokio::time::sleep(self.retry.delay).await;
                 }
                 result => return result,
             }
         }
     }
+
+    /// A handle on this connection that sends every command to the server holding `key`
+    /// (for commands without keys that are about one queue, such as `CLIENT LIST` or a
+    /// `SCAN` of the queue's keys). The same connection off a cluster.
+    pub fn at_key(&self, key: &str) -> RoutedConnection {
+        let route = matches!(self.inner, SharedInner::Cluster(_)).then(|| {
+            RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(Route::with_key(
+                key.as_bytes(),
+                SlotAddr::Master,
+            )))
+        });
+        RoutedConnection {
+            con: self.clone(),
+            route,
+        }
+    }
+
+    /// One handle per master, each sending every command to that master (for a `SCAN` over
+    /// the whole keyspace): the masters of a cluster, or this connection once otherwise.
+    pub async fn masters(&self) -> Result<Vec<RoutedConnection>> {
+        let SharedInner::Cluster(_) = &self.inner else {
+            return Ok(vec![RoutedConnection {
+                con: self.clone(),
+                route: None,
+            }]);
+        };
+        // CLUSTER SHARDS (Redis 7): each shard's master, by the cluster's own word
+        let shards: Vec<redis::Value> = redis::cmd("CLUSTER")
+            .arg("SHARDS")
+            .query_async(&mut self.clone())
+            .await?;
+        let mut out = Vec::new();
+        for shard in shards {
+            let Some(nodes) = map_field(&shard, "nodes") else {
+                continue;
+            };
+            let redis::Value::Array(nodes) = nodes else {
+                continue;
+            };
+            for node in nodes {
+                let role = map_field(node, "role").and_then(text);
+                let health = map_field(node, "health").and_then(text);
+                if role.as_deref() != Some("master") || health.as_deref() != Some("online") {
+                    continue;
+                }
+                let host = map_field(node, "ip")
+                    .and_then(text)
+                    .or_else(|| map_field(node, "endpoint").and_then(text));
+                let port = map_field(node, "port")
+                    .or_else(|| map_field(node, "tls-port"))
+                    .and_then(|v| redis::from_redis_value::<u16>(v.clone()).ok());
+                if let (Some(host), Some(port)) = (host, port) {
+                    out.push(RoutedConnection {
+                        con: self.clone(),
+                        route: Some(RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress {
+                            host,
+                            port,
+                        })),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A field of a RESP2 flat map (`[k1, v1, k2, v2, ...]`) or a RESP3 map.
+fn map_field<'v>(v: &'v redis::Value, name: &str) -> Option<&'v redis::Value> {
+    match v {
+        redis::Value::Array(items) => items
+            .chunks(2)
+            .find(|kv| kv.len() == 2 && text(&kv[0]).as_deref() == Some(name))
+            .map(|kv| &kv[1]),
+        redis::Value::Map(pairs) => pairs
+            .iter()
+            .find(|(k, _)| text(k).as_deref() == Some(name))
+            .map(|(_, v)| v),
+        _ => None,
+    }
+}
+
+fn text(v: &redis::Value) -> Option<String> {
+    redis::from_redis_value::<String>(v.clone()).ok()
 }
 
 impl ConnectionLike for SharedConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        Box::pin(
-            self.with_retries(move |mut con| async move { con.send_packed_command(cmd).await }),
-        )
+        Box::pin(self.send(Request::Cmd(cmd)))
     }
 
     fn req_packed_commands<'a>(
@@ -284,37 +850,160 @@ impl ConnectionLike for SharedConnection {
         offset: usize,
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
-        Box::pin(self.with_retries(move |mut con| async move {
-            con.send_packed_commands(pipeline, offset, count).await
-        }))
+        Box::pin(async move {
+            match self.send(Request::Pipe(pipeline, offset, count)).await? {
+                Value::Array(values) => Ok(values),
+                other => Ok(vec![other]),
+            }
+        })
     }
 
     fn get_db(&self) -> i64 {
-        self.inner.get_db()
+        match &self.inner {
+            SharedInner::Single(con) => con.get_db(),
+            SharedInner::Cluster(_) => 0,
+            SharedInner::Sentinel(s) => s.get().1.get_db(),
+        }
+    }
+}
+
+/// The shared connection, sending every command to one server of a cluster (see
+/// [`SharedConnection::at_key`] and [`SharedConnection::masters`]).
+#[derive(Clone)]
+pub struct RoutedConnection {
+    con: SharedConnection,
+    route: Option<RoutingInfo>,
+}
+
+impl ConnectionLike for RoutedConnection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        Box::pin(self.con.send(Request::Routed(cmd, &self.route)))
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        self.con.req_packed_commands(pipeline, offset, count)
+    }
+
+    fn get_db(&self) -> i64 {
+        self.con.get_db()
     }
 }
 
 /// Opens the shared connection. The first connection is tried once, so a wrong address or
 /// a Redis that is down fails at once; after that the connection reconnects by itself, one
 /// attempt per retry of a waiting command (see [`RetryPolicy`]).
-pub async fn shared(client: &Client, retry: RetryPolicy) -> Result<SharedConnection> {
-    let config = ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(5)))
-        .set_response_timeout(Some(Duration::from_secs(30)))
-        .set_number_of_retries(0);
-    let inner = ConnectionManager::new_with_config(client.clone(), config).await?;
+pub async fn shared(connector: &Connector, retry: RetryPolicy) -> Result<SharedConnection> {
+    let inner = match connector {
+        Connector::Single(client) => {
+            let config = ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(Duration::from_secs(5)))
+                .set_response_timeout(Some(Duration::from_secs(30)))
+                .set_number_of_retries(0);
+            SharedInner::Single(ConnectionManager::new_with_config(client.clone(), config).await?)
+        }
+        Connector::Cluster { shared, .. } => {
+            SharedInner::Cluster(shared.get_async_connection().await?)
+        }
+        Connector::Sentinel(source) => {
+            let client = source.master().await?;
+            let con = client
+                .get_multiplexed_async_connection_with_config(&shared_config())
+                .await?;
+            SharedInner::Sentinel(Arc::new(SentinelShared {
+                source: source.clone(),
+                current: RwLock::new((0, con)),
+                replacing: tokio::sync::Mutex::new(()),
+            }))
+        }
+    };
     Ok(SharedConnection { inner, retry })
 }
 
+/// A connection for blocking commands (BZPOPMIN, XREAD BLOCK), dedicated to one waiter.
+/// Off a cluster it is a cluster connection of its own, routed by the key it waits on.
+#[derive(Clone)]
+pub enum BlockingConnection {
+    /// To one server (or the master the sentinels named when it was opened).
+    Plain(MultiplexedConnection),
+    /// To a cluster.
+    Cluster(ClusterConnection),
+}
+
+impl ConnectionLike for BlockingConnection {
+    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
+        match self {
+            Self::Plain(c) => c.req_packed_command(cmd),
+            Self::Cluster(c) => c.req_packed_command(cmd),
+        }
+    }
+
+    fn req_packed_commands<'a>(
+        &'a mut self,
+        pipeline: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
+        match self {
+            Self::Plain(c) => c.req_packed_commands(pipeline, offset, count),
+            Self::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
+        }
+    }
+
+    fn get_db(&self) -> i64 {
+        match self {
+            Self::Plain(c) => c.get_db(),
+            Self::Cluster(_) => 0,
+        }
+    }
+}
+
+impl BlockingConnection {
+    /// This connection's Redis client id on the server holding `key` (Redis gives each
+    /// connection an id per server).
+    pub async fn client_id(&mut self, key: &str) -> redis::RedisResult<u64> {
+        let mut cmd = redis::cmd("CLIENT");
+        cmd.arg("ID");
+        match self {
+            Self::Plain(c) => cmd.query_async(c).await,
+            Self::Cluster(c) => {
+                let route = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(
+                    Route::with_key(key.as_bytes(), SlotAddr::Master),
+                ));
+                Ok(redis::from_redis_value(c.route_command(cmd, route).await?)?)
+            }
+        }
+    }
+}
+
 /// A connection for blocking commands: no response timeout (redis-rs would otherwise cut a
-/// BZPOPMIN after 500 ms), and named so BullMQ's `getWorkers` can see the worker.
-pub async fn blocking(client: &Client, name: &str) -> Result<MultiplexedConnection> {
+/// BZPOPMIN after 500 ms), and named so BullMQ's `getWorkers` can see the worker (on every
+/// node of a cluster).
+pub async fn blocking(connector: &Connector, name: &str) -> Result<BlockingConnection> {
     let config = AsyncConnectionConfig::new()
         .set_connection_timeout(Some(Duration::from_secs(5)))
         .set_response_timeout(None);
-    let mut con = client
-        .get_multiplexed_async_connection_with_config(&config)
-        .await?;
+    let mut con = match connector {
+        Connector::Single(client) => BlockingConnection::Plain(
+            client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await?,
+        ),
+        Connector::Cluster { blocking, .. } => {
+            BlockingConnection::Cluster(blocking.get_async_connection().await?)
+        }
+        Connector::Sentinel(source) => BlockingConnection::Plain(
+            source
+                .master()
+                .await?
+                .get_multiplexed_async_connection_with_config(&config)
+                .await?,
+        ),
+    };
     redis::cmd("CLIENT")
         .arg("SETNAME")
         .arg(name)
@@ -398,6 +1087,74 @@ mod tests {
         };
         assert_eq!(
             garbage.client().unwrap_err().code(),
+            crate::ErrorCode::Validation
+        );
+    }
+
+    #[test]
+    fn topology_urls_name_clusters_and_sentinels() {
+        let url = |u: &str| RedisConfig {
+            url: Some(u.into()),
+            ..Default::default()
+        };
+        let c = url("redis+cluster://:p%40ss@127.0.0.1:7000,h2:7001")
+            .from_topology_url()
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.password.as_deref(), Some("p@ss"));
+        assert_eq!(
+            c.topology,
+            Topology::Cluster {
+                nodes: vec![
+                    NodeAddress {
+                        host: "127.0.0.1".into(),
+                        port: 7000
+                    },
+                    NodeAddress {
+                        host: "h2".into(),
+                        port: 7001
+                    },
+                ]
+            }
+        );
+        let s = url("rediss+sentinel://u:pw@s1:26379,s2:26380/mymaster/2?sentinelPassword=sp")
+            .from_topology_url()
+            .unwrap()
+            .unwrap();
+        assert!(s.tls);
+        assert_eq!(
+            (s.username.as_deref(), s.password.as_deref(), s.db),
+            (Some("u"), Some("pw"), Some(2))
+        );
+        match s.topology {
+            Topology::Sentinel {
+                sentinels,
+                name,
+                sentinel_password,
+                ..
+            } => {
+                assert_eq!((sentinels.len(), name.as_str()), (2, "mymaster"));
+                assert_eq!(sentinel_password.as_deref(), Some("sp"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(url("redis://h:1/0").from_topology_url().unwrap().is_none());
+        for bad in [
+            "redis+sentinel://s1:26379",
+            "redis+sentinel://s1/m",
+            "redis+cluster://h:99999",
+            "redis+cluster://h:1/0",
+            "redis+sentinel://s:1/m?what=1",
+        ] {
+            let e = url(bad).from_topology_url().unwrap_err();
+            assert_eq!(e.code(), crate::ErrorCode::Validation, "{bad}");
+        }
+        let e = RedisConfig {
+            topology: Topology::Cluster { nodes: vec![] },
+            ..Default::default()
+        };
+        assert_eq!(
+            e.connector().unwrap_err().code(),
             crate::ErrorCode::Validation
         );
     }

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use redis::aio::MultiplexedConnection;
-use redis::Client;
+use crate::connection::BlockingConnection as MultiplexedConnection;
+use crate::connection::Connector as Client;
 use tokio::task::JoinHandle;
 
 use crate::connection;
@@ -140,7 +140,7 @@ impl crate::Engine {
         block: Duration,
         deliver: impl Fn(Vec<StreamEvent>) -> bool + Send + 'static,
     ) -> crate::Result<EventWatch> {
-        let keys = QueueKeys::new(&self.prefix, queue)?;
+        let keys = self.keys(queue)?;
         Ok(watch_blocking(
             self.client.clone(),
             &keys,

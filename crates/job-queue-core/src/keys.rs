@@ -38,6 +38,29 @@ impl QueueKeys {
         })
     }
 
+    /// Checks that every key of this queue (`P:Q:` followed by anything, job ids included)
+    /// hashes to one Redis Cluster slot: `P:Q:` must hold a complete, non-empty hash tag
+    /// (`{...}`), the first `{` of the key and the first `}` after it. Redis hashes only
+    /// that tag, so the queue's keys, and the job keys scripts build from it, share a slot.
+    pub fn check_one_slot(&self) -> Result<(), Error> {
+        let tag = self.base.find('{').and_then(|open| {
+            let close = self.base[open + 1..].find('}')? + open + 1;
+            Some(&self.base[open + 1..close])
+        });
+        match tag {
+            Some(tag) if !tag.is_empty() => Ok(()),
+            _ => Err(Error::validation(
+                "queueName",
+                format!(
+                    "on Redis Cluster every key of a queue must hash to one slot, and the keys of \
+                     queue '{}' under prefix '{}' would not: put a hash tag in the queue name \
+                     (e.g. '{{{}}}') or in the prefix (e.g. '{{{}}}'), as BullMQ requires",
+                    self.queue, self.prefix, self.queue, self.prefix
+                ),
+            )),
+        }
+    }
+
     /// A queue-level key such as `wait` or `meta`.
     pub fn key(&self, suffix: &str) -> String {
         format!("{}{}", self.base, suffix)
@@ -121,6 +144,38 @@ mod tests {
         let k = QueueKeys::new("{app}", "Mail Q").unwrap();
         assert_eq!(k.worker_client_name(None), "{app}:TWFpbCBR");
         assert_eq!(k.queue_events_client_name(), "{app}:TWFpbCBR:qe");
+    }
+
+    #[test]
+    fn one_slot_needs_a_complete_non_empty_hash_tag_in_prefix_or_name() {
+        for (prefix, queue) in [
+            ("bull", "{q}"),
+            ("{app}", "q"),
+            ("bull", "a{b}c"),
+            ("{a}{b}", "q"),
+        ] {
+            assert!(
+                QueueKeys::new(prefix, queue)
+                    .unwrap()
+                    .check_one_slot()
+                    .is_ok(),
+                "{prefix} {queue}"
+            );
+        }
+        for (prefix, queue) in [
+            ("bull", "q"),
+            ("bull", "{}q"),
+            ("bu{ll", "q"),
+            ("bull", "q{"),
+            ("{}{a}", "q"),
+        ] {
+            let e = QueueKeys::new(prefix, queue)
+                .unwrap()
+                .check_one_slot()
+                .unwrap_err();
+            assert_eq!(e.code(), crate::ErrorCode::Validation, "{prefix} {queue}");
+            assert!(e.to_string().contains("hash tag"), "{e}");
+        }
     }
 
     #[test]

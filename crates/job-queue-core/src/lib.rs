@@ -49,10 +49,10 @@ pub mod worker;
 
 use std::sync::Arc;
 
+use crate::connection::Connector;
 use crate::connection::SharedConnection;
-use redis::Client;
 
-pub use connection::{RedisConfig, RetryPolicy, TlsOptions};
+pub use connection::{NodeAddress, RedisConfig, RetryPolicy, TlsOptions, Topology};
 pub use error::{Error, ErrorCode, Result};
 pub use queue::Queue;
 pub use worker::{Prefetch, Worker, WorkerOptions};
@@ -60,7 +60,7 @@ pub use worker::{Prefetch, Worker, WorkerOptions};
 /// A connection to Redis plus the key prefix: the factory for queues and workers.
 #[derive(Clone)]
 pub struct Engine {
-    client: Client,
+    client: Connector,
     con: SharedConnection,
     prefix: String,
 }
@@ -70,7 +70,7 @@ impl Engine {
     /// The shared connection is made now, within 5 s: an unreachable server fails here with a
     /// connection error.
     pub async fn connect(config: &RedisConfig, prefix: &str) -> Result<Self> {
-        let client = config.client()?;
+        let client = config.connector()?;
         let con = connection::shared(&client, config.retry).await?;
         Ok(Self {
             client,
@@ -82,10 +82,7 @@ impl Engine {
     /// The queue `name` under this engine's prefix. No Redis call; a name that is empty or
     /// contains `:` is a validation error.
     pub fn queue(&self, name: &str) -> Result<Queue> {
-        Ok(Queue::new(
-            self.con.clone(),
-            keys::QueueKeys::new(&self.prefix, name)?,
-        ))
+        Ok(Queue::new(self.con.clone(), self.keys(name)?))
     }
 
     /// Starts a worker on `queue` that hands jobs to `dispatcher`; it opens its own connection
@@ -96,7 +93,7 @@ impl Engine {
         options: WorkerOptions,
         dispatcher: Arc<dyn worker::Dispatcher>,
     ) -> Result<Worker> {
-        let keys = keys::QueueKeys::new(&self.prefix, queue)?;
+        let keys = self.keys(queue)?;
         Worker::start(
             self.client.clone(),
             self.con.clone(),
@@ -115,7 +112,7 @@ impl Engine {
         queue: &str,
         options: WorkerOptions,
     ) -> Result<worker::ManualWorker> {
-        let keys = keys::QueueKeys::new(&self.prefix, queue)?;
+        let keys = self.keys(queue)?;
         worker::ManualWorker::new(self.client.clone(), self.con.clone(), keys, options)
     }
 
@@ -127,7 +124,7 @@ impl Engine {
         options: WorkerOptions,
         dispatcher: Arc<dyn worker::Dispatcher>,
     ) -> Result<Worker> {
-        let keys = keys::QueueKeys::new(&self.prefix, queue)?;
+        let keys = self.keys(queue)?;
         Worker::connect(
             self.client.clone(),
             self.con.clone(),
@@ -145,8 +142,23 @@ impl Engine {
         from: Option<String>,
         deliver: impl Fn(Vec<events::StreamEvent>) -> bool + Send + 'static,
     ) -> Result<events::EventWatch> {
-        let keys = keys::QueueKeys::new(&self.prefix, queue)?;
+        let keys = self.keys(queue)?;
         Ok(events::watch(self.client.clone(), &keys, from, deliver))
+    }
+
+    /// The keys of queue `name` under this engine's prefix; on a Redis Cluster, a name whose
+    /// keys would not share one slot is a validation error that says how to name it.
+    pub fn keys(&self, name: &str) -> Result<keys::QueueKeys> {
+        let keys = keys::QueueKeys::new(&self.prefix, name)?;
+        if self.client.is_cluster() {
+            keys.check_one_slot()?;
+        }
+        Ok(keys)
+    }
+
+    /// Whether the engine talks to a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.client.is_cluster()
     }
 
     /// Round-trip time of a PING, for health reports.

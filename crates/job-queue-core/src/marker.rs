@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::MultiplexedConnection;
-use redis::Client;
+use crate::connection::BlockingConnection as MultiplexedConnection;
+use crate::connection::Connector as Client;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
 
@@ -33,14 +33,11 @@ pub(crate) fn pop(mut con: MultiplexedConnection, key: String, wait: Duration) -
 pub(crate) async fn connect(
     client: &Client,
     name: &str,
+    marker_key: &str,
     client_id: &AtomicU64,
 ) -> Option<MultiplexedConnection> {
     let mut con = connection::blocking(client, name).await.ok()?;
-    let id: Option<u64> = redis::cmd("CLIENT")
-        .arg("ID")
-        .query_async(&mut con)
-        .await
-        .ok();
+    let id: Option<u64> = con.client_id(marker_key).await.ok();
     client_id.store(id.unwrap_or(0), Ordering::SeqCst);
     Some(con)
 }
@@ -81,7 +78,7 @@ pub(crate) async fn watch_marker(
             if pending.is_none() {
                 let c = match &con {
                     Some(c) => c.clone(),
-                    None => match connect(&client, &name, &client_id).await {
+                    None => match connect(&client, &name, &marker_key, &client_id).await {
                         Some(c) => {
                             backoff = Duration::from_millis(50);
                             con.insert(c).clone()

@@ -79,7 +79,9 @@ impl Queue {
         let mut con = self.con.clone();
         let mut scan = Scan::with_count(&self.keys.base, "*", scan_count);
         let mut removed = 0;
-        while let Some(keys) = scan.next_batch(&mut con).await? {
+        // on a cluster, SCAN the node holding the queue's slot
+        let mut on_queue_node = self.con.at_key(&self.keys.key("meta"));
+        while let Some(keys) = scan.next_batch(&mut on_queue_node).await? {
             let mut ids: Vec<&str> = keys
                 .iter()
                 .filter_map(|k| job_of_key(&self.keys.base, k))

@@ -282,9 +282,10 @@ impl Queue {
         &self,
         matches: impl Fn(&str) -> bool,
     ) -> Result<Vec<(String, String)>> {
+        // on a cluster, the node holding the queue (worker connections are named on every node)
         let list: String = redis::cmd("CLIENT")
             .arg("LIST")
-            .query_async(&mut self.con.clone())
+            .query_async(&mut self.con.at_key(&self.keys.key("marker")))
             .await?;
         Ok(list
             .lines()

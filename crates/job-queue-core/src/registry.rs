@@ -99,7 +99,7 @@ pub(crate) fn host_name() -> String {
 impl Engine {
     /// Records a queue's configuration (JSON) for every process to see.
     pub async fn register_queue(&self, name: &str, config: &str) -> Result<()> {
-        crate::keys::QueueKeys::new(&self.prefix, name)?;
+        self.keys(name)?;
         redis::cmd("HSET")
             .arg(queues_key(&self.prefix))
             .arg(name)
@@ -118,13 +118,16 @@ impl Engine {
             .query_async(&mut con)
             .await?;
         let p = normalize_prefix(&self.prefix);
-        let mut scan = Scan::new(&format!("{p}:"), "*:meta");
         let mut found: Vec<String> = Vec::new();
-        while let Some(keys) = scan.next_batch(&mut con).await? {
-            for key in keys {
-                let name = &key[p.len() + 1..key.len() - ":meta".len()];
-                if !name.is_empty() && !name.contains(':') {
-                    found.push(name.to_owned());
+        // every master of a cluster holds some of the queues
+        for mut node in con.masters().await? {
+            let mut scan = Scan::new(&format!("{p}:"), "*:meta");
+            while let Some(keys) = scan.next_batch(&mut node).await? {
+                for key in keys {
+                    let name = &key[p.len() + 1..key.len() - ":meta".len()];
+                    if !name.is_empty() && !name.contains(':') && !found.iter().any(|f| f == name) {
+                        found.push(name.to_owned());
+                    }
                 }
             }
         }

@@ -12,8 +12,8 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use redis::aio::MultiplexedConnection;
-use redis::Client;
+use crate::connection::BlockingConnection as MultiplexedConnection;
+use crate::connection::Connector as Client;
 use tokio::sync::watch;
 
 use super::running::Running;

@@ -27,8 +27,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::connection::Connector as Client;
 use crate::connection::SharedConnection;
-use redis::Client;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -358,7 +358,8 @@ impl Worker {
         let marker_name = keys.worker_client_name(options.name.as_deref());
         // Connected before this returns (when Redis answers), so the worker is listed as soon
         // as its owner has it; if not, the watcher keeps trying.
-        let marker_con = crate::marker::connect(&client, &marker_name, &client_id).await;
+        let marker_con =
+            crate::marker::connect(&client, &marker_name, &keys.key("marker"), &client_id).await;
         let watcher = tokio::spawn(watch_marker(
             client,
             marker_name,
@@ -556,6 +557,8 @@ impl Worker {
         let client_id = self.client_id.load(Ordering::SeqCst);
         let mut con = self.con.clone();
         if client_id != 0 {
+            // the id is the marker server's (a cluster numbers connections per node)
+            let mut con = self.con.at_key(&self.keys.key("marker"));
             let gone = async {
                 loop {
                     let listed: redis::RedisResult<String> = redis::cmd("CLIENT")

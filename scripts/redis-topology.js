@@ -1,0 +1,333 @@
+'use strict';
+// Real multi-server Redis deployments on loopback for the tests, the chaos runs and the
+// benchmark: a Redis Cluster (redis-server --cluster-enabled yes, joined by
+// `redis-cli --cluster create`) and a Sentinel set (a master, replicas, redis-sentinel
+// processes). Every server gets a free loopback port and a temp dir, and is stopped by its
+// own pid in `stop()`.
+//
+//   const { startCluster, startSentinels } = require('./scripts/redis-topology');
+//   const cluster = await startCluster({ masters: 3, replicas: 1 });
+//   ... cluster.nodes  // [{ host, port }] seeds for `redis: { cluster: { nodes } }`
+//   await cluster.stop();
+
+const { execFile } = require('node:child_process');
+const { promisify } = require('node:util');
+const Redis = require('ioredis');
+const { RedisServer, freePort, sleep } = require('../chaos/redis');
+
+const run = promisify(execFile);
+
+/** Polls `check` (async, truthy = done) every 50 ms until it is truthy or `ms` pass. */
+async function until(check, ms, what) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      last = await check();
+      if (last) return last;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`${what} not within ${ms} ms (last: ${last && last.message ? last.message : last})`);
+    await sleep(50);
+  }
+}
+
+async function ports(n) {
+  const out = [];
+  while (out.length < n) {
+    const p = await freePort();
+    if (!out.includes(p)) out.push(p);
+  }
+  return out;
+}
+
+/** A short-lived ioredis connection to one server, closed after `fn`. */
+async function withNode(port, fn) {
+  const c = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  c.on('error', () => {});
+  try {
+    await c.connect();
+    return await fn(c);
+  } finally {
+    c.disconnect();
+  }
+}
+
+class Cluster {
+  constructor(servers, replicas) {
+    this.servers = servers; // RedisServer, by port
+    this.replicas = replicas;
+    this.nodes = servers.map((s) => ({ host: '127.0.0.1', port: s.port }));
+  }
+
+  server(port) {
+    return this.servers.find((s) => s.port === port);
+  }
+
+  /** CLUSTER SHARDS from a live node: [{ slots: [[from, to]], master: port, replicas: [port] }]. */
+  async shards() {
+    for (const s of this.servers) {
+      if (s.proc?.exitCode !== null || s.proc?.signalCode !== null) continue;
+      try {
+        return await withNode(s.port, async (c) => {
+          const raw = await c.call('CLUSTER', 'SHARDS');
+          return raw.map((shard) => {
+            const f = Object.fromEntries(chunk(shard));
+            const slots = [];
+            for (let i = 0; i < f.slots.length; i += 2) slots.push([Number(f.slots[i]), Number(f.slots[i + 1])]);
+            const nodes = f.nodes.map((n) => Object.fromEntries(chunk(n)));
+            const master = nodes.find((n) => n.role === 'master' && n.health === 'online');
+            return {
+              slots,
+              master: master ? Number(master.port) : null,
+              replicas: nodes.filter((n) => n.role === 'replica').map((n) => Number(n.port)),
+              ids: Object.fromEntries(nodes.map((n) => [Number(n.port), n.id])),
+            };
+          });
+        });
+      } catch {
+        /* try the next node */
+      }
+    }
+    throw new Error('no cluster node answers');
+  }
+
+  /** The slot of `key` (asked of the cluster). */
+  async slotOf(key) {
+    return withNode(this.liveServer().port, (c) => c.call('CLUSTER', 'KEYSLOT', key));
+  }
+
+  liveServer() {
+    return this.servers.find((s) => s.proc && s.proc.exitCode === null && s.proc.signalCode === null);
+  }
+
+  /** The port of the master serving `key`'s slot. */
+  async masterOf(key) {
+    const slot = await this.slotOf(key);
+    const shard = (await this.shards()).find((s) => s.slots.some(([a, b]) => slot >= a && slot <= b));
+    return shard?.master ?? null;
+  }
+
+  /** A replica port of master `port`. */
+  async replicaOf(port) {
+    const shard = (await this.shards()).find((s) => s.master === port);
+    return shard?.replicas[0] ?? null;
+  }
+
+  /** Waits until every slot is served by an online master and the cluster says ok. */
+  async waitHealthy(ms = 30000) {
+    await until(async () => {
+      for (const s of this.servers) {
+        if (!s.proc || s.proc.exitCode !== null || s.proc.signalCode !== null) continue;
+        const info = await withNode(s.port, (c) => c.call('CLUSTER', 'INFO'));
+        if (!/cluster_state:ok/.test(info)) return false;
+      }
+      const shards = await this.shards();
+      const covered = shards.filter((s) => s.master !== null).reduce((n, s) => n + s.slots.reduce((m, [a, b]) => m + b - a + 1, 0), 0);
+      return covered === 16384;
+    }, ms, 'cluster healthy');
+  }
+
+  /** SIGKILLs the master serving `key`; resolves with its port once a replica took over. */
+  async killMasterOf(key, ms = 30000) {
+    const port = await this.masterOf(key);
+    await this.server(port).kill();
+    await until(async () => {
+      const m = await this.masterOf(key);
+      return m !== null && m !== port;
+    }, ms, `a replica promoted after killing ${port}`);
+    return port;
+  }
+
+  /** CLUSTER FAILOVER on a replica of `key`'s master; resolves once that replica is master. */
+  async failoverOf(key, ms = 30000) {
+    const master = await this.masterOf(key);
+    const replica = await this.replicaOf(master);
+    await withNode(replica, (c) => c.call('CLUSTER', 'FAILOVER'));
+    await until(async () => (await this.masterOf(key)) === replica, ms, `replica ${replica} promoted`);
+    return { from: master, to: replica };
+  }
+
+  /**
+   * Moves `key`'s slot to another master with CLUSTER SETSLOT IMPORTING/MIGRATING and
+   * MIGRATE in batches of `batch` keys (the resharding `redis-cli --cluster reshard` does);
+   * `between` runs after each batch. Resolves with { slot, from, to }.
+   */
+  async moveSlotOf(key, { batch = 10, between } = {}) {
+    const slot = await this.slotOf(key);
+    const shards = await this.shards();
+    const fromShard = shards.find((s) => s.slots.some(([a, b]) => slot >= a && slot <= b));
+    const toShard = shards.find((s) => s !== fromShard && s.master !== null);
+    const from = fromShard.master;
+    const to = toShard.master;
+    const fromId = fromShard.ids[from];
+    const toId = toShard.ids[to];
+    await withNode(to, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId));
+    await withNode(from, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId));
+    for (;;) {
+      const keys = await withNode(from, (c) => c.call('CLUSTER', 'GETKEYSINSLOT', slot, batch));
+      if (keys.length === 0) break;
+      await withNode(from, (c) => c.call('MIGRATE', '127.0.0.1', to, '', 0, 5000, 'REPLACE', 'KEYS', ...keys));
+      if (between) await between();
+    }
+    for (const port of [to, from]) await withNode(port, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId));
+    for (const s of shards) {
+      for (const p of [s.master, ...s.replicas]) {
+        if (p !== null && p !== to && p !== from) await withNode(p, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId)).catch(() => {});
+      }
+    }
+    return { slot, from, to };
+  }
+
+  async stop() {
+    await Promise.all(this.servers.map((s) => s.stop()));
+  }
+}
+
+function chunk(flat) {
+  const out = [];
+  for (let i = 0; i < flat.length; i += 2) out.push([flat[i], flat[i + 1]]);
+  return out;
+}
+
+/**
+ * Starts `masters` × (1 + `replicas`) redis-servers with cluster mode on, joins them with
+ * `redis-cli --cluster create`, and waits until the cluster serves every slot. `aof`
+ * ('always' | 'everysec' | false) sets persistence. `nodeTimeout` is cluster-node-timeout (ms):
+ * how long a master may be silent before its replica takes over.
+ */
+async function startCluster({ masters = 3, replicas = 1, aof = 'everysec', nodeTimeout = 2000 } = {}) {
+  const n = masters * (1 + replicas);
+  const servers = (await ports(n)).map(
+    (port) =>
+      new RedisServer({
+        port,
+        aof: aof !== false,
+        fsync: aof || 'everysec',
+        args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout)],
+      }),
+  );
+  const cluster = new Cluster(servers, replicas);
+  try {
+    await Promise.all(servers.map((s) => s.start()));
+    await run('redis-cli', ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'], { timeout: 60000 });
+    await cluster.waitHealthy();
+    // every replica attached and synced (a failover needs one)
+    await until(async () => (await cluster.shards()).every((s) => s.replicas.length === replicas), 30000, 'replicas attached');
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  return cluster;
+}
+
+class SentinelSet {
+  constructor(name, master, replicas, sentinels) {
+    this.name = name;
+    this.servers = [master, ...replicas];
+    this.sentinelServers = sentinels;
+    this.sentinels = sentinels.map((s) => ({ host: '127.0.0.1', port: s.port }));
+  }
+
+  /** The port the sentinels name as master now. */
+  async masterPort() {
+    for (const s of this.sentinelServers) {
+      try {
+        const [, port] = await withNode(s.port, (c) => c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name));
+        return Number(port);
+      } catch {
+        /* next */
+      }
+    }
+    throw new Error('no sentinel answers');
+  }
+
+  server(port) {
+    return this.servers.find((s) => s.port === port);
+  }
+
+  /** SIGKILLs the master; resolves with { from, to } once the sentinels named another. */
+  async killMaster(ms = 60000) {
+    const from = await this.masterPort();
+    await this.server(from).kill();
+    const to = await until(async () => {
+      const p = await this.masterPort();
+      if (p === from) return false;
+      const role = await withNode(p, (c) => c.call('ROLE'));
+      return role[0] === 'master' ? p : false;
+    }, ms, 'sentinels promote a replica');
+    return { from, to };
+  }
+
+  async stop() {
+    await Promise.all([...this.sentinelServers, ...this.servers].map((s) => s.stop()));
+  }
+}
+
+/**
+ * Starts a master, `replicas` replicas and `sentinels` redis-sentinel processes watching it
+ * as `name` (quorum 2, down-after `downAfter` ms, failover-timeout 10 s).
+ */
+async function startSentinels({ name = 'mymaster', replicas = 1, sentinels = 3, aof = 'everysec', downAfter = 1000 } = {}) {
+  const [mp, ...rest] = await ports(1 + replicas + sentinels);
+  const master = new RedisServer({ port: mp, aof: aof !== false, fsync: aof || 'everysec' });
+  const reps = rest.slice(0, replicas).map((port) => new RedisServer({ port, aof: aof !== false, fsync: aof || 'everysec', args: ['--replicaof', '127.0.0.1', String(mp)] }));
+  const sents = rest.slice(replicas).map((port) => new SentinelServer(port, name, mp, downAfter));
+  const set = new SentinelSet(name, master, reps, sents);
+  try {
+    await master.start();
+    await Promise.all(reps.map((r) => r.start()));
+    await until(async () => {
+      const info = await withNode(mp, (c) => c.call('INFO', 'replication'));
+      return Number(/connected_slaves:(\d+)/.exec(info)?.[1]) === replicas;
+    }, 30000, 'replicas connected');
+    await Promise.all(sents.map((s) => s.start()));
+    // every sentinel sees the replicas and the other sentinels
+    await until(async () => {
+      for (const s of sents) {
+        const m = await withNode(s.port, (c) => c.call('SENTINEL', 'MASTER', name));
+        const f = Object.fromEntries(chunk(m));
+        if (Number(f['num-slaves']) < replicas || Number(f['num-other-sentinels']) < sentinels - 1) return false;
+      }
+      return true;
+    }, 30000, 'sentinels discover each other');
+  } catch (err) {
+    await set.stop();
+    throw err;
+  }
+  return set;
+}
+
+/** A redis-sentinel process with its own config file in its temp dir. */
+class SentinelServer extends RedisServer {
+  constructor(port, name, masterPort, downAfter) {
+    super({ port, aof: false });
+    this.conf = require('node:path').join(this.dir, 'sentinel.conf');
+    require('node:fs').writeFileSync(
+      this.conf,
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${this.dir}`,
+        'logfile sentinel.log',
+        `sentinel monitor ${name} 127.0.0.1 ${masterPort} 2`,
+        `sentinel down-after-milliseconds ${name} ${downAfter}`,
+        `sentinel failover-timeout ${name} 10000`,
+        `sentinel parallel-syncs ${name} 1`,
+        '',
+      ].join('\n'),
+    );
+  }
+
+  async start() {
+    const { spawn } = require('node:child_process');
+    const proc = spawn('redis-server', [this.conf, '--sentinel'], { stdio: 'ignore', cwd: this.dir });
+    this.proc = proc;
+    this.exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+    await until(() => withNode(this.port, (c) => c.ping()), 30000, `sentinel on ${this.port}`);
+    return this;
+  }
+}
+
+module.exports = { startCluster, startSentinels, until, withNode };
