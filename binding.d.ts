@@ -420,6 +420,10 @@ export interface EngineConfig {
   sentinelUsername?: string
   /** Password for the sentinels themselves. */
   sentinelPassword?: string
+  /** Adds count as done once this many replicas confirmed them (WAIT); unset: at once. */
+  waitReplicas?: number
+  /** How long adds wait for those replicas, ms (default 1000). */
+  waitTimeout?: number
 }
 
 /** What the dead letters (jobs failed for good) are. */

@@ -59,6 +59,7 @@ exports.AuthorizationError = errors.AuthorizationError;
 exports.LockError = errors.LockError;
 exports.CorruptJobError = errors.CorruptJobError;
 exports.ClosedError = errors.ClosedError;
+exports.ReplicationError = errors.ReplicationError;
 exports.UnrecoverableError = errors.UnrecoverableError;
 exports.TimeoutError = errors.TimeoutError;
 exports.RateLimitError = errors.RateLimitError;

@@ -31,6 +31,8 @@ const ENVIRONMENT = {
   REDIS_SENTINELS: 'redis.sentinels, as host:port,host:port (the master is found through them)',
   REDIS_SENTINEL_NAME: "redis.name, the sentinels' master set name (needed with REDIS_SENTINELS)",
   REDIS_SENTINEL_USERNAME: 'redis.sentinelUsername (an ACL user on the sentinels)',
+  REDIS_WAIT_REPLICAS: 'redis.wait.replicas: adds resolve once this many replicas confirmed them (WAIT); unset: at once',
+  REDIS_WAIT_TIMEOUT: 'redis.wait.timeout (1000 ms): how long an add waits for those replicas',
   REDIS_SENTINEL_PASSWORD: 'redis.sentinelPassword (the sentinels\' own password)',
   DEFAULT_JOB_ATTEMPTS: 'defaultJobOptions.attempts (3)',
   MAX_JOB_RETRIES: 'defaultJobOptions.attempts, when DEFAULT_JOB_ATTEMPTS is unset',
@@ -168,6 +170,9 @@ function fromEnvironment(env = process.env) {
       db: int('REDIS_DB', 0),
       keyPrefix: text(env, 'REDIS_KEY_PREFIX') ?? 'bull',
       ...environmentTopology(env),
+      ...(text(env, 'REDIS_WAIT_REPLICAS') === undefined
+        ? {}
+        : { wait: { replicas: int('REDIS_WAIT_REPLICAS', 1, 1), timeout: int('REDIS_WAIT_TIMEOUT', 1000, 1) } }),
       maxRetriesPerRequest: 20,
       retryDelayOnFailover: 100,
     },

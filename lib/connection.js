@@ -107,6 +107,18 @@ function topologySettings(c, field) {
   return {};
 }
 
+/** `wait: { replicas, timeout }` (replication-acknowledged adds) as the engine's fields. */
+function waitSettings(c, field) {
+  const w = c.wait;
+  if (w === undefined || w === null || w === false) return {};
+  if (typeof w !== 'object') throw new ValidationError(`${field}.wait`, 'must be { replicas, timeout }');
+  const int = (v, f, min) => {
+    if (!Number.isInteger(v) || v < min || v > 2 ** 31) throw new ValidationError(`${field}.wait.${f}`, `must be an integer ≥ ${min}`);
+    return v;
+  };
+  return { waitReplicas: int(w.replicas, 'replicas', 1), waitTimeout: w.timeout === undefined ? undefined : int(w.timeout, 'timeout', 1) };
+}
+
 /** Connects a NativeEngine for an engine config (its `tlsMaterial` goes as the TLS argument). */
 function connectNative(config) {
   const { tlsMaterial, ...rest } = config;
@@ -162,6 +174,7 @@ function engineConfig(connection, prefix = DEFAULT_PREFIX, extra = {}) {
     tlsMaterial: tls.material,
     prefix: prefix.endsWith(':') ? prefix.slice(0, -1) : prefix,
     ...topologySettings(c, 'connection'),
+    ...waitSettings(c, 'connection'),
     // ioredis' maxRetriesPerRequest (null: wait for the connection) and retryDelayOnFailover
     ...retrySettings(c, 'connection'),
     ...extra,
@@ -206,4 +219,4 @@ async function acquireEngine(config) {
   return { native, release };
 }
 
-module.exports = { DEFAULT_PREFIX, engineConfig, acquireEngine, tlsSettings, topologySettings, connectNative };
+module.exports = { DEFAULT_PREFIX, engineConfig, acquireEngine, tlsSettings, topologySettings, waitSettings, connectNative };

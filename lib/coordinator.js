@@ -6,7 +6,7 @@
 const { EventEmitter } = require('node:events');
 const { NativeEngine } = require('../binding');
 const { resolveConfig, retrySettings } = require('./config');
-const { tlsSettings, topologySettings, connectNative } = require('./connection');
+const { tlsSettings, topologySettings, waitSettings, connectNative } = require('./connection');
 const { call, checkQueueName } = require('./input');
 const { createLogger } = require('./logger');
 const { QueueEvents } = require('./queue-events');
@@ -120,7 +120,7 @@ class JobQueueCoordinator extends EventEmitter {
       let topology;
       try {
         tls = tlsSettings(r.tls);
-        topology = topologySettings(r, 'redis');
+        topology = { ...topologySettings(r, 'redis'), ...waitSettings(r, 'redis') };
       } catch (err) {
         return Promise.reject(err);
       }

@@ -93,6 +93,10 @@ class AuthorizationError extends JobQueueError {
 class LockError extends JobQueueError {}
 class CorruptJobError extends JobQueueError {}
 class ClosedError extends JobQueueError {}
+/** An add reached the master but fewer replicas than `redis.wait.replicas` confirmed it in
+ * time (code ERR_NOT_REPLICATED): stored, and lost only if the master fails before
+ * replicating it. Retry with the same custom jobId to be sure without a duplicate. */
+class ReplicationError extends JobQueueError {}
 
 /** Throw this from a processor to fail the job at once, without retries. */
 class UnrecoverableError extends Error {
@@ -216,6 +220,7 @@ const BY_CODE = {
   ERR_LOCK_MISSING: (r) => new LockError(r.message, r.code),
   ERR_CORRUPT_JOB: (r) => new CorruptJobError(r.message, r.code),
   ERR_CLOSED: (r) => new ClosedError(r.message, r.code),
+  ERR_NOT_REPLICATED: (r) => new ReplicationError(r.message, r.code),
 };
 
 /** The error class for an engine reason `{code, message, field?}`, or null. */
@@ -249,6 +254,7 @@ module.exports = {
   LockError,
   CorruptJobError,
   ClosedError,
+  ReplicationError,
   UnrecoverableError,
   TimeoutError,
   RateLimitError,

@@ -6,7 +6,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use job_queue_core::{Engine, NodeAddress, Queue, RedisConfig, RetryPolicy, TlsOptions, Topology};
+use job_queue_core::{
+    Engine, NodeAddress, Queue, RedisConfig, RetryPolicy, TlsOptions, Topology, WaitReplicas,
+};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
@@ -52,6 +54,10 @@ pub struct EngineConfig {
     pub sentinel_username: Option<String>,
     /// Password for the sentinels themselves.
     pub sentinel_password: Option<String>,
+    /// Adds count as done once this many replicas confirmed them (WAIT); unset: at once.
+    pub wait_replicas: Option<u32>,
+    /// How long adds wait for those replicas, ms (default 1000).
+    pub wait_timeout: Option<u32>,
 }
 
 /// A node's address (a cluster node or a sentinel).
@@ -133,6 +139,10 @@ pub(crate) fn redis_config(config: &EngineConfig, tls: Option<TlsConfig>) -> Red
             config.retry_until_connected,
             config.retry_delay_on_failover,
         ),
+        wait: config.wait_replicas.map(|replicas| WaitReplicas {
+            replicas,
+            timeout: Duration::from_millis(config.wait_timeout.unwrap_or(1000).into()),
+        }),
         topology: if let Some(list) = &config.cluster_nodes {
             Topology::Cluster { nodes: nodes(list) }
         } else if let Some(list) = &config.sentinels {

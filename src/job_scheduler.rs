@@ -48,7 +48,12 @@ impl NativeEngine {
         payload: String,
         all_or_nothing: bool,
     ) -> Result<PromiseRaw<'env, String>> {
-        let q = self.queue(&queue)?;
+        // a refused queue (a closed engine, a name without a hash tag on a cluster) rejects
+        // the promise, as every other engine call's refusal does, rather than throwing
+        let q = match self.queue(&queue) {
+            Ok(q) => q,
+            Err(e) => return env.spawn_future(async move { Err::<String, _>(e) }),
+        };
         let max_data = self.max_data;
         let order = self.add_order.clone();
         let ticket = order.ticket(); // on the JS thread: the order of the calls

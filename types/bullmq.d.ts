@@ -28,13 +28,28 @@ export interface RedisOptions {
   lazyConnect?: boolean;
   /** `true` or TLS options: either turns TLS on. */
   tls?: boolean | object;
+  /** A Redis Cluster's seed nodes (queues need a hash tag in their name or prefix). */
+  cluster?: { nodes: Array<{ host?: string; port?: number } | string | number> } | Array<{ host?: string; port?: number } | string | number>;
+  /** ioredis' Sentinel options: the sentinels, the master set's name, their own login. */
+  sentinels?: Array<{ host?: string; port?: number } | string | number>;
+  name?: string;
+  sentinelUsername?: string;
+  sentinelPassword?: string;
+  /** Only 'master' is accepted: a queue writes. */
+  role?: 'master';
+  /** Replication-acknowledged adds: WAIT for `replicas` replicas, at most `timeout` ms. */
+  wait?: { replicas: number; timeout?: number };
   [key: string]: any;
 }
 
-/** An ioredis client (or anything keeping its connection options in `.options`): the engine
- * connects its own clients the same way. */
+/** An ioredis client or Cluster (or anything keeping its connection options in `.options`):
+ * the engine connects its own clients the same way. */
 export interface RedisClientLike {
-  options: RedisOptions;
+  /** What it was made with (ioredis options; an ioredis Cluster's ClusterOptions, with its
+   * seed nodes in `startupNodes`). */
+  options: { [key: string]: any };
+  startupNodes?: any[];
+  isCluster?: boolean;
   connect?(...args: any[]): any;
   sendCommand?(...args: any[]): any;
   [key: string]: any;

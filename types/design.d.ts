@@ -758,6 +758,15 @@ export interface FieldsFirstLogger {
   error(fields: object, msg: string): void;
 }
 
+/** A node's address: `{ host, port }`, `'host:port'`, or a port on 127.0.0.1. */
+export type RedisNodeAddress = { host?: string; port?: number } | string | number;
+
+/** Replication-acknowledged adds: WAIT for `replicas` replicas, at most `timeout` ms. */
+export interface RedisWaitOptions {
+  replicas: number;
+  timeout?: number;
+}
+
 /** The coordinator's configuration: the design's schema with its defaults filled in (what
  * `coordinator.config` holds), plus this package's optional settings. */
 export interface JobQueueCoordinatorConfig {
@@ -777,6 +786,23 @@ export interface JobQueueCoordinatorConfig {
     username?: string;
     /** TLS (`true`: verified against the system's roots), or its options. */
     tls?: boolean | RedisTlsOptions;
+    /** A Redis Cluster (REDIS_CLUSTER_NODES): its seed nodes; host, port and url are then
+     * unused. Every queue needs a hash tag in its name or in `keyPrefix`. */
+    cluster?: { nodes: RedisNodeAddress[] };
+    /** Sentinels (REDIS_SENTINELS) that name the master of set `name`. */
+    sentinels?: RedisNodeAddress[];
+    /** The sentinels' master set name (REDIS_SENTINEL_NAME). */
+    name?: string;
+    /** ACL user on the sentinels themselves (REDIS_SENTINEL_USERNAME). */
+    sentinelUsername?: string;
+    /** The sentinels' own password (REDIS_SENTINEL_PASSWORD). */
+    sentinelPassword?: string;
+    /** ioredis' sentinel role: only 'master' is accepted (a queue writes). */
+    role?: 'master';
+    /** Replication-acknowledged adds (REDIS_WAIT_REPLICAS, REDIS_WAIT_TIMEOUT): an add
+     * resolves once `replicas` replicas confirmed it (WAIT), else fails with a
+     * ReplicationError after `timeout` ms (default 1000). */
+    wait?: RedisWaitOptions;
   };
   defaultJobOptions: {
     attempts: number;

@@ -56,5 +56,11 @@ export declare class AuthorizationError extends JobQueueError {
 export declare class LockError extends JobQueueError {}
 export declare class CorruptJobError extends JobQueueError {}
 export declare class ClosedError extends JobQueueError {}
+/** An add reached the master but fewer replicas than `redis.wait.replicas` confirmed it in
+ * time (code ERR_NOT_REPLICATED): the job is stored, and lost only if the master fails
+ * before replicating it. */
+export declare class ReplicationError extends JobQueueError {
+  readonly code: 'ERR_NOT_REPLICATED';
+}
 /** What an attempt that ran past its timeout fails with (code ERR_TIMEOUT). */
 export declare class TimeoutError extends JobQueueError {}

@@ -58,10 +58,23 @@ pub struct RedisConfig {
     pub tls_options: TlsOptions,
     /// How non-blocking commands ride out a connection that is down.
     pub retry: RetryPolicy,
+    /// Adds count as done once this many replicas confirmed them (`WAIT`); none: at once,
+    /// as BullMQ (asynchronous replication).
+    pub wait: Option<WaitReplicas>,
     /// One server (the fields above), a Redis Cluster, or a master found through Sentinel.
     /// For a cluster or sentinels, `username`, `password`, `db` and TLS still say how to
     /// log in to the data nodes; `url`, `host` and `port` are not used.
     pub topology: Topology,
+}
+
+/// Replication-acknowledged adds: after adding jobs, `WAIT replicas timeout` on the same
+/// connection; fewer confirmations in time is [`Error::NotReplicated`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitReplicas {
+    /// Replicas that must confirm (at least 1).
+    pub replicas: u32,
+    /// How long to wait for them.
+    pub timeout: Duration,
 }
 
 /// A node's address.

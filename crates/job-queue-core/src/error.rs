@@ -94,6 +94,20 @@ pub enum Error {
     /// The worker or queue was closed.
     #[error("{0} is closed")]
     Closed(&'static str),
+    /// The write reached the master, but fewer replicas than asked confirmed it in time
+    /// (`redis.wait`): it would be lost if the master failed before replicating it.
+    #[error(
+        "stored on the master, but only {acked} of {wanted} replicas confirmed it within \
+         {timeout_ms} ms (WAIT): it is lost if the master fails before replicating it"
+    )]
+    NotReplicated {
+        /// Replicas asked for.
+        wanted: u32,
+        /// Replicas that confirmed.
+        acked: u32,
+        /// How long WAIT waited.
+        timeout_ms: u64,
+    },
 }
 
 /// Stable codes, one per variant.
@@ -116,6 +130,8 @@ pub enum ErrorCode {
     Corrupt,
     /// [`Error::Closed`]: `ERR_CLOSED`.
     Closed,
+    /// [`Error::NotReplicated`]: `ERR_NOT_REPLICATED`.
+    NotReplicated,
 }
 
 impl ErrorCode {
@@ -130,6 +146,7 @@ impl ErrorCode {
             Self::Connection => "ERR_CONNECTION",
             Self::Corrupt => "ERR_CORRUPT_JOB",
             Self::Closed => "ERR_CLOSED",
+            Self::NotReplicated => "ERR_NOT_REPLICATED",
         }
     }
 }
@@ -173,6 +190,7 @@ impl Error {
             Self::Redis(_) => ErrorCode::Connection,
             Self::Corrupt { .. } => ErrorCode::Corrupt,
             Self::Closed(_) => ErrorCode::Closed,
+            Self::NotReplicated { .. } => ErrorCode::NotReplicated,
         }
     }
 }

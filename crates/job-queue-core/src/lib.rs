@@ -52,7 +52,7 @@ use std::sync::Arc;
 use crate::connection::Connector;
 use crate::connection::SharedConnection;
 
-pub use connection::{NodeAddress, RedisConfig, RetryPolicy, TlsOptions, Topology};
+pub use connection::{NodeAddress, RedisConfig, RetryPolicy, TlsOptions, Topology, WaitReplicas};
 pub use error::{Error, ErrorCode, Result};
 pub use queue::Queue;
 pub use worker::{Prefetch, Worker, WorkerOptions};
@@ -63,6 +63,7 @@ pub struct Engine {
     client: Connector,
     con: SharedConnection,
     prefix: String,
+    wait: Option<connection::WaitReplicas>,
 }
 
 impl Engine {
@@ -70,19 +71,28 @@ impl Engine {
     /// The shared connection is made now, within 5 s: an unreachable server fails here with a
     /// connection error.
     pub async fn connect(config: &RedisConfig, prefix: &str) -> Result<Self> {
+        if let Some(w) = config.wait {
+            if w.replicas == 0 || w.timeout.is_zero() {
+                return Err(Error::validation(
+                    "redis.wait",
+                    "replicas and timeout must be at least 1 (WAIT 0 would wait forever)",
+                ));
+            }
+        }
         let client = config.connector()?;
         let con = connection::shared(&client, config.retry).await?;
         Ok(Self {
             client,
             con,
             prefix: prefix.to_owned(),
+            wait: config.wait,
         })
     }
 
     /// The queue `name` under this engine's prefix. No Redis call; a name that is empty or
     /// contains `:` is a validation error.
     pub fn queue(&self, name: &str) -> Result<Queue> {
-        Ok(Queue::new(self.con.clone(), self.keys(name)?))
+        Ok(Queue::new(self.con.clone(), self.keys(name)?).with_wait(self.wait))
     }
 
     /// Starts a worker on `queue` that hands jobs to `dispatcher`; it opens its own connection

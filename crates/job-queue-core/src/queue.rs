@@ -48,12 +48,24 @@ const STATS_SAMPLE: isize = 100;
 pub struct Queue {
     pub(crate) keys: QueueKeys,
     pub(crate) con: SharedConnection,
+    /// Replication to wait for after adds (`RedisConfig::wait`).
+    pub(crate) wait: Option<crate::connection::WaitReplicas>,
 }
 
 impl Queue {
     /// A handle on the queue `keys` names, calling through `con`. No Redis call.
     pub fn new(con: SharedConnection, keys: QueueKeys) -> Self {
-        Self { keys, con }
+        Self {
+            keys,
+            con,
+            wait: None,
+        }
+    }
+
+    /// This handle, its adds confirmed by `wait`'s replicas (see [`scripts::add_jobs`]).
+    pub fn with_wait(mut self, wait: Option<crate::connection::WaitReplicas>) -> Self {
+        self.wait = wait;
+        self
     }
 
     /// The queue's key names.
@@ -66,7 +78,7 @@ impl Queue {
         if jobs.is_empty() {
             return Ok(Vec::new());
         }
-        scripts::add_jobs(&mut self.con.clone(), &self.keys, jobs).await
+        scripts::add_jobs(&mut self.con.clone(), &self.keys, jobs, self.wait).await
     }
 
     /// Jobs per state, read in one atomic pipeline (a consistent snapshot).

@@ -2,8 +2,9 @@
 
 use redis::aio::ConnectionLike;
 
-use super::{invocation, number_shapes, ADD_JOBS};
-use crate::error::Result;
+use super::{number_shapes, ADD_JOBS, QUEUE_KEYS};
+use crate::connection::WaitReplicas;
+use crate::error::{Error, Result};
 use crate::keys::QueueKeys;
 use crate::options::AddOptions;
 
@@ -28,10 +29,18 @@ type Shape<'a> = (&'a str, &'a str, u64, u64, u64, bool);
 /// Adds `jobs` in one atomic call. Returns, per job, its id and whether it was created
 /// (`false`: the id names the job that stands for it: the one with that custom id, or the
 /// owner of its deduplication id).
+///
+/// With `wait`, the call is followed, in one pipeline on the same connection, by `WAIT`:
+/// the jobs count as added once `wait.replicas` replicas confirmed them, and fewer within
+/// `wait.timeout` is [`Error::NotReplicated`] (the jobs are on the master, not yet
+/// confirmed). The pipeline makes a resend after a failover resend both (the new master's
+/// `WAIT` then confirms what this connection wrote there), never a `WAIT` alone on a new
+/// connection, which would confirm nothing it wrote.
 pub async fn add_jobs<C: ConnectionLike>(
     con: &mut C,
     keys: &QueueKeys,
     jobs: &[AddRequest],
+    wait: Option<WaitReplicas>,
 ) -> Result<Vec<(String, bool)>> {
     let (shapes, refs) = number_shapes(jobs.iter().map(|job| -> Shape {
         let o = &job.options;
@@ -44,7 +53,13 @@ pub async fn add_jobs<C: ConnectionLike>(
             o.lifo,
         )
     }));
-    let mut inv = invocation(&ADD_JOBS, keys);
+    // EVALSHA built here (not through redis::Script) so it can share a pipeline with WAIT
+    let mut inv = redis::cmd("EVALSHA");
+    inv.arg(ADD_JOBS.get_hash()).arg(QUEUE_KEYS.len());
+    for suffix in QUEUE_KEYS {
+        inv.arg(keys.key(suffix));
+    }
+    inv.arg(&keys.base);
     inv.arg(jobs.len()).arg(shapes.len());
     for (name, stored, timestamp, delay, priority, lifo) in &shapes {
         inv.arg(*name)
@@ -61,7 +76,41 @@ pub async fn add_jobs<C: ConnectionLike>(
             .arg(shape)
             .arg(o.dedup.as_ref().map(|d| d.script_arg()).unwrap_or_default());
     }
-    let flat: Vec<(String, i64)> = inv.invoke_async(con).await?;
+    let mut loaded = false;
+    let flat: Vec<(String, i64)> = loop {
+        let sent: redis::RedisResult<Vec<(String, i64)>> = match wait {
+            None => inv.query_async(con).await,
+            Some(w) => {
+                let mut pipe = redis::pipe();
+                pipe.add_command(inv.clone())
+                    .cmd("WAIT")
+                    .arg(w.replicas)
+                    .arg(w.timeout.as_millis() as u64);
+                match pipe.query_async::<(Vec<(String, i64)>, u32)>(con).await {
+                    Ok((flat, acked)) if acked >= w.replicas => Ok(flat),
+                    Ok((_, acked)) => {
+                        return Err(Error::NotReplicated {
+                            wanted: w.replicas,
+                            acked,
+                            timeout_ms: w.timeout.as_millis() as u64,
+                        })
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        match sent {
+            Err(e)
+                if !loaded
+                    && e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
+            {
+                // SCRIPT LOAD goes to every master of a cluster
+                ADD_JOBS.load_async(con).await?;
+                loaded = true;
+            }
+            other => break other?,
+        }
+    };
     Ok(flat
         .into_iter()
         .map(|(id, created)| (id, created == 1))
