@@ -48,7 +48,13 @@ impl NativeEngine {
         payload: String,
         all_or_nothing: bool,
     ) -> Result<PromiseRaw<'env, String>> {
-        let q = self.queue(&queue)?;
+        // A queue the engine refuses (a name without a hash tag on a cluster, a closed
+        // engine) rejects the promise, so JS gets it where it converts engine errors
+        // (`call` in lib/input.js), not as a synchronous throw.
+        let q = match self.queue(&queue) {
+            Ok(q) => q,
+            Err(e) => return env.spawn_future(async move { Err::<String, _>(e) }),
+        };
         let max_data = self.max_data;
         let order = self.add_order.clone();
         let ticket = order.ticket(); // on the JS thread: the order of the calls
