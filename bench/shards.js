@@ -257,6 +257,8 @@ class Clients {
   constructor(procs) {
     this.children = Array.from({ length: procs }, () => fork(path.join(__dirname, 'shards-client.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     this.exits = this.children.map((c) => new Promise((resolve) => c.once('exit', resolve)));
+    // a send to a client that is gone fails that call (below), not the process
+    for (const c of this.children) c.on('error', () => {});
     liveClients.add(this);
   }
 
@@ -282,7 +284,8 @@ class Clients {
               const onExit = (code, signal) => reject(new Error(`client exited (${signal || code}) before answering ${msgs[i].type}`));
               c.on('message', onMessage);
               c.once('exit', onExit);
-              c.send(msgs[i]);
+              if (!c.connected) return onExit(c.exitCode, c.signalCode);
+              c.send(msgs[i], (err) => err && reject(err));
             }),
         ),
       ),
