@@ -1024,8 +1024,13 @@ async fn a_queue_script_never_runs_while_its_slot_is_half_migrated() {
         let ids = q.add(&[common::request("c", json!({}))]).await;
         (ids, sent.elapsed())
     });
+    // and a transaction (the counts' consistent read) is turned away (ASK inside EXECABORT)
+    // and tried again until then
+    let q = guarded.queue();
+    let counts = tokio::spawn(async move { q.counts().await });
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!add.is_finished(), "the add waits for the migration");
+    assert!(!counts.is_finished(), "the counts wait for the migration");
     tokio::task::spawn_blocking({
         let c = c.clone();
         move || {
@@ -1037,6 +1042,8 @@ async fn a_queue_script_never_runs_while_its_slot_is_half_migrated() {
     .unwrap();
     let (ids, took) = add.await.unwrap();
     assert_eq!(ids.unwrap()[0].0, "3");
+    let counts = counts.await.unwrap().unwrap();
+    assert!(counts.waiting >= 2, "{counts:?}");
     assert!(took >= Duration::from_millis(300));
     let r = scripts::finish_and_fetch(
         &mut engine.connection(),
@@ -1131,6 +1138,9 @@ async fn an_idle_workers_wait_and_an_events_watch_follow_a_moved_slot() {
     .await
     .unwrap();
     assert_eq!(from, home);
+    // the first command on the shared connection since the move: a transaction (MULTI/EXEC),
+    // answered EXECABORT with MOVED inside, which the engine follows
+    assert_eq!(q.counts().await.unwrap().completed, 1);
     // Redis answers the blocked reads MOVED; they block again on the new owner
     let deadline = Instant::now() + Duration::from_secs(10);
     while !blocked_both(to) {
