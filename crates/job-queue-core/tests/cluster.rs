@@ -1181,15 +1181,15 @@ async fn an_idle_workers_wait_and_an_events_watch_follow_a_moved_slot() {
     worker.close(Duration::from_secs(1)).await;
 }
 
-/// Moves a busy queue's slot to another master in small batches while a producer adds jobs
-/// and a worker runs them; then checks nothing acknowledged was lost.
+/// Moves a busy queue's slot to another master in small batches while a producer adds jobs,
+/// a worker runs them, a scheduler queues a run every 100 ms and one long job holds its lock;
+/// then checks nothing acknowledged was lost and every part carried on on the new owner.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_queues_slot_moves_to_another_master_while_jobs_flow() {
     let c = cluster::shared();
     let engine = c.engine(&unique("jqm")).await;
     let t = cluster_queue(&engine, &c.tag_on("m", 2));
     let q = t.queue();
-    // an idle worker blocked on the marker, and an events watch, before the move
     let seen: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let sink = seen.clone();
     let _watch = engine
@@ -1206,26 +1206,38 @@ async fn a_queues_slot_moves_to_another_master_while_jobs_flow() {
             true
         })
         .unwrap();
-    let (worker, _, mut rx) = dispatch::start(
+    let (worker, channel, mut rx) = dispatch::start(
         &t,
         WorkerOptions {
             concurrency: 4,
+            // renewed every 2.5 s; the stalled check every second
+            lock_duration: Duration::from_secs(5),
+            stalled_interval: Duration::from_secs(1),
             ..Default::default()
         },
     )
     .await;
-    let ran: Arc<Mutex<Vec<String>>> = Arc::default();
+    let worker = Arc::new(worker);
+    let ran: Arc<Mutex<Vec<(String, String, Instant)>>> = Arc::default();
+    let (long_tx, long_rx) = tokio::sync::oneshot::channel();
     let runner = {
-        let ran = ran.clone();
-        let worker_handle = Arc::new(worker);
-        let w = worker_handle.clone();
-        let task = tokio::spawn(async move {
+        let (ran, w) = (ran.clone(), worker.clone());
+        tokio::spawn(async move {
+            let mut long_tx = Some(long_tx);
             while let Some(d) = rx.recv().await {
-                ran.lock().unwrap().push(d.job.id.clone());
-                w.report(d.handle, Outcome::Completed("1".into()));
+                ran.lock()
+                    .unwrap()
+                    .push((d.job.id.clone(), d.job.name.clone(), Instant::now()));
+                if d.job.name == "long" {
+                    // held: the test completes it after the move
+                    if let Some(tx) = long_tx.take() {
+                        let _ = tx.send(d);
+                    }
+                } else {
+                    w.report(d.handle, Outcome::Completed("1".into()));
+                }
             }
-        });
-        (worker_handle, task)
+        })
     };
     // some history to migrate: about 1000 keys
     const PRE: u64 = 1000;
@@ -1238,6 +1250,19 @@ async fn a_queues_slot_moves_to_another_master_while_jobs_flow() {
     })
     .await;
     assert!(pre_done);
+    q.add(&[common::request("long", json!({}))]).await.unwrap();
+    let long = tokio::time::timeout(Duration::from_secs(5), long_rx)
+        .await
+        .expect("the long job started")
+        .unwrap();
+    let every = json!({"every": 100});
+    q.upsert_scheduler(
+        "tick",
+        every.as_object().unwrap(),
+        &common::request("tick", json!({})),
+    )
+    .await
+    .unwrap();
 
     let stop = Arc::new(AtomicBool::new(false));
     let acked: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -1268,14 +1293,15 @@ async fn a_queues_slot_moves_to_another_master_while_jobs_flow() {
         })
     };
     let before = acked.lock().unwrap().len();
-    let cluster = c.clone();
     let key = t.keys.key("wait");
     let started = Instant::now();
-    let (slot_no, from, to) = tokio::task::spawn_blocking(move || {
-        cluster.move_slot(&key, 10, || std::thread::sleep(Duration::from_millis(10)))
+    let (slot_no, from, to) = tokio::task::spawn_blocking({
+        let c = c.clone();
+        move || c.move_slot(&key, 10, || std::thread::sleep(Duration::from_millis(10)))
     })
     .await
     .unwrap();
+    let moved_at = Instant::now();
     let took = started.elapsed();
     let during = acked.lock().unwrap().len() - before;
     assert_ne!(from, to);
@@ -1284,33 +1310,65 @@ async fn a_queues_slot_moves_to_another_master_while_jobs_flow() {
         to,
         "slot {slot_no} moved"
     );
-    // keep producing a little on the new owner, then stop
+
+    // the producer, the scheduler and the lock renewal carry on on the new owner
     let after_move = acked.lock().unwrap().len();
-    let more = common::wait_for(Duration::from_secs(10), || async {
-        acked.lock().unwrap().len() >= after_move + 20
-    })
-    .await;
-    assert!(more, "adds go on after the move");
+    let lock_key = t.keys.job_sub(&long.job.id, "lock");
+    let mut ttl_seen: i64 = t.cmd(&["PTTL", &lock_key]).await;
+    let mut renewed = false;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let ttl: i64 = t.cmd(&["PTTL", &lock_key]).await;
+        assert!(ttl > 0, "the long job's lock lapsed");
+        if ttl > ttl_seen {
+            renewed = true;
+        }
+        ttl_seen = ttl;
+        let ticks_after = ran
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, name, at)| name == "tick" && *at > moved_at)
+            .count();
+        if renewed && ticks_after >= 3 && acked.lock().unwrap().len() >= after_move + 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(renewed, "the long job's lock renewed on the new owner");
     stop.store(true, Ordering::SeqCst);
     producer.await.unwrap();
+    assert!(q.remove_scheduler("tick").await.unwrap());
+    worker.report(long.handle, Outcome::Completed("1".into()));
     let acked = acked.lock().unwrap().clone();
-    let total = PRE + acked.len() as u64;
-    let all_done = common::wait_for(Duration::from_secs(20), || async {
-        q.counts().await.map(|c| c.completed).unwrap_or(0) == total
+    assert!(acked.len() >= after_move + 20, "adds go on after the move");
+
+    let settled = common::wait_for(Duration::from_secs(20), || async {
+        let c = q.counts().await.unwrap();
+        c.waiting + c.active + c.prioritized == 0
     })
     .await;
     let counts = q.counts().await.unwrap();
-    assert!(
-        all_done,
-        "every acknowledged job completed: {counts:?} of {total}"
-    );
+    assert!(settled, "everything ran: {counts:?}");
     let ran = ran.lock().unwrap().clone();
-    let unique_ran: BTreeSet<&String> = ran.iter().collect();
+    let ids: BTreeSet<&String> = ran.iter().map(|(id, _, _)| id).collect();
     for id in &acked {
-        assert!(unique_ran.contains(id), "job {id} never ran");
+        assert!(ids.contains(id), "job {id} never ran");
     }
-    let duplicates = ran.len() - unique_ran.len();
-    // the worker's blocking wait and the events watch follow the slot to its new owner
+    let ticks_after = ran
+        .iter()
+        .filter(|(_, name, at)| name == "tick" && *at > moved_at)
+        .count();
+    assert!(ticks_after >= 3, "the scheduler carried on: {ticks_after}");
+    let duplicates = ran.len() - ids.len();
+    assert_eq!(duplicates, 0, "no job ran twice");
+    let stalled = channel
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| matches!(e, WorkerEvent::Stalled { .. }));
+    assert!(!stalled, "no job was taken for stalled");
     let completed_seen = common::wait_for(Duration::from_secs(10), || async {
         let s = seen.lock().unwrap();
         acked
@@ -1322,19 +1380,19 @@ async fn a_queues_slot_moves_to_another_master_while_jobs_flow() {
         completed_seen,
         "the events watch saw every job complete after the move"
     );
-    println!(
-        "moved slot {slot_no} ({PRE} finished jobs) from {from} to {to} in {took:?}; {during} \
-         adds acknowledged during the move, {} after; slowest add {:?}; {} add errors; \
-         {duplicates} jobs ran twice",
-        acked.len() - during,
-        *slowest.lock().unwrap(),
-        failures.lock().unwrap().len()
-    );
     assert!(
         failures.lock().unwrap().is_empty(),
         "adds failed: {:?}",
         failures.lock().unwrap()
     );
-    runner.0.close(Duration::from_secs(1)).await;
-    runner.1.abort();
+    println!(
+        "moved slot {slot_no} ({PRE} finished jobs) from {from} to {to} in {took:?}; {during} \
+         adds acknowledged during the move, {} after; slowest add {:?}; {} add errors; \
+         {duplicates} jobs ran twice; {ticks_after} scheduler runs after the move",
+        acked.len() - before - during,
+        *slowest.lock().unwrap(),
+        failures.lock().unwrap().len()
+    );
+    worker.close(Duration::from_secs(1)).await;
+    runner.abort();
 }
