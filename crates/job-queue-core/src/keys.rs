@@ -137,7 +137,9 @@ impl PrefixKeys {
         if self.empty_tag {
             return Err(Error::validation(
                 "prefix",
-                "on Redis Cluster the key prefix must not open with an empty hash tag '{}':                  Redis would then hash each whole key, and no queue or registry of the prefix                  could keep its keys in one slot",
+                "on Redis Cluster the first '{' of the key prefix must not be directly \
+                 followed by '}' (an empty hash tag): Redis would then hash each whole key, \
+                 and no queue or registry of the prefix could keep its keys in one slot",
             ));
         }
         Ok(())

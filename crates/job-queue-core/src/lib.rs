@@ -68,8 +68,8 @@ pub struct Engine {
 impl Engine {
     /// Connects to Redis for queues under key prefix `prefix` (BullMQ's default is `bull`).
     /// The shared connection is made now, within 5 s: an unreachable server fails here with a
-    /// connection error. On a Redis Cluster, a prefix that opens with an empty hash tag (`{}`)
-    /// is a validation error (see [`keys::PrefixKeys::check_one_slot`]).
+    /// connection error. On a Redis Cluster, a prefix whose first `{` is directly followed by
+    /// `}` (an empty hash tag) is a validation error (see [`keys::PrefixKeys::check_one_slot`]).
     pub async fn connect(config: &RedisConfig, prefix: &str) -> Result<Self> {
         let client = config.connector()?;
         if client.is_cluster() {
