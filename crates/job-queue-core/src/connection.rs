@@ -834,8 +834,14 @@ impl SharedConnection {
     /// A handle on this connection that sends every command to the server holding `key`
     /// (for commands without keys that are about one queue, such as `CLIENT LIST` or a
     /// `SCAN` of the queue's keys). The same connection off a cluster.
+    ///
+    /// On a cluster, each command is preceded by an `EXISTS key`: a keyless command goes
+    /// wherever the client's slot map says, and a map that missed a resharding would send it
+    /// to the slot's former owner, which answers without a redirection (no workers, no keys);
+    /// a command on the key meets the `MOVED` instead, which refreshes the map.
     pub fn at_key(&self, key: &str) -> RoutedConnection {
-        let route = matches!(self.inner, SharedInner::Cluster(_)).then(|| {
+        let cluster = matches!(self.inner, SharedInner::Cluster(_));
+        let route = cluster.then(|| {
             RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(Route::with_key(
                 key.as_bytes(),
                 SlotAddr::Master,
@@ -844,6 +850,7 @@ impl SharedConnection {
         RoutedConnection {
             con: self.clone(),
             route,
+            key: cluster.then(|| key.to_owned()),
         }
     }
 
@@ -854,6 +861,7 @@ impl SharedConnection {
             return Ok(vec![RoutedConnection {
                 con: self.clone(),
                 route: None,
+                key: None,
             }]);
         };
         // CLUSTER SHARDS (Redis 7): each shard's master, by the cluster's own word
@@ -884,6 +892,7 @@ impl SharedConnection {
                 if let (Some(host), Some(port)) = (host, port) {
                     out.push(RoutedConnection {
                         con: self.clone(),
+                        key: None,
                         route: Some(RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress {
                             host,
                             port,
@@ -949,11 +958,21 @@ impl ConnectionLike for SharedConnection {
 pub struct RoutedConnection {
     con: SharedConnection,
     route: Option<RoutingInfo>,
+    /// The key whose slot `route` names, checked before each command (see
+    /// [`SharedConnection::at_key`]).
+    key: Option<String>,
 }
 
 impl ConnectionLike for RoutedConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        Box::pin(self.con.send(Request::Routed(cmd, &self.route)))
+        Box::pin(async move {
+            if let Some(key) = &self.key {
+                let mut exists = redis::cmd("EXISTS");
+                exists.arg(key);
+                self.con.send(Request::Cmd(&exists)).await?;
+            }
+            self.con.send(Request::Routed(cmd, &self.route)).await
+        })
     }
 
     fn req_packed_commands<'a>(

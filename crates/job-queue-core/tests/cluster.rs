@@ -1181,6 +1181,41 @@ async fn an_idle_workers_wait_and_an_events_watch_follow_a_moved_slot() {
     worker.close(Duration::from_secs(1)).await;
 }
 
+/// After a resharding, the shared connection's slot map is stale until a command on a key of
+/// the moved slot meets a MOVED; keyless commands about a queue (`CLIENT LIST` for
+/// getWorkers, `SCAN` for orphans) must still reach the slot's new owner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyless_commands_about_a_queue_reach_its_new_owner_after_a_move() {
+    let c = cluster::shared();
+    let engine = c.engine(&unique("jqk")).await;
+    let t = cluster_queue(&engine, &c.tag_on("k", 1));
+    let q = t.queue();
+    q.add(&[common::request("a", json!({}))]).await.unwrap();
+    let _: () = t.cmd(&["HSET", &t.keys.job("lost"), "name", "x"]).await;
+    let (worker, _, _rx) = dispatch::start(&t, WorkerOptions::default()).await;
+    worker.pause();
+    assert_eq!(q.worker_count().await.unwrap(), 1);
+    let key = t.keys.key("wait");
+    tokio::task::spawn_blocking({
+        let c = c.clone();
+        move || c.move_slot(&key, 10, || {})
+    })
+    .await
+    .unwrap();
+    // nothing has touched the queue's keys through the shared connection since the move
+    assert_eq!(
+        q.worker_count().await.unwrap(),
+        1,
+        "getWorkers on the new owner"
+    );
+    assert_eq!(
+        q.remove_orphaned_jobs(100, 0).await.unwrap(),
+        1,
+        "SCAN on the new owner"
+    );
+    worker.close(Duration::from_secs(1)).await;
+}
+
 /// Moves a busy queue's slot to another master in small batches while a producer adds jobs,
 /// a worker runs them, a scheduler queues a run every 100 ms and one long job holds its lock;
 /// then checks nothing acknowledged was lost and every part carried on on the new owner.
