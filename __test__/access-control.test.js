@@ -6,7 +6,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const { ValidationError, AuthorizationError } = require('..');
-const { setupCoordinators, waitFor } = require('./helpers');
+const { setupCoordinators, prefixKey, waitFor } = require('./helpers');
 
 const QUIET = {
   monitoring: { metricsCollection: { enabled: false }, healthChecks: { enabled: false } },
@@ -37,7 +37,7 @@ test('grant, getClientPermissions and revoke: stored in Redis, merged by resourc
   assert.deepStrictEqual(await other.accessControl.getClientPermissions('alice'), [{ resource: 'orders', actions: ['view'], conditions: [] }]);
 
   const r = redis();
-  const key = `${prefix}::acl:bob`;
+  const key = prefixKey(prefix, 'acl:bob');
   for (const [args, field] of [
     [['', { resource: 'q', actions: ['view'] }], 'clientId'],
     [['bob', null], 'permission'],

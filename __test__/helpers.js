@@ -15,6 +15,18 @@ function uniquePrefix(tag = 'jqt') {
 }
 
 /**
+ * The name of a key of `prefix` that belongs to no queue (`audit`, `queues`, `acl:<client>`,
+ * `rate:<scope>:<client>`, `workers`...) as the engine names it: `P::<name>` when the prefix
+ * holds a hash tag of its own, else `P::{P}:<name>` (docs/redis-layout.md, "Redis Cluster").
+ */
+function prefixKey(prefix, name) {
+  const p = prefix.endsWith(':') ? prefix.slice(0, -1) : prefix;
+  const open = p.indexOf('{');
+  const close = open >= 0 ? p.indexOf('}', open + 1) : -1;
+  return close > open + 1 ? `${p}::${name}` : `${p}::{${p}}:${name}`;
+}
+
+/**
  * Polls `fn` (sync or async) until it returns a truthy value, and resolves to that value.
  * Rejects after `timeoutMs` with `message` (or fn's source), the last value and the last error.
  */
@@ -128,4 +140,4 @@ function hasCommand(cmd, args) {
   }
 }
 
-module.exports = { REDIS_URL, uniquePrefix, waitFor, cleanup, setupCoordinators, freePort, hasCommand, pings };
+module.exports = { REDIS_URL, uniquePrefix, prefixKey, waitFor, cleanup, setupCoordinators, freePort, hasCommand, pings };

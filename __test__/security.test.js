@@ -6,7 +6,7 @@
 const test = require('node:test');
 const assert = require('node:assert');
 const { ValidationError, SecurityError, RateLimitError } = require('..');
-const { setupCoordinators, waitFor } = require('./helpers');
+const { setupCoordinators, prefixKey, waitFor } = require('./helpers');
 
 const QUIET = { monitoring: { metricsCollection: { enabled: false }, healthChecks: { enabled: false } } };
 
@@ -117,7 +117,7 @@ test("a queue's JSON Schemas are checked at every enqueue: the error lists every
   await assert.rejects(c.createQueue({ name: 'broken', schema: { type: 'no-such-type' } }), (err) => err instanceof ValidationError && err.field === 'schema');
   await assert.rejects(c.createQueue({ name: 'broken', jobSchemas: { a: 'not a schema' } }), (err) => err instanceof ValidationError && err.field === 'jobSchemas.a');
   assert.deepStrictEqual(await keysOf(r, prefix), keys);
-  assert.strictEqual(await r.hexists(`${prefix}::queues`, 'broken'), 0);
+  assert.strictEqual(await r.hexists(prefixKey(prefix, 'queues'), 'broken'), 0);
   // destroying the queue forgets its schema
   await c.destroyQueue('orders');
   assert.ok(await c.enqueueJob('orders', 'ship', { free: 'form' }));
@@ -190,7 +190,7 @@ test('the per-client rate limit holds across two coordinators; over it an enqueu
   }
   assert.strictEqual(await r.get(`${prefix}:q:id`), id, 'no job id taken');
   assert.strictEqual(await r.llen(`${prefix}:q:wait`), waiting);
-  assert.strictEqual(await r.get(`${prefix}::rate:enqueue:globex`), '1', "the refused bulk counted nothing for globex either");
+  assert.strictEqual(await r.get(prefixKey(prefix, 'rate:enqueue:globex')), '1', "the refused bulk counted nothing for globex either");
   // jobs without a client id are not limited; another client has its own window
   await c.enqueueJob('q', 'a', { n: 7 });
   await c.enqueueJob('q', 'a', { n: 8 }, { clientId: 'globex' });
@@ -296,7 +296,7 @@ test('the audit log has an entry for each admin action, read back with filters; 
   assert.strictEqual((await s.getAuditLog({ until: t0 - 1 })).length, 0);
 
   // bad input: typed errors, nothing written
-  const len = await redis().xlen(`${prefix}::audit`);
+  const len = await redis().xlen(prefixKey(prefix, 'audit'));
   await assert.rejects(s.getAuditLog({ limit: 0 }), ValidationError);
   await assert.rejects(s.getAuditLog({ since: 'yesterday' }), ValidationError);
   await assert.rejects(s.auditJobActivity(null, 'x'), ValidationError);
@@ -304,7 +304,7 @@ test('the audit log has an entry for each admin action, read back with filters; 
   await assert.rejects(s.auditJobActivity({ queue: 'q' }, 'x', 'meta'), ValidationError);
   await assert.rejects(s.auditJobActivity({ queue: 'bad:q' }, 'x'), ValidationError);
   await assert.rejects(c.requeueFailedJob('q', 'missing'), Error);
-  assert.strictEqual(await redis().xlen(`${prefix}::audit`), len);
+  assert.strictEqual(await redis().xlen(prefixKey(prefix, 'audit')), len);
 });
 
 test('with enableAuditLogging off nothing is written to the audit log', async (t) => {
@@ -312,7 +312,7 @@ test('with enableAuditLogging off nothing is written to the audit log', async (t
   await c.enqueueJob('q', 'a', {});
   await c.pauseQueue('q');
   await c.securityManager.auditJobActivity({ queue: 'q', id: 1 }, 'x');
-  assert.strictEqual(await redis().exists(`${prefix}::audit`), 0);
+  assert.strictEqual(await redis().exists(prefixKey(prefix, 'audit')), 0);
   assert.deepStrictEqual(await c.securityManager.getAuditLog(), []);
 });
 

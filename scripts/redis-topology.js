@@ -150,25 +150,29 @@ class Cluster {
   }
 
   /**
-   * Moves `key`'s slot to another master with CLUSTER SETSLOT IMPORTING/MIGRATING and
-   * MIGRATE in batches of `batch` keys (the resharding `redis-cli --cluster reshard` does);
-   * `between` runs after each batch. Resolves with { slot, from, to }.
+   * Moves `key`'s slot to another master (`to`, a master's port, or the first other one) with
+   * CLUSTER SETSLOT IMPORTING/MIGRATING and MIGRATE in batches of `batch` keys (the
+   * resharding `redis-cli --cluster reshard` does); `between` (may be async) runs after each
+   * batch. Resolves with { slot, from, to, keys } (`keys`: how many were migrated).
    */
-  async moveSlotOf(key, { batch = 10, between } = {}) {
+  async moveSlotOf(key, { batch = 10, between, to: toPort } = {}) {
     const slot = await this.slotOf(key);
     const shards = await this.shards();
     const fromShard = shards.find((s) => s.slots.some(([a, b]) => slot >= a && slot <= b));
-    const toShard = shards.find((s) => s !== fromShard && s.master !== null);
+    const toShard = shards.find((s) => s !== fromShard && s.master !== null && (toPort === undefined || s.master === toPort));
+    if (!toShard) throw new Error(`no other master ${toPort ?? ''} to move slot ${slot} to`);
     const from = fromShard.master;
     const to = toShard.master;
     const fromId = fromShard.ids[from];
     const toId = toShard.ids[to];
     await withNode(to, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId));
     await withNode(from, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId));
+    let moved = 0;
     for (;;) {
       const keys = await withNode(from, (c) => c.call('CLUSTER', 'GETKEYSINSLOT', slot, batch));
       if (keys.length === 0) break;
       await withNode(from, (c) => c.call('MIGRATE', '127.0.0.1', to, '', 0, 5000, 'REPLACE', 'KEYS', ...keys));
+      moved += keys.length;
       if (between) await between();
     }
     for (const port of [to, from]) await withNode(port, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId));
@@ -177,7 +181,7 @@ class Cluster {
         if (p !== null && p !== to && p !== from) await withNode(p, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId)).catch(() => {});
       }
     }
-    return { slot, from, to };
+    return { slot, from, to, keys: moved };
   }
 
   async stop() {

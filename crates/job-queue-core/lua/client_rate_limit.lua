@@ -4,7 +4,9 @@
   ended). All or nothing: when one client's cost does not fit under the limit, nothing is
   counted for any of them.
 
-  KEYS[1..n] P::rate:<scope>:<client>, one per client
+  KEYS[1..n] P::rate:<scope>:<client>, one per client (`P::` is `P::{P}:` for a prefix
+    without a hash tag of its own, so every client's window shares the prefix's one slot on
+    a Redis Cluster; src/keys.rs, PrefixKeys)
   ARGV[1] the most per window  [2] window ms  [3..n+2] each client's cost
   Returns {1, count after, ms left in the window} of the first client when every cost was
   counted, or {0, count, ms until its window ends, i} for the first client i (from 1) whose

@@ -4,6 +4,8 @@
   workers and their status, and pause one in another process.
 
   KEYS[1] P::workers  KEYS[2] P::workers:seen  KEYS[3] P::workers:paused
+  (`P::` is `P::{P}:` for a prefix without a hash tag of its own: every key of a prefix
+  carries one tag, so the three share a Redis Cluster slot; src/keys.rs, PrefixKeys)
   ARGV[1] worker id  [2] now ms  [3] entry JSON ('' = the worker is leaving)
       [4] forget entries silent for this many ms
   Returns 1 when the worker is asked to be paused, else 0.

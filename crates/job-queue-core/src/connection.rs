@@ -691,17 +691,70 @@ fn connection_down(e: &redis::RedisError) -> bool {
 
 /// Whether, in a cluster or behind sentinels, the error is a failover or resharding in
 /// progress that a later try rides out: the cluster is down until a replica is promoted,
-/// a multi-key command met a slot half migrated, or a demoted master refused a write.
+/// a multi-key command met a slot half migrated (TRYAGAIN, or the ASK / MOVED redirections
+/// the crate still got after its own retries), or a demoted master refused a write. In each
+/// case the server ran nothing, so sending the command again is safe.
 fn failover_in_progress(e: &redis::RedisError) -> bool {
     matches!(
         e.kind(),
         redis::ErrorKind::Server(
             ServerErrorKind::ClusterDown
                 | ServerErrorKind::TryAgain
+                | ServerErrorKind::Ask
+                | ServerErrorKind::Moved
                 | ServerErrorKind::ReadOnly
                 | ServerErrorKind::MasterDown
         )
     )
+}
+
+/// Why a cluster turned a transaction (MULTI/EXEC: the engine's consistent reads) away. The
+/// crate follows MOVED and ASK for single commands and plain pipelines, not inside a
+/// transaction, whose EXEC then fails with EXECABORT carrying the redirection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TransactionRedirect {
+    /// The slot has a new owner (a resharding or a failover finished).
+    Moved,
+    /// The slot is being migrated (ASK, TRYAGAIN): the transaction runs once it is over.
+    Migrating,
+}
+
+fn transaction_redirect(e: &redis::RedisError) -> Option<TransactionRedirect> {
+    if e.kind() != redis::ErrorKind::Server(ServerErrorKind::ExecAbort) {
+        return None;
+    }
+    let errors = e.clone().into_server_errors()?;
+    let kinds: Vec<Option<ServerErrorKind>> = errors.iter().map(|(_, e)| e.kind()).collect();
+    if kinds.contains(&Some(ServerErrorKind::Moved)) {
+        Some(TransactionRedirect::Moved)
+    } else if kinds.iter().any(|k| {
+        matches!(
+            k,
+            Some(ServerErrorKind::Ask | ServerErrorKind::TryAgain | ServerErrorKind::ClusterDown)
+        )
+    }) {
+        Some(TransactionRedirect::Migrating)
+    } else {
+        None
+    }
+}
+
+/// The first key a pipeline names (the first argument of its first command that has one).
+fn first_key(pipeline: &Pipeline) -> Option<Vec<u8>> {
+    pipeline
+        .cmd_iter()
+        .find_map(|cmd| match cmd.args_iter().nth(1)? {
+            redis::Arg::Simple(key) => Some(key.to_vec()),
+            _ => None,
+        })
+}
+
+/// The wait before retry `n` of a transaction turned away by a migration: doubling from the
+/// policy's delay, at most 1 s, so a migration of several seconds is ridden out within the
+/// retries allowed.
+fn migration_backoff(policy: RetryPolicy, n: u32) -> Duration {
+    let doubled = policy.delay.saturating_mul(1 << n.min(4));
+    doubled.min(Duration::from_secs(1)).max(policy.delay)
 }
 
 /// One request on the shared connection: a command, or part of a pipeline.
@@ -739,6 +792,29 @@ impl SharedConnection {
                         }
                         _ => send_on(&mut con, req).await,
                     };
+                    if let (Err(e), Request::Pipe(pipeline, ..)) = (&r, req) {
+                        let redirect = transaction_redirect(e);
+                        if redirect.is_some() && self.retry.allows(retries) {
+                            retries += 1;
+                            tracing::debug!(error = %e, retries, "transaction redirected; retrying");
+                            match redirect {
+                                // a command on the transaction's first key meets the same
+                                // MOVED, which the crate follows, refreshing its slot map
+                                Some(TransactionRedirect::Moved) => {
+                                    if let Some(key) = first_key(pipeline) {
+                                        let _ = redis::cmd("EXISTS")
+                                            .arg(key)
+                                            .query_async::<Value>(&mut con)
+                                            .await;
+                                    }
+                                }
+                                _ => {
+                                    tokio::time::sleep(migration_backoff(self.retry, retries)).await
+                                }
+                            }
+                            continue;
+                        }
+                    }
                     (r, None)
                 }
                 SharedInner::Sentinel(s) => {
@@ -771,8 +847,14 @@ impl SharedConnection {
     /// A handle on this connection that sends every command to the server holding `key`
     /// (for commands without keys that are about one queue, such as `CLIENT LIST` or a
     /// `SCAN` of the queue's keys). The same connection off a cluster.
+    ///
+    /// On a cluster, each command is preceded by an `EXISTS key`: a keyless command goes
+    /// wherever the client's slot map says, and a map that missed a resharding would send it
+    /// to the slot's former owner, which answers without a redirection (no workers, no keys);
+    /// a command on the key meets the `MOVED` instead, which refreshes the map.
     pub fn at_key(&self, key: &str) -> RoutedConnection {
-        let route = matches!(self.inner, SharedInner::Cluster(_)).then(|| {
+        let cluster = matches!(self.inner, SharedInner::Cluster(_));
+        let route = cluster.then(|| {
             RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(Route::with_key(
                 key.as_bytes(),
                 SlotAddr::Master,
@@ -781,6 +863,7 @@ impl SharedConnection {
         RoutedConnection {
             con: self.clone(),
             route,
+            key: cluster.then(|| key.to_owned()),
         }
     }
 
@@ -791,6 +874,7 @@ impl SharedConnection {
             return Ok(vec![RoutedConnection {
                 con: self.clone(),
                 route: None,
+                key: None,
             }]);
         };
         // CLUSTER SHARDS (Redis 7): each shard's master, by the cluster's own word
@@ -821,6 +905,7 @@ impl SharedConnection {
                 if let (Some(host), Some(port)) = (host, port) {
                     out.push(RoutedConnection {
                         con: self.clone(),
+                        key: None,
                         route: Some(RoutingInfo::SingleNode(SingleNodeRoutingInfo::ByAddress {
                             host,
                             port,
@@ -886,11 +971,21 @@ impl ConnectionLike for SharedConnection {
 pub struct RoutedConnection {
     con: SharedConnection,
     route: Option<RoutingInfo>,
+    /// The key whose slot `route` names, checked before each command (see
+    /// [`SharedConnection::at_key`]).
+    key: Option<String>,
 }
 
 impl ConnectionLike for RoutedConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        Box::pin(self.con.send(Request::Routed(cmd, &self.route)))
+        Box::pin(async move {
+            if let Some(key) = &self.key {
+                let mut exists = redis::cmd("EXISTS");
+                exists.arg(key);
+                self.con.send(Request::Cmd(&exists)).await?;
+            }
+            self.con.send(Request::Routed(cmd, &self.route)).await
+        })
     }
 
     fn req_packed_commands<'a>(
@@ -1170,6 +1265,28 @@ mod tests {
             e.connector().unwrap_err().code(),
             crate::ErrorCode::Validation
         );
+    }
+
+    #[test]
+    fn a_transaction_turned_away_by_a_cluster_is_told_apart() {
+        use redis::{ErrorKind, RedisError};
+        let plain = RedisError::from((ErrorKind::Server(ServerErrorKind::Moved), "moved"));
+        assert_eq!(transaction_redirect(&plain), None, "not a transaction");
+        let mut p = redis::pipe();
+        p.atomic()
+            .cmd("LLEN")
+            .arg("{q}:wait")
+            .cmd("ZCARD")
+            .arg("{q}:delayed");
+        assert_eq!(first_key(&p).as_deref(), Some(&b"{q}:wait"[..]));
+        let mut none = redis::pipe();
+        none.cmd("PING");
+        assert_eq!(first_key(&none), None);
+        let policy = RetryPolicy::default();
+        let waits: Vec<u64> = (1..=6)
+            .map(|n| migration_backoff(policy, n).as_millis() as u64)
+            .collect();
+        assert_eq!(waits, [200, 400, 800, 1000, 1000, 1000]);
     }
 
     #[test]

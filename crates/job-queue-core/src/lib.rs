@@ -69,7 +69,8 @@ pub struct Engine {
 impl Engine {
     /// Connects to Redis for queues under key prefix `prefix` (BullMQ's default is `bull`).
     /// The shared connection is made now, within 5 s: an unreachable server fails here with a
-    /// connection error.
+    /// connection error. On a Redis Cluster, a prefix whose first `{` is directly followed by
+    /// `}` (an empty hash tag) is a validation error (see [`keys::PrefixKeys::check_one_slot`]).
     pub async fn connect(config: &RedisConfig, prefix: &str) -> Result<Self> {
         if let Some(w) = config.wait {
             if w.replicas == 0 || w.timeout.is_zero() {
@@ -80,6 +81,9 @@ impl Engine {
             }
         }
         let client = config.connector()?;
+        if client.is_cluster() {
+            keys::PrefixKeys::new(prefix).check_one_slot()?;
+        }
         let con = connection::shared(&client, config.retry).await?;
         Ok(Self {
             client,

@@ -34,6 +34,7 @@ const QUEUE_KEY_NAMES: &[&str] = &[
     "metrics",
     "retries",
     "archived",
+    "slot-guard",
 ];
 
 /// The sub-keys a job may have (`<job>:<sub-key>`).

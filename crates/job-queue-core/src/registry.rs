@@ -1,7 +1,8 @@
 //! Registries of a key prefix, kept outside every queue in keys `P::…` (no queue's keys can
-//! start so, as queue names are not empty): the queues declared with their configuration, and
-//! the workers of every process with their heartbeat, counters and status. BullMQ ignores
-//! both; its own view of workers (connection names) is kept as well.
+//! start so, as queue names are not empty; see [`PrefixKeys`] for their names and hash tag):
+//! the queues declared with their configuration, and the workers of every process with their
+//! heartbeat, counters and status. BullMQ ignores both; its own view of workers (connection
+//! names) is kept as well.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::keys::{normalize_prefix, worker_keys};
+use crate::keys::{normalize_prefix, PrefixKeys};
 use crate::scan::Scan;
 use crate::time::now_ms;
 use crate::Engine;
@@ -22,7 +23,7 @@ pub const STALE_AFTER: Duration = Duration::from_secs(6);
 pub const FORGET_AFTER: Duration = Duration::from_secs(3600);
 
 fn queues_key(prefix: &str) -> String {
-    format!("{}::queues", normalize_prefix(prefix))
+    PrefixKeys::new(prefix).queues()
 }
 
 /// What a worker says about itself in each heartbeat.
@@ -154,7 +155,7 @@ impl Engine {
 
     /// Every worker of every process that wrote a heartbeat in the last hour.
     pub async fn workers(&self) -> Result<Vec<WorkerInfo>> {
-        let [entries, seen, _] = worker_keys(&self.prefix);
+        let [entries, seen, _] = PrefixKeys::new(&self.prefix).workers();
         let (raw, beats): (HashMap<String, String>, Vec<(String, f64)>) = redis::pipe()
             .hgetall(&entries)
             .cmd("ZRANGE")
@@ -179,7 +180,7 @@ impl Engine {
     /// Asks worker `id`, in whatever process, to pause (or resume); it does so at its next
     /// heartbeat. Returns false when no such worker is registered.
     pub async fn request_worker_pause(&self, id: &str, paused: bool) -> Result<bool> {
-        let [entries, _, requests] = worker_keys(&self.prefix);
+        let [entries, _, requests] = PrefixKeys::new(&self.prefix).workers();
         let mut con = self.connection();
         let exists: bool = redis::cmd("HEXISTS")
             .arg(&entries)

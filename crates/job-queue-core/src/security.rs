@@ -1,6 +1,7 @@
 //! Security state of a key prefix, kept outside every queue in keys `P::…` (as the
-//! registries are): the permissions granted to clients, per-client rate-limit windows, and
-//! the audit log. BullMQ ignores all of them.
+//! registries are, with the same hash tag: see [`PrefixKeys`]; `P::` stands for `P::{P}:`
+//! when the prefix has no hash tag of its own): the permissions granted to clients,
+//! per-client rate-limit windows, and the audit log. BullMQ ignores all of them.
 //!
 //! * `P::acl:<client>` (hash): one field per grant, `<resource>\n<action>\n<conditions>`
 //!   (the conditions as canonical JSON, `[]` for none), valued with the ms it was granted.
@@ -16,7 +17,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::keys::normalize_prefix;
+use crate::keys::PrefixKeys;
 use crate::scripts::{self, RateWindow};
 use crate::Engine;
 
@@ -110,15 +111,15 @@ pub struct AuditRecord {
 }
 
 fn acl_key(prefix: &str, client: &str) -> String {
-    format!("{}::acl:{client}", normalize_prefix(prefix))
+    PrefixKeys::new(prefix).acl(client)
 }
 
 fn rate_key(prefix: &str, scope: &str, client: &str) -> String {
-    format!("{}::rate:{scope}:{client}", normalize_prefix(prefix))
+    PrefixKeys::new(prefix).rate(scope, client)
 }
 
 fn audit_key(prefix: &str) -> String {
-    format!("{}::audit", normalize_prefix(prefix))
+    PrefixKeys::new(prefix).audit()
 }
 
 /// A name used in a key or a grant field: not empty, at most [`MAX_NAME`] bytes, no newline.
@@ -437,8 +438,9 @@ mod tests {
 
     #[test]
     fn keys_live_under_the_prefix_outside_every_queue() {
-        assert_eq!(acl_key("bull:", "c"), "bull::acl:c");
-        assert_eq!(rate_key("p", "enqueue", "c"), "p::rate:enqueue:c");
-        assert_eq!(audit_key("p"), "p::audit");
+        assert_eq!(acl_key("bull:", "c"), "bull::{bull}:acl:c");
+        assert_eq!(rate_key("p", "enqueue", "c"), "p::{p}:rate:enqueue:c");
+        assert_eq!(audit_key("p"), "p::{p}:audit");
+        assert_eq!(audit_key("{p}"), "{p}::audit");
     }
 }

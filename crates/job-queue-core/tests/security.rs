@@ -3,6 +3,7 @@
 
 mod common;
 
+use job_queue_core::keys::PrefixKeys;
 use job_queue_core::security::{AuditEntry, AuditFilter, MAX_GRANTS};
 use job_queue_core::{Engine, ErrorCode, RedisConfig};
 use serde_json::json;
@@ -83,7 +84,7 @@ async fn grants_merge_by_resource_and_conditions_and_revoke_by_resource_and_acti
 async fn bad_grants_and_too_many_grants_write_nothing() {
     let t = common::queue().await;
     let e = &t.engine;
-    let key = format!("{}::acl:c", t.keys.prefix);
+    let key = PrefixKeys::new(&t.keys.prefix).acl("c");
     for (client, resource, actions, conditions, field) in [
         ("", "q", strings(&["view"]), json!([]), "clientId"),
         (
@@ -199,7 +200,10 @@ async fn a_rate_window_is_shared_by_every_engine_and_counts_nothing_over_the_lim
         .unwrap();
     assert!(!huge.allowed && huge.count == 0);
     let exists: bool = t
-        .cmd(&["EXISTS", &format!("{}::rate:enqueue:e", t.keys.prefix)])
+        .cmd(&[
+            "EXISTS",
+            &PrefixKeys::new(&t.keys.prefix).rate("enqueue", "e"),
+        ])
         .await;
     assert!(!exists, "a refused first call leaves no key");
     t.cleanup().await;
@@ -209,7 +213,7 @@ async fn a_rate_window_is_shared_by_every_engine_and_counts_nothing_over_the_lim
 async fn several_clients_are_counted_all_or_nothing() {
     let t = common::queue().await;
     let e = &t.engine;
-    let key = |c: &str| format!("{}::rate:enqueue:{c}", t.keys.prefix);
+    let key = |c: &str| PrefixKeys::new(&t.keys.prefix).rate("enqueue", c);
     e.client_rate_limit("enqueue", &one("b", 2), 3, 60_000)
         .await
         .unwrap();
@@ -420,7 +424,9 @@ async fn the_audit_log_is_capped_and_filtering_reads_past_a_batch() {
     assert_eq!(rare[0].timestamp, 10_003);
     // a small cap trims the stream (approximately, by whole nodes)
     e.audit(&many, 100).await.unwrap();
-    let len: usize = t.cmd(&["XLEN", &format!("{}::audit", t.keys.prefix)]).await;
+    let len: usize = t
+        .cmd(&["XLEN", &PrefixKeys::new(&t.keys.prefix).audit()])
+        .await;
     assert!(len < 1_200, "trimmed to about the cap: {len}");
     t.cleanup().await;
 }

@@ -35,7 +35,7 @@ async fn a_connected_worker_is_listed_but_fetches_nothing_until_it_runs() {
     let registered: bool = t
         .cmd(&[
             "HEXISTS",
-            &format!("{}::workers", t.keys.prefix),
+            &job_queue_core::keys::PrefixKeys::new(&t.keys.prefix).workers()[0],
             worker.id(),
         ])
         .await;

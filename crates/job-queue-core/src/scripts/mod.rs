@@ -144,8 +144,7 @@ macro_rules! scripts {
             Script::new(&assemble(&[$(Include::$use),*], include_str!(concat!("../../lua/", $file))))
         });)*
 
-        /// Every script as (file, the includes it declares, body), for tests.
-        #[cfg(test)]
+        /// Every script as (file, the includes it declares, body).
         pub(crate) const REGISTRY: &[(&str, &[Include], &str)] = &[
             $(($file, &[$(Include::$use),*], include_str!(concat!("../../lua/", $file)))),*
         ];
@@ -190,8 +189,40 @@ scripts! {
     AUDIT_APPEND => "audit_append.lua" [],
 }
 
+/// A script of the registry as Redis gets it.
+#[derive(Debug, Clone)]
+pub struct RegisteredScript {
+    /// Its file under `lua/` (`add_jobs.lua`...).
+    pub file: &'static str,
+    /// Its full text: the includes it uses, then its body.
+    pub text: String,
+    /// The SHA1 of the text, which EVALSHA names it by.
+    pub sha: String,
+}
+
+/// Every script of the registry, for tools and tests that check each one (the cluster test
+/// runs each on a Redis Cluster and compares what ran with this list).
+pub fn registered() -> Vec<RegisteredScript> {
+    REGISTRY
+        .iter()
+        .map(|(file, uses, body)| {
+            let text = assemble(uses, body);
+            RegisteredScript {
+                file,
+                sha: Script::new(&text).get_hash().to_owned(),
+                text,
+            }
+        })
+        .collect()
+}
+
 /// Queue key suffixes in the order every script expects them (lua/include/keys.lua).
-const QUEUE_KEYS: [&str; 15] = [
+/// The last, `slot-guard`, is never written: on a Redis Cluster, a key the call declares and
+/// no node holds makes Redis answer ASK/TRYAGAIN (retried) instead of running the script
+/// while the queue's slot is half migrated, when a job key the script builds in Lua could
+/// already be on the other node (Redis would stop the script there, its earlier writes
+/// kept). See docs/redis-layout.md, "Redis Cluster".
+pub const QUEUE_KEYS: [&str; 16] = [
     "wait",
     "active",
     "prioritized",
@@ -207,6 +238,7 @@ const QUEUE_KEYS: [&str; 15] = [
     "stalled-check",
     "limiter",
     "paused",
+    "slot-guard",
 ];
 
 /// Starts an invocation of `script` with the queue's keys and base already in place.
@@ -509,6 +541,19 @@ mod tests {
                 ("end", false)
             ]
         );
+    }
+
+    #[test]
+    fn the_registered_list_is_the_registry_with_the_hashes_scripts_are_called_by() {
+        let list = registered();
+        assert_eq!(list.len(), REGISTRY.len());
+        let add = list.iter().find(|s| s.file == "add_jobs.lua").unwrap();
+        assert_eq!(add.sha, ADD_JOBS.get_hash());
+        let beat = list
+            .iter()
+            .find(|s| s.file == "worker_heartbeat.lua")
+            .unwrap();
+        assert_eq!(beat.sha, WORKER_HEARTBEAT.get_hash());
     }
 
     #[tokio::test]

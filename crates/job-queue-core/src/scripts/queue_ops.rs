@@ -65,7 +65,7 @@ pub async fn worker_heartbeat<C: ConnectionLike>(
     entry: Option<&str>,
     forget_after: Duration,
 ) -> Result<bool> {
-    let keys = crate::keys::worker_keys(prefix);
+    let keys = crate::keys::PrefixKeys::new(prefix).workers();
     let paused: i64 = WORKER_HEARTBEAT
         .key(&keys[0])
         .key(&keys[1])

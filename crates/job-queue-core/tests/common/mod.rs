@@ -2,6 +2,7 @@
 //! key prefix per test, whose keys are deleted when the guard drops.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod dispatch;
 
 use std::time::{Duration, Instant};
