@@ -99,6 +99,7 @@ async fn exercise_queue_scripts(con: &mut Strict, raw_con: &SharedConnection, ke
             common::request("dd", json!({"deduplication": {"id": "dd1"}})),
             common::request("x", json!({"jobId": "custom"})),
         ],
+        None,
     )
     .await
     .unwrap()
@@ -236,7 +237,7 @@ async fn exercise_queue_scripts(con: &mut Strict, raw_con: &SharedConnection, ke
     );
 
     // the stalled check: a job whose lock is gone is found on the second pass
-    scripts::add_jobs(con, keys, &[common::request("s", json!({}))])
+    scripts::add_jobs(con, keys, &[common::request("s", json!({}))], None)
         .await
         .unwrap();
     let r = scripts::finish_and_fetch(con, keys, now_ms(), &[], fetch("tok3", 1))
