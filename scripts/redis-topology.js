@@ -59,6 +59,8 @@ class Cluster {
     this.servers = servers; // RedisServer, by port
     this.replicas = replicas;
     this.nodes = servers.map((s) => ({ host: '127.0.0.1', port: s.port }));
+    /** The cluster as a `redis+cluster://` URL (the engine's URL form). */
+    this.url = `redis+cluster://${this.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
   }
 
   server(port) {
@@ -107,6 +109,45 @@ class Cluster {
     const slot = await this.slotOf(key);
     const shard = (await this.shards()).find((s) => s.slots.some(([a, b]) => slot >= a && slot <= b));
     return shard?.master ?? null;
+  }
+
+  /**
+   * One hash tag per master, in master-port order: `${base}0`, `${base}1`... tried in turn,
+   * the first that hashes to each master's slots kept. Queues named `{tag}...` (or keys
+   * under a `{tag}` prefix) then land on that master.
+   */
+  async tagsPerMaster(base = 'jq') {
+    const shards = (await this.shards()).filter((s) => s.master !== null).sort((a, b) => a.master - b.master);
+    const tags = new Array(shards.length).fill(null);
+    for (let i = 0; tags.includes(null); i++) {
+      if (i > 10000) throw new Error('no tag found for every master');
+      const tag = `${base}${i}`;
+      const slot = await this.slotOf(`{${tag}}`);
+      const at = shards.findIndex((s) => s.slots.some(([a, b]) => slot >= a && slot <= b));
+      if (at >= 0 && tags[at] === null) tags[at] = tag;
+    }
+    return tags;
+  }
+
+  /** The ports of the masters serving slots now. */
+  async masters() {
+    return (await this.shards()).map((s) => s.master).filter((p) => p !== null).sort((a, b) => a - b);
+  }
+
+  /** Every key matching `pattern` on every live master (SCAN per master). */
+  async keys(pattern) {
+    const out = [];
+    for (const port of await this.masters()) {
+      await withNode(port, async (c) => {
+        let cursor = '0';
+        do {
+          const [next, batch] = await c.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+          cursor = next;
+          out.push(...batch);
+        } while (cursor !== '0');
+      });
+    }
+    return out.sort();
   }
 
   /** A replica port of master `port`. */
