@@ -170,6 +170,21 @@ class Cluster {
     }, ms, 'cluster healthy');
   }
 
+  /** Waits until every live replica's link to its master is up (its first sync done). */
+  async waitReplicasSynced(ms = 30000) {
+    await until(async () => {
+      for (const shard of await this.shards()) {
+        for (const port of shard.replicas) {
+          const s = this.server(port);
+          if (!s.proc || s.proc.exitCode !== null || s.proc.signalCode !== null) continue;
+          const info = await withNode(port, (c) => c.call('INFO', 'replication'));
+          if (!/master_link_status:up/.test(info)) return false;
+        }
+      }
+      return true;
+    }, ms, 'replicas synced');
+  }
+
   /** SIGKILLs the master serving `key`; resolves with its port once a replica took over. */
   async killMasterOf(key, ms = 30000) {
     const port = await this.masterOf(key);
@@ -246,7 +261,9 @@ async function startCluster({ masters = 3, replicas = 1, aof = 'everysec', nodeT
         port,
         aof: aof !== false,
         fsync: aof || 'everysec',
-        args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout)],
+        // repl-diskless-sync-delay 0: a replica's first sync starts at once (the default
+        // waits 5 s for more replicas), so a failover soon after start has a synced replica
+        args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout), '--repl-diskless-sync-delay', '0'],
       }),
   );
   const cluster = new Cluster(servers, replicas);
@@ -254,8 +271,9 @@ async function startCluster({ masters = 3, replicas = 1, aof = 'everysec', nodeT
     await Promise.all(servers.map((s) => s.start()));
     await run('redis-cli', ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'], { timeout: 60000 });
     await cluster.waitHealthy();
-    // every replica attached and synced (a failover needs one)
+    // every replica attached and synced (a replica that never synced cannot take over)
     await until(async () => (await cluster.shards()).every((s) => s.replicas.length === replicas), 30000, 'replicas attached');
+    await cluster.waitReplicasSynced();
   } catch (err) {
     await cluster.stop();
     throw err;
