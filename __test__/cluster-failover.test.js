@@ -14,6 +14,9 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { runClusterFailover } = require('../chaos/cluster-failover');
+const { hasCommand } = require('./helpers');
+
+const skip = !(hasCommand('redis-server', ['--version']) && hasCommand('redis-cli', ['--version'])) && 'needs redis-server and redis-cli';
 
 const SHORT = { rate: 300, beforeMs: 2500, afterMs: 4000, nodeTimeout: 1000 };
 
@@ -40,7 +43,7 @@ function carriesOn(r) {
   }
 }
 
-test('SIGKILL of a master under load, replication-acknowledged adds: every acknowledged job completes, the workers carry on', { timeout: 180000 }, async (t) => {
+test('SIGKILL of a master under load, replication-acknowledged adds: every acknowledged job completes, the workers carry on', { skip, timeout: 180000 }, async (t) => {
   const r = await runClusterFailover({ ...SHORT, fault: 'kill', wait: true });
   figures(t, r);
   carriesOn(r);
@@ -49,7 +52,7 @@ test('SIGKILL of a master under load, replication-acknowledged adds: every ackno
   for (const c of r.finalCounts) assert.equal(c.failed, 0);
 });
 
-test('CLUSTER FAILOVER under load, replication-acknowledged adds: every acknowledged job completes, the workers carry on', { timeout: 180000 }, async (t) => {
+test('CLUSTER FAILOVER under load, replication-acknowledged adds: every acknowledged job completes, the workers carry on', { skip, timeout: 180000 }, async (t) => {
   const r = await runClusterFailover({ ...SHORT, fault: 'failover', wait: true });
   figures(t, r);
   carriesOn(r);
@@ -57,7 +60,7 @@ test('CLUSTER FAILOVER under load, replication-acknowledged adds: every acknowle
   for (const c of r.finalCounts) assert.equal(c.failed, 0);
 });
 
-test('SIGKILL of a master under load without wait: acknowledged adds lost to async replication are counted (reported, not asserted)', { timeout: 180000 }, async (t) => {
+test('SIGKILL of a master under load without wait: acknowledged adds lost to async replication are counted (reported, not asserted)', { skip, timeout: 180000 }, async (t) => {
   const r = await runClusterFailover({ ...SHORT, fault: 'kill', wait: false });
   figures(t, r);
   carriesOn(r);
