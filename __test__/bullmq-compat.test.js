@@ -15,13 +15,13 @@ const {
   JobStateError,
   Job,
 } = require('..');
-const { REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
 
 function setup(t) {
   const prefix = uniquePrefix('jqt-compat');
   const connection = { url: REDIS_URL };
   const closers = [];
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(RAW_REDIS_URL);
   const env = {
     prefix,
     connection,
@@ -276,7 +276,7 @@ test('queue name and job id errors carry BullMQ wording', async (t) => {
 
 test('an ioredis instance (whose unset options are null) works as the connection', async (t) => {
   const env = setup(t);
-  const client = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const client = new Redis(RAW_REDIS_URL, { maxRetriesPerRequest: null });
   t.after(() => client.disconnect());
   assert.equal(client.options.username, null);
   const queue = env.queue('ioredis-conn', { connection: client });

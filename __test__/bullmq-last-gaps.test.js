@@ -11,14 +11,14 @@ const assert = require('node:assert/strict');
 const Redis = require('ioredis');
 const bullmq = require('bullmq');
 const { Queue, Worker, Job, ValidationError, ClosedError, DelayedError, UnrecoverableError, RateLimitError } = require('..');
-const { REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
 
 function setup(t) {
   const prefix = uniquePrefix('jqt-gaps');
   const connection = { url: REDIS_URL };
   const closers = [];
-  const redis = new Redis(REDIS_URL);
-  const bullConnection = () => new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const redis = new Redis(RAW_REDIS_URL);
+  const bullConnection = () => new Redis(RAW_REDIS_URL, { maxRetriesPerRequest: null });
   const env = {
     prefix,
     redis,
@@ -95,8 +95,9 @@ test("Queue.updateJobProgress emits 'progress' (jobId, progress) on the queue, a
   const job = await queue.add('j', {});
   const ours = next(queue, 'progress');
   const theirs = next(bullQueue, 'progress');
-  queue.updateJobProgress(job.id, 42);
-  bullQueue.updateJobProgress(job.id, 43);
+  // one after the other: two clients' writes sent at once may land in either order
+  await queue.updateJobProgress(job.id, 42);
+  await bullQueue.updateJobProgress(job.id, 43);
   assert.deepEqual(await ours, [job.id, 42]);
   assert.deepEqual(await theirs, [job.id, 43]);
   assert.equal((await queue.getJob(job.id)).progress, 43);

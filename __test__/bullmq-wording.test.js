@@ -17,13 +17,13 @@ const {
   JobNotFoundError,
   JobQueueCoordinator,
 } = require('..');
-const { REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
 
 function setup(t) {
   const prefix = uniquePrefix('jqt-words');
   const connection = { url: REDIS_URL };
   const closers = [];
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(RAW_REDIS_URL);
   const env = {
     prefix,
     connection,

@@ -7,14 +7,14 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const Redis = require('ioredis');
 const { JobQueueCoordinator } = require('..');
-const { REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
 const { startWorkerProcess } = require('./fixtures/worker-process');
 
 /** Everything a test starts, stopped (children by their own pid) and cleaned at the end. */
 function setup(t, tag) {
   const prefix = uniquePrefix(tag);
   const children = [];
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(RAW_REDIS_URL);
   const coordinator = new JobQueueCoordinator({ redis: { url: REDIS_URL, keyPrefix: prefix } });
   t.after(async () => {
     await Promise.all(children.map((c) => c.kill('SIGKILL')));

@@ -8,7 +8,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Queue: BullQueue } = require('bullmq');
 const { Queue, ValidationError, JobQueueCoordinator, createLogger } = require('..');
-const { REDIS_URL, waitFor, setupCoordinators } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, waitFor, setupCoordinators } = require('./helpers');
 const { inDesignUnits } = require('../lib/managers/metrics-collector');
 
 const setup = (t, config) => setupCoordinators(t, 'jqt-surface', config);
@@ -88,7 +88,7 @@ test("Queue.add with repeat creates a job scheduler BullMQ's own Queue lists", a
   const job = await queue.add('pull', { source: 'crm' }, { repeat: { pattern: '*/10 * * * *' }, attempts: 4 });
   assert.equal(job.repeatJobKey, 'pull');
   assert.equal(job.opts.attempts, 4);
-  const bull = new BullQueue('sync', { prefix, connection: { url: REDIS_URL } });
+  const bull = new BullQueue('sync', { prefix, connection: { url: RAW_REDIS_URL } });
   t.after(() => bull.close());
   const [s] = await bull.getJobSchedulers();
   assert.equal(s.key, 'pull');

@@ -18,12 +18,12 @@ const {
   ConnectionError,
   UnrecoverableError,
 } = require('..');
-const { REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
 
 /** A connected coordinator on a fresh prefix, plus `keys()`: every key under the prefix. */
 async function setup(t, config = {}) {
   const prefix = uniquePrefix('jqt-err');
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(RAW_REDIS_URL);
   const c = new JobQueueCoordinator({ redis: { url: REDIS_URL, keyPrefix: prefix }, ...config });
   t.after(async () => {
     await c.shutdown({ timeoutMs: 2000 }).catch(() => {});

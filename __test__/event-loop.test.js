@@ -10,7 +10,7 @@ const assert = require('node:assert/strict');
 const Redis = require('ioredis');
 const { Worker: BullWorker } = require('bullmq');
 const { JobQueueCoordinator } = require('..');
-const { REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
 const { startWorkerProcess } = require('./fixtures/worker-process');
 
 const LOCK_MS = 500;
@@ -28,7 +28,7 @@ function blockEventLoop(ms) {
 function setup(t, tag) {
   const prefix = uniquePrefix(tag);
   const closers = [];
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(RAW_REDIS_URL);
   const coordinator = new JobQueueCoordinator({ redis: { url: REDIS_URL, keyPrefix: prefix } });
   t.after(async () => {
     for (const close of closers.reverse()) await close().catch(() => {});
@@ -137,7 +137,7 @@ for (const impl of ['ours', 'bullmq']) {
       return { spun: job.data.n };
     }, {
       prefix: env.prefix,
-      connection: { url: REDIS_URL },
+      connection: { url: RAW_REDIS_URL },
       lockDuration: LOCK_MS,
       stalledInterval: STALLED_INTERVAL_MS,
       concurrency: 1,

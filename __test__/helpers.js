@@ -7,11 +7,37 @@ const net = require('node:net');
 const { execFileSync } = require('node:child_process');
 const Redis = require('ioredis');
 
-const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+/**
+ * On a Redis Cluster (`npm run test:cluster`, scripts/test-cluster.js): JQ_TEST_CLUSTER lists
+ * the nodes and JQ_TEST_CLUSTER_TAGS one hash tag per master (`tag@host:port,...`). Each test
+ * file takes one of the tags (by its file name), so its keys live on that master: REDIS_URL is
+ * then the cluster (`redis+cluster://...`, for this package), every prefix carries the tag,
+ * and RAW_REDIS_URL is that master itself, for the tests' own ioredis clients and BullMQ
+ * (KEYS, SCAN and CLIENT LIST there see every key and connection of the test).
+ */
+const CLUSTER = (() => {
+  const nodes = process.env.JQ_TEST_CLUSTER;
+  if (!nodes) return null;
+  const tags = (process.env.JQ_TEST_CLUSTER_TAGS || '').split(',').filter(Boolean).map((t) => t.split('@'));
+  if (tags.length === 0) throw new Error('JQ_TEST_CLUSTER needs JQ_TEST_CLUSTER_TAGS (tag@host:port,...): see scripts/test-cluster.js');
+  const file = require('node:path').basename(process.argv[1] || '');
+  let h = 0;
+  for (const ch of file) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  const [tag, home] = tags[h % tags.length];
+  return { url: `redis+cluster://${nodes}`, tag, home: `redis://${home}` };
+})();
 
-/** A key prefix no other test (or run) uses: `<tag>-<pid>-<random hex>`, no ':' in it. */
+/** The Redis this package's connections are given in the tests (a cluster URL on a cluster). */
+const REDIS_URL = CLUSTER ? CLUSTER.url : process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+
+/** The Redis server holding the tests' keys, for ioredis clients and BullMQ: REDIS_URL off a
+ * cluster, the master serving this file's hash tag on one. */
+const RAW_REDIS_URL = CLUSTER ? CLUSTER.home : REDIS_URL;
+
+/** A key prefix no other test (or run) uses: `<tag>-<pid>-<random hex>`, no ':' in it; on a
+ * cluster `{<file's hash tag>}<tag>-<pid>-<random hex>`. */
 function uniquePrefix(tag = 'jqt') {
-  return `${tag}-${process.pid}-${randomBytes(5).toString('hex')}`;
+  return `${CLUSTER ? `{${CLUSTER.tag}}` : ''}${tag}-${process.pid}-${randomBytes(5).toString('hex')}`;
 }
 
 /**
@@ -54,7 +80,8 @@ async function waitFor(fn, { timeoutMs = 10000, intervalMs = 20, message } = {})
 /** Deletes every key starting with `prefix` (SCAN MATCH prefix* + DEL); resolves to the count. */
 async function cleanup(redisUrl, prefix) {
   if (!prefix || /[*?[\]\\]/.test(prefix)) throw new Error(`refusing to clean prefix ${prefix}`);
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  // a test's keys on a cluster all live on the master of its hash tag
+  const redis = new Redis(redisUrl === REDIS_URL ? RAW_REDIS_URL : redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
   let deleted = 0;
   try {
     await redis.connect();
@@ -95,7 +122,7 @@ function setupCoordinators(t, tag, config = {}) {
     c,
     make,
     redis() {
-      const r = new Redis(REDIS_URL);
+      const r = new Redis(RAW_REDIS_URL);
       closers.push(() => r.quit());
       return r;
     },
@@ -140,4 +167,4 @@ function hasCommand(cmd, args) {
   }
 }
 
-module.exports = { REDIS_URL, uniquePrefix, prefixKey, waitFor, cleanup, setupCoordinators, freePort, hasCommand, pings };
+module.exports = { REDIS_URL, RAW_REDIS_URL, CLUSTER, uniquePrefix, prefixKey, waitFor, cleanup, setupCoordinators, freePort, hasCommand, pings };

@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 const Redis = require('ioredis');
 const { Queue, Worker: BullWorker, QueueEvents } = require('bullmq');
 const { JobQueueCoordinator } = require('..');
-const { REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
 
 /**
  * A fresh prefix plus factories for everything a test opens; all of it is closed and the
@@ -16,7 +16,7 @@ const { REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
  */
 function setup(t) {
   const prefix = uniquePrefix('jqt-interop');
-  const connection = { url: REDIS_URL };
+  const connection = { url: RAW_REDIS_URL }; // BullMQ's
   const closers = [];
   const coordinator = new JobQueueCoordinator({ redis: { url: REDIS_URL, keyPrefix: prefix } });
   // node:test ends a test at an uncaught exception (see event-loop.test.js, registerWorker
@@ -51,7 +51,7 @@ function setup(t) {
       return qe;
     },
     redis() {
-      const r = new Redis(REDIS_URL);
+      const r = new Redis(RAW_REDIS_URL);
       closers.push(() => r.quit());
       return r;
     },

@@ -11,7 +11,7 @@ const { JobQueueCoordinator } = require('..');
 const { Job, AddedJob } = require('../lib/job');
 const { acquireEngine, engineConfig } = require('../lib/connection');
 const { ValidationError, JobNotFoundError, JobStateError, LockError } = require('../lib/errors');
-const { REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
 
 /**
  * A fresh prefix and, on it: queue handles as lib/job.js takes them, our coordinator, BullMQ
@@ -20,13 +20,13 @@ const { REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
  */
 async function setup(t) {
   const prefix = uniquePrefix('jqt-job');
-  const connection = { url: REDIS_URL };
+  const connection = { url: RAW_REDIS_URL }; // BullMQ's
   const closers = [];
   const { native, release } = await acquireEngine(engineConfig(REDIS_URL, prefix));
   closers.push(async () => release());
   const c = new JobQueueCoordinator({ redis: { url: REDIS_URL, keyPrefix: prefix } });
   closers.push(() => c.shutdown({ timeoutMs: 2000 }));
-  const raw = new Redis(REDIS_URL);
+  const raw = new Redis(RAW_REDIS_URL);
   closers.push(() => raw.quit());
   t.after(async () => {
     for (const close of closers.reverse()) await close().catch(() => {});

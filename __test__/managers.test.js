@@ -18,7 +18,7 @@ const {
   ValidationError,
   Queue,
 } = require('..');
-const { REDIS_URL, waitFor, setupCoordinators } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, waitFor, setupCoordinators } = require('./helpers');
 const { ManagedWorker } = require('../lib/managers/worker-manager');
 
 const setup = (t, config) => setupCoordinators(t, 'jqt-mgr', config);
@@ -60,7 +60,7 @@ test('queueManager: createQueue (both forms), getQueue, getAllQueues (sync Map),
 
   // a BullMQ queue nobody declared is found in Redis by refreshQueues, then listed by the
   // synchronous getQueueNames / getAllQueues
-  const bull = new BullQueue('legacy', { prefix, connection: { url: REDIS_URL } });
+  const bull = new BullQueue('legacy', { prefix, connection: { url: RAW_REDIS_URL } });
   t.after(() => bull.close());
   await bull.add('j', { x: 1 });
   const admin = make();

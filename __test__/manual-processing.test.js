@@ -10,13 +10,14 @@ const assert = require('node:assert/strict');
 const Redis = require('ioredis');
 const bullmq = require('bullmq');
 const { Queue, Worker, Job, QueueEvents, UnrecoverableError, LockError, JobStateError, ValidationError } = require('..');
-const { REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
 
 function setup(t) {
   const prefix = uniquePrefix('jqt-manual');
   const connection = { url: REDIS_URL };
+  const bullConnection = { url: RAW_REDIS_URL };
   const closers = [];
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(RAW_REDIS_URL);
   let n = 0;
   const env = {
     prefix,
@@ -41,12 +42,12 @@ function setup(t) {
       return qe;
     },
     bullQueue(name) {
-      const q = new bullmq.Queue(name, { prefix, connection });
+      const q = new bullmq.Queue(name, { prefix, connection: bullConnection });
       closers.push(() => q.close());
       return q;
     },
     bullWorker(name, processor, opts = {}) {
-      const w = new bullmq.Worker(name, processor, { prefix, connection, ...opts });
+      const w = new bullmq.Worker(name, processor, { prefix, connection: bullConnection, ...opts });
       w.on('error', () => {});
       closers.push(() => w.close());
       return w;

@@ -8,7 +8,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Queue, Worker: BullWorker } = require('bullmq');
 const { createLogger } = require('..');
-const { REDIS_URL, waitFor, setupCoordinators } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, waitFor, setupCoordinators } = require('./helpers');
 const { startWorkerProcess } = require('./fixtures/worker-process');
 
 const setup = (t, config) => setupCoordinators(t, 'jqt-obs', config);
@@ -195,8 +195,8 @@ test('the coordinator emits this process’s events; events(queue) follows the s
     assert.ok(seen.includes(e), `${e} in ${seen}`);
   }
   // a job run by a BullMQ worker shows up in our stream
-  const bullQueue = new Queue('ev', { prefix: env.prefix, connection: { url: REDIS_URL } });
-  const bullWorker = new BullWorker('ev', async () => 'bull', { prefix: env.prefix, connection: { url: REDIS_URL } });
+  const bullQueue = new Queue('ev', { prefix: env.prefix, connection: { url: RAW_REDIS_URL } });
+  const bullWorker = new BullWorker('ev', async () => 'bull', { prefix: env.prefix, connection: { url: RAW_REDIS_URL } });
   t.after(async () => {
     await bullWorker.close();
     await bullQueue.close();
@@ -255,7 +255,7 @@ test('progress and job logs written by our processor are read by other processes
   const other = env.make();
   assert.deepEqual((await other.getJob('prog', job.id)).progress, { pct: 40 });
   assert.deepEqual(await other.getJobLogs('prog', job.id), ['step one', 'step two']);
-  const bull = new Queue('prog', { prefix: env.prefix, connection: { url: REDIS_URL } });
+  const bull = new Queue('prog', { prefix: env.prefix, connection: { url: RAW_REDIS_URL } });
   t.after(() => bull.close());
   assert.deepEqual((await bull.getJob(job.id)).progress, { pct: 40 });
   assert.deepEqual((await bull.getJobLogs(job.id)).logs, ['step one', 'step two']);

@@ -8,7 +8,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Queue, Worker: BullWorker } = require('bullmq');
 const { QueueExistsError, ValidationError, WorkerNotFoundError, QUEUE_TYPES } = require('..');
-const { REDIS_URL, waitFor, setupCoordinators } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, waitFor, setupCoordinators } = require('./helpers');
 const { startWorkerProcess } = require('./fixtures/worker-process');
 
 const setup = (t, config) => setupCoordinators(t, 'jqt-ops', config);
@@ -41,7 +41,7 @@ test('createQueue stores the whole config for every process; presets apply by na
   assert.equal(job.opts.removeOnComplete, 100, 'the preset’s job defaults apply');
   await assert.rejects(env.c.createQueue({ name: 'x', type: 'nope' }), ValidationError);
   // a BullMQ queue nobody declared is listed too
-  const bull = new Queue('legacy', { prefix: env.prefix, connection: { url: REDIS_URL } });
+  const bull = new Queue('legacy', { prefix: env.prefix, connection: { url: RAW_REDIS_URL } });
   t.after(() => bull.close());
   await bull.add('j', {});
   assert.ok((await other.refreshQueues()).has('legacy'));
@@ -49,7 +49,7 @@ test('createQueue stores the whole config for every process; presets apply by na
 
 test('pauseQueue pauses BullMQ workers too; resumeQueue lets everyone go on', async (t) => {
   const env = setup(t);
-  const bull = new Queue('paused', { prefix: env.prefix, connection: { url: REDIS_URL } });
+  const bull = new Queue('paused', { prefix: env.prefix, connection: { url: RAW_REDIS_URL } });
   t.after(() => bull.close());
   const events = [];
   env.c.on('paused', (e) => events.push(['paused', e.queueName]));
@@ -57,7 +57,7 @@ test('pauseQueue pauses BullMQ workers too; resumeQueue lets everyone go on', as
   await env.c.pauseQueue('paused');
   assert.equal(await bull.isPaused(), true);
   const ran = [];
-  const bw = new BullWorker('paused', async (job) => ran.push(`bull:${job.id}`), { prefix: env.prefix, connection: { url: REDIS_URL } });
+  const bw = new BullWorker('paused', async (job) => ran.push(`bull:${job.id}`), { prefix: env.prefix, connection: { url: RAW_REDIS_URL } });
   t.after(() => bw.close());
   await env.c.registerWorker('paused', async (job) => ran.push(`ours:${job.id}`));
   await env.c.enqueueBulk('paused', [{ data: {} }, { data: {} }, { data: {} }]);

@@ -7,7 +7,7 @@ const test = require('node:test');
 const assert = require('node:assert');
 const Redis = require('ioredis');
 const { ValidationError, Queue, Worker } = require('..');
-const { setupCoordinators, waitFor, uniquePrefix, cleanup, REDIS_URL } = require('./helpers');
+const { setupCoordinators, waitFor, uniquePrefix, cleanup, REDIS_URL, RAW_REDIS_URL } = require('./helpers');
 
 /** A processor whose jobs named 'slow' wait for `release()`; others finish at once. */
 function gate() {
@@ -136,7 +136,7 @@ test("Worker class: prefetch 'auto' holds one job ahead while attempts are short
 
 test('Worker class: a prefetch other than a count or "auto" is a ValidationError and writes nothing', async (t) => {
   const env = classes(t);
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(RAW_REDIS_URL);
   t.after(() => redis.quit());
   for (const bad of ['always', -1, 1.5, true, null]) {
     assert.throws(

@@ -7,7 +7,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const Redis = require('ioredis');
 const { Queue, ValidationError, ClosedError } = require('..');
-const { REDIS_URL, uniquePrefix, cleanup } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, uniquePrefix, cleanup } = require('./helpers');
 
 function setup(t) {
   const prefix = uniquePrefix('jqt-qadd');
@@ -24,7 +24,7 @@ function setup(t) {
       return q;
     },
     redis() {
-      const r = new Redis(REDIS_URL);
+      const r = new Redis(RAW_REDIS_URL);
       closers.push(() => r.quit());
       return r;
     },

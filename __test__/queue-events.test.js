@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const Redis = require('ioredis');
 const { Queue, Worker: BullWorker, QueueEvents: BullQueueEvents } = require('bullmq');
 const { QueueEvents, Worker, JobQueueCoordinator, ValidationError } = require('..');
-const { REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
 
 /** Every event name BullMQ's QueueEvents declares (plus the per-job forms we check). */
 const EVENTS = [
@@ -18,6 +18,7 @@ const EVENTS = [
 function setup(t) {
   const prefix = uniquePrefix('jqt-qevents');
   const connection = { url: REDIS_URL };
+  const bullConnection = { url: RAW_REDIS_URL }; // BullMQ's (on a cluster: the node of the test's keys)
   const closers = [];
   const track = (x, close = () => x.close()) => {
     closers.push(close);
@@ -26,21 +27,21 @@ function setup(t) {
   const env = {
     prefix,
     connection,
-    queue: (name) => track(new Queue(name, { prefix, connection })),
+    queue: (name) => track(new Queue(name, { prefix, connection: bullConnection })),
     events: (name, opts = {}) => track(new QueueEvents(name, { prefix, connection, ...opts })),
-    bullEvents: (name, opts = {}) => track(new BullQueueEvents(name, { prefix, connection, ...opts })),
+    bullEvents: (name, opts = {}) => track(new BullQueueEvents(name, { prefix, connection: bullConnection, ...opts })),
     worker(name, fn, opts = {}) {
       const w = new Worker(name, fn, { prefix, connection, ...opts });
       w.on('error', () => {});
       return track(w, () => w.close(true));
     },
     bullWorker(name, fn, opts = {}) {
-      const w = new BullWorker(name, fn, { prefix, connection, ...opts });
+      const w = new BullWorker(name, fn, { prefix, connection: bullConnection, ...opts });
       w.on('error', () => {});
       return track(w, () => w.close(true));
     },
     redis: () => {
-      const r = new Redis(REDIS_URL);
+      const r = new Redis(RAW_REDIS_URL);
       return track(r, () => r.quit());
     },
   };

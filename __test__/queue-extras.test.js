@@ -9,13 +9,13 @@ const assert = require('node:assert/strict');
 const Redis = require('ioredis');
 const bullmq = require('bullmq');
 const { Queue, Worker, QueueEvents, ValidationError, RateLimitError } = require('..');
-const { REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
 
 function setup(t) {
   const prefix = uniquePrefix('jqt-qextras');
   const connection = { url: REDIS_URL };
   const closers = [];
-  const redis = new Redis(REDIS_URL);
+  const redis = new Redis(RAW_REDIS_URL);
   const env = {
     prefix,
     redis,
@@ -36,7 +36,7 @@ function setup(t) {
       return qe;
     },
     bullQueue(name) {
-      const q = new bullmq.Queue(name, { prefix, connection: new Redis(REDIS_URL, { maxRetriesPerRequest: null }) });
+      const q = new bullmq.Queue(name, { prefix, connection: new Redis(RAW_REDIS_URL, { maxRetriesPerRequest: null }) });
       closers.push(async () => {
         await q.close();
         q.opts.connection.disconnect();
@@ -44,7 +44,7 @@ function setup(t) {
       return q;
     },
     bullQueueEvents(name) {
-      const qe = new bullmq.QueueEvents(name, { prefix, connection: { url: REDIS_URL } });
+      const qe = new bullmq.QueueEvents(name, { prefix, connection: { url: RAW_REDIS_URL } });
       closers.push(() => qe.close());
       return qe;
     },

@@ -6,14 +6,15 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Queue: BullQueue, QueueEvents: BullQueueEvents } = require('bullmq');
 const { Queue, ValidationError } = require('..');
-const { REDIS_URL, uniquePrefix, cleanup, waitFor } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, uniquePrefix, cleanup, waitFor } = require('./helpers');
 
 test('getJobState, getJobLogs, addJobLog and updateJobProgress by job id agree with BullMQ', { timeout: 20000 }, async (t) => {
   const prefix = uniquePrefix('jqt-qjob');
   const connection = { url: REDIS_URL };
+  const bullConnection = { url: RAW_REDIS_URL }; // BullMQ's (on a cluster: the node of the test's keys)
   const ours = new Queue('ops', { connection, prefix });
-  const bull = new BullQueue('ops', { connection, prefix });
-  const events = new BullQueueEvents('ops', { connection, prefix });
+  const bull = new BullQueue('ops', { connection: bullConnection, prefix });
+  const events = new BullQueueEvents('ops', { connection: bullConnection, prefix });
   t.after(async () => {
     await Promise.all([ours.close(), bull.close(), events.close()]);
     await cleanup(REDIS_URL, prefix);

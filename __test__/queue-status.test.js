@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Queue } = require('bullmq');
-const { REDIS_URL, waitFor, setupCoordinators } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, waitFor, setupCoordinators } = require('./helpers');
 const { deferred, record } = require('./api-helpers');
 
 /** A fresh prefix and coordinator for this file's tests. */
@@ -57,7 +57,7 @@ test('getQueueStatus: counts, workers, isPaused, processingRate and averageProce
   assert.equal(seen.workers, 1, 'workers of any process are counted');
 
   // A queue paused through BullMQ reads as paused.
-  const bull = new Queue('stats', { prefix, connection: { url: REDIS_URL } });
+  const bull = new Queue('stats', { prefix, connection: { url: RAW_REDIS_URL } });
   t.after(() => bull.close());
   await bull.pause();
   assert.equal((await c.getQueueStatus('stats')).isPaused, true);

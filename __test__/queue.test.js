@@ -8,13 +8,14 @@ const { once } = require('node:events');
 const Redis = require('ioredis');
 const bullmq = require('bullmq');
 const { Queue, JobQueueCoordinator, ValidationError, ClosedError, ConnectionError } = require('..');
-const { REDIS_URL, uniquePrefix, waitFor, cleanup, freePort } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, uniquePrefix, waitFor, cleanup, freePort } = require('./helpers');
 
 /** A fresh prefix, and factories for our Queue, BullMQ's Queue and Worker, a coordinator
  * and a raw client on it; all closed and the prefix's keys deleted when the test ends. */
 function setup(t) {
   const prefix = uniquePrefix('jqt-queue');
   const connection = { url: REDIS_URL };
+  const bullConnection = { url: RAW_REDIS_URL }; // BullMQ's (on a cluster: the node of the test's keys)
   const closers = [];
   const env = {
     prefix,
@@ -25,12 +26,12 @@ function setup(t) {
       return q;
     },
     bullQueue(name) {
-      const q = new bullmq.Queue(name, { connection, prefix });
+      const q = new bullmq.Queue(name, { connection: bullConnection, prefix });
       closers.push(() => q.close());
       return q;
     },
     bullWorker(name, processor, opts = {}) {
-      const w = new bullmq.Worker(name, processor, { connection, prefix, ...opts });
+      const w = new bullmq.Worker(name, processor, { connection: bullConnection, prefix, ...opts });
       closers.push(() => w.close(true));
       return w;
     },
@@ -40,7 +41,7 @@ function setup(t) {
       return c;
     },
     redis() {
-      const r = new Redis(REDIS_URL);
+      const r = new Redis(RAW_REDIS_URL);
       closers.push(async () => r.disconnect());
       return r;
     },

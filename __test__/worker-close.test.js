@@ -8,11 +8,12 @@ const assert = require('node:assert/strict');
 const Redis = require('ioredis');
 const { Queue: BullQueue, Worker: BullWorker } = require('bullmq');
 const { Worker, Queue } = require('..');
-const { REDIS_URL, uniquePrefix, waitFor, cleanup, setupCoordinators } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, uniquePrefix, waitFor, cleanup, setupCoordinators } = require('./helpers');
 
 function setup(t) {
   const prefix = uniquePrefix('jqt-wclose');
   const connection = { url: REDIS_URL };
+  const bullConnection = { url: RAW_REDIS_URL }; // BullMQ's (on a cluster: the node of the test's keys)
   const closers = [];
   const env = {
     prefix,
@@ -22,7 +23,7 @@ function setup(t) {
       return q;
     },
     bullQueue(name) {
-      const q = new BullQueue(name, { prefix, connection });
+      const q = new BullQueue(name, { prefix, connection: bullConnection });
       closers.push(() => q.close());
       return q;
     },
@@ -33,13 +34,13 @@ function setup(t) {
       return w;
     },
     bullWorker(name, processor, opts = {}) {
-      const w = new BullWorker(name, processor, { prefix, connection, ...opts });
+      const w = new BullWorker(name, processor, { prefix, connection: bullConnection, ...opts });
       w.on('error', () => {});
       closers.push(() => w.close(true));
       return w;
     },
     redis() {
-      const r = new Redis(REDIS_URL);
+      const r = new Redis(RAW_REDIS_URL);
       closers.push(() => r.quit());
       return r;
     },

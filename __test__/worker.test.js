@@ -7,18 +7,19 @@ const assert = require('node:assert/strict');
 const Redis = require('ioredis');
 const { Queue, Worker: BullWorker, QueueEvents: BullQueueEvents } = require('bullmq');
 const { Worker, ValidationError, RateLimitError } = require('..');
-const { REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
+const { REDIS_URL, RAW_REDIS_URL, uniquePrefix, waitFor, cleanup } = require('./helpers');
 
 /** A fresh prefix, and factories whose objects are closed (and keys deleted) after the test. */
 function setup(t) {
   const prefix = uniquePrefix('jqt-worker');
   const connection = { url: REDIS_URL };
+  const bullConnection = { url: RAW_REDIS_URL }; // BullMQ's (on a cluster: the node of the test's keys)
   const closers = [];
   const env = {
     prefix,
     connection,
     queue(name) {
-      const q = new Queue(name, { prefix, connection });
+      const q = new Queue(name, { prefix, connection: bullConnection });
       closers.push(() => q.close());
       return q;
     },
@@ -29,18 +30,18 @@ function setup(t) {
       return w;
     },
     bullWorker(name, processor, opts = {}) {
-      const w = new BullWorker(name, processor, { prefix, connection, ...opts });
+      const w = new BullWorker(name, processor, { prefix, connection: bullConnection, ...opts });
       w.on('error', () => {});
       closers.push(() => w.close(true));
       return w;
     },
     bullEvents(name, opts = {}) {
-      const e = new BullQueueEvents(name, { prefix, connection, ...opts });
+      const e = new BullQueueEvents(name, { prefix, connection: bullConnection, ...opts });
       closers.push(() => e.close());
       return e;
     },
     redis() {
-      const r = new Redis(REDIS_URL);
+      const r = new Redis(RAW_REDIS_URL);
       closers.push(() => r.quit());
       return r;
     },

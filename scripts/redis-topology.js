@@ -59,6 +59,8 @@ class Cluster {
     this.servers = servers; // RedisServer, by port
     this.replicas = replicas;
     this.nodes = servers.map((s) => ({ host: '127.0.0.1', port: s.port }));
+    /** The cluster as a `redis+cluster://` URL (the engine's URL form). */
+    this.url = `redis+cluster://${this.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`;
   }
 
   server(port) {
@@ -109,6 +111,45 @@ class Cluster {
     return shard?.master ?? null;
   }
 
+  /**
+   * One hash tag per master, in master-port order: `${base}0`, `${base}1`... tried in turn,
+   * the first that hashes to each master's slots kept. Queues named `{tag}...` (or keys
+   * under a `{tag}` prefix) then land on that master.
+   */
+  async tagsPerMaster(base = 'jq') {
+    const shards = (await this.shards()).filter((s) => s.master !== null).sort((a, b) => a.master - b.master);
+    const tags = new Array(shards.length).fill(null);
+    for (let i = 0; tags.includes(null); i++) {
+      if (i > 10000) throw new Error('no tag found for every master');
+      const tag = `${base}${i}`;
+      const slot = await this.slotOf(`{${tag}}`);
+      const at = shards.findIndex((s) => s.slots.some(([a, b]) => slot >= a && slot <= b));
+      if (at >= 0 && tags[at] === null) tags[at] = tag;
+    }
+    return tags;
+  }
+
+  /** The ports of the masters serving slots now. */
+  async masters() {
+    return (await this.shards()).map((s) => s.master).filter((p) => p !== null).sort((a, b) => a - b);
+  }
+
+  /** Every key matching `pattern` on every live master (SCAN per master). */
+  async keys(pattern) {
+    const out = [];
+    for (const port of await this.masters()) {
+      await withNode(port, async (c) => {
+        let cursor = '0';
+        do {
+          const [next, batch] = await c.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+          cursor = next;
+          out.push(...batch);
+        } while (cursor !== '0');
+      });
+    }
+    return out.sort();
+  }
+
   /** A replica port of master `port`. */
   async replicaOf(port) {
     const shard = (await this.shards()).find((s) => s.master === port);
@@ -127,6 +168,21 @@ class Cluster {
       const covered = shards.filter((s) => s.master !== null).reduce((n, s) => n + s.slots.reduce((m, [a, b]) => m + b - a + 1, 0), 0);
       return covered === 16384;
     }, ms, 'cluster healthy');
+  }
+
+  /** Waits until every live replica's link to its master is up (its first sync done). */
+  async waitReplicasSynced(ms = 30000) {
+    await until(async () => {
+      for (const shard of await this.shards()) {
+        for (const port of shard.replicas) {
+          const s = this.server(port);
+          if (!s.proc || s.proc.exitCode !== null || s.proc.signalCode !== null) continue;
+          const info = await withNode(port, (c) => c.call('INFO', 'replication'));
+          if (!/master_link_status:up/.test(info)) return false;
+        }
+      }
+      return true;
+    }, ms, 'replicas synced');
   }
 
   /** SIGKILLs the master serving `key`; resolves with its port once a replica took over. */
@@ -209,7 +265,9 @@ async function startCluster({ masters = 3, replicas = 1, aof = 'everysec', nodeT
         port,
         aof: aof !== false,
         fsync: aof || 'everysec',
-        args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout)],
+        // repl-diskless-sync-delay 0: a replica's first sync starts at once (the default
+        // waits 5 s for more replicas), so a failover soon after start has a synced replica
+        args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout), '--repl-diskless-sync-delay', '0'],
       }),
   );
   const cluster = new Cluster(servers, replicas);
@@ -217,8 +275,9 @@ async function startCluster({ masters = 3, replicas = 1, aof = 'everysec', nodeT
     await Promise.all(servers.map((s) => s.start()));
     await run('redis-cli', ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', String(replicas), '--cluster-yes'], { timeout: 60000 });
     await cluster.waitHealthy();
-    // every replica attached and synced (a failover needs one)
+    // every replica attached and synced (a replica that never synced cannot take over)
     await until(async () => (await cluster.shards()).every((s) => s.replicas.length === replicas), 30000, 'replicas attached');
+    await cluster.waitReplicasSynced();
   } catch (err) {
     await cluster.stop();
     throw err;

@@ -5,7 +5,9 @@
 //! - one server: a [`ConnectionManager`];
 //! - Redis Cluster: the crate's async cluster connection, which routes each command by its
 //!   key's slot and follows `MOVED`/`ASK` and failovers itself; a queue's keys share one
-//!   hash tag (see [`crate::keys::QueueKeys::check_one_slot`]);
+//!   hash tag (see [`crate::keys::QueueKeys::check_one_slot`]). At most
+//!   [`CLUSTER_IN_FLIGHT`] requests are in flight on it at once, and a redirection still
+//!   unresolved when the crate gives up is retried like a connection that is down;
 //! - Sentinel: the crate's sentinel client resolves the master; when the connection fails
 //!   (refused, dropped, or answered `READONLY` by a demoted master) the master is resolved
 //!   again and the connection replaced, so producers and workers follow a failover.
@@ -398,11 +400,12 @@ impl RedisConfig {
             })
             .collect();
         let certs = self.tls_certificates()?;
-        let build = |response_timeout: Option<Duration>| -> Result<ClusterClient> {
+        let build = |response_timeout: Option<Duration>, retries: u32| -> Result<ClusterClient> {
             let mut b = ClusterClientBuilder::new(addrs.clone())
                 .connection_timeout(Duration::from_secs(5))
-                // ride out a failover: the crate retries with backoff, refreshing the slots
-                .retries(8)
+                // the crate follows redirections and rides out short hiccups itself,
+                // refreshing the slots; longer outages are retried by `SharedConnection`
+                .retries(retries)
                 .min_retry_wait(50)
                 .max_retry_wait(1000);
             b = match response_timeout {
@@ -430,8 +433,12 @@ impl RedisConfig {
                 .map_err(|e| Error::validation("redis.cluster", e.to_string()))
         };
         Ok(Connector::Cluster {
-            shared: build(Some(Duration::from_secs(30)))?,
-            blocking: build(None)?,
+            // few tries inside the crate: a request held there for a shard that is down
+            // holds one of the connection's CLUSTER_IN_FLIGHT turns, while between
+            // `SharedConnection`'s own tries it holds none, and requests for the healthy
+            // shards go on
+            shared: build(Some(Duration::from_secs(30)), 3)?,
+            blocking: build(None, 8)?,
         })
     }
 
@@ -631,9 +638,22 @@ pub struct SharedConnection {
 #[derive(Clone)]
 enum SharedInner {
     Single(ConnectionManager),
-    Cluster(ClusterConnection),
+    Cluster(ClusterConnection, Arc<tokio::sync::Semaphore>),
     Sentinel(Arc<SentinelShared>),
 }
+
+/// Requests in flight at once on one cluster connection (the rest wait their turn here).
+///
+/// The `redis` crate's cluster connection serves every request from one task, and refreshes
+/// its slot map (after a `MOVED`, a refused connection...) with its routing lock held for
+/// writing, polling nothing else meanwhile. A request of that task that took the lock for
+/// reading but was then told by tokio's cooperative budget to yield keeps its read permit
+/// without being polled again, and the refresh waits for it forever: every later command of
+/// the connection hangs (seen in failovers under load, with a few hundred requests in
+/// flight). The task spends its budget (128 operations per poll) on each request it takes
+/// in, routes and answers, a few units each; with at most this many requests in flight a
+/// poll cannot run out of it.
+const CLUSTER_IN_FLIGHT: usize = 16;
 
 /// The connection to the master the sentinels named, replaced when it fails.
 struct SentinelShared {
@@ -757,6 +777,18 @@ fn migration_backoff(policy: RetryPolicy, n: u32) -> Duration {
     doubled.min(Duration::from_secs(1)).max(policy.delay)
 }
 
+/// Whether, on a cluster, the error says the client's map of the slots is behind the
+/// cluster's: a redirection the crate stopped following (its retries spent while nodes
+/// disagree during a failover), or no connection to the slot's node yet. The command was
+/// not run; a later try, on a refreshed map, reaches the slot's owner.
+fn topology_in_flux(e: &redis::RedisError) -> bool {
+    matches!(
+        e.kind(),
+        redis::ErrorKind::Server(ServerErrorKind::Moved | ServerErrorKind::Ask)
+            | redis::ErrorKind::ClusterConnectionNotFound
+    )
+}
+
 /// One request on the shared connection: a command, or part of a pipeline.
 #[derive(Clone, Copy)]
 enum Request<'a> {
@@ -784,7 +816,8 @@ impl SharedConnection {
         loop {
             let (result, generation) = match &self.inner {
                 SharedInner::Single(con) => (send_on(&mut con.clone(), req).await, None),
-                SharedInner::Cluster(con) => {
+                SharedInner::Cluster(con, gate) => {
+                    let _turn = gate.acquire().await.expect("the gate is never closed");
                     let mut con = con.clone();
                     let r = match req {
                         Request::Routed(cmd, Some(route)) => {
@@ -826,7 +859,9 @@ impl SharedConnection {
                 Err(e)
                     if (connection_down(&e)
                         || (!matches!(self.inner, SharedInner::Single(_))
-                            && failover_in_progress(&e)))
+                            && failover_in_progress(&e))
+                        || (matches!(self.inner, SharedInner::Cluster(..))
+                            && topology_in_flux(&e)))
                         && self.retry.allows(retries) =>
                 {
                     retries += 1;
@@ -853,7 +888,7 @@ impl SharedConnection {
     /// to the slot's former owner, which answers without a redirection (no workers, no keys);
     /// a command on the key meets the `MOVED` instead, which refreshes the map.
     pub fn at_key(&self, key: &str) -> RoutedConnection {
-        let cluster = matches!(self.inner, SharedInner::Cluster(_));
+        let cluster = matches!(self.inner, SharedInner::Cluster(..));
         let route = cluster.then(|| {
             RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(Route::with_key(
                 key.as_bytes(),
@@ -870,7 +905,7 @@ impl SharedConnection {
     /// One handle per master, each sending every command to that master (for a `SCAN` over
     /// the whole keyspace): the masters of a cluster, or this connection once otherwise.
     pub async fn masters(&self) -> Result<Vec<RoutedConnection>> {
-        let SharedInner::Cluster(_) = &self.inner else {
+        let SharedInner::Cluster(..) = &self.inner else {
             return Ok(vec![RoutedConnection {
                 con: self.clone(),
                 route: None,
@@ -959,7 +994,7 @@ impl ConnectionLike for SharedConnection {
     fn get_db(&self) -> i64 {
         match &self.inner {
             SharedInner::Single(con) => con.get_db(),
-            SharedInner::Cluster(_) => 0,
+            SharedInner::Cluster(..) => 0,
             SharedInner::Sentinel(s) => s.get().1.get_db(),
         }
     }
@@ -1014,9 +1049,10 @@ pub async fn shared(connector: &Connector, retry: RetryPolicy) -> Result<SharedC
                 .set_number_of_retries(0);
             SharedInner::Single(ConnectionManager::new_with_config(client.clone(), config).await?)
         }
-        Connector::Cluster { shared, .. } => {
-            SharedInner::Cluster(shared.get_async_connection().await?)
-        }
+        Connector::Cluster { shared, .. } => SharedInner::Cluster(
+            shared.get_async_connection().await?,
+            Arc::new(tokio::sync::Semaphore::new(CLUSTER_IN_FLIGHT)),
+        ),
         Connector::Sentinel(source) => {
             let client = source.master().await?;
             let con = client
