@@ -493,7 +493,7 @@ test("the coordinator on a cluster (redis: { cluster: { nodes } }): queues on ev
 // script taking its three keys: under a prefix without a hash tag they hash to different
 // slots, and the heartbeat is refused (CROSSSLOT) until the registry keys share a tag
 // (helper A's change to keys.rs / registry.rs: `P::{P}:workers`).
-test('the worker registry on a cluster: heartbeats of workers on two masters, read by another coordinator; pause through the registry', { skip, timeout: 60000, todo: 'prefix-level keys in one slot (engine keys.rs, task A)' }, async (t) => {
+test('the worker registry on a cluster: heartbeats of workers on two masters, read by another coordinator; pause through the registry', { skip, timeout: 60000 }, async (t) => {
   const env = setup(t);
   const c = env.coordinator();
   const admin = env.coordinator();
