@@ -31,8 +31,9 @@ async function freePort(preferred) {
 }
 
 class RedisServer {
-  constructor({ port, fsync = 'always', dir, aof = true, args = [], bin = 'redis-server' }) {
+  constructor({ port, fsync = 'always', dir, aof = true, args = [], bin = 'redis-server', password }) {
     this.port = port;
+    this.password = password; // requirepass, when the args set one: the readiness check logs in
     this.extraArgs = args;
     this.bin = bin;
     this.fsync = fsync;
@@ -55,7 +56,7 @@ class RedisServer {
     this.exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
     const deadline = Date.now() + 30000;
     for (;;) {
-      const c = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const c = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, password: this.password });
       c.on('error', () => {});
       try {
         await c.connect();

@@ -42,9 +42,9 @@ async function ports(n) {
   return out;
 }
 
-/** A short-lived ioredis connection to one server, closed after `fn`. */
-async function withNode(port, fn) {
-  const c = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+/** A short-lived ioredis connection to one server (logged in with `password`), closed after `fn`. */
+async function withNode(port, fn, password) {
+  const c = new Redis({ host: '127.0.0.1', port, password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   c.on('error', () => {});
   try {
     await c.connect();
@@ -285,19 +285,78 @@ async function startCluster({ masters = 3, replicas = 1, aof = 'everysec', nodeT
   return cluster;
 }
 
+/**
+ * A TCP relay on loopback between a replica and its master that holds what the master sends
+ * for `lag` ms before passing it on (what the replica sends goes at once): a replication
+ * link that is `lag` ms behind. `cut()` drops the connections and what they held, as the
+ * loss of a master that had not sent it yet.
+ */
+class LaggingLink {
+  constructor(targetPort, lag) {
+    this.targetPort = targetPort;
+    this.lag = lag;
+    this.sockets = new Set();
+    this.cutOff = false;
+  }
+
+  async start() {
+    const net = require('node:net');
+    this.port = await freePort();
+    this.server = net.createServer((down) => {
+      if (this.cutOff) return down.destroy();
+      const up = net.connect(this.targetPort, '127.0.0.1');
+      for (const s of [down, up]) {
+        this.sockets.add(s);
+        s.on('error', () => {});
+        s.on('close', () => {
+          down.destroy();
+          up.destroy();
+        });
+      }
+      down.on('data', (d) => up.write(d));
+      up.on('data', (d) => {
+        setTimeout(() => {
+          if (!this.cutOff && !down.destroyed) down.write(d);
+        }, this.lag);
+      });
+    });
+    await new Promise((resolve) => this.server.listen(this.port, '127.0.0.1', resolve));
+    return this;
+  }
+
+  cut() {
+    this.cutOff = true;
+    for (const s of this.sockets) s.destroy();
+    this.server?.close();
+  }
+}
+
 class SentinelSet {
-  constructor(name, master, replicas, sentinels) {
+  constructor(name, master, replicas, sentinels, { password, sentinelPassword, links = [] }) {
+    this.links = links;
     this.name = name;
     this.servers = [master, ...replicas];
     this.sentinelServers = sentinels;
     this.sentinels = sentinels.map((s) => ({ host: '127.0.0.1', port: s.port }));
+    this.password = password; // the data nodes' (requirepass and masterauth)
+    this.sentinelPassword = sentinelPassword; // the sentinels' own (requirepass on them)
   }
 
-  /** The port the sentinels name as master now. */
+  /** Runs `fn(client)` on data node `port`, logged in. */
+  node(port, fn) {
+    return withNode(port, fn, this.password);
+  }
+
+  /** Runs `fn(client)` on the `i`th sentinel, logged in. */
+  sentinel(i, fn) {
+    return withNode(this.sentinelServers[i].port, fn, this.sentinelPassword);
+  }
+
+  /** The port the sentinels name as master now (the first sentinel that answers). */
   async masterPort() {
-    for (const s of this.sentinelServers) {
+    for (let i = 0; i < this.sentinelServers.length; i++) {
       try {
-        const [, port] = await withNode(s.port, (c) => c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name));
+        const [, port] = await this.sentinel(i, (c) => c.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.name));
         return Number(port);
       } catch {
         /* next */
@@ -310,46 +369,78 @@ class SentinelSet {
     return this.servers.find((s) => s.port === port);
   }
 
+  /** 'master' or 'slave' (ROLE) of data node `port`. */
+  async role(port) {
+    return (await this.node(port, (c) => c.call('ROLE')))[0];
+  }
+
   /** SIGKILLs the master; resolves with { from, to } once the sentinels named another. */
   async killMaster(ms = 60000) {
     const from = await this.masterPort();
     await this.server(from).kill();
+    // what a lagging link still held never reaches the replica
+    for (const link of this.links) link.cut();
     const to = await until(async () => {
       const p = await this.masterPort();
       if (p === from) return false;
-      const role = await withNode(p, (c) => c.call('ROLE'));
-      return role[0] === 'master' ? p : false;
+      return (await this.role(p)) === 'master' ? p : false;
     }, ms, 'sentinels promote a replica');
     return { from, to };
   }
 
+  /**
+   * Starts data node `port` again (a killed master comes back as the master its config
+   * says it was) and resolves once the sentinels have made it a replica of the current
+   * master and it has synced.
+   */
+  async rejoin(port, ms = 60000) {
+    await this.server(port).restart();
+    await until(async () => {
+      const info = await this.node(port, (c) => c.call('INFO', 'replication'));
+      return /role:slave/.test(info) && /master_link_status:up/.test(info);
+    }, ms, `node ${port} rejoins as a replica`);
+  }
+
   async stop() {
+    for (const link of this.links) link.cut();
     await Promise.all([...this.sentinelServers, ...this.servers].map((s) => s.stop()));
   }
 }
 
 /**
  * Starts a master, `replicas` replicas and `sentinels` redis-sentinel processes watching it
- * as `name` (quorum 2, down-after `downAfter` ms, failover-timeout 10 s).
+ * as `name` (quorum 2, down-after `downAfter` ms). `password` sets
+ * requirepass and masterauth on the data nodes (and the sentinels' auth-pass);
+ * `sentinelPassword` sets requirepass on the sentinels (and what they use with each other).
+ * `replicaLag` (ms) has each replica replicate through a LaggingLink: it is that far behind,
+ * and what the link holds when `killMaster()` kills the master is lost. The sentinels point a
+ * replica that replicates from another address back at the master after `failoverTimeout`
+ * (ms; 10 s, or 60 s with `replicaLag`, so the link stays in place for a test's length).
  */
-async function startSentinels({ name = 'mymaster', replicas = 1, sentinels = 3, aof = 'everysec', downAfter = 1000 } = {}) {
+async function startSentinels({ name = 'mymaster', replicas = 1, sentinels = 3, aof = 'everysec', downAfter = 1000, password, sentinelPassword, replicaLag, failoverTimeout = replicaLag ? 60000 : 10000 } = {}) {
   const [mp, ...rest] = await ports(1 + replicas + sentinels);
-  const master = new RedisServer({ port: mp, aof: aof !== false, fsync: aof || 'everysec' });
-  const reps = rest.slice(0, replicas).map((port) => new RedisServer({ port, aof: aof !== false, fsync: aof || 'everysec', args: ['--replicaof', '127.0.0.1', String(mp)] }));
-  const sents = rest.slice(replicas).map((port) => new SentinelServer(port, name, mp, downAfter));
-  const set = new SentinelSet(name, master, reps, sents);
+  // a replica's first sync starts at once (Redis 7 waits 5 s for more replicas by default)
+  const common = ['--repl-diskless-sync-delay', '0', ...(password ? ['--requirepass', password, '--masterauth', password] : [])];
+  const node = (port, args) => new RedisServer({ port, aof: aof !== false, fsync: aof || 'everysec', args: [...common, ...args], password });
+  const master = node(mp, []);
+  const links = replicaLag ? await Promise.all(Array.from({ length: replicas }, () => new LaggingLink(mp, replicaLag).start())) : [];
+  const reps = rest.slice(0, replicas).map((port, i) => node(port, ['--replicaof', '127.0.0.1', String(links[i]?.port ?? mp)]));
+  const sents = rest.slice(replicas).map((port) => new SentinelServer(port, name, mp, downAfter, { password, sentinelPassword, failoverTimeout }));
+  const set = new SentinelSet(name, master, reps, sents, { password, sentinelPassword, links });
   try {
     await master.start();
     await Promise.all(reps.map((r) => r.start()));
+    // connected is not enough: a replica in wait_bgsave has nothing yet (WAIT counts it
+    // only once its initial sync is done)
     await until(async () => {
-      const info = await withNode(mp, (c) => c.call('INFO', 'replication'));
-      return Number(/connected_slaves:(\d+)/.exec(info)?.[1]) === replicas;
-    }, 30000, 'replicas connected');
+      const info = await set.node(mp, (c) => c.call('INFO', 'replication'));
+      return (info.match(/^slave\d+:.*state=online/gm) || []).length === replicas;
+    }, 30000, 'replicas synced');
     await Promise.all(sents.map((s) => s.start()));
     // every sentinel sees the replicas and the other sentinels
     await until(async () => {
-      for (const s of sents) {
-        const m = await withNode(s.port, (c) => c.call('SENTINEL', 'MASTER', name));
+      for (let i = 0; i < sents.length; i++) {
+        const m = await set.sentinel(i, (c) => c.call('SENTINEL', 'MASTER', name));
         const f = Object.fromEntries(chunk(m));
         if (Number(f['num-slaves']) < replicas || Number(f['num-other-sentinels']) < sentinels - 1) return false;
       }
@@ -364,8 +455,8 @@ async function startSentinels({ name = 'mymaster', replicas = 1, sentinels = 3, 
 
 /** A redis-sentinel process with its own config file in its temp dir. */
 class SentinelServer extends RedisServer {
-  constructor(port, name, masterPort, downAfter) {
-    super({ port, aof: false });
+  constructor(port, name, masterPort, downAfter, { password, sentinelPassword, failoverTimeout = 10000 } = {}) {
+    super({ port, aof: false, password: sentinelPassword });
     this.conf = require('node:path').join(this.dir, 'sentinel.conf');
     require('node:fs').writeFileSync(
       this.conf,
@@ -376,8 +467,10 @@ class SentinelServer extends RedisServer {
         'logfile sentinel.log',
         `sentinel monitor ${name} 127.0.0.1 ${masterPort} 2`,
         `sentinel down-after-milliseconds ${name} ${downAfter}`,
-        `sentinel failover-timeout ${name} 10000`,
+        `sentinel failover-timeout ${name} ${failoverTimeout}`,
         `sentinel parallel-syncs ${name} 1`,
+        ...(password ? [`sentinel auth-pass ${name} ${password}`] : []),
+        ...(sentinelPassword ? [`requirepass ${sentinelPassword}`, `sentinel sentinel-pass ${sentinelPassword}`] : []),
         '',
       ].join('\n'),
     );
@@ -388,7 +481,7 @@ class SentinelServer extends RedisServer {
     const proc = spawn('redis-server', [this.conf, '--sentinel'], { stdio: 'ignore', cwd: this.dir });
     this.proc = proc;
     this.exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
-    await until(() => withNode(this.port, (c) => c.ping()), 30000, `sentinel on ${this.port}`);
+    await until(() => withNode(this.port, (c) => c.ping(), this.password), 30000, `sentinel on ${this.port}`);
     return this;
   }
 }

@@ -8,9 +8,18 @@
 //!   hash tag (see [`crate::keys::QueueKeys::check_one_slot`]). At most
 //!   [`CLUSTER_IN_FLIGHT`] requests are in flight on it at once, and a redirection still
 //!   unresolved when the crate gives up is retried like a connection that is down;
-//! - Sentinel: the crate's sentinel client resolves the master; when the connection fails
-//!   (refused, dropped, or answered `READONLY` by a demoted master) the master is resolved
-//!   again and the connection replaced, so producers and workers follow a failover.
+//! - Sentinel: the crate's sentinel client resolves the master (asking the sentinels in
+//!   order, skipping those down, checking the named node's `ROLE`); when the connection fails
+//!   (refused, dropped, no answer within the response timeout, or answered `READONLY` /
+//!   `MASTERDOWN` by a demoted master) a task of its own resolves the master again and
+//!   replaces the connection, one round of questions per retry delay however many commands
+//!   wait. A watch asks a sentinel every 500 ms which master it names, so
+//!   connections to a master that no longer is one but does not fail (frozen, cut off, or
+//!   demoted and not yet reconfigured) are given up too, blocking reads included (see
+//!   [`blocking_read`]).
+//!
+//! Adds that wait for replicas (`RedisConfig::wait`) go on a connection of their own, in
+//! groups that share one `WAIT` ([`DurableAdds`]).
 //!
 //! A non-blocking command that meets a connection that is down is retried, as ioredis does:
 //! up to [`RetryPolicy::max_retries`] times (or until the connection is back), waiting
@@ -20,9 +29,9 @@
 //! while an add with a generated id may, in that rare case, be stored twice (give such jobs
 //! a custom `jobId` when that matters).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use redis::aio::{
     ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection,
@@ -77,6 +86,169 @@ pub struct WaitReplicas {
     pub replicas: u32,
     /// How long to wait for them.
     pub timeout: Duration,
+}
+
+/// Replication-acknowledged adds: script calls that write jobs, each confirmed by a `WAIT`
+/// sent right after it in one pipeline on one connection.
+///
+/// That connection is not the shared one: Redis answers nothing else on a connection while
+/// a `WAIT` of it waits (up to its timeout when a replica is missing), so a `WAIT` there
+/// would hold up every other call of the process, the workers' included. And adds are
+/// committed in groups: a task sends what callers submitted since its last round trip as
+/// one pipeline, the script calls then one `WAIT`, which confirms them all (`WAIT` counts
+/// the replicas that have everything the connection wrote). One group is in flight at a
+/// time, so under load the groups grow instead of queueing one `WAIT` (one replication
+/// round trip, or one timeout) per add.
+///
+/// A group is always sent whole, `WAIT` last: when the connection fails and the shared
+/// connection's retry resends it (to the new master after a failover), the scripts are
+/// resent with it, never a `WAIT` alone, which would confirm nothing this connection wrote.
+#[derive(Clone)]
+pub struct DurableAdds {
+    wait: WaitReplicas,
+    con: SharedConnection,
+    tx: tokio::sync::mpsc::UnboundedSender<DurableAdd>,
+}
+
+impl std::fmt::Debug for DurableAdds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DurableAdds")
+            .field("wait", &self.wait)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One script call waiting for its group, and where its reply goes: the call's own reply
+/// and the replicas the group's `WAIT` counted.
+struct DurableAdd {
+    cmd: Cmd,
+    /// On a cluster, calls of one slot only share a group (a pipeline goes to one node):
+    /// the queue's key base, whose keys share one slot.
+    slot: String,
+    reply: tokio::sync::oneshot::Sender<redis::RedisResult<(Value, u32)>>,
+}
+
+/// Most script calls in one group.
+const DURABLE_GROUP: usize = 256;
+
+impl DurableAdds {
+    /// Opens the adds' own connection (as the shared one, with `retry`) and starts the task
+    /// that sends the groups; it ends when the last clone is dropped.
+    pub async fn open(
+        connector: &Connector,
+        retry: RetryPolicy,
+        wait: WaitReplicas,
+    ) -> Result<Self> {
+        let con = shared(connector, retry).await?;
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(send_groups(con.clone(), wait, rx));
+        Ok(Self { wait, con, tx })
+    }
+
+    /// What the adds wait for.
+    pub fn wait(&self) -> WaitReplicas {
+        self.wait
+    }
+
+    /// The adds' connection (for `SCRIPT LOAD` after a `NOSCRIPT`).
+    pub fn connection(&self) -> SharedConnection {
+        self.con.clone()
+    }
+
+    /// Sends `cmd` (a script call on the keys of the queue whose key base is `slot`) with
+    /// the next group: its reply (an error reply as [`Value::ServerError`]) and how many
+    /// replicas the group's `WAIT` counted.
+    pub async fn send(&self, cmd: Cmd, slot: &str) -> redis::RedisResult<(Value, u32)> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let gone = || {
+            redis::RedisError::from((
+                redis::ErrorKind::Client,
+                "replication-acknowledged adds: the engine is closed",
+            ))
+        };
+        self.tx
+            .send(DurableAdd {
+                cmd,
+                slot: slot.to_owned(),
+                reply,
+            })
+            .map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+}
+
+/// The task of [`DurableAdds`]: one round of groups in flight, made of every call waiting
+/// (one group; on a cluster, one per slot, sent side by side, each to its node with its own
+/// `WAIT`).
+async fn send_groups(
+    con: SharedConnection,
+    wait: WaitReplicas,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<DurableAdd>,
+) {
+    let mut waiting = Vec::with_capacity(DURABLE_GROUP);
+    while rx.recv_many(&mut waiting, DURABLE_GROUP).await > 0 {
+        // a caller that gave up (its future dropped) is not sent
+        waiting.retain(|a: &DurableAdd| !a.reply.is_closed());
+        if !con.is_cluster() {
+            send_group(&con, wait, std::mem::take(&mut waiting)).await;
+            continue;
+        }
+        let mut groups: std::collections::HashMap<String, Vec<DurableAdd>> = Default::default();
+        for a in waiting.drain(..) {
+            groups.entry(a.slot.clone()).or_default().push(a);
+        }
+        let mut sent = tokio::task::JoinSet::new();
+        for group in groups.into_values() {
+            let con = con.clone();
+            sent.spawn(async move { send_group(&con, wait, group).await });
+        }
+        while sent.join_next().await.is_some() {}
+    }
+}
+
+/// Sends `group`'s script calls then `WAIT` as one pipeline, and answers each call.
+async fn send_group(con: &SharedConnection, wait: WaitReplicas, mut group: Vec<DurableAdd>) {
+    if group.is_empty() {
+        return;
+    }
+    let mut pipe = redis::pipe();
+    for a in &group {
+        pipe.add_command(a.cmd.clone());
+    }
+    pipe.cmd("WAIT")
+        .arg(wait.replicas)
+        .arg(wait.timeout.as_millis() as u64);
+    let count = group.len() + 1;
+    let mut replies = match con.clone().req_packed_commands(&pipe, 0, count).await {
+        Ok(replies) if replies.len() == count => replies,
+        Ok(replies) => {
+            let e = redis::RedisError::from((
+                redis::ErrorKind::Client,
+                "replication-acknowledged adds: unexpected number of replies",
+                format!("{} for {count} commands", replies.len()),
+            ));
+            for a in group {
+                let _ = a.reply.send(Err(e.clone()));
+            }
+            return;
+        }
+        Err(e) => {
+            for a in group {
+                let _ = a.reply.send(Err(e.clone()));
+            }
+            return;
+        }
+    };
+    let acked = replies.pop().expect("the WAIT reply");
+    let acked = match redis::from_redis_value::<u32>(acked.clone()) {
+        Ok(n) => Ok(n),
+        Err(_) => acked
+            .extract_error()
+            .and_then(|v| Ok(redis::from_redis_value(v)?)),
+    };
+    for (a, reply) in group.drain(..).zip(replies) {
+        let _ = a.reply.send(acked.clone().map(|n| (reply, n)));
+    }
 }
 
 /// A node's address.
@@ -494,9 +666,30 @@ impl RedisConfig {
         let client = b
             .build()
             .map_err(|e| Error::validation("redis.sentinels", e.to_string()))?;
-        Ok(Connector::Sentinel(Arc::new(SentinelSource {
-            client: tokio::sync::Mutex::new(client),
-        })))
+        let mut login = redis::RedisConnectionInfo::default().set_skip_set_lib_name();
+        if let Some(u) = sentinel_username {
+            login = login.set_username(u);
+        }
+        if let Some(p) = sentinel_password {
+            login = login.set_password(p);
+        }
+        let watch_clients = sentinels
+            .iter()
+            .map(|n| {
+                let info = ConnectionAddr::Tcp(n.host.clone(), n.port)
+                    .into_connection_info()?
+                    .set_redis_settings(login.clone());
+                Client::open(info)
+            })
+            .collect::<redis::RedisResult<Vec<_>>>()
+            .map_err(|e| Error::validation("redis.sentinels", e.to_string()))?;
+        Ok(Connector::Sentinel(Arc::new(SentinelSource::new(
+            client,
+            sentinels,
+            name,
+            self.db.unwrap_or(0),
+            watch_clients,
+        ))))
     }
 
     fn single_client(&self) -> Result<Client> {
@@ -615,15 +808,200 @@ impl Connector {
     }
 }
 
-/// The sentinels, asked for the current master whenever a connection is (re)opened.
+/// The sentinels, asked for the current master whenever a connection is (re)opened, and
+/// watched for a master other than the one the engine's connections were opened to.
 pub struct SentinelSource {
-    client: tokio::sync::Mutex<SentinelClient>,
+    resolver: tokio::sync::Mutex<Resolver>,
+    /// The sentinels' addresses and the master set's name, for error messages.
+    sentinels: String,
+    name: String,
+    /// The database the data nodes' connections select.
+    db: i64,
+    /// Resolutions made so far (rounds of questions to the sentinels).
+    resolutions: std::sync::atomic::AtomicU64,
+    /// Where the last resolution found the master; none after a move is announced.
+    resolved: std::sync::Mutex<Option<(String, u16)>>,
+    /// Bumped each time the sentinels name a master other than the one last resolved:
+    /// connections opened before it are given up (see [`SentinelSource::watch`]).
+    moved: tokio::sync::watch::Sender<u64>,
+    /// A client per sentinel for the watch (logged in as the sentinels want).
+    watch_clients: Vec<Client>,
+    watching: std::sync::atomic::AtomicBool,
 }
 
+/// The crate's sentinel client and the last resolution: when it started, what it found.
+struct Resolver {
+    client: SentinelClient,
+    last: Option<(Instant, redis::RedisResult<Client>)>,
+}
+
+/// How often the watch asks a sentinel which master it names.
+const WATCH_EVERY: Duration = Duration::from_millis(500);
+
 impl SentinelSource {
-    /// A client for the master the sentinels name now.
-    async fn master(&self) -> redis::RedisResult<Client> {
-        self.client.lock().await.async_get_client().await
+    fn new(
+        client: SentinelClient,
+        sentinels: &[NodeAddress],
+        name: &str,
+        db: i64,
+        watch_clients: Vec<Client>,
+    ) -> Self {
+        Self {
+            resolver: tokio::sync::Mutex::new(Resolver { client, last: None }),
+            sentinels: sentinels
+                .iter()
+                .map(|n| format!("{}:{}", n.host, n.port))
+                .collect::<Vec<_>>()
+                .join(", "),
+            name: name.to_owned(),
+            db,
+            resolutions: Default::default(),
+            resolved: Default::default(),
+            moved: tokio::sync::watch::Sender::new(0),
+            watch_clients,
+            watching: Default::default(),
+        }
+    }
+
+    /// A client for the master the sentinels name, as found by a resolution that started
+    /// at or after `since` (when the caller saw its connection fail, or asked): however many
+    /// callers saw the same failure, the sentinels are asked once, and each caller gets that
+    /// answer, master or error. The crate asks the sentinels in order (a sentinel that is
+    /// down or does not answer is skipped) and checks with `ROLE` that the node they name
+    /// is a master.
+    async fn master(&self, since: Instant) -> redis::RedisResult<Client> {
+        let mut r = self.resolver.lock().await;
+        if let Some((at, found)) = &r.last {
+            if *at >= since {
+                return found.clone();
+            }
+        }
+        let started = Instant::now();
+        self.resolutions
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let found = r
+            .client
+            .async_get_client()
+            .await
+            .map_err(|e| self.explain(e));
+        if let Ok(client) = &found {
+            if let Some(addr) = tcp_addr(client.get_connection_info().addr()) {
+                *self.resolved.lock().expect("resolved lock") = Some(addr);
+            }
+        }
+        r.last = Some((started, found.clone()));
+        found
+    }
+
+    /// How many times the sentinels were asked for the master (for tests and diagnostics).
+    pub fn resolutions(&self) -> u64 {
+        self.resolutions.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The number of master moves seen so far (see [`SentinelSource::watch`]).
+    fn epoch(&self) -> u64 {
+        *self.moved.borrow()
+    }
+
+    /// Starts, once, the task that asks a sentinel every [`WATCH_EVERY`] which master it
+    /// names, and announces a move when that is not the master last resolved.
+    ///
+    /// A failover does not always reach the engine as a failed command: a master cut off by
+    /// the network, or frozen, answers nothing (no reset, and blocking reads have no
+    /// response timeout), and a master demoted by `SENTINEL FAILOVER` keeps serving its
+    /// clients, writes included, until the sentinels reconfigure it, seconds later. The
+    /// watch gives such connections up within about [`WATCH_EVERY`] of the sentinels' switch:
+    /// the shared connection is replaced before its next command, and blocking reads stop
+    /// and reconnect. The task ends with the engine (it holds the source weakly).
+    fn watch(self: &Arc<Self>) {
+        if self.watch_clients.is_empty()
+            || self
+                .watching
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
+        let source = Arc::downgrade(self);
+        let clients = self.watch_clients.clone();
+        let name = self.name.clone();
+        tokio::spawn(async move {
+            let config = AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(Duration::from_secs(1)))
+                .set_response_timeout(Some(Duration::from_secs(1)));
+            let mut con: Option<MultiplexedConnection> = None;
+            let mut next = 0;
+            loop {
+                tokio::time::sleep(WATCH_EVERY).await;
+                let Some(source) = source.upgrade() else {
+                    return;
+                };
+                let asked = async {
+                    if con.is_none() {
+                        con = Some(
+                            clients[next]
+                                .get_multiplexed_async_connection_with_config(&config)
+                                .await?,
+                        );
+                    }
+                    let c = con.as_mut().expect("a sentinel connection");
+                    redis::cmd("SENTINEL")
+                        .arg("GET-MASTER-ADDR-BY-NAME")
+                        .arg(&name)
+                        .query_async::<Option<(String, u16)>>(c)
+                        .await
+                }
+                .await;
+                match asked {
+                    Ok(Some(named)) => source.named(named),
+                    Ok(None) => {}
+                    Err(e) => {
+                        // that sentinel is down or does not answer: the next one next time
+                        tracing::debug!(error = %e, "sentinel watch: no answer");
+                        con = None;
+                        next = (next + 1) % clients.len();
+                    }
+                }
+            }
+        });
+    }
+
+    /// What the watch heard: a master other than the last resolved one is a move.
+    fn named(&self, named: (String, u16)) {
+        let mut resolved = self.resolved.lock().expect("resolved lock");
+        if resolved.as_ref().is_some_and(|r| *r != named) {
+            tracing::info!(
+                master = %format!("{}:{}", named.0, named.1),
+                "sentinel: the sentinels name another master; reconnecting"
+            );
+            *resolved = None;
+            self.moved.send_modify(|n| *n += 1);
+        }
+    }
+
+    /// A resolution error that says which sentinels and which name it was about.
+    fn explain(&self, e: redis::RedisError) -> redis::RedisError {
+        if e.kind() != redis::ErrorKind::MasterNameNotFoundBySentinel {
+            return e;
+        }
+        redis::RedisError::from((
+            redis::ErrorKind::MasterNameNotFoundBySentinel,
+            "no master found through the sentinels",
+            format!(
+                "none of the sentinels at {} names a reachable master '{}' (a name they do \
+                 not monitor, or a master down with no replica promoted yet)",
+                self.sentinels, self.name
+            ),
+        ))
+    }
+}
+
+/// Host and port of a TCP address.
+fn tcp_addr(addr: &ConnectionAddr) -> Option<(String, u16)> {
+    match addr {
+        ConnectionAddr::Tcp(host, port) | ConnectionAddr::TcpTls { host, port, .. } => {
+            Some((host.clone(), *port))
+        }
+        _ => None,
     }
 }
 
@@ -655,37 +1033,154 @@ enum SharedInner {
 /// poll cannot run out of it.
 const CLUSTER_IN_FLIGHT: usize = 16;
 
-/// The connection to the master the sentinels named, replaced when it fails.
+/// The connection to the master the sentinels named, replaced when it fails or when the
+/// sentinels name another master.
+///
+/// The replacement is made by a task of its own, never inside a command's future: commands
+/// only wait (on a watch channel) for its outcome. A command's future may sit unpolled for a
+/// while (the worker polls its second round trip once, then only after the first), and a
+/// fair lock handed to such a future would stall every other command behind it.
 struct SentinelShared {
     source: Arc<SentinelSource>,
-    /// The connection and its generation (bumped at each replacement).
-    current: RwLock<(u64, MultiplexedConnection)>,
-    replacing: tokio::sync::Mutex<()>,
+    state: tokio::sync::watch::Sender<Current>,
+    /// Whether the replacing task runs.
+    replacing: std::sync::atomic::AtomicBool,
+    /// Pause between the task's attempts while no master can be reached.
+    retry_delay: Duration,
+}
+
+#[derive(Clone)]
+struct Current {
+    /// Bumped at each replacement.
+    generation: u64,
+    /// None once it failed: no command is sent on a connection known to be broken.
+    con: Option<MultiplexedConnection>,
+    /// The source's move counter when the connection was opened.
+    epoch: u64,
+    /// When the connection was given up (none while it is good).
+    lost_at: Option<Instant>,
+    /// The last failed attempt at a new connection: when it started, and why it failed.
+    failure: Option<(Instant, redis::RedisError)>,
 }
 
 impl SentinelShared {
-    fn get(&self) -> (u64, MultiplexedConnection) {
-        self.current
-            .read()
-            .expect("sentinel connection lock")
-            .clone()
+    /// The current state and its connection, if that is still good: not failed, and
+    /// opened to the master the sentinels name.
+    fn usable(self: &Arc<Self>) -> (Current, Option<MultiplexedConnection>) {
+        let mut c = self.state.borrow().clone();
+        let mut con = c.con.take();
+        if con.is_some() && c.epoch != self.source.epoch() {
+            self.forget(c.generation);
+            con = None;
+        }
+        (c, con)
     }
 
-    /// Replaces generation `seen`'s connection with one to the master the sentinels name
-    /// now (once, however many callers saw it fail).
-    async fn replace(&self, seen: u64) -> redis::RedisResult<()> {
-        let _one = self.replacing.lock().await;
-        if self.get().0 != seen {
-            return Ok(());
+    /// Gives up generation `seen`'s connection, which failed (dropped, or its server is no
+    /// longer the master), and has the task open one to the master the sentinels name.
+    fn forget(self: &Arc<Self>, seen: u64) {
+        let given_up = self.state.send_if_modified(|c| {
+            if c.generation != seen || c.con.is_none() {
+                return false;
+            }
+            c.con = None;
+            c.lost_at = Some(Instant::now());
+            true
+        });
+        if given_up {
+            tracing::info!("sentinel: connection to the master given up; asking the sentinels");
         }
-        let client = self.source.master().await?;
-        let con = client
-            .get_multiplexed_async_connection_with_config(&shared_config())
-            .await?;
-        let mut current = self.current.write().expect("sentinel connection lock");
-        *current = (seen + 1, con);
-        tracing::info!("sentinel: connected to the current master");
-        Ok(())
+        self.replace();
+    }
+
+    /// Starts the replacing task unless it runs (or the connection is good).
+    fn replace(self: &Arc<Self>) {
+        if self.state.borrow().con.is_some()
+            || self
+                .replacing
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return;
+        }
+        let shared = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                let Some(s) = shared.upgrade() else {
+                    return;
+                };
+                let started = Instant::now();
+                let epoch = s.source.epoch();
+                let opened = async {
+                    let client = s.source.master(started).await?;
+                    client
+                        .get_multiplexed_async_connection_with_config(&shared_config())
+                        .await
+                }
+                .await;
+                match opened {
+                    Ok(con) => {
+                        s.state.send_modify(|c| {
+                            *c = Current {
+                                generation: c.generation + 1,
+                                con: Some(con),
+                                epoch,
+                                lost_at: None,
+                                failure: None,
+                            };
+                        });
+                        tracing::info!(
+                            generation = s.state.borrow().generation,
+                            "sentinel: connected to the current master"
+                        );
+                        s.replacing
+                            .store(false, std::sync::atomic::Ordering::SeqCst);
+                        // given up again meanwhile (or a move announced): start over
+                        s.usable();
+                        if s.state.borrow().con.is_none() {
+                            s.replace();
+                        }
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::debug!(error = %e, "sentinel: no master to connect to yet");
+                        s.state.send_modify(|c| c.failure = Some((started, e)));
+                        let delay = s.retry_delay.max(Duration::from_millis(10));
+                        drop(s);
+                        tokio::time::sleep(delay).await;
+                    }
+                }
+            }
+        });
+    }
+
+    /// The connection to send on: the current one, or, after a failure, the one the task
+    /// opens to the master the sentinels name now. While it finds none, the caller gets
+    /// the error of the first attempt that started after it last failed (`failed_at`; for a
+    /// first try, after the connection was lost): however many commands wait, the sentinels
+    /// are asked once per attempt, about once per retry delay.
+    async fn connection(
+        self: &Arc<Self>,
+        failed_at: Option<Instant>,
+    ) -> redis::RedisResult<(Current, MultiplexedConnection)> {
+        let (c, con) = self.usable();
+        if let Some(con) = con {
+            return Ok((c, con));
+        }
+        self.replace();
+        let since = failed_at.or(c.lost_at).unwrap_or_else(Instant::now);
+        let mut rx = self.state.subscribe();
+        let c = rx
+            .wait_for(|c| c.con.is_some() || c.failure.as_ref().is_some_and(|(at, _)| *at >= since))
+            .await
+            .map_err(|_| {
+                redis::RedisError::from((redis::ErrorKind::Client, "the engine is closed"))
+            })?
+            .clone();
+        match (&c.con, &c.failure) {
+            (Some(con), _) => Ok((c.clone(), con.clone())),
+            (None, Some((_, e))) => Err(e.clone()),
+            (None, None) => unreachable!("waited for one or the other"),
+        }
     }
 }
 
@@ -789,6 +1284,25 @@ fn topology_in_flux(e: &redis::RedisError) -> bool {
     )
 }
 
+/// A pipeline's replies as an error when one of them says the server is no longer the
+/// master (`READONLY`, `MASTERDOWN`): behind sentinels, the pipeline is then sent again,
+/// whole, to the master they name now. Anything else as it is.
+fn failover_reply(value: Value) -> redis::RedisResult<Value> {
+    if let Value::Array(replies) = &value {
+        for reply in replies {
+            if let Value::ServerError(e) = reply {
+                if matches!(
+                    e.kind(),
+                    Some(ServerErrorKind::ReadOnly | ServerErrorKind::MasterDown)
+                ) {
+                    return Err(e.clone().into());
+                }
+            }
+        }
+    }
+    Ok(value)
+}
+
 /// One request on the shared connection: a command, or part of a pipeline.
 #[derive(Clone, Copy)]
 enum Request<'a> {
@@ -810,12 +1324,15 @@ async fn send_on<C: ConnectionLike>(con: &mut C, req: Request<'_>) -> redis::Red
 impl SharedConnection {
     /// Sends `req` until it succeeds, fails for a reason other than a connection that is
     /// down (or, off a single server, a failover in progress), or the retries allowed are
-    /// spent.
+    /// spent. A pipeline is always sent whole: a retry resends every command of it, on one
+    /// connection.
     async fn send(&self, req: Request<'_>) -> redis::RedisResult<Value> {
         let mut retries = 0;
+        // when the last try failed: behind sentinels, any answer they gave since will do
+        let mut failed_at: Option<Instant> = None;
         loop {
-            let (result, generation) = match &self.inner {
-                SharedInner::Single(con) => (send_on(&mut con.clone(), req).await, None),
+            let (result, reconnecting) = match &self.inner {
+                SharedInner::Single(con) => (send_on(&mut con.clone(), req).await, false),
                 SharedInner::Cluster(con, gate) => {
                     let _turn = gate.acquire().await.expect("the gate is never closed");
                     let mut con = con.clone();
@@ -848,16 +1365,45 @@ impl SharedConnection {
                             continue;
                         }
                     }
-                    (r, None)
+                    (r, false)
                 }
-                SharedInner::Sentinel(s) => {
-                    let (generation, mut con) = s.get();
-                    (send_on(&mut con, req).await, Some(generation))
-                }
+                SharedInner::Sentinel(s) => match s.connection(failed_at).await {
+                    Ok((current, mut con)) => {
+                        let generation = current.generation;
+                        // a move of the master announced meanwhile cuts the command off, to
+                        // be sent again to the new master (as when the connection drops)
+                        let mut moved = s.source.moved.subscribe();
+                        let r = tokio::select! {
+                            r = send_on(&mut con, req) => r.and_then(failover_reply),
+                            _ = moved.wait_for(|epoch| *epoch != current.epoch) => Err(
+                                std::io::Error::new(
+                                    std::io::ErrorKind::ConnectionAborted,
+                                    "the sentinels name another master",
+                                )
+                                .into(),
+                            ),
+                        };
+                        if let Err(e) = &r {
+                            // a connection that dropped, or whose server stopped being the
+                            // master, is not used again; nor one that stopped answering
+                            // (a master cut off by the network, or frozen): the next
+                            // command asks the sentinels (this one, which may have run,
+                            // fails with its timeout as off Sentinel)
+                            if connection_down(e) || failover_in_progress(e) || e.is_timeout() {
+                                s.forget(generation);
+                            }
+                        }
+                        (r, false)
+                    }
+                    // no master to connect to yet (the sentinels still name the one that
+                    // failed, or none): as a connection that is down
+                    Err(e) => (Err(e), true),
+                },
             };
             match result {
                 Err(e)
-                    if (connection_down(&e)
+                    if (reconnecting
+                        || connection_down(&e)
                         || (!matches!(self.inner, SharedInner::Single(_))
                             && failover_in_progress(&e))
                         || (matches!(self.inner, SharedInner::Cluster(..))
@@ -865,18 +1411,22 @@ impl SharedConnection {
                         && self.retry.allows(retries) =>
                 {
                     retries += 1;
+                    failed_at = Some(Instant::now());
                     tracing::debug!(error = %e, retries, "connection down; retrying the command");
-                    if let (SharedInner::Sentinel(s), Some(generation)) = (&self.inner, generation)
-                    {
-                        if let Err(e) = s.replace(generation).await {
-                            tracing::debug!(error = %e, "sentinel: no master yet");
-                        }
+                    // behind sentinels, waiting for the next attempt at a connection is the
+                    // pause (the task makes one per retry delay)
+                    if !reconnecting {
+                        tokio::time::sleep(self.retry.delay).await;
                     }
-                    tokio::time::sleep(self.retry.delay).await;
                 }
                 result => return result,
             }
         }
+    }
+
+    /// Whether this is a connection to a Redis Cluster.
+    pub fn is_cluster(&self) -> bool {
+        matches!(self.inner, SharedInner::Cluster(..))
     }
 
     /// A handle on this connection that sends every command to the server holding `key`
@@ -995,7 +1545,7 @@ impl ConnectionLike for SharedConnection {
         match &self.inner {
             SharedInner::Single(con) => con.get_db(),
             SharedInner::Cluster(..) => 0,
-            SharedInner::Sentinel(s) => s.get().1.get_db(),
+            SharedInner::Sentinel(s) => s.source.db,
         }
     }
 }
@@ -1054,14 +1604,23 @@ pub async fn shared(connector: &Connector, retry: RetryPolicy) -> Result<SharedC
             Arc::new(tokio::sync::Semaphore::new(CLUSTER_IN_FLIGHT)),
         ),
         Connector::Sentinel(source) => {
-            let client = source.master().await?;
+            let client = source.master(Instant::now()).await?;
             let con = client
                 .get_multiplexed_async_connection_with_config(&shared_config())
                 .await?;
+            let epoch = source.epoch();
+            source.watch();
             SharedInner::Sentinel(Arc::new(SentinelShared {
                 source: source.clone(),
-                current: RwLock::new((0, con)),
-                replacing: tokio::sync::Mutex::new(()),
+                state: tokio::sync::watch::Sender::new(Current {
+                    generation: 0,
+                    con: Some(con),
+                    epoch,
+                    lost_at: None,
+                    failure: None,
+                }),
+                replacing: Default::default(),
+                retry_delay: retry.delay,
             }))
         }
     };
@@ -1072,16 +1631,24 @@ pub async fn shared(connector: &Connector, retry: RetryPolicy) -> Result<SharedC
 /// Off a cluster it is a cluster connection of its own, routed by the key it waits on.
 #[derive(Clone)]
 pub enum BlockingConnection {
-    /// To one server (or the master the sentinels named when it was opened).
+    /// To one server.
     Plain(MultiplexedConnection),
     /// To a cluster.
     Cluster(ClusterConnection),
+    /// To the master the sentinels named when it was opened; `moved` hears when they name
+    /// another.
+    Sentinel {
+        /// The connection.
+        con: MultiplexedConnection,
+        /// The source's move counter, as of the connection's opening.
+        moved: tokio::sync::watch::Receiver<u64>,
+    },
 }
 
 impl ConnectionLike for BlockingConnection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match self {
-            Self::Plain(c) => c.req_packed_command(cmd),
+            Self::Plain(c) | Self::Sentinel { con: c, .. } => c.req_packed_command(cmd),
             Self::Cluster(c) => c.req_packed_command(cmd),
         }
     }
@@ -1093,27 +1660,48 @@ impl ConnectionLike for BlockingConnection {
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
         match self {
-            Self::Plain(c) => c.req_packed_commands(pipeline, offset, count),
+            Self::Plain(c) | Self::Sentinel { con: c, .. } => {
+                c.req_packed_commands(pipeline, offset, count)
+            }
             Self::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
         }
     }
 
     fn get_db(&self) -> i64 {
         match self {
-            Self::Plain(c) => c.get_db(),
+            Self::Plain(c) | Self::Sentinel { con: c, .. } => c.get_db(),
             Self::Cluster(_) => 0,
         }
     }
 }
 
 impl BlockingConnection {
+    /// Resolves when the sentinels have named a master other than the one this connection
+    /// was opened to (never off Sentinel): a blocking read on it should stop and reconnect.
+    pub fn moved(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let moved = match self {
+            Self::Sentinel { moved, .. } => Some(moved.clone()),
+            _ => None,
+        };
+        async move {
+            match moved {
+                Some(mut rx) => {
+                    if rx.changed().await.is_err() {
+                        std::future::pending::<()>().await
+                    }
+                }
+                None => std::future::pending().await,
+            }
+        }
+    }
+
     /// This connection's Redis client id on the server holding `key` (Redis gives each
     /// connection an id per server).
     pub async fn client_id(&mut self, key: &str) -> redis::RedisResult<u64> {
         let mut cmd = redis::cmd("CLIENT");
         cmd.arg("ID");
         match self {
-            Self::Plain(c) => cmd.query_async(c).await,
+            Self::Plain(c) | Self::Sentinel { con: c, .. } => cmd.query_async(c).await,
             Self::Cluster(c) => {
                 let route = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(
                     Route::with_key(key.as_bytes(), SlotAddr::Master),
@@ -1121,6 +1709,47 @@ impl BlockingConnection {
                 Ok(redis::from_redis_value(c.route_command(cmd, route).await?)?)
             }
         }
+    }
+}
+
+/// The longest pause between a blocking reader's attempts at reconnecting (they start at
+/// 50 ms and double): short enough that a worker waiting on its marker, or a `QueueEvents`,
+/// is back within about this long once a failover is over.
+pub const BLOCKING_RECONNECT_MAX: Duration = Duration::from_millis(500);
+
+/// How long past its own timeout a blocking read (BZPOPMIN, XREAD BLOCK) may go unanswered
+/// before its connection is given up for a new one: a server that stopped answering (frozen,
+/// cut off by the network, or a demoted master the sentinels have not reconfigured yet)
+/// would otherwise hold the waiter forever, since blocking connections have no response
+/// timeout of their own.
+pub const BLOCKING_GRACE: Duration = Duration::from_secs(2);
+
+/// Runs the blocking read `read` on a connection whose [`BlockingConnection::moved`] is
+/// `moved`; the read asks Redis to wait `wait` at most. It is given [`BLOCKING_GRACE`]
+/// more: no answer by then is a timeout error, and a move of the master (behind sentinels)
+/// meanwhile an aborted-connection error. Either way, give the connection up.
+pub async fn blocking_read<T>(
+    wait: Duration,
+    moved: impl std::future::Future<Output = ()>,
+    read: impl std::future::Future<Output = redis::RedisResult<T>>,
+) -> redis::RedisResult<T> {
+    tokio::select! {
+        result = tokio::time::timeout(wait + BLOCKING_GRACE, read) => match result {
+            Ok(result) => result,
+            Err(_) => Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "no answer to a blocking read within {} ms of its timeout",
+                    BLOCKING_GRACE.as_millis()
+                ),
+            )
+            .into()),
+        },
+        () = moved => Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "the sentinels name another master",
+        )
+        .into()),
     }
 }
 
@@ -1140,13 +1769,17 @@ pub async fn blocking(connector: &Connector, name: &str) -> Result<BlockingConne
         Connector::Cluster { blocking, .. } => {
             BlockingConnection::Cluster(blocking.get_async_connection().await?)
         }
-        Connector::Sentinel(source) => BlockingConnection::Plain(
-            source
-                .master()
+        Connector::Sentinel(source) => {
+            let mut moved = source.moved.subscribe();
+            moved.mark_unchanged();
+            let con = source
+                .master(Instant::now())
                 .await?
                 .get_multiplexed_async_connection_with_config(&config)
-                .await?,
-        ),
+                .await?;
+            source.watch();
+            BlockingConnection::Sentinel { con, moved }
+        }
     };
     redis::cmd("CLIENT")
         .arg("SETNAME")

@@ -69,21 +69,54 @@ pub fn watch_blocking(
                     Err(e) => {
                         tracing::warn!(stream = %stream, error = %e, "events stream: cannot connect");
                         tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(Duration::from_secs(2));
+                        backoff = (backoff * 2).min(connection::BLOCKING_RECONNECT_MAX);
                         continue;
                     }
                 },
             };
-            let reply: redis::RedisResult<ReadReply> = redis::cmd("XREAD")
-                .arg("COUNT")
-                .arg(BATCH)
-                .arg("BLOCK")
-                .arg(block_ms)
-                .arg("STREAMS")
-                .arg(&stream)
-                .arg(&last)
-                .query_async(c)
-                .await;
+            // "$" is "what comes after the read starts": pinned to the newest entry before
+            // the first read, so a reconnection (a failover) misses nothing written between
+            if last == "$" {
+                let newest: redis::RedisResult<Vec<StreamEvent>> = redis::cmd("XREVRANGE")
+                    .arg(&stream)
+                    .arg("+")
+                    .arg("-")
+                    .arg("COUNT")
+                    .arg(1)
+                    .query_async(c)
+                    .await;
+                match newest {
+                    Ok(newest) => {
+                        last = newest
+                            .into_iter()
+                            .next()
+                            .map_or_else(|| "0-0".to_owned(), |(id, _)| id)
+                    }
+                    Err(e) => {
+                        tracing::warn!(stream = %stream, error = %e, "events stream: read failed, reconnecting");
+                        con = None;
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(connection::BLOCKING_RECONNECT_MAX);
+                        continue;
+                    }
+                }
+            }
+            // a server that stops answering (frozen, cut off) is given up BLOCKING_GRACE
+            // after the block ends, and a master the sentinels replaced at once
+            let reply: redis::RedisResult<ReadReply> = connection::blocking_read(
+                Duration::from_millis(block_ms),
+                c.moved(),
+                redis::cmd("XREAD")
+                    .arg("COUNT")
+                    .arg(BATCH)
+                    .arg("BLOCK")
+                    .arg(block_ms)
+                    .arg("STREAMS")
+                    .arg(&stream)
+                    .arg(&last)
+                    .query_async(c),
+            )
+            .await;
             match reply {
                 Ok(Some(streams)) => {
                     backoff = Duration::from_millis(50);
@@ -100,12 +133,8 @@ pub fn watch_blocking(
                 Err(e) => {
                     tracing::warn!(stream = %stream, error = %e, "events stream: read failed, reconnecting");
                     con = None;
-                    // "$" after a reconnect would skip what happened meanwhile
-                    if last == "$" {
-                        last = format!("{}-0", crate::time::now_ms());
-                    }
                     tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                    backoff = (backoff * 2).min(connection::BLOCKING_RECONNECT_MAX);
                 }
             }
         }

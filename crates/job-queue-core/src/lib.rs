@@ -63,7 +63,7 @@ pub struct Engine {
     client: Connector,
     con: SharedConnection,
     prefix: String,
-    wait: Option<connection::WaitReplicas>,
+    durable: Option<connection::DurableAdds>,
 }
 
 impl Engine {
@@ -85,18 +85,22 @@ impl Engine {
             keys::PrefixKeys::new(prefix).check_one_slot()?;
         }
         let con = connection::shared(&client, config.retry).await?;
+        let durable = match config.wait {
+            Some(wait) => Some(connection::DurableAdds::open(&client, config.retry, wait).await?),
+            None => None,
+        };
         Ok(Self {
             client,
             con,
             prefix: prefix.to_owned(),
-            wait: config.wait,
+            durable,
         })
     }
 
     /// The queue `name` under this engine's prefix. No Redis call; a name that is empty or
     /// contains `:` is a validation error.
     pub fn queue(&self, name: &str) -> Result<Queue> {
-        Ok(Queue::new(self.con.clone(), self.keys(name)?).with_wait(self.wait))
+        Ok(Queue::new(self.con.clone(), self.keys(name)?).with_wait(self.durable.clone()))
     }
 
     /// Starts a worker on `queue` that hands jobs to `dispatcher`; it opens its own connection
@@ -168,6 +172,16 @@ impl Engine {
             keys.check_one_slot()?;
         }
         Ok(keys)
+    }
+
+    /// Behind sentinels, how many times the sentinels were asked for the master so far
+    /// (each round of questions is shared by every connection that needed it); none
+    /// otherwise. For diagnostics and tests.
+    pub fn sentinel_resolutions(&self) -> Option<u64> {
+        match &self.client {
+            connection::Connector::Sentinel(source) => Some(source.resolutions()),
+            _ => None,
+        }
     }
 
     /// Whether the engine talks to a Redis Cluster.

@@ -17,14 +17,20 @@ use crate::time::now_ms;
 pub(crate) type Pop =
     Pin<Box<dyn Future<Output = redis::RedisResult<Option<(String, String, f64)>>> + Send>>;
 
-/// BZPOPMIN on the marker `key`, waiting at most `wait` (at least 1 ms).
+/// BZPOPMIN on the marker `key`, waiting at most `wait` (at least 1 ms); a server that does
+/// not answer [`connection::BLOCKING_GRACE`] after that, or a master the sentinels replaced
+/// meanwhile, is an error (see [`connection::blocking_read`]), and the watcher reconnects.
 pub(crate) fn pop(mut con: MultiplexedConnection, key: String, wait: Duration) -> Pop {
     Box::pin(async move {
-        redis::cmd("BZPOPMIN")
-            .arg(key)
-            .arg(wait.as_secs_f64().max(0.001))
-            .query_async(&mut con)
-            .await
+        connection::blocking_read(
+            wait,
+            con.moved(),
+            redis::cmd("BZPOPMIN")
+                .arg(key)
+                .arg(wait.as_secs_f64().max(0.001))
+                .query_async(&mut con),
+        )
+        .await
     })
 }
 
@@ -85,7 +91,7 @@ pub(crate) async fn watch_marker(
                         }
                         None => {
                             tokio::time::sleep(backoff).await;
-                            backoff = (backoff * 2).min(Duration::from_secs(2));
+                            backoff = (backoff * 2).min(connection::BLOCKING_RECONNECT_MAX);
                             break;
                         }
                     },
@@ -113,7 +119,7 @@ pub(crate) async fn watch_marker(
                         Err(_) => {
                             con = None;
                             tokio::time::sleep(backoff).await;
-                            backoff = (backoff * 2).min(Duration::from_secs(2));
+                            backoff = (backoff * 2).min(connection::BLOCKING_RECONNECT_MAX);
                             break;
                         }
                     }

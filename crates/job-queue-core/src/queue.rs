@@ -48,8 +48,8 @@ const STATS_SAMPLE: isize = 100;
 pub struct Queue {
     pub(crate) keys: QueueKeys,
     pub(crate) con: SharedConnection,
-    /// Replication to wait for after adds (`RedisConfig::wait`).
-    pub(crate) wait: Option<crate::connection::WaitReplicas>,
+    /// Replication to wait for after adds (`RedisConfig::wait`), and their connection.
+    pub(crate) durable: Option<crate::connection::DurableAdds>,
 }
 
 impl Queue {
@@ -58,13 +58,14 @@ impl Queue {
         Self {
             keys,
             con,
-            wait: None,
+            durable: None,
         }
     }
 
-    /// This handle, its adds confirmed by `wait`'s replicas (see [`scripts::add_jobs`]).
-    pub fn with_wait(mut self, wait: Option<crate::connection::WaitReplicas>) -> Self {
-        self.wait = wait;
+    /// This handle, its adds confirmed by `durable`'s replicas (see
+    /// [`scripts::add_jobs_durable`]).
+    pub fn with_wait(mut self, durable: Option<crate::connection::DurableAdds>) -> Self {
+        self.durable = durable;
         self
     }
 
@@ -78,7 +79,10 @@ impl Queue {
         if jobs.is_empty() {
             return Ok(Vec::new());
         }
-        scripts::add_jobs(&mut self.con.clone(), &self.keys, jobs, self.wait).await
+        match &self.durable {
+            Some(d) => scripts::add_jobs_durable(d, &self.keys, jobs).await,
+            None => scripts::add_jobs(&mut self.con.clone(), &self.keys, jobs, None).await,
+        }
     }
 
     /// Jobs per state, read in one atomic pipeline (a consistent snapshot).

@@ -19,7 +19,7 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-pub use add_jobs::{add_jobs, AddRequest};
+pub use add_jobs::{add_jobs, add_jobs_durable, AddRequest};
 pub use finish_and_fetch::{
     finish_and_fetch, Action, Fetch, FetchResult, MetricsFlush, Settle, NO_METRICS,
 };
