@@ -738,3 +738,91 @@ async fn a_busy_worker_carries_on_on_the_promoted_master() {
     worker.close(Duration::from_secs(2)).await;
     reporter.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_manual_failover_nothing_is_written_to_the_demoted_master() {
+    let set = SentinelSet::start(1).await;
+    let engine = Engine::connect(
+        &config(set.addresses(), &set.name, RetryPolicy::default()),
+        "jqs",
+    )
+    .await
+    .unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let _watch = engine
+        .watch_events_blocking("manual", None, Duration::from_secs(30), move |events| {
+            for (_, fields) in events {
+                let _ = tx.send(fields);
+            }
+            true
+        })
+        .unwrap();
+    let con = engine.connection();
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (con, stop) = (con.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let _: redis::RedisResult<()> = redis::cmd("SET")
+                    .arg("jqs:manual:n")
+                    .arg(n)
+                    .query_async(&mut con.clone())
+                    .await;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+    let old = set.master_port().await;
+    // the old master is demoted by the sentinels but stays up, serving its clients (and
+    // taking their writes) until they reconfigure it, seconds later
+    let _: String = topology::query(set.sentinels[0].port, &["SENTINEL", "FAILOVER", &set.name])
+        .await
+        .unwrap();
+    let new = set.promoted(old).await;
+    // the watch (every 500 ms) moves the engine: the writes land on the new master (which
+    // replicates nothing since its promotion, so a counter that grows there is ours)
+    let get = || async {
+        topology::query::<Option<u64>>(new, &["GET", "jqs:manual:n"])
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or(0)
+    };
+    let promoted_with = get().await;
+    // within 2 s: before the sentinels get round to reconfiguring the old master (which
+    // would cut the engine's connections anyway)
+    assert!(
+        wait_for(Duration::from_secs(2), || async {
+            get().await > promoted_with
+        })
+        .await,
+        "writes reach the new master"
+    );
+    // and from then on, over a second of writes, none reaches the old one
+    let before = calls(old, "set").await;
+    let still_master: Vec<redis::Value> = topology::query(old, &["ROLE"]).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = calls(old, "set").await;
+    stop.store(true, Ordering::Relaxed);
+    writer.await.unwrap();
+    eprintln!(
+        "the old master's role once the engine had moved: {:?}",
+        redis::from_redis_value::<String>(still_master[0].clone()).ok()
+    );
+    assert_eq!(after, before, "writes reached the demoted master");
+    let on_new: u64 = topology::query(new, &["GET", "jqs:manual:n"])
+        .await
+        .unwrap();
+    assert!(on_new > 0);
+    // the blocked XREAD moved too
+    let _: String = topology::query(new, &["XADD", "jqs:manual:events", "*", "event", "moved"])
+        .await
+        .unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .expect("the watch reads from the new master")
+        .unwrap();
+    assert_eq!(got[0], ("event".to_owned(), "moved".to_owned()));
+}
